@@ -1,0 +1,97 @@
+/**
+ * The stand-alone server: `npm start` / `npx ollama-api-pool`. Reads environment variables and
+ * flags, builds the pool on filesystem storage by default, imports `--keys` and serves.
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { createStorage, type Storage } from "unstorage";
+import memoryDriver from "unstorage/drivers/memory";
+import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
+import { fsStorage, serve } from "./node.ts";
+
+const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
+
+Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
+
+  --port N        listen port (env PORT, default 8787)
+  --host H        listen address (env HOST, default 0.0.0.0)
+  --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
+  --storage URL   memory: | file:./path (env STORAGE_URL; default file:<data-dir>)
+  --keys FILE     import an ollama.txt into the ollama pool at start
+  -h, --help      this text
+
+Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
+OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES (see README).`;
+
+function storageFrom(url: string | undefined, dataDir: string): Storage {
+  if (!url) return fsStorage(dataDir);
+  if (url === "memory:" || url === "memory") return createStorage({ driver: memoryDriver() });
+  if (url.startsWith("file:")) return fsStorage(url.slice(5).replace(/^\/\/(?=\/)/, "") || dataDir);
+  throw new Error(`STORAGE_URL "${url.replace(/\/\/[^@/]*@/, "//***@")}" is not supported by this version; use memory: or file:./path`);
+}
+
+function intEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      storage: { type: "string" },
+      keys: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const env = process.env;
+  const port = Number(values.port ?? env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be 0-65535, got "${values.port ?? env.PORT}"`);
+  const dataDir = values["data-dir"] ?? env.DATA_DIR ?? "./.data";
+  const failover: Record<string, number> = {};
+  const attempts = intEnv("MAX_ATTEMPTS");
+  if (attempts) failover.maxAttempts = attempts;
+  const firstByte = intEnv("FIRST_BYTE_TIMEOUT_MS");
+  if (firstByte) failover.firstByteTimeoutMs = firstByte;
+
+  const pool = createPool({
+    providers: [
+      ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
+      openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined, appUrl: env.OPENROUTER_APP_URL, appTitle: env.OPENROUTER_APP_TITLE }),
+    ],
+    storage: storageFrom(values.storage ?? env.STORAGE_URL, dataDir),
+    auth: {
+      adminToken: env.ADMIN_TOKEN || undefined,
+      onAdminTokenGenerated: (token) => console.log(`\nNo ADMIN_TOKEN set: generated one. It is shown only now; keep it:\n\n  ${token}\n`),
+    },
+    failover,
+    maxBodyBytes: intEnv("MAX_BODY_BYTES"),
+  });
+  await pool.ready();
+  if (values.keys) {
+    const parsed = parseKeyLines(await readFile(values.keys, "utf8"));
+    const r = await pool.state.keys.add("ollama", parsed.keys);
+    console.log(`imported ${values.keys}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid`);
+    for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
+  }
+  await serve(pool, {
+    port,
+    hostname: values.host ?? env.HOST ?? "0.0.0.0",
+    onListen: (info) => console.log(`ollama-api-pool listening on http://${info.address === "0.0.0.0" ? "127.0.0.1" : info.address}:${info.port}`),
+  });
+}
+
+main().catch((err) => {
+  console.error(`ollama-api-pool: ${(err as Error).message}`);
+  process.exit(1);
+});

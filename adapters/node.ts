@@ -1,0 +1,80 @@
+/**
+ * Node.js glue: serve a pool over HTTP, filesystem storage, graceful shutdown.
+ * @example
+ * import { createPool, ollama } from "ollama-api-pool";
+ * import { fsStorage, serve } from "ollama-api-pool/node";
+ * const pool = createPool({ providers: [ollama()], storage: fsStorage("./.data") });
+ * serve(pool, { port: 8787 });
+ * @module
+ */
+import { serve as honoServe } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { createStorage, type Storage } from "unstorage";
+import fsDriver from "unstorage/drivers/fs";
+import type { Pool } from "../src/pool.ts";
+
+/** Filesystem storage under `dir` (created when missing). */
+export function fsStorage(dir: string): Storage {
+  return createStorage({ driver: fsDriver({ base: dir }) });
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** @default 8787 */
+  port?: number;
+  /** @default "0.0.0.0" */
+  hostname?: string;
+  /**
+   * Flush statistics at least this often even without traffic.
+   * @default 5000
+   */
+  flushIntervalMs?: number;
+  /**
+   * Flush and exit on SIGTERM/SIGINT.
+   * @default true
+   */
+  handleSignals?: boolean;
+  onListen?(info: AddressInfo): void;
+}
+
+/** A running server. */
+export interface RunningServer {
+  port: number;
+  /** Stops accepting, flushes the pool, resolves when closed. */
+  close(): Promise<void>;
+}
+
+/** Serves a pool with `@hono/node-server`. */
+export async function serve(pool: Pool, options: ServeOptions = {}): Promise<RunningServer> {
+  await pool.ready();
+  const server = await new Promise<ReturnType<typeof honoServe>>((resolve) => {
+    const s = honoServe({ fetch: pool.fetch, port: options.port ?? 8787, hostname: options.hostname ?? "0.0.0.0" }, (info) => {
+      options.onListen?.(info);
+      resolve(s);
+    });
+  });
+  const timer = setInterval(() => {
+    pool.flush().catch(() => {}); // failures are logged by the pool and retried next time
+  }, options.flushIntervalMs ?? 5000);
+  timer.unref?.();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await pool.close();
+    })();
+    return closing;
+  };
+  if (options.handleSignals ?? true) {
+    const onSignal = (): void => {
+      close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { port: (server.address() as AddressInfo).port, close };
+}

@@ -1,0 +1,22 @@
+/**
+ * ollama-api-pool: many upstream LLM API keys behind one OpenAI-compatible endpoint, with key
+ * rotation, failover, cooldowns and usage statistics.
+ *
+ * @example
+ * import { createPool, ollama, openrouter } from "ollama-api-pool";
+ * const pool = createPool({ providers: [ollama(), openrouter()], auth: { adminToken: "change-me" } });
+ * export default pool; // Workers, `deno serve`, Bun
+ * @module
+ */
+export { createPool, type Pool } from "./src/pool.ts";
+export { type AuthOptions, DEFAULT_FAILOVER, type FailoverOptions, type Logger, type PoolOptions } from "./src/options.ts";
+export { PoolError, type PoolErrorType } from "./src/errors.ts";
+export { ollama, type OllamaOptions } from "./src/providers/ollama.ts";
+export { openrouter, type OpenRouterOptions } from "./src/providers/openrouter.ts";
+export { openaiCompatible, type OpenAICompatibleOptions } from "./src/providers/openai_compatible.ts";
+export { classifyDefault, parseRetryAfter } from "./src/providers/classify.ts";
+export type { ClassifyRules, Endpoint, KeyOutcome, Provider, WireFormat } from "./src/providers/types.ts";
+export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
+export type { FetchLike } from "./src/proxy/attempt.ts";
+export { parseKeyLines } from "./src/keys/parse.ts";
+export { VERSION } from "./src/version.ts";

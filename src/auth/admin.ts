@@ -1,0 +1,50 @@
+/**
+ * The admin credential: given by option/env, or generated on first start, stored only as a hash,
+ * and handed to `onGenerated` exactly once.
+ * @module
+ */
+import { sha256Hex } from "../keys/secrets.ts";
+import type { PoolStore } from "../store/store.ts";
+import { newClientToken, timingSafeEqualHex } from "./crypto.ts";
+
+interface AdminMeta {
+  hash: string;
+  createdAt: number;
+}
+
+/** Checks presented admin tokens in constant time. */
+export interface AdminCredential {
+  check(presented: string | undefined): Promise<boolean>;
+}
+
+/**
+ * Resolves the admin credential. With `configured` set, that token is the credential. Without it,
+ * the stored hash is used; on the very first start a token is generated, its hash stored, and the
+ * plain token passed to `onGenerated` (the server prints it once).
+ */
+export async function resolveAdmin(
+  store: PoolStore,
+  configured: string | undefined,
+  onGenerated: (token: string) => void,
+): Promise<AdminCredential> {
+  let hash: string;
+  if (configured) {
+    hash = await sha256Hex(configured);
+  } else {
+    const meta = await store.getMeta<AdminMeta>("admin");
+    if (meta?.hash) {
+      hash = meta.hash;
+    } else {
+      const token = `admin-${newClientToken().slice(3)}`;
+      hash = await sha256Hex(token);
+      await store.setMeta<AdminMeta>("admin", { hash, createdAt: Date.now() });
+      onGenerated(token);
+    }
+  }
+  return {
+    async check(presented) {
+      if (!presented) return false;
+      return timingSafeEqualHex(await sha256Hex(presented), hash);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Client tokens: issued once, stored as SHA-256, looked up in memory on every request.
+ * @module
+ */
+import { sha256Hex } from "../keys/secrets.ts";
+import type { PoolStore } from "../store/store.ts";
+import { newClientToken } from "./crypto.ts";
+import type { TokenRecord } from "./types.ts";
+
+/** A token record as shown to admins (never the hash). */
+export interface TokenView {
+  id: string;
+  name: string;
+  token: string;
+  createdAt: number;
+  expiresAt: number | null;
+  expired: boolean;
+}
+
+/** The in-memory registry of client tokens, backed by the store. */
+export class TokenRegistry {
+  #byHash = new Map<string, TokenRecord>();
+  #byId = new Map<string, TokenRecord>();
+  #store: PoolStore;
+  #now: () => number;
+
+  constructor(store: PoolStore, now: () => number) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  async load(): Promise<void> {
+    for (const rec of await this.#store.listTokens()) this.#index(rec);
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /**
+   * The record for a presented token, or undefined when unknown or expired. The lookup is by
+   * SHA-256 of the input, so its timing tells nothing about any stored token.
+   */
+  async verify(token: string): Promise<TokenRecord | undefined> {
+    const rec = this.#byHash.get(await sha256Hex(token));
+    if (!rec) return undefined;
+    if (rec.expiresAt !== undefined && rec.expiresAt <= this.#now()) return undefined;
+    return rec;
+  }
+
+  /** Issues a token; the plain value is returned here and never again. */
+  async create(name: string, expiresInSeconds?: number): Promise<{ token: string; record: TokenRecord }> {
+    const token = newClientToken();
+    const hash = await sha256Hex(token);
+    const now = this.#now();
+    const record: TokenRecord = {
+      id: hash.slice(0, 16),
+      name,
+      hash,
+      hint: `${token.slice(0, 5)}…${token.slice(-4)}`,
+      createdAt: now,
+      ...(expiresInSeconds ? { expiresAt: now + expiresInSeconds * 1000 } : {}),
+    };
+    await this.#store.putToken(record);
+    this.#index(record);
+    return { token, record };
+  }
+
+  /** Revokes by id or by the plain token. Returns the revoked record. */
+  async revoke(idOrToken: string): Promise<TokenRecord | undefined> {
+    const rec = this.#byId.get(idOrToken) ?? this.#byHash.get(await sha256Hex(idOrToken));
+    if (!rec) return undefined;
+    await this.#store.removeToken(rec.id);
+    this.#byId.delete(rec.id);
+    this.#byHash.delete(rec.hash);
+    return rec;
+  }
+
+  list(): TokenRecord[] {
+    return [...this.#byId.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  view(rec: TokenRecord): TokenView {
+    return {
+      id: rec.id,
+      name: rec.name,
+      token: rec.hint,
+      createdAt: rec.createdAt,
+      expiresAt: rec.expiresAt ?? null,
+      expired: rec.expiresAt !== undefined && rec.expiresAt <= this.#now(),
+    };
+  }
+
+  #index(rec: TokenRecord): void {
+    this.#byHash.set(rec.hash, rec);
+    this.#byId.set(rec.id, rec);
+  }
+}

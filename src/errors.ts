@@ -1,0 +1,77 @@
+/**
+ * The one error type of the pool. Every failure a client can see is a {@link PoolError}
+ * and leaves as an OpenAI-shaped body `{"error": {"message", "type", "code"}}`, shaped here
+ * and nowhere else (see `app.onError` in pool.ts).
+ * @module
+ */
+
+/** OpenAI error `type` values the pool answers with. */
+export type PoolErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "upstream_error"
+  | "server_error";
+
+const TYPE_BY_STATUS: Record<number, PoolErrorType> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  405: "invalid_request_error",
+  413: "invalid_request_error",
+  415: "invalid_request_error",
+  429: "rate_limit_error",
+  502: "upstream_error",
+  503: "upstream_error",
+  504: "upstream_error",
+};
+
+/** Options of {@link PoolError} beyond status, code and message. */
+export interface PoolErrorOptions {
+  /** Overrides the type derived from the status. */
+  type?: PoolErrorType;
+  /** Extra response headers, e.g. `Retry-After`. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error with an HTTP status and a stable machine-readable `code`.
+ * @example
+ * throw new PoolError(400, "invalid_json", "Request body is not valid JSON");
+ */
+export class PoolError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly type: PoolErrorType;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, options: PoolErrorOptions = {}) {
+    super(message);
+    this.name = "PoolError";
+    this.status = status;
+    this.code = code;
+    this.type = options.type ?? TYPE_BY_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
+    this.headers = options.headers ?? {};
+  }
+
+  /** The OpenAI-shaped JSON body. */
+  toJSON(): { error: { message: string; type: string; code: string } } {
+    return { error: { message: this.message, type: this.type, code: this.code } };
+  }
+
+  /** A ready `Response` with the JSON body and any extra headers. */
+  toResponse(): Response {
+    return new Response(JSON.stringify(this.toJSON()), {
+      status: this.status,
+      headers: { "content-type": "application/json; charset=utf-8", ...this.headers },
+    });
+  }
+}
+
+/** Shorthand for a 400 with code `invalid_request`. */
+export function badRequest(message: string, code = "invalid_request"): PoolError {
+  return new PoolError(400, code, message);
+}

@@ -1,0 +1,189 @@
+/**
+ * One provider's keys in memory: O(1) round-robin over the ready keys, a wake-time heap for the
+ * resting ones, and the state machine of DESIGN.md §3. No I/O: changes are reported through
+ * `onChange` so the caller persists them off the request path.
+ * @module
+ */
+import type { KeyOutcome } from "../providers/types.ts";
+import { WakeHeap } from "./heap.ts";
+import type { HealthRules, KeyRecord } from "./types.ts";
+
+/** Counts by state, for health and stats views. */
+export interface KeyCounts {
+  total: number;
+  active: number;
+  cooling: number;
+  disabled: number;
+}
+
+/** The in-memory key index of one provider. */
+export class KeyPool {
+  readonly provider: string;
+  #rules: HealthRules;
+  #now: () => number;
+  #onChange: (rec: KeyRecord) => void;
+  #records = new Map<string, KeyRecord>();
+  /** Keys that may be picked, in rotation order; `#slot` maps id -> index. */
+  #ready: KeyRecord[] = [];
+  #slot = new Map<string, number>();
+  #resting = new WakeHeap();
+  #cursor = 0;
+
+  constructor(provider: string, rules: HealthRules, now: () => number, onChange: (rec: KeyRecord) => void) {
+    this.provider = provider;
+    this.#rules = rules;
+    this.#now = now;
+    this.#onChange = onChange;
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  get(id: string): KeyRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#records.has(id);
+  }
+
+  /** Every record, in insertion order. */
+  values(): IterableIterator<KeyRecord> {
+    return this.#records.values();
+  }
+
+  /** Adds or replaces a record, placing it by its state. */
+  put(rec: KeyRecord): void {
+    this.#unready(rec.id);
+    this.#records.set(rec.id, rec);
+    this.#place(rec);
+  }
+
+  remove(id: string): boolean {
+    this.#unready(id);
+    return this.#records.delete(id);
+  }
+
+  /**
+   * The next ready key not in `exclude`, round-robin. Wakes keys whose rest is over first.
+   * Cost is O(|exclude| + keys woken), independent of the pool size.
+   */
+  pick(exclude?: ReadonlySet<string>): KeyRecord | undefined {
+    const now = this.#now();
+    this.#wake(now);
+    let tries = (exclude?.size ?? 0) + 1;
+    while (this.#ready.length > 0 && tries > 0) {
+      const rec = this.#ready[this.#cursor++ % this.#ready.length];
+      if (this.#cursor >= 0x3fffffff) this.#cursor = 0;
+      if (rec.expiresAt !== undefined && rec.expiresAt <= now) {
+        this.#transition(rec, { state: "disabled", until: undefined, reason: "expired" });
+        continue;
+      }
+      if (!exclude?.has(rec.id)) return rec;
+      tries--;
+    }
+    return undefined;
+  }
+
+  /** When the earliest resting key wakes, or undefined if none will by itself. */
+  nextWake(): number | undefined {
+    this.#wake(this.#now());
+    return this.#resting.peek();
+  }
+
+  /** Applies what an attempt with this key found. Returns the key's state afterwards. */
+  report(id: string, outcome: KeyOutcome): KeyRecord["state"] | undefined {
+    const rec = this.#records.get(id);
+    if (!rec) return undefined;
+    const now = this.#now();
+    switch (outcome.kind) {
+      case "ok":
+        if (rec.failures !== 0 || rec.state !== "active") {
+          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined });
+        }
+        break;
+      case "client-error":
+        break;
+      case "cooldown":
+        // A key disabled meanwhile (by a failure on a parallel request) stays disabled.
+        if (rec.state !== "disabled") {
+          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason });
+        }
+        break;
+      case "failure": {
+        const failures = rec.failures + 1;
+        if (failures >= this.#rules.failuresBeforeDisable) {
+          this.#transition(rec, { state: "disabled", failures, until: now + this.#rules.disableMs, reason: outcome.reason });
+        } else {
+          this.#transition(rec, { failures });
+        }
+        break;
+      }
+    }
+    return rec.state;
+  }
+
+  /** Admin: back into rotation now, failure count cleared. */
+  enable(id: string): boolean {
+    const rec = this.#records.get(id);
+    if (!rec) return false;
+    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined });
+    return true;
+  }
+
+  /** Admin: out of rotation for `ms` (undefined or 0: until enabled again). */
+  disable(id: string, ms: number | undefined, reason: string): boolean {
+    const rec = this.#records.get(id);
+    if (!rec) return false;
+    this.#transition(rec, { state: "disabled", until: ms ? this.#now() + ms : undefined, reason });
+    return true;
+  }
+
+  counts(): KeyCounts {
+    this.#wake(this.#now());
+    const c: KeyCounts = { total: this.#records.size, active: 0, cooling: 0, disabled: 0 };
+    for (const rec of this.#records.values()) c[rec.state]++;
+    return c;
+  }
+
+  #transition(rec: KeyRecord, patch: Partial<KeyRecord>): void {
+    const wasReady = rec.state === "active";
+    Object.assign(rec, patch);
+    for (const k of ["until", "reason"] as const) if (rec[k] === undefined) delete rec[k];
+    if (wasReady && rec.state !== "active") this.#unready(rec.id);
+    if (!this.#slot.has(rec.id)) this.#place(rec);
+    this.#onChange(rec);
+  }
+
+  #place(rec: KeyRecord): void {
+    if (rec.state === "active") {
+      this.#slot.set(rec.id, this.#ready.length);
+      this.#ready.push(rec);
+    } else if (rec.until !== undefined) {
+      this.#resting.push(rec.until, rec.id);
+    }
+  }
+
+  /** Swap-remove from the ready list: O(1). */
+  #unready(id: string): void {
+    const i = this.#slot.get(id);
+    if (i === undefined) return;
+    const last = this.#ready.pop()!;
+    if (last.id !== id) {
+      this.#ready[i] = last;
+      this.#slot.set(last.id, i);
+    }
+    this.#slot.delete(id);
+  }
+
+  #wake(now: number): void {
+    for (let at = this.#resting.peek(); at !== undefined && at <= now; at = this.#resting.peek()) {
+      const { id } = this.#resting.pop()!;
+      const rec = this.#records.get(id);
+      // Stale heap entries (key removed, re-enabled, or rest extended) are skipped.
+      if (!rec || rec.state === "active" || rec.until !== at) continue;
+      this.#transition(rec, { state: "active", until: undefined, reason: undefined });
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/** Parsers for key imports: ollama.txt lines and plain key lists. @module */
+
+/** A key found in an import, with the 1-based line it came from. */
+export interface ParsedKey {
+  secret: string;
+  label?: string;
+  line: number;
+}
+
+/** A line or entry that could not be read as a key. */
+export interface InvalidEntry {
+  line: number;
+  reason: string;
+}
+
+/** What a parse found. `total` counts the non-blank, non-comment entries. */
+export interface ParseResult {
+  total: number;
+  keys: ParsedKey[];
+  invalid: InvalidEntry[];
+}
+
+const SEPARATOR = "----";
+const KEY_SHAPE = /^[\x21-\x7e]{8,512}$/;
+
+/** Why a string is not a usable key, or undefined when it is. */
+export function secretProblem(secret: string): string | undefined {
+  if (secret.length < 8) return "key is shorter than 8 characters";
+  if (secret.length > 512) return "key is longer than 512 characters";
+  if (!KEY_SHAPE.test(secret)) return "key contains spaces or non-printable characters";
+  return undefined;
+}
+
+/**
+ * Reads ollama.txt: `email----password----session----api_key` per line, the key being the last
+ * field; a line without `----` is a bare key. Blank lines and `#` comments are skipped;
+ * malformed lines are reported, never fatal.
+ * @example
+ * parseKeyLines("me@x.io----pw----sess----abcd1234efgh\n\nbare-key-12345678")
+ */
+export function parseKeyLines(content: string): ParseResult {
+  const result: ParseResult = { total: 0, keys: [], invalid: [] };
+  const lines = content.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i].trim();
+    if (text === "" || text.startsWith("#")) continue;
+    result.total++;
+    const parts = text.split(SEPARATOR);
+    const secret = parts[parts.length - 1].trim();
+    if (parts.length > 1 && parts.length !== 4) {
+      result.invalid.push({ line: i + 1, reason: `expected 4 fields separated by "----", found ${parts.length}` });
+      continue;
+    }
+    const problem = secretProblem(secret);
+    if (problem) {
+      result.invalid.push({ line: i + 1, reason: problem });
+      continue;
+    }
+    const label = parts.length > 1 ? parts[0].trim() || undefined : undefined;
+    result.keys.push({ secret, label, line: i + 1 });
+  }
+  return result;
+}
+
+/** Reads a JSON list of keys (`{keys: [...]}`): strings, or `{key|api_key|apiKey, username?}` objects. */
+export function parseKeyList(entries: unknown[]): ParseResult {
+  const result: ParseResult = { total: entries.length, keys: [], invalid: [] };
+  entries.forEach((entry, i) => {
+    const obj = typeof entry === "object" && entry !== null ? entry as Record<string, unknown> : undefined;
+    const raw = typeof entry === "string" ? entry : obj?.key ?? obj?.api_key ?? obj?.apiKey;
+    if (typeof raw !== "string") {
+      result.invalid.push({ line: i + 1, reason: "entry is not a key string or {key} object" });
+      return;
+    }
+    const secret = raw.trim();
+    const problem = secretProblem(secret);
+    if (problem) {
+      result.invalid.push({ line: i + 1, reason: problem });
+      return;
+    }
+    const label = typeof obj?.username === "string" ? obj.username : undefined;
+    result.keys.push({ secret, label, line: i + 1 });
+  });
+  return result;
+}

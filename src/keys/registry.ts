@@ -1,0 +1,113 @@
+/**
+ * All providers' key pools plus their persistence: loading at start, adding and removing
+ * (awaited: admin operations), and writing state changes made on the request path in batches.
+ * @module
+ */
+import type { PoolStore } from "../store/store.ts";
+import { KeyPool } from "./key_pool.ts";
+import type { ParsedKey } from "./parse.ts";
+import { keyId } from "./secrets.ts";
+import type { HealthRules, KeyRecord } from "./types.ts";
+
+/** What adding keys did. */
+export interface AddResult {
+  added: number;
+  existing: number;
+  /** Ids of the keys, in input order (new and existing). */
+  ids: string[];
+}
+
+/** The pools of every provider. */
+export class KeyRegistry {
+  #pools = new Map<string, KeyPool>();
+  #dirty = new Map<string, KeyRecord>();
+  #store: PoolStore;
+  #now: () => number;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(providerIds: string[], store: PoolStore, rules: HealthRules, now: () => number) {
+    this.#store = store;
+    this.#now = now;
+    const mark = (rec: KeyRecord): void => void this.#dirty.set(`${rec.provider}:${rec.id}`, rec);
+    for (const id of providerIds) this.#pools.set(id, new KeyPool(id, rules, now, mark));
+  }
+
+  /** The pool of a provider (every configured provider has one). */
+  pool(provider: string): KeyPool {
+    const p = this.#pools.get(provider);
+    if (!p) throw new Error(`[ollama-api-pool] unknown provider "${provider}"`);
+    return p;
+  }
+
+  async load(): Promise<void> {
+    for (const [provider, pool] of this.#pools) {
+      const records = await this.#store.listKeys(provider);
+      records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      for (const rec of records) pool.put(rec);
+    }
+  }
+
+  /** Adds keys not yet in the pool; duplicates (also within the input) count as existing. */
+  async add(provider: string, keys: ParsedKey[], expiresAt?: number): Promise<AddResult> {
+    const pool = this.pool(provider);
+    const now = this.#now();
+    const ids = await Promise.all(keys.map((k) => keyId(provider, k.secret)));
+    const fresh = new Map<string, KeyRecord>();
+    keys.forEach((k, i) => {
+      const id = ids[i];
+      if (pool.has(id) || fresh.has(id)) return;
+      fresh.set(id, {
+        id, provider, secret: k.secret, state: "active", failures: 0, createdAt: now,
+        ...(k.label ? { label: k.label } : {}),
+        ...(expiresAt ? { expiresAt } : {}),
+      });
+    });
+    const records = [...fresh.values()];
+    await this.#store.putKeys(records);
+    for (const rec of records) pool.put(rec);
+    return { added: records.length, existing: keys.length - records.length, ids };
+  }
+
+  /** Removes keys by id; returns the ids that existed. */
+  async remove(provider: string, ids: string[]): Promise<string[]> {
+    const pool = this.pool(provider);
+    const found = ids.filter((id) => pool.has(id));
+    // An in-flight state flush must not write a removed key back after its removal.
+    await this.#flushing.catch(() => {});
+    await this.#store.removeKeys(provider, found);
+    for (const id of found) {
+      pool.remove(id);
+      this.#dirty.delete(`${provider}:${id}`);
+    }
+    return found;
+  }
+
+  /** The id of a key given as id or as the secret itself (old clients address keys by value). */
+  async resolve(provider: string, idOrSecret: string): Promise<string | undefined> {
+    const pool = this.pool(provider);
+    if (pool.has(idOrSecret)) return idOrSecret;
+    const id = await keyId(provider, idOrSecret);
+    return pool.has(id) ? id : undefined;
+  }
+
+  /** Writes the state changes collected since the last call. */
+  flush(): Promise<void> {
+    if (this.#dirty.size === 0) return Promise.resolve();
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    this.#flushing = this.#flushing.catch(() => {}).then(() => this.#write(batch));
+    return this.#flushing;
+  }
+
+  async #write(batch: KeyRecord[]): Promise<void> {
+    try {
+      await this.#store.putKeys(batch.map((r) => ({ ...r })));
+    } catch (err) {
+      for (const rec of batch) {
+        const k = `${rec.provider}:${rec.id}`;
+        if (!this.#dirty.has(k) && this.#pools.get(rec.provider)?.has(rec.id)) this.#dirty.set(k, rec);
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Options of `createPool`, their defaults, and validation with messages that name the field.
+ * @module
+ */
+import { createStorage, type Driver, type Storage } from "unstorage";
+import memoryDriver from "unstorage/drivers/memory";
+import type { HealthRules } from "./keys/types.ts";
+import type { FetchLike } from "./proxy/attempt.ts";
+import type { FailoverRules } from "./proxy/failover.ts";
+import type { Provider } from "./providers/types.ts";
+
+/** Where the pool writes what it has to say. It never passes secrets to it. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Admin credential options. */
+export interface AuthOptions {
+  /**
+   * The admin token (`Authorization: Bearer <adminToken>` on `/admin/*`). When unset, one is
+   * generated on the first start, stored as a hash, and passed to `onAdminTokenGenerated`.
+   */
+  adminToken?: string;
+  /**
+   * Receives a generated admin token, once.
+   * @default logs it through `logger.warn`
+   */
+  onAdminTokenGenerated?: (token: string) => void;
+}
+
+/** Retry, cooldown and disable rules (DESIGN.md §3). */
+export interface FailoverOptions extends FailoverRules, HealthRules {}
+
+/** Options of `createPool`. */
+export interface PoolOptions {
+  /** Upstream providers; at least one. Their endpoint paths must not overlap. */
+  providers: Provider[];
+  /**
+   * Any unstorage `Storage`, or a driver to wrap in one.
+   * @default in-memory storage (nothing survives a restart)
+   */
+  storage?: Storage | Driver;
+  auth?: AuthOptions;
+  /**
+   * Upstream transport. The Node adapter passes a faster undici-based one.
+   * @default globalThis.fetch
+   */
+  fetch?: FetchLike;
+  /** Overrides of the failover rules; see {@link DEFAULT_FAILOVER}. */
+  failover?: Partial<FailoverOptions>;
+  /**
+   * How often pending statistics and key-state changes are written, at most.
+   * @default 5000
+   */
+  flushIntervalMs?: number;
+  /**
+   * Largest accepted request body in bytes; larger ones get 413.
+   * @default 20_971_520 (20 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * The clock, in epoch ms. Tests pass a controllable one.
+   * @default Date.now
+   */
+  now?: () => number;
+  /** @default console */
+  logger?: Logger;
+}
+
+/** The failover defaults. */
+export const DEFAULT_FAILOVER: FailoverOptions = {
+  maxAttempts: 3,
+  firstByteTimeoutMs: 30_000,
+  rateLimitCooldownMs: 60_000,
+  errorCooldownMs: 5_000,
+  failuresBeforeDisable: 3,
+  disableMs: 3_600_000,
+};
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  providers: Provider[];
+  storage: Storage;
+  auth: AuthOptions;
+  fetch: FetchLike;
+  failover: FailoverOptions;
+  flushIntervalMs: number;
+  maxBodyBytes: number;
+  now: () => number;
+  logger: Logger;
+}
+
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function fail(message: string): never {
+  throw new TypeError(`[ollama-api-pool] ${message}`);
+}
+
+function positiveInt(name: string, v: unknown, allowZero = false): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
+    fail(`${name}: must be ${allowZero ? "a non-negative" : "a positive"} integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function isStorage(s: object): s is Storage {
+  return typeof (s as Storage).mount === "function" && typeof (s as Storage).getItem === "function";
+}
+
+/** Fills defaults and validates; throws a TypeError naming the first bad field. */
+export function resolveOptions(o: PoolOptions): ResolvedOptions {
+  if (typeof o !== "object" || o === null) fail("options: an object is required");
+  if (!Array.isArray(o.providers) || o.providers.length === 0) fail("providers: at least one provider is required");
+  const ids = new Set<string>();
+  const paths = new Map<string, string>();
+  o.providers.forEach((p, i) => {
+    if (!p || typeof p !== "object") fail(`providers[${i}]: not a provider (use ollama(), openrouter() or openaiCompatible())`);
+    if (!PROVIDER_ID.test(p.id)) fail(`providers[${i}].id: "${p.id}" must be lowercase letters, digits, "-" or "_"`);
+    if (ids.has(p.id)) fail(`providers[${i}].id: "${p.id}" is used twice`);
+    ids.add(p.id);
+    if (!Array.isArray(p.endpoints) || p.endpoints.length === 0) fail(`providers[${i}].endpoints: at least one endpoint is required`);
+    if (typeof p.authorize !== "function") fail(`providers[${i}].authorize: a function is required`);
+    for (const e of p.endpoints) {
+      try {
+        new URL(e.upstream);
+      } catch {
+        fail(`providers[${i}] (${p.id}): upstream URL "${e.upstream}" is not an absolute URL`);
+      }
+      const route = `${e.method} ${e.path}`;
+      const other = paths.get(route);
+      if (other) fail(`providers[${i}] (${p.id}): route ${route} is already served by provider "${other}"`);
+      paths.set(route, p.id);
+    }
+  });
+  let storage: Storage;
+  if (o.storage === undefined) storage = createStorage({ driver: memoryDriver() });
+  else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
+  else storage = isStorage(o.storage) ? o.storage : createStorage({ driver: o.storage });
+
+  const failover = { ...DEFAULT_FAILOVER, ...o.failover };
+  for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
+  if (o.fetch !== undefined && typeof o.fetch !== "function") fail("fetch: must be a fetch-like function");
+  if (o.now !== undefined && typeof o.now !== "function") fail("now: must be a function returning epoch ms");
+  return {
+    providers: o.providers,
+    storage,
+    auth: o.auth ?? {},
+    fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    failover,
+    flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
+    maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
+    now: o.now ?? Date.now,
+    logger: o.logger ?? console,
+  };
+}

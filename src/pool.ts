@@ -1,0 +1,93 @@
+/**
+ * `createPool()`: options in, a Hono app and a standard fetch handler out. Wiring only.
+ * @module
+ */
+import { Hono } from "hono";
+import { presentedToken } from "./auth/bearer.ts";
+import { PoolError } from "./errors.ts";
+import { type PoolOptions, resolveOptions } from "./options.ts";
+import { adminKeyRoutes } from "./routes/admin_keys.ts";
+import { adminStatsRoutes } from "./routes/admin_stats.ts";
+import { adminTokenRoutes } from "./routes/admin_tokens.ts";
+import type { PoolEnv } from "./routes/context.ts";
+import { proxyRoutes } from "./routes/proxy.ts";
+import { publicRoutes } from "./routes/public.ts";
+import { createState, type ExecutionContextLike, type PoolState } from "./state.ts";
+
+/** What `createPool` returns. */
+export interface Pool {
+  /** The standard handler: Workers `export default pool`, `Deno.serve(pool.fetch)`, `Bun.serve(pool)`. */
+  fetch(request: Request, env?: unknown, ctx?: ExecutionContextLike): Promise<Response>;
+  /** The Hono app, to mount in another: `app.route("/llm", pool.app)`. */
+  app: Hono<PoolEnv>;
+  /** Loads storage now instead of on the first request (and surfaces storage errors early). */
+  ready(): Promise<void>;
+  /** Writes pending statistics and key states. */
+  flush(): Promise<void>;
+  /** Flushes; call on shutdown. */
+  close(): Promise<void>;
+  /** Internal state, for adapters and tests. */
+  readonly state: PoolState;
+}
+
+/**
+ * Creates a pool.
+ * @example
+ * const pool = createPool({ providers: [ollama()], auth: { adminToken: "secret" } });
+ * Deno.serve(pool.fetch);
+ */
+export function createPool(options: PoolOptions): Pool {
+  const state = createState(resolveOptions(options));
+  const app = new Hono<PoolEnv>();
+
+  app.use("*", async (_c, next) => {
+    await state.ready();
+    await next();
+  });
+  app.use("/admin/*", async (c, next) => {
+    if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
+      throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>'");
+    }
+    await next();
+  });
+
+  app.route("/", publicRoutes(state));
+  app.route("/", proxyRoutes(state));
+  app.route("/admin", adminKeyRoutes(state));
+  app.route("/admin", adminTokenRoutes(state));
+  app.route("/admin", adminStatsRoutes(state));
+  methodNotAllowed(app);
+
+  app.notFound((c) => new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
+  app.onError((err, c) => {
+    if (err instanceof PoolError) return err.toResponse();
+    state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`);
+    return new PoolError(500, "internal_error", "internal error in the pool").toResponse();
+  });
+
+  return {
+    app,
+    state,
+    fetch: (request, env, ctx) => Promise.resolve(app.fetch(request, env as Record<string, unknown> | undefined, ctx as never)),
+    ready: () => state.ready(),
+    flush: () => state.flush(),
+    close: () => state.flush(),
+  };
+}
+
+/** A 405 for every known path asked with a method it does not serve. */
+function methodNotAllowed(app: Hono<PoolEnv>): void {
+  const methods = new Map<string, Set<string>>();
+  for (const r of app.routes) {
+    if (r.method === "ALL" || r.path.includes("*")) continue;
+    let set = methods.get(r.path);
+    if (!set) methods.set(r.path, set = new Set());
+    set.add(r.method);
+  }
+  for (const [path, allowed] of methods) {
+    const allow = [...allowed].join(", ");
+    app.all(path, (c) => {
+      throw new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, { headers: { allow } });
+    });
+  }
+}

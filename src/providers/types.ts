@@ -1,0 +1,53 @@
+/**
+ * The Provider contract: what the pool needs to know about one upstream API.
+ * Presets (ollama, openrouter, openaiCompatible) are factories returning these literals.
+ * @module
+ */
+
+/** What one upstream attempt says about the key that made it. */
+export type KeyOutcome =
+  | { kind: "ok" }
+  /** 429, 5xx, timeouts, connection errors: rest the key for `ms`, try the next one. */
+  | { kind: "cooldown"; ms: number; reason: string; rateLimited?: boolean }
+  /** 401/403/402: the key itself is bad; counts toward disabling it. */
+  | { kind: "failure"; reason: string }
+  /** 400/404/422...: the caller's fault; answered as is, the key is not blamed. */
+  | { kind: "client-error" };
+
+/** How the pool reads usage and shapes in-band errors for an endpoint. */
+export type WireFormat = "openai" | "ollama";
+
+/** One proxied route: a client path mapped to an upstream URL. */
+export interface Endpoint {
+  method: "GET" | "POST";
+  /** Path the pool serves, e.g. `/v1/chat/completions`. */
+  path: string;
+  /** Absolute upstream URL. */
+  upstream: string;
+  format: WireFormat;
+  /** OpenAI chat completions: the pool asks for `stream_options.include_usage`. */
+  chat?: boolean;
+}
+
+/** The timing knobs {@link Provider.classify} needs to turn a response into an outcome. */
+export interface ClassifyRules {
+  /** Cooldown after a 429 without a usable Retry-After. */
+  rateLimitCooldownMs: number;
+  /** Cooldown after a 5xx, a timeout or a connection error. */
+  errorCooldownMs: number;
+}
+
+/** One upstream API the pool spreads requests over. */
+export interface Provider {
+  /** Stable id, also the `?provider=` value of the admin API: `ollama`, `openrouter`, ... */
+  id: string;
+  /** Upstream base URL, shown in `/health`. */
+  baseURL: string;
+  endpoints: Endpoint[];
+  /** Puts the upstream key on an outgoing request. */
+  authorize(headers: Headers, secret: string): void;
+  /** Static headers for every upstream request (e.g. OpenRouter's `HTTP-Referer`). */
+  headers?: Record<string, string>;
+  /** Overrides the default classification; return undefined to fall back to it. */
+  classify?(res: Response | Error, rules: ClassifyRules): KeyOutcome | undefined;
+}

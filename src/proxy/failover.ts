@@ -1,0 +1,171 @@
+/**
+ * Retry across keys: pick, attempt, classify, report, and either answer or move on. The one
+ * proxy path every provider and endpoint goes through.
+ * @module
+ */
+import { PoolError } from "../errors.ts";
+import type { KeyPool } from "../keys/key_pool.ts";
+import { classifyDefault } from "../providers/classify.ts";
+import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
+import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
+import { attemptUpstream, type FetchLike, passHeaders } from "./attempt.ts";
+import type { ParsedRequest } from "./request.ts";
+import { type StreamEnd, tapStream } from "./stream.ts";
+import { usageOf } from "./usage.ts";
+
+/** Retry and timeout knobs of the proxy. */
+export interface FailoverRules extends ClassifyRules {
+  /** Upstream attempts per client request, each with a different key. */
+  maxAttempts: number;
+  /** How long to wait for upstream response headers before trying the next key. */
+  firstByteTimeoutMs: number;
+}
+
+/** What the proxy needs from the pool. */
+export interface ProxyDeps {
+  fetch: FetchLike;
+  rules: FailoverRules;
+  stats: StatsRecorder;
+  now: () => number;
+  onError(message: string): void;
+}
+
+/** One client request on its way to a provider. */
+export interface ProxyCall {
+  provider: Provider;
+  keys: KeyPool;
+  endpoint: Endpoint;
+  request: ParsedRequest;
+  headers: Headers;
+  search: string;
+  signal?: AbortSignal;
+  tokenId?: string;
+}
+
+/** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
+export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Response> {
+  const tried = new Set<string>();
+  let lastReason = "";
+  let rateLimitedOnly = true;
+  let retryAfterMs: number | undefined;
+  const finish = (outcome: RequestOutcome, usage?: { promptTokens: number; completionTokens: number }): void => {
+    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, outcome, ...usage });
+  };
+
+  for (let i = 0; i < d.rules.maxAttempts; i++) {
+    const key = c.keys.pick(tried);
+    if (!key) break;
+    tried.add(key.id);
+    const result = await attemptUpstream({
+      fetch: d.fetch,
+      provider: c.provider,
+      endpoint: c.endpoint,
+      secret: key.secret,
+      clientHeaders: c.headers,
+      body: c.request.body,
+      search: c.search,
+      signal: c.signal,
+      firstByteTimeoutMs: d.rules.firstByteTimeoutMs,
+    });
+    if (c.signal?.aborted) {
+      // The client left: nobody reads this answer and no key is to blame.
+      await result.response?.body?.cancel().catch(() => {});
+      throw new PoolError(499, "client_closed", "client closed the request");
+    }
+    const res = result.response ?? result.error!;
+    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
+    c.keys.report(key.id, outcome);
+    d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
+
+    if (result.response && outcome.kind === "ok") {
+      const done = await answer(d, c, key.id, result.response, result.abort, finish);
+      if (done) return done;
+      // Headers came, the body did not: as good as a connection error.
+      c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
+      rateLimitedOnly = false;
+      lastReason = "upstream closed the connection while sending the body";
+      continue;
+    }
+    if (result.response && outcome.kind === "client-error") {
+      // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
+      finish("client_error");
+      return new Response(result.response.body, { status: result.response.status, headers: passHeaders(result.response.headers) });
+    }
+    await result.response?.body?.cancel().catch(() => {});
+    if (outcome.kind === "cooldown" && outcome.rateLimited) {
+      retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.ms);
+    } else {
+      rateLimitedOnly = false;
+    }
+    lastReason = outcome.kind === "failure" || outcome.kind === "cooldown" ? outcome.reason : lastReason;
+  }
+
+  finish("failure");
+  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+}
+
+/** The error for a request no key could serve. */
+function exhausted(
+  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, retryAfterMs?: number,
+): PoolError {
+  const id = c.provider.id;
+  if (tried.size === 0) {
+    if (c.keys.size === 0) return new PoolError(503, "no_keys", `no upstream keys are configured for provider "${id}"`);
+    const wake = c.keys.nextWake();
+    if (wake === undefined) return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled`);
+    const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
+    return new PoolError(429, "keys_cooling_down", `every upstream key of provider "${id}" is resting; retry in ${seconds} s`, {
+      headers: { "retry-after": String(seconds) },
+    });
+  }
+  if (rateLimitedOnly && retryAfterMs !== undefined) {
+    // A pool-wide limit: every key tried got 429. They cool only briefly unless told otherwise,
+    // so the pool recovers as soon as the upstream does; none is disabled.
+    const ms = Math.min(retryAfterMs, d.rules.rateLimitCooldownMs);
+    for (const keyId of tried) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit", rateLimited: true });
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    return new PoolError(429, "upstream_rate_limited", `every upstream key tried for provider "${id}" is rate limited; retry in ${seconds} s`, {
+      headers: { "retry-after": String(seconds) },
+    });
+  }
+  return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
+}
+
+/** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
+async function answer(
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, abort: () => void,
+  finish: (o: RequestOutcome, u?: { promptTokens: number; completionTokens: number }) => void,
+): Promise<Response | undefined> {
+  const headers = passHeaders(res.headers);
+  const type = res.headers.get("content-type") ?? "";
+  const streaming = res.body && (type.includes("text/event-stream") || type.includes("ndjson"));
+  if (streaming) {
+    const body = tapStream(res.body!, {
+      format: c.endpoint.format,
+      dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
+      abortUpstream: abort,
+      onEnd: (end: StreamEnd) => {
+        if (end.kind === "error") {
+          d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
+          c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
+        }
+        finish(end.kind === "error" ? "failure" : "success", end.usage);
+      },
+    });
+    return new Response(body, { status: res.status, headers });
+  }
+  let text: string;
+  try {
+    text = await res.text();
+  } catch {
+    return undefined;
+  }
+  let usage;
+  if (type.includes("json")) {
+    try {
+      usage = usageOf(c.endpoint.format, JSON.parse(text));
+    } catch { /* a non-JSON body is passed through as it is */ }
+  }
+  finish("success", usage);
+  return new Response(text, { status: res.status, headers });
+}

@@ -1,0 +1,89 @@
+/**
+ * Reading the client's request: size limit, JSON validation, the model name for statistics, and
+ * the one rewrite the pool makes (asking for usage on OpenAI chat streams).
+ * @module
+ */
+import { PoolError, badRequest } from "../errors.ts";
+import type { Endpoint } from "../providers/types.ts";
+
+/** The client request as the proxy needs it. */
+export interface ParsedRequest {
+  /** Body to send upstream (the client's own bytes unless rewritten). */
+  body: string | undefined;
+  /** `model` from the body, trimmed to a sane length, for statistics. */
+  model?: string;
+  stream: boolean;
+  /** The pool added `stream_options.include_usage`; the client did not ask for the usage chunk. */
+  injectedUsage: boolean;
+}
+
+const MAX_MODEL_NAME = 200;
+
+/** Reads at most `limit` bytes of the body; 413 beyond that. */
+export async function readBody(req: Request, limit: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (declared > limit) throw tooLarge(limit);
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw badRequest("request body is not valid UTF-8", "invalid_encoding");
+  }
+}
+
+function tooLarge(limit: number): PoolError {
+  return new PoolError(413, "body_too_large", `request body exceeds the limit of ${limit} bytes`);
+}
+
+/** Validates and prepares a proxied request's body. */
+export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit: number): Promise<ParsedRequest> {
+  if (endpoint.method === "GET") return { body: undefined, stream: false, injectedUsage: false };
+  const text = await readBody(req, limit);
+  if (text.trim() === "") throw badRequest("request body is empty; a JSON object is required", "invalid_json");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`, "invalid_json");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw badRequest("request body must be a JSON object", "invalid_json");
+  }
+  const body = json as Record<string, unknown>;
+  if (body.model !== undefined && typeof body.model !== "string") {
+    throw badRequest("'model' must be a string", "invalid_model");
+  }
+  const model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_NAME) : undefined;
+  // Ollama's native chat/generate stream unless told not to; OpenAI routes only when asked.
+  const stream = endpoint.format === "ollama" ? body.stream !== false : body.stream === true;
+  if (endpoint.chat && stream) {
+    const so = body.stream_options;
+    if (so !== undefined && (typeof so !== "object" || so === null)) {
+      throw badRequest("'stream_options' must be an object", "invalid_stream_options");
+    }
+    if ((so as Record<string, unknown> | undefined)?.include_usage !== true) {
+      body.stream_options = { ...(so as object | undefined), include_usage: true };
+      return { body: JSON.stringify(body), model, stream, injectedUsage: true };
+    }
+  }
+  return { body: text, model, stream, injectedUsage: false };
+}

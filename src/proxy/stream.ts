@@ -1,0 +1,133 @@
+/**
+ * Stream pass-through with a usage tap. Bytes flow chunk by chunk as the client reads them
+ * (pull-based, no buffering beyond one incomplete line or event). The tap reads usage from the
+ * SSE usage chunk or the final NDJSON line; it drops the usage-only SSE chunk when the pool, not
+ * the client, asked for it. An upstream failure after the first byte ends the stream with an
+ * in-band error event instead of a silent truncation.
+ * @module
+ */
+import type { WireFormat } from "../providers/types.ts";
+import { type Usage, usageOf } from "./usage.ts";
+
+/** How a tapped stream ended. */
+export type StreamEnd =
+  | { kind: "done"; usage?: Usage }
+  | { kind: "error"; error: unknown; usage?: Usage }
+  | { kind: "cancelled"; usage?: Usage };
+
+/** Options of {@link tapStream}. */
+export interface TapOptions {
+  format: WireFormat;
+  /** Remove the SSE chunk that carries only usage (`choices: []`). */
+  dropUsageChunk: boolean;
+  /** Called once, when the stream ends in any way. */
+  onEnd(end: StreamEnd): void;
+  /** Stops the upstream request (the client went away). */
+  abortUpstream(): void;
+}
+
+const encoder = new TextEncoder();
+
+/** In-band error frames, in each wire format. */
+export function errorFrame(format: WireFormat, message: string): string {
+  if (format === "ollama") return `${JSON.stringify({ error: message })}\n`;
+  const body = { error: { message, type: "upstream_error", code: "stream_interrupted" } };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+/** Wraps an upstream body; see the module doc. */
+export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const decoder = new TextDecoder();
+  let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
+  let usage: Usage | undefined;
+  let ended = false;
+  const end = (e: StreamEnd): void => {
+    if (ended) return;
+    ended = true;
+    o.onEnd({ ...e, usage });
+  };
+  const readUsage = (json: string): Record<string, unknown> | undefined => {
+    try {
+      const parsed = JSON.parse(json);
+      usage = usageOf(o.format, parsed) ?? usage;
+      return parsed;
+    } catch {
+      return undefined;
+    }
+  };
+  const marker = o.format === "openai" ? '"usage"' : '"eval_count"';
+
+  // Observe mode: the original bytes go out untouched; complete lines are scanned for usage.
+  const observe = (chunk: Uint8Array): Uint8Array => {
+    const text = decoder.decode(chunk, { stream: true });
+    const cut = text.lastIndexOf("\n");
+    if (cut < 0) {
+      carry += text;
+      return chunk;
+    }
+    const complete = carry + text.slice(0, cut);
+    carry = text.slice(cut + 1);
+    if (complete.includes(marker)) {
+      for (const line of complete.split("\n")) {
+        if (!line.includes(marker)) continue;
+        readUsage(o.format === "openai" ? line.replace(/^data:\s?/, "") : line);
+      }
+    }
+    return chunk;
+  };
+
+  // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
+  const filter = (chunk: Uint8Array): Uint8Array | undefined => {
+    carry += decoder.decode(chunk, { stream: true }).replaceAll("\r\n", "\n");
+    const cut = carry.lastIndexOf("\n\n");
+    if (cut < 0) return undefined;
+    const complete = carry.slice(0, cut + 2);
+    carry = carry.slice(cut + 2);
+    if (!complete.includes(marker)) return encoder.encode(complete);
+    let out = "";
+    for (const event of complete.split("\n\n")) {
+      if (event === "") continue;
+      if (event.includes(marker) && event.startsWith("data:")) {
+        const parsed = readUsage(event.replace(/^data:\s?/, ""));
+        if (Array.isArray(parsed?.choices) && parsed.choices.length === 0) continue;
+      }
+      out += `${event}\n\n`;
+    }
+    return out === "" ? undefined : encoder.encode(out);
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) {
+            if (carry !== "" && o.dropUsageChunk) controller.enqueue(encoder.encode(carry));
+            end({ kind: "done" });
+            controller.close();
+            return;
+          }
+          const out = o.dropUsageChunk ? filter(value) : observe(value);
+          if (out) {
+            controller.enqueue(out);
+            return;
+          }
+        }
+      } catch (error) {
+        if (ended) return;
+        // Finish a half-written line so the error frame parses on its own.
+        const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
+        const message = "upstream stream failed after the response started; the answer is incomplete";
+        controller.enqueue(encoder.encode(lead + errorFrame(o.format, message)));
+        end({ kind: "error", error });
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      end({ kind: "cancelled" });
+      o.abortUpstream();
+      reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,137 @@
+/**
+ * Usage statistics counted in memory and flushed to the store in batches, so the request path
+ * never waits on storage. Reads add the not-yet-flushed deltas, so an admin sees a request the
+ * moment it ends.
+ * @module
+ */
+import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, mergeDelta } from "../store/counters.ts";
+
+/** How a client request ended. */
+export type RequestOutcome = "success" | "failure" | "client_error";
+
+/** One finished client request. */
+export interface RequestEvent {
+  provider: string;
+  model?: string;
+  tokenId?: string;
+  outcome: RequestOutcome;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+/** Record names; the field layout of each is documented at its writer below. */
+export const statsRecord = {
+  global: (provider: string): string => `stats:global:${provider}`,
+  models: (provider: string): string => `stats:model:${provider}`,
+  day: (provider: string, day: string): string => `stats:hour:${provider}:${day}`,
+  token: (tokenId: string): string => `stats:token:${tokenId}`,
+  key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
+};
+
+/** `YYYYMMDD` and `HH` of an epoch-ms time, in UTC. */
+export function dayAndHour(at: number): [string, string] {
+  const iso = new Date(at).toISOString();
+  return [iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 13)];
+}
+
+/** Counts requests per provider, model, client token, hour and key. */
+export class StatsRecorder {
+  #sink: CounterSink;
+  #now: () => number;
+  #pending: CounterBatch = new Map();
+  #flushing: Promise<void> | undefined;
+
+  constructor(sink: CounterSink, now: () => number) {
+    this.#sink = sink;
+    this.#now = now;
+  }
+
+  /** Counts a finished client request. */
+  request(e: RequestEvent): void {
+    const at = this.#now();
+    const tokens = { promptTokens: e.promptTokens ?? 0, completionTokens: e.completionTokens ?? 0 };
+    const outcomeField = e.outcome === "client_error" ? "clientErrors" : e.outcome;
+    // global: requests, success, failure, clientErrors, promptTokens, completionTokens, lastUsed
+    const g = this.#delta(statsRecord.global(e.provider));
+    add(g, "requests", 1);
+    add(g, outcomeField, 1);
+    add(g, "promptTokens", tokens.promptTokens);
+    add(g, "completionTokens", tokens.completionTokens);
+    g.max.lastUsed = at;
+    // models: "<metric>|<model>" for requests, success, failure, clientErrors, promptTokens, completionTokens
+    if (e.model) {
+      const m = this.#delta(statsRecord.models(e.provider));
+      add(m, `requests|${e.model}`, 1);
+      add(m, `${outcomeField}|${e.model}`, 1);
+      add(m, `promptTokens|${e.model}`, tokens.promptTokens);
+      add(m, `completionTokens|${e.model}`, tokens.completionTokens);
+    }
+    // day: "<metric>|<HH>" for requests, success, failure, tokens
+    const [day, hour] = dayAndHour(at);
+    const h = this.#delta(statsRecord.day(e.provider, day));
+    add(h, `requests|${hour}`, 1);
+    add(h, `${outcomeField}|${hour}`, 1);
+    add(h, `tokens|${hour}`, tokens.promptTokens + tokens.completionTokens);
+    // token: same fields as global
+    if (e.tokenId) {
+      const t = this.#delta(statsRecord.token(e.tokenId));
+      add(t, "requests", 1);
+      add(t, outcomeField, 1);
+      add(t, "promptTokens", tokens.promptTokens);
+      add(t, "completionTokens", tokens.completionTokens);
+      t.max.lastUsed = at;
+    }
+  }
+
+  /** Counts one upstream attempt with a key: requests, success, failure, clientErrors, lastUsed. */
+  attempt(provider: string, keyId: string, outcome: RequestOutcome): void {
+    const k = this.#delta(statsRecord.key(provider, keyId));
+    add(k, "requests", 1);
+    add(k, outcome === "client_error" ? "clientErrors" : outcome, 1);
+    k.max.lastUsed = this.#now();
+  }
+
+  /** Stored counters plus the pending deltas. */
+  async read(records: string[]): Promise<Counters[]> {
+    const stored = await this.#sink.read(records);
+    return stored.map((c, i) => {
+      const d = this.#pending.get(records[i]);
+      return d ? mergeDelta(c, d) : c;
+    });
+  }
+
+  /** Number of records with unflushed deltas. */
+  get pendingRecords(): number {
+    return this.#pending.size;
+  }
+
+  /** Writes pending deltas; a failed write puts them back for the next flush. */
+  flush(): Promise<void> {
+    if (this.#flushing) return this.#flushing.then(() => this.#pending.size ? this.flush() : undefined);
+    if (this.#pending.size === 0) return Promise.resolve();
+    const batch = this.#pending;
+    this.#pending = new Map();
+    this.#flushing = this.#sink.apply(batch).catch((err) => {
+      for (const [k, d] of batch) mergeInto(this.#delta(k), d);
+      throw err;
+    }).finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  #delta(record: string): CounterDelta {
+    let d = this.#pending.get(record);
+    if (!d) this.#pending.set(record, d = { add: {}, max: {} });
+    return d;
+  }
+}
+
+function add(d: CounterDelta, field: string, n: number): void {
+  if (n !== 0) d.add[field] = (d.add[field] ?? 0) + n;
+}
+
+function mergeInto(into: CounterDelta, d: CounterDelta): void {
+  for (const f in d.add) add(into, f, d.add[f]);
+  for (const f in d.max) into.max[f] = Math.max(into.max[f] ?? 0, d.max[f]);
+}

@@ -1,0 +1,54 @@
+/**
+ * Counter batches: the deltas one instance accumulated since its last flush, and how they are
+ * applied to a plain key/value storage. Backends with atomic increments (issue 3) plug in as a
+ * different {@link CounterSink}.
+ * @module
+ */
+import type { Storage } from "unstorage";
+
+/** Numeric fields of one counter record, e.g. `{requests: 3, success: 2}`. */
+export type Counters = Record<string, number>;
+
+/** Per record key: fields to add to, and fields to raise to at least a value (timestamps). */
+export interface CounterDelta {
+  add: Counters;
+  max: Counters;
+}
+
+/** A batch of deltas keyed by record key. */
+export type CounterBatch = Map<string, CounterDelta>;
+
+/** Where batches go. `apply` must never lose a delta it resolved for. */
+export interface CounterSink {
+  apply(batch: CounterBatch): Promise<void>;
+  read(records: string[]): Promise<Counters[]>;
+}
+
+/** Adds `delta` into `into` (in place) and returns it. */
+export function mergeDelta(into: Counters, delta: CounterDelta): Counters {
+  for (const f in delta.add) into[f] = (into[f] ?? 0) + delta.add[f];
+  for (const f in delta.max) into[f] = Math.max(into[f] ?? 0, delta.max[f]);
+  return into;
+}
+
+/**
+ * Read-modify-write on any unstorage backend. Exact for one instance, which serializes its own
+ * flushes; several instances on such a backend can lose concurrent increments.
+ */
+export function kvCounterSink(storage: Storage, chunk = 128): CounterSink {
+  const read = async (records: string[]): Promise<Counters[]> => {
+    const values = await Promise.all(records.map((k) => storage.getItem<Counters>(k)));
+    return values.map((v) => (v && typeof v === "object" ? { ...v } : {}));
+  };
+  return {
+    read,
+    async apply(batch) {
+      const entries = [...batch];
+      for (let i = 0; i < entries.length; i += chunk) {
+        const part = entries.slice(i, i + chunk);
+        const current = await read(part.map(([k]) => k));
+        await Promise.all(part.map(([k, d], j) => storage.setItem(k, mergeDelta(current[j], d))));
+      }
+    },
+  };
+}
