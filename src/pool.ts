@@ -57,8 +57,11 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminTokenRoutes(state));
   app.route("/admin", adminStatsRoutes(state));
   methodNotAllowed(app);
-
-  app.notFound((c) => new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
+  // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
+  // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.
+  app.all("*", (c) => {
+    throw new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
   app.onError((err, c) => {
     if (err instanceof PoolError) return err.toResponse();
     state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`);

@@ -110,6 +110,21 @@ describe("failover across keys", () => {
     assert.equal(t.mock.hits.size, 0);
   });
 
+  it("a pool-wide 429 without Retry-After cools the keys only briefly", async () => {
+    await keys("limited0-key-001", "limited0-key-002");
+    const res = await t.call("/v1/chat/completions", chat());
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), "5");
+    const s = await keyStats(t);
+    assert.ok([...s.values()].every((k) => k.status === "cooling" && k.until === clock.t + 5000));
+  });
+
+  it("a lone 429 without Retry-After, with healthy keys left, rests that key for the default minute", async () => {
+    await keys("limited0-key-003", "good-key-000008");
+    for (let i = 0; i < 2; i++) assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);
+    assert.equal((await keyStats(t)).get("limited0-key-003")!.until, clock.t + 60_000);
+  });
+
   it("503 when no keys are configured, or all are disabled", async () => {
     await keys();
     let res = await t.call("/v1/chat/completions", chat());

@@ -28,6 +28,8 @@ export class KeyPool {
   #slot = new Map<string, number>();
   #resting = new WakeHeap();
   #cursor = 0;
+  /** Kept up to date on every change, so counts never need a scan. */
+  #counts: Record<KeyRecord["state"], number> = { active: 0, cooling: 0, disabled: 0 };
 
   constructor(provider: string, rules: HealthRules, now: () => number, onChange: (rec: KeyRecord) => void) {
     this.provider = provider;
@@ -55,13 +57,17 @@ export class KeyPool {
 
   /** Adds or replaces a record, placing it by its state. */
   put(rec: KeyRecord): void {
-    this.#unready(rec.id);
+    this.remove(rec.id);
     this.#records.set(rec.id, rec);
+    this.#counts[rec.state]++;
     this.#place(rec);
   }
 
   remove(id: string): boolean {
+    const rec = this.#records.get(id);
+    if (!rec) return false;
     this.#unready(id);
+    this.#counts[rec.state]--;
     return this.#records.delete(id);
   }
 
@@ -142,14 +148,14 @@ export class KeyPool {
 
   counts(): KeyCounts {
     this.#wake(this.#now());
-    const c: KeyCounts = { total: this.#records.size, active: 0, cooling: 0, disabled: 0 };
-    for (const rec of this.#records.values()) c[rec.state]++;
-    return c;
+    return { total: this.#records.size, ...this.#counts };
   }
 
   #transition(rec: KeyRecord, patch: Partial<KeyRecord>): void {
     const wasReady = rec.state === "active";
+    this.#counts[rec.state]--;
     Object.assign(rec, patch);
+    this.#counts[rec.state]++;
     for (const k of ["until", "reason"] as const) if (rec[k] === undefined) delete rec[k];
     if (wasReady && rec.state !== "active") this.#unready(rec.id);
     if (!this.#slot.has(rec.id)) this.#place(rec);

@@ -40,11 +40,13 @@ export function classifyDefault(res: Response | Error, rules: ClassifyRules, now
   if (s < 400) return { kind: "ok" };
   if (s === 401 || s === 402 || s === 403) return { kind: "failure", reason: `upstream answered ${s} ${res.statusText}`.trim() };
   if (s === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers, now);
     return {
       kind: "cooldown",
-      ms: parseRetryAfter(res.headers, now) ?? rules.rateLimitCooldownMs,
+      ms: retryAfterMs ?? rules.rateLimitCooldownMs,
       reason: "upstream answered 429 (rate limited)",
       rateLimited: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
   }
   if (s === 408 || s >= 500) return { kind: "cooldown", ms: rules.errorCooldownMs, reason: `upstream answered ${s} ${res.statusText}`.trim() };

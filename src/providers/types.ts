@@ -7,8 +7,11 @@
 /** What one upstream attempt says about the key that made it. */
 export type KeyOutcome =
   | { kind: "ok" }
-  /** 429, 5xx, timeouts, connection errors: rest the key for `ms`, try the next one. */
-  | { kind: "cooldown"; ms: number; reason: string; rateLimited?: boolean }
+  /**
+   * 429, 5xx, timeouts, connection errors: rest the key for `ms`, try the next one.
+   * `retryAfterMs` is set only when the upstream said how long to wait.
+   */
+  | { kind: "cooldown"; ms: number; reason: string; rateLimited?: boolean; retryAfterMs?: number }
   /** 401/403/402: the key itself is bad; counts toward disabling it. */
   | { kind: "failure"; reason: string }
   /** 400/404/422...: the caller's fault; answered as is, the key is not blamed. */

@@ -93,7 +93,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     }
     await result.response?.body?.cancel().catch(() => {});
     if (outcome.kind === "cooldown" && outcome.rateLimited) {
-      retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.ms);
+      if (outcome.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.retryAfterMs);
     } else {
       rateLimitedOnly = false;
     }
@@ -114,14 +114,18 @@ function exhausted(
     const wake = c.keys.nextWake();
     if (wake === undefined) return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled`);
     const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
-    return new PoolError(429, "keys_cooling_down", `every upstream key of provider "${id}" is resting; retry in ${seconds} s`, {
-      headers: { "retry-after": String(seconds) },
-    });
+    const headers = { "retry-after": String(seconds) };
+    // Keys resting after rate limits or errors mean "come back soon" (429); only disabled keys
+    // resting until a re-try mean the pool itself is unavailable (503).
+    if (c.keys.counts().cooling > 0) {
+      return new PoolError(429, "keys_cooling_down", `every upstream key of provider "${id}" is resting; retry in ${seconds} s`, { headers });
+    }
+    return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled; the first is re-tried in ${seconds} s`, { headers });
   }
-  if (rateLimitedOnly && retryAfterMs !== undefined) {
-    // A pool-wide limit: every key tried got 429. They cool only briefly unless told otherwise,
-    // so the pool recovers as soon as the upstream does; none is disabled.
-    const ms = Math.min(retryAfterMs, d.rules.rateLimitCooldownMs);
+  if (rateLimitedOnly) {
+    // A pool-wide limit: every key tried got 429. None is disabled, and they cool only for what
+    // the upstream asked (or briefly when it did not say), so the pool recovers with the upstream.
+    const ms = retryAfterMs ?? d.rules.errorCooldownMs;
     for (const keyId of tried) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit", rateLimited: true });
     const seconds = Math.max(1, Math.ceil(ms / 1000));
     return new PoolError(429, "upstream_rate_limited", `every upstream key tried for provider "${id}" is rate limited; retry in ${seconds} s`, {

@@ -8,6 +8,7 @@
  * | `bad-`       | 401 invalid key                                                |
  * | `limited-`   | 429 with `Retry-After: 2`                                      |
  * | `limitedms-` | 429 with `retry-after-ms: 1500`                                |
+ * | `limited0-`  | 429 without any retry header                                   |
  * | `err-`       | 500                                                            |
  * | `reset-`     | the socket is destroyed before any response                    |
  * | `slow-`      | headers only after `slowMs`                                    |
@@ -109,6 +110,7 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (key.startsWith("slow-")) await sleep(options.slowMs ?? 2000);
     if (res.destroyed) return;
     if (!key || key.startsWith("bad-")) return sendError(res, native, 401, "Invalid API key provided", "invalid_api_key");
+    if (key.startsWith("limited0-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded");
     if (key.startsWith("limitedms-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
     if (key.startsWith("limited-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });
     if (key.startsWith("err-")) return sendError(res, native, 500, "Internal server error", "server_error");
@@ -127,7 +129,10 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
 
     if (path === "/v1/embeddings" || path === "/api/embed" || path === "/api/embeddings") {
       if (path === "/v1/embeddings") {
-        return send(res, 200, { object: "list", data: [{ object: "embedding", embedding: [0.1, 0.2, 0.3], index: 0 }], model, usage: { prompt_tokens: 4, total_tokens: 4 } });
+        // As OpenAI does: base64 of little-endian float32 when asked (the openai SDK asks by default).
+        const vector = [0.1, 0.2, 0.3];
+        const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+        return send(res, 200, { object: "list", data: [{ object: "embedding", embedding, index: 0 }], model, usage: { prompt_tokens: 4, total_tokens: 4 } });
       }
       return send(res, 200, { model, embeddings: [[0.1, 0.2, 0.3]], prompt_eval_count: 4 });
     }

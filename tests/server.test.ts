@@ -1,0 +1,132 @@
+/** The Node adapter over real HTTP, filesystem persistence across restarts, and the CLI. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fsStorage, serve } from "../adapters/node.ts";
+import { createPool, ollama } from "../mod.ts";
+import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+describe("Node adapter and filesystem storage", () => {
+  let mock: MockUpstream;
+  let dir: string;
+  before(async () => {
+    mock = await startMockUpstream({ chunks: 20, chunkDelayMs: 5 });
+    dir = await mkdtemp(join(tmpdir(), "pool-fs-"));
+  });
+  after(async () => {
+    await mock.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (onToken: (t: string) => void) => {
+    const pool = createPool({
+      providers: [ollama({ baseURL: mock.url })],
+      storage: fsStorage(dir),
+      auth: { onAdminTokenGenerated: onToken },
+      logger: quiet,
+    });
+    const server = await serve(pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });
+    return { pool, server, url: `http://127.0.0.1:${server.port}` };
+  };
+
+  it("generates the admin token once, serves over HTTP, and keeps keys, tokens and stats across a restart", async () => {
+    const generated: string[] = [];
+    const a = await start((tok) => generated.push(tok));
+    assert.equal(generated.length, 1);
+    const adminHeaders = { authorization: `Bearer ${generated[0]}`, "content-type": "application/json" };
+    const imp = await fetch(`${a.url}/admin/api-keys/import-from-txt`, {
+      method: "POST", headers: adminHeaders, body: JSON.stringify({ content: "me@x.io----pw----s----good-key-fs-000001\n" }),
+    });
+    assert.deepEqual((await imp.json()).added, 1);
+    const { token } = await (await fetch(`${a.url}/admin/tokens`, { method: "POST", headers: adminHeaders, body: JSON.stringify({ name: "fs" }) })).json();
+    const res = await fetch(`${a.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", stream: true, messages: [] }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /data: \[DONE\]/);
+    await a.server.close(); // flushes
+
+    const b = await start((tok) => generated.push(tok));
+    assert.equal(generated.length, 1, "the admin token is generated only on the first start");
+    const stats = await (await fetch(`${b.url}/admin/stats`, { headers: adminHeaders })).json();
+    assert.equal(stats.total_api_keys, 1);
+    assert.equal(stats.total_requests, 1);
+    assert.equal(stats.completion_tokens, 20);
+    const again = await fetch(`${b.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(again.status, 200);
+    await again.text();
+    await b.server.close();
+    const stored = await readdir(join(dir, "tokens"));
+    assert.equal(stored.length, 1);
+  });
+
+  it("a client that hangs up mid-stream over HTTP stops the upstream stream", async () => {
+    const a = await start(() => {});
+    await a.pool.state.keys.add("ollama", [{ secret: "good-key-fs-000002", line: 1 }]);
+    const { token } = await a.pool.state.tokens.create("hangup");
+    mock.reset();
+    const ac = new AbortController();
+    const res = await fetch(`${a.url}/api/chat`, {
+      method: "POST", signal: ac.signal,
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: "llama3.2", messages: [] }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ac.abort();
+    for (let i = 0; i < 100 && mock.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mock.closedEarly, 1);
+    await a.server.close();
+  });
+});
+
+describe("CLI (npm start)", () => {
+  it("imports --keys, serves, and flushes on SIGTERM", { timeout: 30_000 }, async () => {
+    const mock = await startMockUpstream();
+    const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));
+    const keys = join(dir, "ollama.txt");
+    await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
+    const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--keys", keys], {
+      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token", OLLAMA_BASE_URL: mock.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let out = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on("data", (b: Uint8Array) => {
+          out += new TextDecoder().decode(b);
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.on("exit", (code) => reject(new Error(`cli exited ${code}: ${out}`)));
+      });
+      assert.match(out, /2 lines, 1 added, 0 already present, 1 invalid/);
+      const admin = { authorization: "Bearer cli-admin-token", "content-type": "application/json" };
+      const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }),
+      });
+      assert.equal(res.status, 200);
+      await res.text();
+      const exited = new Promise<[number | null, string | null]>((resolve) => child.on("exit", (code, sig) => resolve([code, sig])));
+      child.kill("SIGTERM");
+      const [code, sig] = await exited;
+      // Deno's child_process reports the signal it sent, not the child's own exit(0).
+      if ("Deno" in globalThis) assert.ok(code === 0 || sig === "SIGTERM");
+      else assert.equal(code, 0);
+      const flushed = await readdir(join(dir, "data", "stats", "global"));
+      assert.deepEqual(flushed, ["ollama"]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await mock.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
