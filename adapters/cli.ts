@@ -9,6 +9,7 @@ import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
 import { fsStorage, serve } from "./node.ts";
+import { undiciFetch } from "./node_fetch.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
 
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     },
     failover,
     maxBodyBytes: intEnv("MAX_BODY_BYTES"),
+    fetch: undiciFetch(),
   });
   await pool.ready();
   if (values.keys) {

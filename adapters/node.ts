@@ -13,6 +13,8 @@ import { createStorage, type Storage } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
 import type { Pool } from "../src/pool.ts";
 
+export { undiciFetch, type UndiciFetchOptions } from "./node_fetch.ts";
+
 /** Filesystem storage under `dir` (created when missing). */
 export function fsStorage(dir: string): Storage {
   return createStorage({ driver: fsDriver({ base: dir }) });

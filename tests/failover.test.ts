@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { undiciFetch } from "../adapters/node_fetch.ts";
+import type { FetchLike } from "../mod.ts";
 import { chat, setupPool, type TestPool } from "./helpers/setup.ts";
 
 const keyStats = async (t: TestPool) => {
@@ -9,11 +11,15 @@ const keyStats = async (t: TestPool) => {
   );
 };
 
-describe("failover across keys", () => {
+/** The same rules hold with the runtime's fetch and with the Node adapter's undici transport. */
+const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+
+for (const [transport, makeFetch] of transports) describe(`failover across keys (${transport})`, () => {
   let t: TestPool;
   const clock = { t: Date.now() };
   before(async () => {
     t = await setupPool({
+      fetch: makeFetch(),
       now: () => clock.t,
       failover: { firstByteTimeoutMs: 300, errorCooldownMs: 5_000 },
       mockOptions: { slowMs: 1500 },
@@ -171,7 +177,7 @@ describe("failover across keys", () => {
 
   it("the client's disconnect aborts the upstream request and blames no key", async () => {
     await t.close();
-    t = await setupPool({ now: () => clock.t, mockOptions: { chunks: 50, chunkDelayMs: 50 } });
+    t = await setupPool({ fetch: makeFetch(), now: () => clock.t, mockOptions: { chunks: 50, chunkDelayMs: 50 } });
     await keys("good-key-000007");
     const ac = new AbortController();
     const res = await t.call("/v1/chat/completions", { ...chat("llama3.2", { stream: true }), signal: ac.signal });

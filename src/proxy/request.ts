@@ -23,6 +23,13 @@ const MAX_MODEL_NAME = 200;
 export async function readBody(req: Request, limit: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (declared > limit) throw tooLarge(limit);
+  if (Number.isInteger(declared)) {
+    // HTTP framing caps the body at its declared length, so the whole-body read is bounded;
+    // it is also the fast path on Node (no web stream is built for it).
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    if (bytes.byteLength > limit) throw tooLarge(limit); // an in-process caller may declare less than it sends
+    return decodeUtf8(bytes);
+  }
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -43,6 +50,10 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     bytes.set(c, at);
     at += c.byteLength;
   }
+  return decodeUtf8(bytes);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
