@@ -76,6 +76,13 @@ describe("proxy: OpenAI and Ollama wire formats", () => {
     const keys = await (await t.admin("GET", "/admin/keys/stats")).json();
     const perKey = keys.stats.reduce((n: number, k: { totalRequests: number }) => n + k.totalRequests, 0);
     assert.equal(perKey, s.total_requests);
+    const keyTokens = keys.stats.reduce((n: number, k: { promptTokens: number }) => n + k.promptTokens, 0);
+    assert.equal(keyTokens, s.prompt_tokens);
+    assert.equal(s.hourly.length, 24);
+    // The last two hours hold every request of this suite, even if it straddles an hour boundary.
+    const recent = (f: string) => s.hourly.at(-1)[f] + s.hourly.at(-2)[f];
+    assert.equal(recent("requests"), s.total_requests);
+    assert.equal(recent("tokens"), s.prompt_tokens + s.completion_tokens);
   });
 
   it("stream usage is counted when the stream ends", async () => {

@@ -11,7 +11,7 @@ import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import { attemptUpstream, type FetchLike, passHeaders } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { type StreamEnd, tapStream } from "./stream.ts";
-import { usageOf } from "./usage.ts";
+import { type Usage, usageOf } from "./usage.ts";
 
 /** Retry and timeout knobs of the proxy. */
 export interface FailoverRules extends ClassifyRules {
@@ -48,8 +48,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: { promptTokens: number; completionTokens: number }): void => {
-    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, outcome, ...usage });
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
+    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
   };
 
   for (let i = 0; i < d.rules.maxAttempts; i++) {
@@ -138,7 +138,7 @@ function exhausted(
 /** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
 async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, abort: () => void,
-  finish: (o: RequestOutcome, u?: { promptTokens: number; completionTokens: number }) => void,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
 ): Promise<Response | undefined> {
   const headers = passHeaders(res.headers);
   const type = res.headers.get("content-type") ?? "";
@@ -153,7 +153,7 @@ async function answer(
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage);
+        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
       },
     });
     return new Response(body, { status: res.status, headers });
@@ -170,6 +170,6 @@ async function answer(
       usage = usageOf(c.endpoint.format, JSON.parse(text));
     } catch { /* a non-JSON body is passed through as it is */ }
   }
-  finish("success", usage);
+  finish("success", usage, keyId);
   return new Response(text, { status: res.status, headers });
 }

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
-import { statsRecord } from "../stats/recorder.ts";
+import { dayAndHour, statsRecord } from "../stats/recorder.ts";
 import type { PoolState } from "../state.ts";
 import { pageParams, type PoolEnv, providerParam } from "./context.ts";
 
@@ -22,13 +22,35 @@ function byName(fields: Record<string, number>): Map<string, Record<string, numb
   return rows;
 }
 
+/** The last `n` whole hours up to now, oldest first, from "metric|HH" day records. */
+function lastHours(now: number, n: number, read: (day: string, hour: string, metric: string) => number) {
+  const out = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const at = now - i * 3_600_000;
+    const [day, hour] = dayAndHour(at);
+    out.push({
+      hour: new Date(at - (at % 3_600_000)).toISOString(),
+      requests: read(day, hour, "requests"),
+      success: read(day, hour, "success"),
+      failure: read(day, hour, "failure"),
+      tokens: read(day, hour, "tokens"),
+    });
+  }
+  return out;
+}
+
 export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
 
   app.get("/stats", async (c) => {
     const provider = providerParam(c, state);
     const counts = state.keys.pool(provider).counts();
-    const [g, m] = await state.stats.read([statsRecord.global(provider), statsRecord.models(provider)]);
+    const now = state.options.now();
+    const [yesterday] = dayAndHour(now - 86_400_000);
+    const [today] = dayAndHour(now);
+    const [g, m, d0, d1] = await state.stats.read([
+      statsRecord.global(provider), statsRecord.models(provider), statsRecord.day(provider, yesterday), statsRecord.day(provider, today),
+    ]);
     const requests = g.requests ?? 0;
     const success = g.success ?? 0;
     const models = [...byName(m)]
@@ -50,6 +72,7 @@ export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
       prompt_tokens: g.promptTokens ?? 0,
       completion_tokens: g.completionTokens ?? 0,
       top_models: models,
+      hourly: lastHours(now, 24, (day, hour, metric) => (day === today ? d1 : d0)[`${metric}|${hour}`] ?? 0),
       storage: state.store.storage.getMount().driver.name ?? "custom",
       timestamp: new Date(state.options.now()).toISOString(),
     });
@@ -78,6 +101,8 @@ export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
         successCount: s.success ?? 0,
         failureCount: s.failure ?? 0,
         successRate: rate(s.success ?? 0, total),
+        promptTokens: s.promptTokens ?? 0,
+        completionTokens: s.completionTokens ?? 0,
         lastUsed: s.lastUsed ?? null,
         status: r.state,
         disabledReason: r.state === "active" ? null : r.reason ?? null,

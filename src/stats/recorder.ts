@@ -14,6 +14,8 @@ export interface RequestEvent {
   provider: string;
   model?: string;
   tokenId?: string;
+  /** The key that answered, when one did: its token usage is counted too. */
+  keyId?: string;
   outcome: RequestOutcome;
   promptTokens?: number;
   completionTokens?: number;
@@ -81,9 +83,17 @@ export class StatsRecorder {
       add(t, "completionTokens", tokens.completionTokens);
       t.max.lastUsed = at;
     }
+    if (e.keyId) {
+      const k = this.#delta(statsRecord.key(e.provider, e.keyId));
+      add(k, "promptTokens", tokens.promptTokens);
+      add(k, "completionTokens", tokens.completionTokens);
+    }
   }
 
-  /** Counts one upstream attempt with a key: requests, success, failure, clientErrors, lastUsed. */
+  /**
+   * Counts one upstream attempt with a key: requests, success, failure, clientErrors, lastUsed
+   * (`request()` adds the key's promptTokens and completionTokens when it answered).
+   */
   attempt(provider: string, keyId: string, outcome: RequestOutcome): void {
     const k = this.#delta(statsRecord.key(provider, keyId));
     add(k, "requests", 1);
