@@ -27,10 +27,11 @@ export interface ServeOptions {
   /** @default "0.0.0.0" */
   hostname?: string;
   /**
-   * Flush statistics at least this often even without traffic.
-   * @default 5000
+   * How often background work (statistics flush, multi-instance sync) is checked for, also
+   * without traffic; what is due is decided by the pool's own intervals.
+   * @default 1000
    */
-  flushIntervalMs?: number;
+  tickMs?: number;
   /**
    * Flush and exit on SIGTERM/SIGINT.
    * @default true
@@ -55,9 +56,7 @@ export async function serve(pool: Pool, options: ServeOptions = {}): Promise<Run
       resolve(s);
     });
   });
-  const timer = setInterval(() => {
-    pool.flush().catch(() => {}); // failures are logged by the pool and retried next time
-  }, options.flushIntervalMs ?? 5000);
+  const timer = setInterval(() => pool.tick(), options.tickMs ?? 1000);
   timer.unref?.();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -51,10 +51,16 @@ export interface PoolOptions {
   /** Overrides of the failover rules; see {@link DEFAULT_FAILOVER}. */
   failover?: Partial<FailoverOptions>;
   /**
-   * How often pending statistics and key-state changes are written, at most.
+   * How often pending statistics are written, at most.
    * @default 5000
    */
   flushIntervalMs?: number;
+  /**
+   * How often key-state changes are written and other instances' changes read, at most. With
+   * several instances on one store, a key disabled on one is skipped by all within about twice this.
+   * @default 2000
+   */
+  syncIntervalMs?: number;
   /**
    * Largest accepted request body in bytes; larger ones get 413.
    * @default 20_971_520 (20 MiB)
@@ -87,6 +93,7 @@ export interface ResolvedOptions {
   fetch: FetchLike;
   failover: FailoverOptions;
   flushIntervalMs: number;
+  syncIntervalMs: number;
   maxBodyBytes: number;
   now: () => number;
   logger: Logger;
@@ -150,6 +157,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     failover,
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
+    syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
     now: o.now ?? Date.now,
     logger: o.logger ?? console,

@@ -24,6 +24,8 @@ export interface Pool {
   ready(): Promise<void>;
   /** Writes pending statistics and key states. */
   flush(): Promise<void>;
+  /** Runs whatever background work is due (the Node server calls it every second). */
+  tick(): void;
   /** Flushes; call on shutdown. */
   close(): Promise<void>;
   /** Internal state, for adapters and tests. */
@@ -74,6 +76,7 @@ export function createPool(options: PoolOptions): Pool {
     fetch: (request, env, ctx) => Promise.resolve(app.fetch(request, env as Record<string, unknown> | undefined, ctx as never)),
     ready: () => state.ready(),
     flush: () => state.flush(),
+    tick: () => state.tick(),
     close: () => state.flush(),
   };
 }

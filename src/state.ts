@@ -1,6 +1,8 @@
 /**
  * The pool's runtime state: storage, key pools, tokens, statistics and the admin credential,
- * loaded once on the first request, and the batched flush that persists what requests change.
+ * loaded once on the first request, and the background tick that persists what requests change
+ * and takes in what other instances changed. Nothing here runs on a timer of its own (Workers
+ * forbid that): requests and the Node server's interval call `tick()`.
  * @module
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
@@ -9,11 +11,24 @@ import { KeyRegistry } from "./keys/registry.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
+import { ChangeFeed } from "./store/feed.ts";
+import { isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
 
 /** Workers-style execution context: work that may outlive the response. */
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
+}
+
+/** How the store is doing, for `/health`. */
+export interface StoreHealth {
+  status: "ok" | "degraded";
+  driver: string;
+  /** Counters are exact across instances (atomic increments). */
+  atomicCounters: boolean;
+  /** The last storage error, while degraded. */
+  error?: string;
+  since?: number;
 }
 
 /** Everything routes need. */
@@ -23,26 +38,34 @@ export interface PoolState {
   readonly stats: StatsRecorder;
   readonly tokens: TokenRegistry;
   readonly keys: KeyRegistry;
+  readonly feed: ChangeFeed;
   readonly providers: Map<string, Provider>;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
   admin(): AdminCredential;
-  /** Starts a flush if the interval has passed; hands it to `ctx.waitUntil` when there is one. */
-  maybeFlush(ctx?: ExecutionContextLike): void;
-  /** Writes every pending counter and key-state change now. */
+  /** Starts whatever background work is due; hands it to `ctx.waitUntil` when there is one. */
+  tick(ctx?: ExecutionContextLike): void;
+  /** Writes every pending counter and key-state change, and reads other instances' changes. */
   flush(): Promise<void>;
+  storeHealth(): StoreHealth;
 }
 
 /** Builds the state; nothing is read from storage until `ready()`. */
 export function createState(options: ResolvedOptions): PoolState {
   const store = createStore(options.storage);
+  const feed = new ChangeFeed(options.storage, options.now);
   const ids = options.providers.map((p) => p.id);
-  const keys = new KeyRegistry(ids, store, options.failover, options.now);
-  const tokens = new TokenRegistry(store, options.now);
+  const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
+  const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
+  const driver = options.storage.getMount("").driver.name ?? "custom";
+  const atomicCounters = isAtomic(options.storage);
   let admin: AdminCredential | undefined;
   let loading: Promise<void> | undefined;
+  let lastSync = options.now();
   let lastFlush = options.now();
+  let syncing: Promise<void> | undefined;
+  let failure: { error: string; since: number } | undefined;
 
   const load = async (): Promise<void> => {
     admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
@@ -51,15 +74,43 @@ export function createState(options: ResolvedOptions): PoolState {
     await Promise.all([keys.load(), tokens.load()]);
   };
 
-  const flush = async (): Promise<void> => {
+  /** Runs storage work, tracking whether the store answers. */
+  const guarded = async (work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+      failure = undefined;
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (!failure) options.logger.error(`[ollama-api-pool] storage unavailable, serving from memory and retrying: ${message}`);
+      failure = { error: message, since: failure?.since ?? options.now() };
+      throw err;
+    }
+  };
+
+  const sync = (): Promise<void> => {
+    lastSync = options.now();
+    syncing ??= guarded(async () => {
+      await keys.flush();
+      for (const e of await feed.poll()) {
+        if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids);
+        else if (e.kind === "tokens") await tokens.apply(e.ids);
+      }
+    }).finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
+  const flushStats = (): Promise<void> => {
     lastFlush = options.now();
-    const results = await Promise.allSettled([stats.flush(), keys.flush()]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    return guarded(() => stats.flush());
+  };
+  const background = (p: Promise<void>, ctx?: ExecutionContextLike): void => {
+    const safe = p.catch(() => {}); // already logged once by guarded(); retried on the next tick
+    ctx?.waitUntil(safe);
   };
 
   return {
-    options, store, stats, tokens, keys,
+    options, store, stats, tokens, keys, feed,
     providers: new Map(options.providers.map((p) => [p.id, p])),
     ready() {
       loading ??= load().catch((err) => {
@@ -72,13 +123,20 @@ export function createState(options: ResolvedOptions): PoolState {
       if (!admin) throw new Error("[ollama-api-pool] state used before ready()");
       return admin;
     },
-    maybeFlush(ctx) {
-      if (options.now() - lastFlush < options.flushIntervalMs) return;
-      const p = flush().catch((err) => {
-        options.logger.error(`[ollama-api-pool] flushing statistics failed, will retry: ${(err as Error).message}`);
-      });
-      ctx?.waitUntil(p);
+    tick(ctx) {
+      const now = options.now();
+      if (!syncing && now - lastSync >= options.syncIntervalMs) background(sync(), ctx);
+      if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
     },
-    flush,
+    async flush() {
+      const results = await Promise.allSettled([flushStats(), sync()]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    },
+    storeHealth() {
+      return failure
+        ? { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since }
+        : { status: "ok", driver, atomicCounters };
+    },
   };
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import { sha256Hex } from "../keys/secrets.ts";
+import type { ChangeFeed } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { newClientToken } from "./crypto.ts";
 import type { TokenRecord } from "./types.ts";
@@ -22,10 +23,12 @@ export class TokenRegistry {
   #byHash = new Map<string, TokenRecord>();
   #byId = new Map<string, TokenRecord>();
   #store: PoolStore;
+  #feed: ChangeFeed;
   #now: () => number;
 
-  constructor(store: PoolStore, now: () => number) {
+  constructor(store: PoolStore, feed: ChangeFeed, now: () => number) {
     this.#store = store;
+    this.#feed = feed;
     this.#now = now;
   }
 
@@ -63,6 +66,7 @@ export class TokenRegistry {
     };
     await this.#store.putToken(record);
     this.#index(record);
+    await this.#feed.publish({ kind: "tokens", ids: [record.id] });
     return { token, record };
   }
 
@@ -71,9 +75,24 @@ export class TokenRegistry {
     const rec = this.#byId.get(idOrToken) ?? this.#byHash.get(await sha256Hex(idOrToken));
     if (!rec) return undefined;
     await this.#store.removeToken(rec.id);
+    this.#unindex(rec);
+    await this.#feed.publish({ kind: "tokens", ids: [rec.id] });
+    return rec;
+  }
+
+  /** Takes tokens another instance created or revoked. */
+  async apply(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const rec = await this.#store.getToken(id);
+      const old = this.#byId.get(id);
+      if (old) this.#unindex(old);
+      if (rec) this.#index(rec);
+    }
+  }
+
+  #unindex(rec: TokenRecord): void {
     this.#byId.delete(rec.id);
     this.#byHash.delete(rec.hash);
-    return rec;
   }
 
   list(): TokenRecord[] {

@@ -3,6 +3,7 @@
  * (awaited: admin operations), and writing state changes made on the request path in batches.
  * @module
  */
+import type { ChangeFeed } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { KeyPool } from "./key_pool.ts";
 import type { ParsedKey } from "./parse.ts";
@@ -22,11 +23,13 @@ export class KeyRegistry {
   #pools = new Map<string, KeyPool>();
   #dirty = new Map<string, KeyRecord>();
   #store: PoolStore;
+  #feed: ChangeFeed;
   #now: () => number;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(providerIds: string[], store: PoolStore, rules: HealthRules, now: () => number) {
+  constructor(providerIds: string[], store: PoolStore, feed: ChangeFeed, rules: HealthRules, now: () => number) {
     this.#store = store;
+    this.#feed = feed;
     this.#now = now;
     const mark = (rec: KeyRecord): void => void this.#dirty.set(`${rec.provider}:${rec.id}`, rec);
     for (const id of providerIds) this.#pools.set(id, new KeyPool(id, rules, now, mark));
@@ -65,6 +68,7 @@ export class KeyRegistry {
     const records = [...fresh.values()];
     await this.#store.putKeys(records);
     for (const rec of records) pool.put(rec);
+    await this.#feed.publish({ kind: "keys", provider, ids: records.map((r) => r.id) });
     return { added: records.length, existing: keys.length - records.length, ids };
   }
 
@@ -79,6 +83,7 @@ export class KeyRegistry {
       pool.remove(id);
       this.#dirty.delete(`${provider}:${id}`);
     }
+    await this.#feed.publish({ kind: "keys", provider, ids: found });
     return found;
   }
 
@@ -99,9 +104,27 @@ export class KeyRegistry {
     return this.#flushing;
   }
 
+  /**
+   * Takes what another instance changed: re-reads those records (gone = removed). A key with an
+   * unwritten local change keeps it: that change is newer and will be published in turn.
+   */
+  async apply(provider: string, ids: string[]): Promise<void> {
+    const pool = this.#pools.get(provider);
+    if (!pool) return;
+    for (const id of ids) {
+      if (this.#dirty.has(`${provider}:${id}`)) continue;
+      const rec = await this.#store.getKey(provider, id);
+      if (rec) pool.put(rec);
+      else pool.remove(id);
+    }
+  }
+
   async #write(batch: KeyRecord[]): Promise<void> {
     try {
       await this.#store.putKeys(batch.map((r) => ({ ...r })));
+      const byProvider = new Map<string, string[]>();
+      for (const r of batch) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r.id]);
+      for (const [provider, ids] of byProvider) await this.#feed.publish({ kind: "keys", provider, ids });
     } catch (err) {
       for (const rec of batch) {
         const k = `${rec.provider}:${rec.id}`;

@@ -38,7 +38,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             tokenId: record.id,
           });
         } finally {
-          state.maybeFlush(executionContext(c));
+          state.tick(executionContext(c));
         }
       });
     }

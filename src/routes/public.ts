@@ -12,11 +12,12 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
       const counts = state.keys.pool(p.id).counts();
       providers[p.id] = { enabled: true, configured: counts.total > 0, keys: counts };
     }
+    const storage = state.storeHealth();
     return c.json({
-      status: "ok",
+      status: storage.status,
       version: VERSION,
       providers,
-      pendingStats: state.stats.pendingRecords,
+      storage: { ...storage, pendingStats: state.stats.pendingRecords, droppedStats: state.stats.dropped },
       timestamp: new Date(state.options.now()).toISOString(),
     });
   });

@@ -36,12 +36,20 @@ export function dayAndHour(at: number): [string, string] {
   return [iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 13)];
 }
 
+/**
+ * Most distinct counter records held unflushed (about 10 MB). Normally a flush interval touches
+ * far fewer; during a storage outage this bounds memory, and increments to records beyond it are
+ * dropped and counted in {@link StatsRecorder.dropped} (existing records keep counting).
+ */
+export const MAX_PENDING_RECORDS = 20_000;
+
 /** Counts requests per provider, model, client token, hour and key. */
 export class StatsRecorder {
   #sink: CounterSink;
   #now: () => number;
   #pending: CounterBatch = new Map();
   #flushing: Promise<void> | undefined;
+  #dropped = 0;
 
   constructor(sink: CounterSink, now: () => number) {
     this.#sink = sink;
@@ -115,6 +123,11 @@ export class StatsRecorder {
     return this.#pending.size;
   }
 
+  /** Increments lost because the pending buffer was full (a long storage outage). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   /** Writes pending deltas; a failed write puts them back for the next flush. */
   flush(): Promise<void> {
     if (this.#flushing) return this.#flushing.then(() => this.#pending.size ? this.flush() : undefined);
@@ -132,7 +145,11 @@ export class StatsRecorder {
 
   #delta(record: string): CounterDelta {
     let d = this.#pending.get(record);
-    if (!d) this.#pending.set(record, d = { add: {}, max: {} });
+    if (!d) {
+      d = { add: {}, max: {} };
+      if (this.#pending.size < MAX_PENDING_RECORDS) this.#pending.set(record, d);
+      else this.#dropped++; // written into a delta nobody keeps
+    }
     return d;
   }
 }

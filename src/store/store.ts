@@ -6,7 +6,8 @@
 import type { Storage } from "unstorage";
 import type { KeyRecord } from "../keys/types.ts";
 import type { TokenRecord } from "../auth/types.ts";
-import { type CounterSink, kvCounterSink } from "./counters.ts";
+import type { CounterSink } from "./counters.ts";
+import { counterSinkFor } from "./sinks.ts";
 
 /** How many writes go out at once (file-backed storage runs out of descriptors beyond a few hundred). */
 const WRITE_CHUNK = 256;
@@ -16,9 +17,11 @@ export interface PoolStore {
   readonly storage: Storage;
   readonly counters: CounterSink;
   listKeys(provider: string): Promise<KeyRecord[]>;
+  getKey(provider: string, id: string): Promise<KeyRecord | null>;
   putKeys(records: KeyRecord[]): Promise<void>;
   removeKeys(provider: string, ids: string[]): Promise<void>;
   listTokens(): Promise<TokenRecord[]>;
+  getToken(id: string): Promise<TokenRecord | null>;
   putToken(record: TokenRecord): Promise<void>;
   removeToken(id: string): Promise<void>;
   getMeta<T>(name: string): Promise<T | null>;
@@ -34,25 +37,29 @@ async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promi
   }
 }
 
+/** Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver can). */
 async function readAll<T>(storage: Storage, base: string): Promise<T[]> {
   const names = await storage.getKeys(base);
   const out: T[] = [];
-  await inChunks(names, async (name) => {
-    const v = await storage.getItem<T>(name);
-    if (v && typeof v === "object") out.push(v);
-  });
+  for (let i = 0; i < names.length; i += 1000) {
+    for (const { value } of await storage.getItems(names.slice(i, i + 1000))) {
+      if (value && typeof value === "object") out.push(value as T);
+    }
+  }
   return out;
 }
 
 /** Wraps an unstorage `Storage` as a {@link PoolStore}. */
-export function createStore(storage: Storage, counters: CounterSink = kvCounterSink(storage)): PoolStore {
+export function createStore(storage: Storage, counters: CounterSink = counterSinkFor(storage)): PoolStore {
   return {
     storage,
     counters,
     listKeys: (provider) => readAll<KeyRecord>(storage, `keys:${provider}`),
+    getKey: (provider, id) => storage.getItem<KeyRecord>(keyPath(provider, id)),
     putKeys: (records) => inChunks(records, (r) => storage.setItem(keyPath(r.provider, r.id), r)),
     removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(keyPath(provider, id))),
     listTokens: () => readAll<TokenRecord>(storage, "tokens"),
+    getToken: (id) => storage.getItem<TokenRecord>(`tokens:${id}`),
     putToken: (record) => storage.setItem(`tokens:${record.id}`, record),
     removeToken: (id) => storage.removeItem(`tokens:${id}`),
     getMeta: <T>(name: string) => storage.getItem<T>(`meta:${name}`),

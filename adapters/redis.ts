@@ -1,0 +1,32 @@
+/**
+ * Redis storage: unstorage's redis driver on ioredis. Counters use HINCRBY on the same
+ * connection, so several pool instances on one Redis count exactly.
+ * @example
+ * import { redisStorage } from "ollama-api-pool/redis";
+ * createPool({ providers: [ollama()], storage: redisStorage("redis://127.0.0.1:6379") });
+ * @module
+ */
+import { createStorage, type Storage } from "unstorage";
+import redisDriver from "unstorage/drivers/redis";
+
+/** Options of {@link redisStorage}. */
+export interface RedisStorageOptions {
+  /**
+   * Prefix of every key the pool writes.
+   * @default "pool"
+   */
+  base?: string;
+}
+
+/** A `Storage` on Redis at `url` (`redis://` or `rediss://`). */
+export function redisStorage(url: string, options: RedisStorageOptions = {}): Storage {
+  return createStorage({
+    driver: redisDriver({
+      url,
+      base: options.base ?? "pool",
+      // Fail fast while Redis is down instead of queueing commands forever: the pool keeps
+      // serving from memory and retries its writes on the next flush.
+      maxRetriesPerRequest: 1,
+    }),
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * A change feed through the shared store, so that several pool instances agree on key health
+ * and admin changes within seconds without reading storage on the request path. Each change is
+ * its own short-lived item (`events:<time>-<instance>-<n>`): writers never overwrite each other,
+ * and readers poll the few items of the last minute.
+ * @module
+ */
+import type { Storage } from "unstorage";
+
+/** What changed: keys of a provider, or client tokens, by id. */
+export interface ChangeEvent {
+  kind: "keys" | "tokens";
+  provider?: string;
+  ids: string[];
+}
+
+interface StoredEvent extends ChangeEvent {
+  at: number;
+  from: string;
+}
+
+/** How long an event is kept for slower pollers; also bounds the memory of seen events. */
+const WINDOW_MS = 60_000;
+const PREFIX = "events";
+
+/** Publishes this instance's changes and reads the others'. */
+export class ChangeFeed {
+  readonly instance: string;
+  #storage: Storage;
+  #now: () => number;
+  #seq = 0;
+  /** Event names already handled, with their time, for the window. */
+  #seen = new Map<string, number>();
+
+  constructor(storage: Storage, now: () => number, instance: string = crypto.randomUUID().slice(0, 8)) {
+    this.#storage = storage;
+    this.#now = now;
+    this.instance = instance;
+  }
+
+  async publish(event: ChangeEvent): Promise<void> {
+    if (event.ids.length === 0) return;
+    const at = this.#now();
+    const name = `${PREFIX}:${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`;
+    this.#seen.set(name, at);
+    const stored: StoredEvent = { ...event, at, from: this.instance };
+    await this.#storage.setItem(name, stored, { ttl: Math.ceil((2 * WINDOW_MS) / 1000) });
+  }
+
+  /** Events from other instances not seen before; also removes events past the window. */
+  async poll(): Promise<ChangeEvent[]> {
+    const now = this.#now();
+    const names = await this.#storage.getKeys(PREFIX);
+    const fresh: string[] = [];
+    const stale: string[] = [];
+    for (const name of names) {
+      const at = Number(/events:(\d+)-/.exec(name)?.[1] ?? 0);
+      if (at < now - 2 * WINDOW_MS) stale.push(name);
+      else if (!this.#seen.has(name)) fresh.push(name);
+    }
+    fresh.sort();
+    const events: ChangeEvent[] = [];
+    for (const name of fresh) {
+      const e = await this.#storage.getItem<StoredEvent>(name);
+      this.#seen.set(name, now);
+      if (e && e.from !== this.instance) events.push({ kind: e.kind, provider: e.provider, ids: e.ids });
+    }
+    // Backends without TTL (filesystem) keep items until someone deletes them.
+    await Promise.all(stale.map((name) => this.#storage.removeItem(name).catch(() => {})));
+    for (const [name, at] of this.#seen) if (at < now - 2 * WINDOW_MS) this.#seen.delete(name);
+    return events;
+  }
+}

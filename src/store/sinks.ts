@@ -1,0 +1,31 @@
+/**
+ * Picks the counter sink for a storage: atomic where the backend can be atomic, read-modify-write
+ * otherwise.
+ * @module
+ */
+import type { Storage } from "unstorage";
+import { type CounterSink, kvCounterSink } from "./counters.ts";
+import { type RedisLike, redisCounterSink } from "./redis_counters.ts";
+
+/** A driver may offer exact counters itself (the Neon driver does). */
+export interface CounterCapableDriver {
+  counterSink?: () => CounterSink;
+}
+
+/** Atomic counters for Redis and counter-capable drivers; plain KV gets read-modify-write. */
+export function counterSinkFor(storage: Storage): CounterSink {
+  const { driver } = storage.getMount("stats:");
+  const own = (driver as CounterCapableDriver).counterSink;
+  if (typeof own === "function") return own();
+  if (driver.name === "redis" && typeof driver.getInstance === "function") {
+    const base = ((driver.options as { base?: string } | undefined)?.base ?? "").replace(/:$/, "");
+    return redisCounterSink(driver.getInstance() as RedisLike, base);
+  }
+  return kvCounterSink(storage);
+}
+
+/** Whether the sink is exact across instances (for /health and the README's promises). */
+export function isAtomic(storage: Storage): boolean {
+  const { driver } = storage.getMount("stats:");
+  return typeof (driver as CounterCapableDriver).counterSink === "function" || driver.name === "redis";
+}

@@ -1,0 +1,79 @@
+/**
+ * Every storage backend the pool supports, each started for real: memory, filesystem, Redis,
+ * PostgreSQL through the Neon driver (behind websockify), and Cloudflare KV from miniflare.
+ * @module
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { createStorage, type Storage } from "unstorage";
+import memoryDriver from "unstorage/drivers/memory";
+import ws from "ws";
+import { kvStorage } from "../../adapters/cloudflare.ts";
+import { neonStorage } from "../../adapters/neon.ts";
+import { fsStorage } from "../../adapters/node.ts";
+import { redisStorage } from "../../adapters/redis.ts";
+import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./services.ts";
+
+/** A started backend: make as many `Storage` handles on it as instances need. */
+export interface Backend {
+  name: string;
+  /** A new handle on the same data (a new connection where there are connections). */
+  connect(): Storage;
+  /** Whether increments from several instances are exact. */
+  atomic: boolean;
+  stop(): Promise<void>;
+}
+
+export type BackendFactory = () => Promise<Backend>;
+
+const globalWS = (globalThis as { WebSocket?: unknown }).WebSocket ?? ws;
+
+/** Disposes every handle made, then stops the server. */
+function tracked(name: string, atomic: boolean, make: () => Storage, stopServer: () => Promise<void>): Backend {
+  const handles: Storage[] = [];
+  return {
+    name,
+    atomic,
+    connect() {
+      const s = make();
+      handles.push(s);
+      return s;
+    },
+    async stop() {
+      await Promise.all(handles.map((h) => h.dispose().catch(() => {})));
+      await stopServer();
+    },
+  };
+}
+
+export const memoryBackend: BackendFactory = () => {
+  const shared = createStorage({ driver: memoryDriver() });
+  return Promise.resolve({ name: "memory", atomic: false, connect: () => shared, stop: () => Promise.resolve() });
+};
+
+export const fsBackend: BackendFactory = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pool-fs-"));
+  return Promise.resolve(tracked("filesystem", false, () => fsStorage(dir), () => Promise.resolve(rmSync(dir, { recursive: true, force: true }))));
+};
+
+/** Redis; the server is exposed for outage tests. */
+export async function redisBackend(): Promise<Backend & { server: RedisServer }> {
+  const server = await startRedis();
+  return { ...tracked("redis", true, () => redisStorage(server.url), () => server.stop()), server };
+}
+
+export async function postgresBackend(): Promise<Backend & { server: PostgresServer }> {
+  const server = await startPostgres();
+  const make = () => neonStorage({ connectionString: server.url, wsProxy: server.wsProxy, secureWebSocket: false, webSocket: globalWS, max: 4 });
+  return { ...tracked("postgres (neon)", true, make, () => server.stop()), server };
+}
+
+export async function kvBackend(): Promise<Backend> {
+  const mf = new Miniflare({ modules: true, script: "export default { fetch: () => new Response('') }", kvNamespaces: ["KV"] });
+  const kv = await mf.getKVNamespace("KV");
+  return tracked("cloudflare kv (miniflare)", false, () => kvStorage(kv), () => mf.dispose());
+}
+
+export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, kvBackend];
