@@ -8,7 +8,10 @@ import { parseArgs } from "node:util";
 import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
+import ws from "ws";
+import { neonStorage } from "./neon.ts";
 import { fsStorage, serve } from "./node.ts";
+import { redisStorage } from "./redis.ts";
 import { undiciFetch } from "./node_fetch.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
@@ -18,18 +21,31 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
   --port N        listen port (env PORT, default 8787)
   --host H        listen address (env HOST, default 0.0.0.0)
   --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
-  --storage URL   memory: | file:./path (env STORAGE_URL; default file:<data-dir>)
+  --storage URL   memory: | file:./path | redis://… | postgres://… (env STORAGE_URL;
+                  default file:<data-dir>)
   --keys FILE     import an ollama.txt into the ollama pool at start
   -h, --help      this text
 
 Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
-OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES (see README).`;
+OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, NEON_WS_PROXY,
+NEON_SECURE_WEBSOCKET (see README).`;
 
 function storageFrom(url: string | undefined, dataDir: string): Storage {
   if (!url) return fsStorage(dataDir);
   if (url === "memory:" || url === "memory") return createStorage({ driver: memoryDriver() });
   if (url.startsWith("file:")) return fsStorage(url.slice(5).replace(/^\/\/(?=\/)/, "") || dataDir);
-  throw new Error(`STORAGE_URL "${url.replace(/\/\/[^@/]*@/, "//***@")}" is not supported by this version; use memory: or file:./path`);
+  if (/^rediss?:\/\//.test(url)) return redisStorage(url);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return neonStorage({
+      connectionString: url,
+      // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (README: "Postgres").
+      wsProxy: process.env.NEON_WS_PROXY || undefined,
+      secureWebSocket: process.env.NEON_SECURE_WEBSOCKET !== "false",
+      webSocket: (globalThis as { WebSocket?: unknown }).WebSocket ?? ws,
+    });
+  }
+  const shown = url.replace(/\/\/[^@/]*@/, "//***@"); // never print credentials
+  throw new Error(`STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://… or postgres://…`);
 }
 
 function intEnv(name: string): number | undefined {

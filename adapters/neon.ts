@@ -68,9 +68,14 @@ export const neonDriver = defineDriver((opts: NeonDriverOptions) => {
     return pool;
   };
   const query = async (sql: string, params: unknown[] = []): Promise<Row[]> => {
+    // Concurrent CREATE TABLE IF NOT EXISTS from several instances can still collide in
+    // Postgres's catalog; an advisory lock makes the first start of many instances safe.
     ready ??= getPool().query(
-      `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at BIGINT);
-       CREATE TABLE IF NOT EXISTS ${counters} (record TEXT NOT NULL, field TEXT NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (record, field));`,
+      `BEGIN;
+       SELECT pg_advisory_xact_lock(7311996);
+       CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at BIGINT);
+       CREATE TABLE IF NOT EXISTS ${counters} (record TEXT NOT NULL, field TEXT NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (record, field));
+       COMMIT;`,
     ).catch((err) => {
       ready = undefined;
       throw err;

@@ -61,20 +61,17 @@ export interface RedisServer {
 
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "pool-redis-"));
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    // No snapshots, no append-only file: this Redis writes nothing to disk.
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmpdir()], { stdio: "ignore" });
     await waitForPort(port);
   };
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopChild(child),
     async restart() {
       await stopChild(child);
       await launch();

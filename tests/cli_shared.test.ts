@@ -1,0 +1,85 @@
+/** Two `npm start` processes on one STORAGE_URL (Redis, then Postgres) act as one pool. */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
+
+const ADMIN = "shared-cli-admin";
+
+function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1"], {
+    env: { ...process.env, ADMIN_TOKEN: ADMIN, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const onData = (b: Uint8Array) => {
+      out += new TextDecoder().decode(b);
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`cli exited ${code}: ${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+const cases: Array<[string, () => Promise<{ env: Record<string, string>; stop(): Promise<void> }>]> = [
+  ["redis", async () => {
+    const r: RedisServer = await startRedis();
+    return { env: { STORAGE_URL: r.url }, stop: () => r.stop() };
+  }],
+  ["postgres", async () => {
+    const p: PostgresServer = await startPostgres();
+    return { env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" }, stop: () => p.stop() };
+  }],
+];
+
+for (const [name, startStore] of cases) {
+  describe(`two servers on STORAGE_URL=${name}://`, () => {
+    let mock: MockUpstream;
+    let store: { env: Record<string, string>; stop(): Promise<void> };
+    let servers: Array<{ child: ChildProcess; url: string }> = [];
+    before(async () => {
+      mock = await startMockUpstream();
+      store = await startStore();
+      const env = { ...store.env, OLLAMA_BASE_URL: mock.url };
+      servers = [await startCli(env), await startCli(env)];
+    });
+    after(async () => {
+      await Promise.all(servers.map((s) => stop(s.child)));
+      await mock.close();
+      await store.stop();
+    });
+
+    it("keys and a token added on one serve requests on the other within 5 s", { timeout: 30_000 }, async () => {
+      const [a, b] = servers;
+      const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+      await fetch(`${a.url}/admin/api-keys/import`, { method: "POST", headers: admin, body: JSON.stringify({ keys: ["good-shared-cli-1"] }) });
+      const { token } = await (await fetch(`${a.url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "x" }) })).json();
+      const t0 = Date.now();
+      let status = 0;
+      while (Date.now() - t0 < 5000) {
+        const res = await fetch(`${b.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }) });
+        status = res.status;
+        await res.text();
+        if (status === 200) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+      assert.equal(mock.hits.get("good-shared-cli-1"), 1);
+      const health = await (await fetch(`${b.url}/health`)).json();
+      assert.equal(health.storage.status, "ok");
+      assert.equal(health.storage.atomicCounters, true);
+    });
+  });
+}
