@@ -72,12 +72,47 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       out.delete("content-length");
       const decoded = res.body.pipe(decoder());
       res.body.on("error", (err) => decoded.destroy(err));
-      return new Response(Readable.toWeb(decoded) as ReadableStream, { status, headers: out });
+      return new Response(toWeb(decoded), { status, headers: out });
     }
     if (out.has("content-length")) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
       return new Response(await res.body.arrayBuffer(), { status, headers: out });
     }
-    return new Response(Readable.toWeb(res.body) as ReadableStream, { status, headers: out });
+    return new Response(toWeb(res.body), { status, headers: out });
   };
+}
+
+/**
+ * A Node stream as a web stream. Not `Readable.toWeb`: on Node 20 it can enqueue into a stream
+ * the client already cancelled and crash the process with ERR_INVALID_STATE (nodejs/node#54205).
+ * Here every push checks that the stream is still open, and cancelling destroys the source.
+ */
+function toWeb(source: Readable): ReadableStream<Uint8Array> {
+  let open = true;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      source.on("data", (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) source.pause();
+      });
+      source.once("end", () => {
+        if (open) (open = false, controller.close());
+      });
+      source.once("error", (err) => {
+        if (open) (open = false, controller.error(err));
+      });
+      source.once("close", () => {
+        // Closed without "end": the upstream connection broke mid-body.
+        if (open) (open = false, controller.error(new Error("upstream connection closed mid-body")));
+      });
+    },
+    pull() {
+      source.resume();
+    },
+    cancel() {
+      open = false;
+      source.destroy();
+    },
+  });
 }
