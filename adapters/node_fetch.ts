@@ -8,7 +8,7 @@
 import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
-import type { FetchLike } from "../src/proxy/attempt.ts";
+import { BODY_BYTES, type FetchLike } from "../src/proxy/attempt.ts";
 
 /** Options of {@link undiciFetch}. */
 export interface UndiciFetchOptions {
@@ -76,7 +76,12 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
     }
     if (out.has("content-length")) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
-      return new Response(await res.body.arrayBuffer(), { status, headers: out });
+      // A Uint8Array body (not an ArrayBuffer) keeps @hono/node-server's light Response on its
+      // fast path; BODY_BYTES lets the pool take the bytes without reading the body again.
+      const bytes = new Uint8Array(await res.body.arrayBuffer());
+      const response = new Response(bytes, { status, headers: out });
+      Object.defineProperty(response, BODY_BYTES, { value: bytes });
+      return response;
     }
     return new Response(toWeb(res.body), { status, headers: out });
   };

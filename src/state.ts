@@ -43,8 +43,11 @@ export interface PoolState {
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
   admin(): AdminCredential;
-  /** Starts whatever background work is due; hands it to `ctx.waitUntil` when there is one. */
-  tick(ctx?: ExecutionContextLike): void;
+  /**
+   * Starts whatever background work is due; hands it to `ctx.waitUntil` when there is one. The
+   * context comes through a getter, asked only when there is work (Hono's throws when absent).
+   */
+  tick(ctx?: () => ExecutionContextLike | undefined): void;
   /** Writes every pending counter and key-state change, and reads other instances' changes. */
   flush(): Promise<void>;
   storeHealth(): StoreHealth;
@@ -104,9 +107,9 @@ export function createState(options: ResolvedOptions): PoolState {
     lastFlush = options.now();
     return guarded(() => stats.flush());
   };
-  const background = (p: Promise<void>, ctx?: ExecutionContextLike): void => {
+  const background = (p: Promise<void>, ctx?: () => ExecutionContextLike | undefined): void => {
     const safe = p.catch(() => {}); // already logged once by guarded(); retried on the next tick
-    ctx?.waitUntil(safe);
+    ctx?.()?.waitUntil(safe);
   };
 
   return {

@@ -6,6 +6,7 @@ import { sha256Hex } from "../keys/secrets.ts";
 import type { ChangeFeed } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { newClientToken } from "./crypto.ts";
+import { sha256HexSync } from "./sha256.ts";
 import type { TokenRecord } from "./types.ts";
 
 /** A token record as shown to admins (never the hash). */
@@ -42,10 +43,11 @@ export class TokenRegistry {
 
   /**
    * The record for a presented token, or undefined when unknown or expired. The lookup is by
-   * SHA-256 of the input, so its timing tells nothing about any stored token.
+   * SHA-256 of the input, so its timing tells nothing about any stored token. Synchronous: it runs
+   * on every proxied request.
    */
-  async verify(token: string): Promise<TokenRecord | undefined> {
-    const rec = this.#byHash.get(await sha256Hex(token));
+  verify(token: string): TokenRecord | undefined {
+    const rec = this.#byHash.get(sha256HexSync(token));
     if (!rec) return undefined;
     if (rec.expiresAt !== undefined && rec.expiresAt <= this.#now()) return undefined;
     return rec;
@@ -72,7 +74,7 @@ export class TokenRegistry {
 
   /** Revokes by id or by the plain token. Returns the revoked record. */
   async revoke(idOrToken: string): Promise<TokenRecord | undefined> {
-    const rec = this.#byId.get(idOrToken) ?? this.#byHash.get(await sha256Hex(idOrToken));
+    const rec = this.#byId.get(idOrToken) ?? this.#byHash.get(sha256HexSync(idOrToken));
     if (!rec) return undefined;
     await this.#store.removeToken(rec.id);
     this.#unindex(rec);

@@ -8,6 +8,13 @@ import type { Endpoint, Provider } from "../providers/types.ts";
 /** A `fetch`-shaped upstream transport. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * A transport that already holds a response body in memory may attach it to the Response under
+ * this symbol; the pool then uses those bytes instead of reading the body again. Purely an
+ * optimization (reading a body through the Response API costs a web-stream round trip on Node).
+ */
+export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes");
+
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
 const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
 

@@ -8,10 +8,12 @@ import type { KeyPool } from "../keys/key_pool.ts";
 import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
-import { attemptUpstream, type FetchLike, passHeaders } from "./attempt.ts";
+import { attemptUpstream, BODY_BYTES, type FetchLike, passHeaders } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { type StreamEnd, tapStream } from "./stream.ts";
-import { type Usage, usageOf } from "./usage.ts";
+import { type Usage, usageOfText } from "./usage.ts";
+
+const decoder = new TextDecoder();
 
 /** Retry and timeout knobs of the proxy. */
 export interface FailoverRules extends ClassifyRules {
@@ -158,18 +160,13 @@ async function answer(
     });
     return new Response(body, { status: res.status, headers });
   }
-  let text: string;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    text = await res.text();
+    bytes = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES] ?? new Uint8Array(await res.arrayBuffer());
   } catch {
     return undefined;
   }
-  let usage;
-  if (type.includes("json")) {
-    try {
-      usage = usageOf(c.endpoint.format, JSON.parse(text));
-    } catch { /* a non-JSON body is passed through as it is */ }
-  }
+  const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
   finish("success", usage, keyId);
-  return new Response(text, { status: res.status, headers });
+  return new Response(bytes, { status: res.status, headers });
 }

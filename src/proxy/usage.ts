@@ -21,3 +21,29 @@ export function usageOf(format: WireFormat, body: unknown): Usage | undefined {
   if (o.prompt_eval_count === undefined && o.eval_count === undefined) return undefined;
   return { promptTokens: num(o.prompt_eval_count), completionTokens: num(o.eval_count) };
 }
+
+/** The value of the last `"name": <integer>` in `text`, or undefined. */
+function lastInt(text: string, name: string): number | undefined {
+  const at = text.lastIndexOf(`"${name}"`);
+  if (at < 0) return undefined;
+  const m = /^\s*:\s*(\d+)/.exec(text.slice(at + name.length + 2, at + name.length + 40));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Usage from a whole response body without parsing all of it: bodies can be large (embeddings),
+ * and the usage fields are few and near the end.
+ */
+export function usageOfText(format: WireFormat, text: string): Usage | undefined {
+  if (format === "openai") {
+    if (text.lastIndexOf('"usage"') < 0) return undefined;
+    const prompt = lastInt(text, "prompt_tokens");
+    const completion = lastInt(text, "completion_tokens");
+    if (prompt === undefined && completion === undefined) return undefined;
+    return { promptTokens: prompt ?? 0, completionTokens: completion ?? 0 };
+  }
+  const prompt = lastInt(text, "prompt_eval_count");
+  const completion = lastInt(text, "eval_count");
+  if (prompt === undefined && completion === undefined) return undefined;
+  return { promptTokens: prompt ?? 0, completionTokens: completion ?? 0 };
+}

@@ -24,7 +24,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
       app.on(endpoint.method, endpoint.path, async (c) => {
         const token = presentedToken(c.req.raw.headers);
         if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
-        const record = await state.tokens.verify(token);
+        const record = state.tokens.verify(token);
         if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
         const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
         const url = c.req.url;
@@ -38,7 +38,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             tokenId: record.id,
           });
         } finally {
-          state.tick(executionContext(c));
+          state.tick(() => executionContext(c));
         }
       });
     }

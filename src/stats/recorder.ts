@@ -30,10 +30,18 @@ export const statsRecord = {
   key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
 };
 
-/** `YYYYMMDD` and `HH` of an epoch-ms time, in UTC. */
+let cachedHour = -1;
+let cached: [string, string] = ["", ""];
+
+/** `YYYYMMDD` and `HH` of an epoch-ms time, in UTC (memoized per hour: it runs per request). */
 export function dayAndHour(at: number): [string, string] {
-  const iso = new Date(at).toISOString();
-  return [iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 13)];
+  const hour = Math.floor(at / 3_600_000);
+  if (hour !== cachedHour) {
+    const iso = new Date(at).toISOString();
+    cached = [iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 13)];
+    cachedHour = hour;
+  }
+  return cached;
 }
 
 /**
