@@ -67,43 +67,34 @@ export class StatsRecorder {
   /** Counts a finished client request. */
   request(e: RequestEvent): void {
     const at = this.#now();
-    const tokens = { promptTokens: e.promptTokens ?? 0, completionTokens: e.completionTokens ?? 0 };
-    const outcomeField = e.outcome === "client_error" ? "clientErrors" : e.outcome;
-    // global: requests, success, failure, clientErrors, promptTokens, completionTokens, lastUsed
-    const g = this.#delta(statsRecord.global(e.provider));
-    add(g, "requests", 1);
-    add(g, outcomeField, 1);
-    add(g, "promptTokens", tokens.promptTokens);
-    add(g, "completionTokens", tokens.completionTokens);
-    g.max.lastUsed = at;
-    // models: "<metric>|<model>" for requests, success, failure, clientErrors, promptTokens, completionTokens
-    if (e.model) {
-      const m = this.#delta(statsRecord.models(e.provider));
-      add(m, `requests|${e.model}`, 1);
-      add(m, `${outcomeField}|${e.model}`, 1);
-      add(m, `promptTokens|${e.model}`, tokens.promptTokens);
-      add(m, `completionTokens|${e.model}`, tokens.completionTokens);
-    }
-    // day: "<metric>|<HH>" for requests, success, failure, tokens
+    const prompt = e.promptTokens ?? 0;
+    const completion = e.completionTokens ?? 0;
+    const outcome = e.outcome === "client_error" ? "clientErrors" : e.outcome;
+    // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed
+    this.#countRequest(statsRecord.global(e.provider), "", outcome, prompt, completion).max.lastUsed = at;
+    if (e.tokenId) this.#countRequest(statsRecord.token(e.tokenId), "", outcome, prompt, completion).max.lastUsed = at;
+    // model record: the same metrics as "<metric>|<model>" fields
+    if (e.model) this.#countRequest(statsRecord.models(e.provider), `|${e.model}`, outcome, prompt, completion);
+    // day record: "<metric>|<HH>" for requests, <outcome>, tokens
     const [day, hour] = dayAndHour(at);
     const h = this.#delta(statsRecord.day(e.provider, day));
     add(h, `requests|${hour}`, 1);
-    add(h, `${outcomeField}|${hour}`, 1);
-    add(h, `tokens|${hour}`, tokens.promptTokens + tokens.completionTokens);
-    // token: same fields as global
-    if (e.tokenId) {
-      const t = this.#delta(statsRecord.token(e.tokenId));
-      add(t, "requests", 1);
-      add(t, outcomeField, 1);
-      add(t, "promptTokens", tokens.promptTokens);
-      add(t, "completionTokens", tokens.completionTokens);
-      t.max.lastUsed = at;
-    }
+    add(h, `${outcome}|${hour}`, 1);
+    add(h, `tokens|${hour}`, prompt + completion);
     if (e.keyId) {
       const k = this.#delta(statsRecord.key(e.provider, e.keyId));
-      add(k, "promptTokens", tokens.promptTokens);
-      add(k, "completionTokens", tokens.completionTokens);
+      add(k, "promptTokens", prompt);
+      add(k, "completionTokens", completion);
     }
+  }
+
+  #countRequest(record: string, suffix: string, outcome: string, prompt: number, completion: number): CounterDelta {
+    const d = this.#delta(record);
+    add(d, `requests${suffix}`, 1);
+    add(d, `${outcome}${suffix}`, 1);
+    add(d, `promptTokens${suffix}`, prompt);
+    add(d, `completionTokens${suffix}`, completion);
+    return d;
   }
 
   /**
