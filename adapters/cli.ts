@@ -27,7 +27,8 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
   -h, --help      this text
 
 Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
-OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, NEON_WS_PROXY,
+OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, HEALTH_CHECK_INTERVAL,
+HEALTH_CHECK_CONCURRENCY, NEON_WS_PROXY,
 NEON_SECURE_WEBSOCKET (see README).`;
 
 function storageFrom(url: string | undefined, dataDir: string): Storage {
@@ -93,6 +94,10 @@ async function main(): Promise<void> {
     },
     failover,
     maxBodyBytes: intEnv("MAX_BODY_BYTES"),
+    healthCheck: {
+      intervalMs: intEnv("HEALTH_CHECK_INTERVAL") === undefined ? undefined : intEnv("HEALTH_CHECK_INTERVAL")! * 1000,
+      concurrency: intEnv("HEALTH_CHECK_CONCURRENCY"),
+    },
     fetch: undiciFetch(),
   });
   await pool.ready();

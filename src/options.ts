@@ -33,6 +33,16 @@ export interface AuthOptions {
 /** Retry, cooldown and disable rules (DESIGN.md §3). */
 export interface FailoverOptions extends FailoverRules, HealthRules {}
 
+/** Health checks and validated imports. */
+export interface HealthCheckSettings {
+  /** Keys probed at once. @default 8 */
+  concurrency?: number;
+  /** Per-key probe timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Re-probe disabled keys this often (`HEALTH_CHECK_INTERVAL`, in seconds, for the server). @default off */
+  intervalMs?: number;
+}
+
 /** Options of `createPool`. */
 export interface PoolOptions {
   /** Upstream providers; at least one. Their endpoint paths must not overlap. */
@@ -66,6 +76,7 @@ export interface PoolOptions {
    * @default 20_971_520 (20 MiB)
    */
   maxBodyBytes?: number;
+  healthCheck?: HealthCheckSettings;
   /**
    * The clock, in epoch ms. Tests pass a controllable one.
    * @default Date.now
@@ -95,6 +106,7 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   syncIntervalMs: number;
   maxBodyBytes: number;
+  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
   now: () => number;
   logger: Logger;
 }
@@ -159,6 +171,11 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
+    healthCheck: {
+      concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
+      timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
+      ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
+    },
     now: o.now ?? Date.now,
     logger: o.logger ?? console,
   };

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { presentedToken } from "./auth/bearer.ts";
 import { PoolError } from "./errors.ts";
 import { type PoolOptions, resolveOptions } from "./options.ts";
+import { adminHealthRoutes } from "./routes/admin_health.ts";
 import { adminKeyRoutes } from "./routes/admin_keys.ts";
 import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
@@ -58,6 +59,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminKeyRoutes(state));
   app.route("/admin", adminTokenRoutes(state));
   app.route("/admin", adminStatsRoutes(state));
+  app.route("/admin", adminHealthRoutes(state));
   methodNotAllowed(app);
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.

@@ -7,6 +7,7 @@
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
+import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
@@ -39,6 +40,7 @@ export interface PoolState {
   readonly tokens: TokenRegistry;
   readonly keys: KeyRegistry;
   readonly feed: ChangeFeed;
+  readonly health: HealthChecks;
   readonly providers: Map<string, Provider>;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
@@ -61,6 +63,20 @@ export function createState(options: ResolvedOptions): PoolState {
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const providers = new Map(options.providers.map((p) => [p.id, p]));
+  let lastHealthCheck = options.now();
+  /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
+  const scheduledChecks = (): Promise<void> | undefined => {
+    const every = options.healthCheck.intervalMs;
+    if (every === undefined || options.now() - lastHealthCheck < every) return undefined;
+    lastHealthCheck = options.now();
+    const jobs = [...providers.values()].map((p) => {
+      const ids = [...keys.pool(p.id).values()].filter((r) => r.state === "disabled").map((r) => r.id);
+      return ids.length ? health.start(p, ids).finished : Promise.resolve();
+    });
+    return Promise.all(jobs).then(() => {});
+  };
   const driver = options.storage.getMount("").driver.name ?? "custom";
   const atomicCounters = isAtomic(options.storage);
   let admin: AdminCredential | undefined;
@@ -95,8 +111,8 @@ export function createState(options: ResolvedOptions): PoolState {
     syncing ??= guarded(async () => {
       await keys.flush();
       for (const e of await feed.poll()) {
-        if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids);
-        else if (e.kind === "tokens") await tokens.apply(e.ids);
+        if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids, e.all);
+        else if (e.kind === "tokens") await (e.all ? tokens.load() : tokens.apply(e.ids));
       }
     }).finally(() => {
       syncing = undefined;
@@ -113,8 +129,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed,
-    providers: new Map(options.providers.map((p) => [p.id, p])),
+    options, store, stats, tokens, keys, feed, health, providers,
     ready() {
       loading ??= load().catch((err) => {
         loading = undefined; // the next request tries again
@@ -130,6 +145,8 @@ export function createState(options: ResolvedOptions): PoolState {
       const now = options.now();
       if (!syncing && now - lastSync >= options.syncIntervalMs) background(sync(), ctx);
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
+      const checks = scheduledChecks();
+      if (checks) background(checks, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

@@ -54,7 +54,7 @@ export class KeyRegistry {
   async add(provider: string, keys: ParsedKey[], expiresAt?: number): Promise<AddResult> {
     const pool = this.pool(provider);
     const now = this.#now();
-    const ids = await Promise.all(keys.map((k) => keyId(provider, k.secret)));
+    const ids = keys.map((k) => keyId(provider, k.secret));
     const fresh = new Map<string, KeyRecord>();
     keys.forEach((k, i) => {
       const id = ids[i];
@@ -91,7 +91,7 @@ export class KeyRegistry {
   async resolve(provider: string, idOrSecret: string): Promise<string | undefined> {
     const pool = this.pool(provider);
     if (pool.has(idOrSecret)) return idOrSecret;
-    const id = await keyId(provider, idOrSecret);
+    const id = keyId(provider, idOrSecret);
     return pool.has(id) ? id : undefined;
   }
 
@@ -108,15 +108,27 @@ export class KeyRegistry {
    * Takes what another instance changed: re-reads those records (gone = removed). A key with an
    * unwritten local change keeps it: that change is newer and will be published in turn.
    */
-  async apply(provider: string, ids: string[]): Promise<void> {
+  async apply(provider: string, ids: string[], all = false): Promise<void> {
     const pool = this.#pools.get(provider);
     if (!pool) return;
+    if (all) return this.#reload(provider, pool);
     for (const id of ids) {
       if (this.#dirty.has(`${provider}:${id}`)) continue;
       const rec = await this.#store.getKey(provider, id);
       if (rec) pool.put(rec);
       else pool.remove(id);
     }
+  }
+
+  /** Replaces a provider's records with the stored ones (after a change too large to list). */
+  async #reload(provider: string, pool: KeyPool): Promise<void> {
+    const stored = await this.#store.listKeys(provider);
+    const keep = new Set<string>();
+    for (const rec of stored) {
+      keep.add(rec.id);
+      if (!this.#dirty.has(`${provider}:${rec.id}`)) pool.put(rec);
+    }
+    for (const rec of [...pool.values()]) if (!keep.has(rec.id)) pool.remove(rec.id);
   }
 
   async #write(batch: KeyRecord[]): Promise<void> {

@@ -1,6 +1,6 @@
 /** The Ollama preset: OpenAI routes under `/v1` and Ollama's native `/api/*` routes. @module */
 import type { Endpoint, Provider } from "./types.ts";
-import { bearer, openaiEndpoints, trimSlash } from "./openai_compatible.ts";
+import { bearer, openaiEndpoints, openaiModelsProbe, trimSlash } from "./openai_compatible.ts";
 
 /** Options of {@link ollama}. */
 export interface OllamaOptions {
@@ -35,5 +35,6 @@ export function ollama(options: OllamaOptions = {}): Provider {
       ...NATIVE.map(([method, path]): Endpoint => ({ method, path, upstream: base + path, format: "ollama" })),
     ],
     authorize: bearer,
+    probe: openaiModelsProbe(`${base}/v1`),
   };
 }

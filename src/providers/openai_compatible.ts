@@ -2,7 +2,7 @@
  * The one builder for OpenAI-compatible providers; presets are thin wrappers over it.
  * @module
  */
-import type { Endpoint, Provider } from "./types.ts";
+import type { Endpoint, ProbeSpec, Provider } from "./types.ts";
 
 /** Options of {@link openaiCompatible}. */
 export interface OpenAICompatibleOptions {
@@ -28,6 +28,18 @@ export function openaiEndpoints(prefix: string, base: string): Endpoint[] {
   ];
 }
 
+/** Probes a key with the OpenAI model list (needs the key; costs no tokens). */
+export function openaiModelsProbe(base: string): ProbeSpec {
+  return {
+    method: "GET",
+    url: `${trimSlash(base)}/models`,
+    models: (json) => {
+      const data = (json as { data?: Array<{ id?: unknown }> } | null)?.data;
+      return Array.isArray(data) ? data.map((m) => m?.id).filter((id): id is string => typeof id === "string") : [];
+    },
+  };
+}
+
 /** Sets `Authorization: Bearer <secret>`. */
 export function bearer(headers: Headers, secret: string): void {
   headers.set("authorization", `Bearer ${secret}`);
@@ -45,6 +57,7 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
     endpoints: openaiEndpoints(options.prefix, options.baseURL),
     authorize: bearer,
     headers: options.headers,
+    probe: openaiModelsProbe(options.baseURL),
   };
 }
 

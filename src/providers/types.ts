@@ -40,6 +40,17 @@ export interface ClassifyRules {
   errorCooldownMs: number;
 }
 
+/** How to check one key cheaply: an authorized request whose success proves the key works. */
+export interface ProbeSpec {
+  method: "GET" | "POST";
+  /** Absolute upstream URL. */
+  url: string;
+  /** JSON body for POST probes (e.g. a 1-token completion where no model list needs auth). */
+  body?: string;
+  /** Model ids from the probe's answer, for categorizing what the key can use. */
+  models?(json: unknown): string[];
+}
+
 /** One upstream API the pool spreads requests over. */
 export interface Provider {
   /** Stable id, also the `?provider=` value of the admin API: `ollama`, `openrouter`, ... */
@@ -51,6 +62,8 @@ export interface Provider {
   authorize(headers: Headers, secret: string): void;
   /** Static headers for every upstream request (e.g. OpenRouter's `HTTP-Referer`). */
   headers?: Record<string, string>;
+  /** How health checks and validated imports test a key. */
+  probe?: ProbeSpec;
   /** Overrides the default classification; return undefined to fall back to it. */
   classify?(res: Response | Error, rules: ClassifyRules): KeyOutcome | undefined;
 }

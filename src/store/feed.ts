@@ -7,12 +7,16 @@
  */
 import type { Storage } from "unstorage";
 
-/** What changed: keys of a provider, or client tokens, by id. */
+/** What changed: keys of a provider, or client tokens, by id; `all` when too many to name. */
 export interface ChangeEvent {
   kind: "keys" | "tokens";
   provider?: string;
   ids: string[];
+  all?: boolean;
 }
+
+/** Above this many ids an event says "reload all" instead (a 100,000-key import is one event). */
+const MAX_IDS = 500;
 
 interface StoredEvent extends ChangeEvent {
   at: number;
@@ -39,7 +43,8 @@ export class ChangeFeed {
   }
 
   async publish(event: ChangeEvent): Promise<void> {
-    if (event.ids.length === 0) return;
+    if (event.ids.length === 0 && !event.all) return;
+    if (event.ids.length > MAX_IDS) event = { ...event, ids: [], all: true };
     const at = this.#now();
     const name = `${PREFIX}:${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`;
     this.#seen.set(name, at);
@@ -63,7 +68,7 @@ export class ChangeFeed {
     for (const name of fresh) {
       const e = await this.#storage.getItem<StoredEvent>(name);
       this.#seen.set(name, now);
-      if (e && e.from !== this.instance) events.push({ kind: e.kind, provider: e.provider, ids: e.ids });
+      if (e && e.from !== this.instance) events.push({ kind: e.kind, provider: e.provider, ids: e.ids, ...(e.all ? { all: true } : {}) });
     }
     // Backends without TTL (filesystem) keep items until someone deletes them.
     await Promise.all(stale.map((name) => this.#storage.removeItem(name).catch(() => {})));

@@ -15,6 +15,7 @@
  * | `die-`       | a stream (or body) that breaks after its first part            |
  * | other        | a healthy key                                                  |
  *
+ * A key containing `models~a+b` lists only models `a` and `b` (what that account can use).
  * Model `missing-model` answers 404; a body without `model` answers 400.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
@@ -116,7 +117,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (key.startsWith("err-")) return sendError(res, native, 500, "Internal server error", "server_error");
 
     if (req.method === "GET" && path === "/v1/models") {
-      return send(res, 200, { object: "list", data: MODELS.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })) });
+      const own = /models~(\S+)/.exec(key)?.[1]?.split("+") ?? MODELS;
+      return send(res, 200, { object: "list", data: own.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })) });
     }
     if (req.method === "GET" && path === "/api/tags") {
       return send(res, 200, { models: MODELS.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "0", details: {} })) });

@@ -1,0 +1,115 @@
+/**
+ * Health-check jobs: probe many keys with bounded concurrency and a per-key timeout, apply the
+ * results to key state (healthy: back in rotation; 401/403: disabled; 429/5xx/timeout: resting),
+ * and keep progress that admins can poll or stream.
+ * @module
+ */
+import type { ClassifyRules, Provider } from "../providers/types.ts";
+import type { FetchLike } from "../proxy/attempt.ts";
+import { modelFamilies, probeKey, runBounded } from "./probe.ts";
+import type { KeyRegistry } from "./registry.ts";
+import { maskSecret } from "./secrets.ts";
+
+/** One key's health-check result, as admins see it. */
+export interface KeyCheck {
+  id: string;
+  key: string;
+  healthy: boolean;
+  status: number | null;
+  error: string | null;
+  families: string[];
+  ms: number;
+  timestamp: number;
+}
+
+/** A health-check job and its progress. */
+export interface HealthJob {
+  id: string;
+  provider: string;
+  total: number;
+  done: number;
+  healthy: number;
+  unhealthy: number;
+  startedAt: number;
+  finishedAt: number | null;
+  results: KeyCheck[];
+  /** Resolves when the job is finished. */
+  finished: Promise<void>;
+}
+
+/** Options of health checks. */
+export interface HealthCheckOptions {
+  /** Keys probed at once. @default 8 */
+  concurrency: number;
+  /** Per-key probe timeout. @default 10000 */
+  timeoutMs: number;
+}
+
+/** Most jobs kept for polling; the oldest finished ones go first. */
+const KEPT_JOBS = 20;
+
+/** Runs and remembers health-check jobs. */
+export class HealthChecks {
+  #jobs = new Map<string, HealthJob>();
+  #keys: KeyRegistry;
+  #fetch: FetchLike;
+  #rules: ClassifyRules & { disableMs: number };
+  #options: HealthCheckOptions;
+  #now: () => number;
+
+  constructor(keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number) {
+    this.#keys = keys;
+    this.#fetch = fetch;
+    this.#rules = rules;
+    this.#options = options;
+    this.#now = now;
+  }
+
+  get(id: string): HealthJob | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** Starts probing `ids` (default: every key) of a provider; returns at once. */
+  start(provider: Provider, ids?: string[], onProgress?: (job: HealthJob) => void): HealthJob {
+    const pool = this.#keys.pool(provider.id);
+    const targets = (ids ?? [...pool.values()].map((r) => r.id)).filter((id) => pool.has(id));
+    const job: HealthJob = {
+      id: crypto.randomUUID(), provider: provider.id, total: targets.length, done: 0, healthy: 0, unhealthy: 0,
+      startedAt: this.#now(), finishedAt: null, results: [], finished: Promise.resolve(),
+    };
+    this.#remember(job);
+    job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
+      const rec = pool.get(id);
+      if (!rec) return undefined;
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules);
+      if (r.healthy) pool.enable(id);
+      else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
+      else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);
+      return {
+        id, key: maskSecret(rec.secret), healthy: r.healthy, status: r.status ?? null, error: r.reason ?? null,
+        families: modelFamilies(r.models ?? []), ms: r.ms, timestamp: this.#now(),
+      } satisfies KeyCheck;
+    }, (check) => {
+      job.done++;
+      if (check) {
+        job.results.push(check);
+        if (check.healthy) job.healthy++;
+        else job.unhealthy++;
+      }
+      onProgress?.(job);
+    }).then(async () => {
+      job.finishedAt = this.#now();
+      await this.#keys.flush().catch(() => {}); // state changes reach storage and other instances
+      onProgress?.(job);
+    });
+    return job;
+  }
+
+  #remember(job: HealthJob): void {
+    this.#jobs.set(job.id, job);
+    for (const [id, j] of this.#jobs) {
+      if (this.#jobs.size <= KEPT_JOBS) break;
+      if (j.finishedAt !== null) this.#jobs.delete(id);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Probing keys: one cheap authorized request per key, with a timeout, run with bounded
+ * concurrency; and the model families a key can actually use, from its own model list.
+ * @module
+ */
+import { classifyDefault } from "../providers/classify.ts";
+import type { ClassifyRules, KeyOutcome, Provider } from "../providers/types.ts";
+import type { FetchLike } from "../proxy/attempt.ts";
+
+/** What probing one key found. */
+export interface ProbeResult {
+  healthy: boolean;
+  /** Upstream status, when it answered. */
+  status?: number;
+  /** Why it is not healthy. */
+  reason?: string;
+  /** Models this key lists (when the probe reads a model list). */
+  models?: string[];
+  outcome: KeyOutcome;
+  ms: number;
+}
+
+/** Probes one key. Never throws: every failure is a result. */
+export async function probeKey(
+  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules,
+): Promise<ProbeResult> {
+  const spec = provider.probe;
+  const t0 = Date.now();
+  if (!spec) {
+    return { healthy: false, reason: `provider "${provider.id}" has no probe`, outcome: { kind: "client-error" }, ms: 0 };
+  }
+  const headers = new Headers(provider.headers);
+  if (spec.body) headers.set("content-type", "application/json");
+  provider.authorize(headers, secret);
+  let res: Response | Error;
+  try {
+    res = await fetch(spec.url, { method: spec.method, headers, body: spec.body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    res = err instanceof Error ? err : new Error(String(err));
+  }
+  const outcome = provider.classify?.(res, rules) ?? classifyDefault(res, rules);
+  const ms = Date.now() - t0;
+  if (res instanceof Error) {
+    return { healthy: false, reason: outcome.kind === "cooldown" ? outcome.reason : res.message, outcome, ms };
+  }
+  if (outcome.kind !== "ok") {
+    await res.body?.cancel().catch(() => {});
+    const reason = outcome.kind === "client-error" ? `upstream answered ${res.status}` : outcome.reason;
+    return { healthy: false, status: res.status, reason, outcome, ms };
+  }
+  let models: string[] | undefined;
+  try {
+    models = spec.models?.(await res.json());
+  } catch {
+    models = undefined; // a healthy key whose list we cannot read is still healthy
+  }
+  return { healthy: true, status: res.status, models, outcome, ms };
+}
+
+/**
+ * Runs `fn` over `items` with at most `concurrency` at once, reporting each result as it comes.
+ */
+export async function runBounded<T, R>(
+  items: T[], concurrency: number, fn: (item: T, index: number) => Promise<R>, onResult?: (r: R, index: number) => void,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+      onResult?.(out[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Model families from model ids: the name without vendor prefix, tag or version, e.g.
+ * `meta-llama/llama-3.1-8b` -> `llama`, `qwen3:8b` -> `qwen`, `kimi-k2:1t` -> `kimi`,
+ * `gpt-oss:20b` -> `gpt-oss`.
+ */
+export function modelFamilies(models: string[]): string[] {
+  const families = new Set<string>();
+  for (const id of models) {
+    const base = id.toLowerCase().split("/").pop()!.split(":")[0];
+    // "kimi-k2" and "deepseek-v3.1" lose "-k2"/"-v3.1"; "llama3.2" and "qwen3-coder" lose the rest from the digit.
+    const family = base.replace(/[-_.][a-z]?\d.*$/, "").replace(/\d.*$/, "") || base;
+    if (family) families.add(family);
+  }
+  return [...families].sort();
+}

@@ -1,0 +1,112 @@
+/** Admin: health checks (jobs with progress), single-key verification, validated import. @module */
+import { Hono } from "hono";
+import { badRequest, PoolError } from "../errors.ts";
+import type { HealthJob } from "../keys/health.ts";
+import { parseKeyLines } from "../keys/parse.ts";
+import { modelFamilies, probeKey, runBounded } from "../keys/probe.ts";
+import { keyId, maskSecret } from "../keys/secrets.ts";
+import type { PoolState } from "../state.ts";
+import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
+import { progressResponse, wantsNdjson } from "./progress.ts";
+
+const STATES = new Set(["active", "cooling", "disabled"]);
+
+function jobView(job: HealthJob, results?: unknown[]): Record<string, unknown> {
+  return {
+    jobId: job.id, provider: job.provider, total: job.total, done: job.done, healthy: job.healthy, unhealthy: job.unhealthy,
+    running: job.finishedAt === null, startedAt: job.startedAt, finishedAt: job.finishedAt,
+    ...(results ? { results } : {}),
+  };
+}
+
+export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>();
+  const o = state.options;
+  const rules = { ...o.failover };
+
+  app.post("/keys/health-check", async (c) => {
+    const body = await jsonBody(c, state);
+    const provider = state.providers.get(providerParam(c, state, body))!;
+    const pool = state.keys.pool(provider.id);
+    let ids: string[] | undefined;
+    if (body.ids !== undefined) {
+      if (!Array.isArray(body.ids) || body.ids.some((x) => typeof x !== "string")) throw badRequest("'ids' must be an array of key ids");
+      ids = body.ids as string[];
+    } else if (body.status !== undefined) {
+      if (typeof body.status !== "string" || !STATES.has(body.status)) throw badRequest("'status' must be active, cooling or disabled");
+      ids = [...pool.values()].filter((r) => r.state === body.status).map((r) => r.id);
+    }
+    if (wantsNdjson(c.req.raw)) {
+      return progressResponse(async (report) => {
+        const job = state.health.start(provider, ids, (j) => report(jobView(j)));
+        await job.finished;
+        return jobView(job, job.results);
+      });
+    }
+    const job = state.health.start(provider, ids);
+    if (c.req.query("wait") === "true") {
+      await job.finished;
+      return c.json(jobView(job, job.results));
+    }
+    return c.json({ ...jobView(job), progress: `/admin/keys/health-check/${job.id}` }, 202);
+  });
+
+  app.get("/keys/health-check/:jobId", (c) => {
+    const job = state.health.get(c.req.param("jobId"));
+    if (!job) throw new PoolError(404, "job_not_found", "no such health-check job (only the latest 20 are kept)");
+    const { page, pageSize } = pageParams(c, 200, 1000);
+    return c.json({ ...jobView(job, job.results.slice((page - 1) * pageSize, page * pageSize)), page, pageSize });
+  });
+
+  app.post("/verify-key", async (c) => {
+    const body = await jsonBody(c, state);
+    const provider = state.providers.get(providerParam(c, state, body))!;
+    const secret = stringField(body, "apiKey", "api_key", "key");
+    if (!secret) throw badRequest("'apiKey' is required", "missing_field");
+    const r = await probeKey(o.fetch, provider, secret, o.healthCheck.timeoutMs, rules);
+    return c.json({
+      valid: r.healthy, status: r.status ?? null, error: r.reason ?? null, apiKey: maskSecret(secret),
+      families: modelFamilies(r.models ?? []), models: r.models ?? [], timestamp: new Date(o.now()).toISOString(),
+    });
+  });
+
+  app.post("/api-keys/import-with-validation", async (c) => {
+    const body = await jsonBody(c, state);
+    const provider = state.providers.get(providerParam(c, state, body))!;
+    if (typeof body.content !== "string") throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    const parsed = parseKeyLines(body.content);
+    const pool = state.keys.pool(provider.id);
+    const seen = new Set<string>();
+    const fresh = parsed.keys.filter((k) => {
+      const id = keyId(provider.id, k.secret);
+      if (pool.has(id) || seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    const run = async (report?: (p: Record<string, unknown>) => void) => {
+      let done = 0;
+      const probes = await runBounded(fresh, o.healthCheck.concurrency, (k) => probeKey(o.fetch, provider, k.secret, o.healthCheck.timeoutMs, rules), () => {
+        done++;
+        report?.({ done, total: fresh.length });
+      });
+      const valid = fresh.filter((_, i) => probes[i].healthy);
+      const added = await state.keys.add(provider.id, valid);
+      const categories: Record<string, number> = {};
+      const validView = valid.map((k, i) => {
+        const families = modelFamilies(probes[fresh.indexOf(k)].models ?? []);
+        for (const f of families) categories[f] = (categories[f] ?? 0) + 1;
+        return { id: added.ids[i], key: maskSecret(k.secret), username: k.label ?? null, families };
+      });
+      const invalid = [
+        ...parsed.invalid.map((x) => ({ line: x.line, key: null, reason: x.reason })),
+        ...fresh.flatMap((k, i) => probes[i].healthy ? [] : [{ line: k.line, key: maskSecret(k.secret), reason: probes[i].reason ?? "invalid" }]),
+      ].sort((a, b) => a.line - b.line);
+      return {
+        provider: provider.id, total: parsed.total, added: added.added, existing: parsed.keys.length - fresh.length,
+        valid: validView, invalid, categories,
+      };
+    };
+    return wantsNdjson(c.req.raw) ? progressResponse(run) : c.json(await run());
+  });
+  return app;
+}
