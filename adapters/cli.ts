@@ -10,7 +10,7 @@ import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
 import ws from "ws";
 import { neonStorage } from "./neon.ts";
-import { fsStorage, serve } from "./node.ts";
+import { fsStorage, nodeClientIp, serve } from "./node.ts";
 import { redisStorage } from "./redis.ts";
 import { undiciFetch } from "./node_fetch.ts";
 
@@ -28,7 +28,8 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
 
 Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
 OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, HEALTH_CHECK_INTERVAL,
-HEALTH_CHECK_CONCURRENCY, NEON_WS_PROXY,
+HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
+RATE_LIMIT_PER_TOKEN, TRUST_PROXY, NEON_WS_PROXY,
 NEON_SECURE_WEBSOCKET (see README).`;
 
 function storageFrom(url: string | undefined, dataDir: string): Storage {
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
       concurrency: intEnv("HEALTH_CHECK_CONCURRENCY"),
     },
     fetch: undiciFetch(),
+    clientIp: nodeClientIp(env.TRUST_PROXY === "true"),
+    rateLimit: env.ENABLE_RATE_LIMIT === "true"
+      ? { perIp: intEnv("RATE_LIMIT_REQUESTS") ?? 60, windowMs: (intEnv("RATE_LIMIT_WINDOW") ?? 60) * 1000, perToken: intEnv("RATE_LIMIT_PER_TOKEN") }
+      : undefined,
   });
   await pool.ready();
   if (values.keys) {

@@ -101,6 +101,9 @@ export const neonDriver = defineDriver((opts: NeonDriverOptions) => {
       if (add[0].length) await query(upsert(`${counters}.value + excluded.value`), add);
       if (max[0].length) await query(upsert(`GREATEST(${counters}.value, excluded.value)`), max);
     },
+    async remove(records: string[]) {
+      if (records.length) await query(`DELETE FROM ${counters} WHERE record = ANY($1::text[])`, [records]);
+    },
     async read(records: string[]) {
       if (records.length === 0) return [];
       const rows = await query(`SELECT record, field, value FROM ${counters} WHERE record = ANY($1::text[])`, [records]);

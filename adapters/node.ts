@@ -20,6 +20,20 @@ export function fsStorage(dir: string): Storage {
   return createStorage({ driver: fsDriver({ base: dir }) });
 }
 
+/**
+ * The client's IP on Node: the socket's address, or (behind a proxy you trust) the first
+ * `x-forwarded-for` entry. Pass as `createPool({ clientIp: nodeClientIp() })`.
+ */
+export function nodeClientIp(trustProxy = false): (request: Request, env: unknown) => string | undefined {
+  return (request, env) => {
+    if (trustProxy) {
+      const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+      if (forwarded) return forwarded;
+    }
+    return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  };
+}
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   /** @default 8787 */

@@ -5,6 +5,7 @@
 import { createStorage, type Driver, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import type { HealthRules } from "./keys/types.ts";
+import type { RateLimitOptions } from "./limits/limits.ts";
 import type { FetchLike } from "./proxy/attempt.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
 import type { Provider } from "./providers/types.ts";
@@ -77,6 +78,14 @@ export interface PoolOptions {
    */
   maxBodyBytes?: number;
   healthCheck?: HealthCheckSettings;
+  /** Request limits per client IP and per client token. @default none */
+  rateLimit?: RateLimitOptions;
+  /**
+   * The client's IP address, for per-IP limits. The default trusts only Cloudflare's
+   * `cf-connecting-ip`; the Node adapter offers `nodeClientIp()` (socket address, or
+   * `x-forwarded-for` behind a trusted proxy).
+   */
+  clientIp?: (request: Request, env: unknown) => string | undefined;
   /**
    * The clock, in epoch ms. Tests pass a controllable one.
    * @default Date.now
@@ -107,6 +116,8 @@ export interface ResolvedOptions {
   syncIntervalMs: number;
   maxBodyBytes: number;
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
+  rateLimit: RateLimitOptions;
+  clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
 }
@@ -171,6 +182,12 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
+    rateLimit: {
+      ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
+      ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
+      windowMs: positiveInt("rateLimit.windowMs", o.rateLimit?.windowMs ?? 60_000),
+    },
+    clientIp: o.clientIp ?? ((req) => req.headers.get("cf-connecting-ip") ?? undefined),
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),

@@ -9,6 +9,7 @@ import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { Limits } from "./limits/limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
@@ -41,6 +42,7 @@ export interface PoolState {
   readonly keys: KeyRegistry;
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
+  readonly limits: Limits;
   readonly providers: Map<string, Provider>;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
@@ -63,6 +65,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
+  const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   let lastHealthCheck = options.now();
@@ -91,6 +94,7 @@ export function createState(options: ResolvedOptions): PoolState {
       options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
     }));
     await Promise.all([keys.load(), tokens.load()]);
+    await limits.sync(tokens.list()); // quota usage known before the first request
   };
 
   /** Runs storage work, tracking whether the store answers. */
@@ -114,6 +118,7 @@ export function createState(options: ResolvedOptions): PoolState {
         if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids, e.all);
         else if (e.kind === "tokens") await (e.all ? tokens.load() : tokens.apply(e.ids));
       }
+      await limits.sync(tokens.list());
     }).finally(() => {
       syncing = undefined;
     });
@@ -129,7 +134,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, providers,
+    options, store, stats, tokens, keys, feed, health, limits, providers,
     ready() {
       loading ??= load().catch((err) => {
         loading = undefined; // the next request tries again

@@ -22,10 +22,11 @@ describe("health checks", () => {
     assert.equal(res.status, 200);
     const job = await res.json();
     assert.deepEqual([job.total, job.done, job.healthy, job.unhealthy, job.running], [5, 5, 2, 3, false]);
-    const byKey = new Map(job.results.map((r: { key: string }) => [r.key, r]));
-    assert.equal(byKey.get("good…0001").healthy, true);
-    assert.deepEqual(byKey.get("good…0001").families, ["gpt-oss", "llama", "qwen"]);
-    assert.equal(byKey.get("bad-…0001").status, 401);
+    type Check = { key: string; healthy: boolean; families: string[]; status: number };
+    const byKey = new Map<string, Check>(job.results.map((r: Check) => [r.key, r]));
+    assert.equal(byKey.get("good…0001")!.healthy, true);
+    assert.deepEqual(byKey.get("good…0001")!.families, ["gpt-oss", "llama", "qwen"]);
+    assert.equal(byKey.get("bad-…0001")!.status, 401);
     const keys = await list(t);
     assert.equal(keys.get("bad-health-00001")!.status, "disabled");
     assert.match(keys.get("bad-health-00001")!.reason!, /health check/);

@@ -7,7 +7,7 @@ import type { ChangeFeed } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { newClientToken } from "./crypto.ts";
 import { sha256HexSync } from "./sha256.ts";
-import type { TokenRecord } from "./types.ts";
+import type { TokenPolicy, TokenRecord } from "./types.ts";
 
 /** A token record as shown to admins (never the hash). */
 export interface TokenView {
@@ -17,6 +17,10 @@ export interface TokenView {
   createdAt: number;
   expiresAt: number | null;
   expired: boolean;
+  allowedModels: string[] | null;
+  rpm: number | null;
+  tpm: number | null;
+  quota: number | null;
 }
 
 /** The in-memory registry of client tokens, backed by the store. */
@@ -54,7 +58,7 @@ export class TokenRegistry {
   }
 
   /** Issues a token; the plain value is returned here and never again. */
-  async create(name: string, expiresInSeconds?: number): Promise<{ token: string; record: TokenRecord }> {
+  async create(name: string, expiresInSeconds?: number, policy: TokenPolicy = {}): Promise<{ token: string; record: TokenRecord }> {
     const token = newClientToken();
     const hash = await sha256Hex(token);
     const now = this.#now();
@@ -65,6 +69,7 @@ export class TokenRegistry {
       hint: `${token.slice(0, 5)}…${token.slice(-4)}`,
       createdAt: now,
       ...(expiresInSeconds ? { expiresAt: now + expiresInSeconds * 1000 } : {}),
+      ...withoutUndefined(policy),
     };
     await this.#store.putToken(record);
     this.#index(record);
@@ -78,6 +83,26 @@ export class TokenRegistry {
     if (!rec) return undefined;
     await this.#store.removeToken(rec.id);
     this.#unindex(rec);
+    await this.#feed.publish({ kind: "tokens", ids: [rec.id] });
+    return rec;
+  }
+
+  /** Changes a token's policy (null clears a field) or expiry. Returns the new record. */
+  async update(
+    id: string,
+    patch: { [K in keyof TokenPolicy]?: TokenPolicy[K] | null } & { expiresAt?: number | null; name?: string },
+  ): Promise<TokenRecord | undefined> {
+    const old = this.#byId.get(id);
+    if (!old) return undefined;
+    const rec: TokenRecord = { ...old };
+    for (const [k, v] of Object.entries(patch) as Array<[keyof TokenRecord, unknown]>) {
+      if (v === undefined) continue;
+      if (v === null) delete rec[k];
+      else (rec as unknown as Record<string, unknown>)[k] = v;
+    }
+    await this.#store.putToken(rec);
+    this.#unindex(old);
+    this.#index(rec);
     await this.#feed.publish({ kind: "tokens", ids: [rec.id] });
     return rec;
   }
@@ -109,6 +134,10 @@ export class TokenRegistry {
       createdAt: rec.createdAt,
       expiresAt: rec.expiresAt ?? null,
       expired: rec.expiresAt !== undefined && rec.expiresAt <= this.#now(),
+      allowedModels: rec.allowedModels ?? null,
+      rpm: rec.rpm ?? null,
+      tpm: rec.tpm ?? null,
+      quota: rec.quota ?? null,
     };
   }
 
@@ -116,4 +145,8 @@ export class TokenRegistry {
     this.#byHash.set(rec.hash, rec);
     this.#byId.set(rec.id, rec);
   }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

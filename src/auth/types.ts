@@ -12,4 +12,15 @@ export interface TokenRecord {
   createdAt: number;
   /** Epoch ms after which the token is refused; absent: never expires. */
   expiresAt?: number;
+  /** Models this token may use: names, or `prefix*` patterns; absent: all. */
+  allowedModels?: string[];
+  /** Requests per rate-limit window (overrides the pool's `rateLimit.perToken`). */
+  rpm?: number;
+  /** Prompt + completion tokens per minute. */
+  tpm?: number;
+  /** Prompt + completion tokens in total, for the token's whole life. */
+  quota?: number;
 }
+
+/** The policy fields of a token, as admins set them. */
+export type TokenPolicy = Pick<TokenRecord, "allowedModels" | "rpm" | "tpm" | "quota">;

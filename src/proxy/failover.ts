@@ -42,6 +42,8 @@ export interface ProxyCall {
   search: string;
   signal?: AbortSignal;
   tokenId?: string;
+  /** Told the usage of the finished request (for token limits). */
+  onUsage?(usage: Usage): void;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -52,6 +54,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let retryAfterMs: number | undefined;
   const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
+    if (usage) c.onUsage?.(usage);
   };
 
   for (let i = 0; i < d.rules.maxAttempts; i++) {

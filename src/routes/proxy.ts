@@ -22,11 +22,13 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
       app.on(endpoint.method, endpoint.path, async (c) => {
+        state.limits.checkIp(o.clientIp(c.req.raw, c.env));
         const token = presentedToken(c.req.raw.headers);
         if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
         const record = state.tokens.verify(token);
         if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
         const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
+        state.limits.checkToken(record, request.model);
         const url = c.req.url;
         const q = url.indexOf("?");
         try {
@@ -36,6 +38,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             search: q < 0 ? "" : url.slice(q),
             signal: c.req.raw.signal,
             tokenId: record.id,
+            onUsage: (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
           });
         } finally {
           state.tick(() => executionContext(c));

@@ -22,6 +22,8 @@ export type CounterBatch = Map<string, CounterDelta>;
 export interface CounterSink {
   apply(batch: CounterBatch): Promise<void>;
   read(records: string[]): Promise<Counters[]>;
+  /** Deletes whole records (expired rate-limit windows). */
+  remove(records: string[]): Promise<void>;
 }
 
 /** Adds `delta` into `into` (in place) and returns it. */
@@ -42,6 +44,9 @@ export function kvCounterSink(storage: Storage, chunk = 128): CounterSink {
   };
   return {
     read,
+    async remove(records) {
+      await Promise.all(records.map((k) => storage.removeItem(k)));
+    },
     async apply(batch) {
       const entries = [...batch];
       for (let i = 0; i < entries.length; i += chunk) {

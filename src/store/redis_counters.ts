@@ -12,6 +12,7 @@ export interface RedisLike {
     hincrby(key: string, field: string, n: number): unknown;
     eval(script: string, numKeys: number, ...args: Array<string | number>): unknown;
     hgetall(key: string): unknown;
+    unlink(key: string): unknown;
     exec(): Promise<Array<[Error | null, unknown]> | null>;
   };
 }
@@ -41,6 +42,12 @@ export function redisCounterSink(client: RedisLike, prefix = ""): CounterSink {
         const max = Object.entries(d.max).flat();
         if (max.length) p.eval(MAX_SCRIPT, 1, key(record), ...max);
       }
+      await run(p);
+    },
+    async remove(records: string[]) {
+      if (records.length === 0) return;
+      const p = client.pipeline();
+      for (const r of records) p.unlink(key(r));
       await run(p);
     },
     async read(records: string[]) {
