@@ -6,6 +6,7 @@ import { createStorage, type Driver, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import type { HealthRules } from "./keys/types.ts";
 import type { RateLimitOptions } from "./limits/limits.ts";
+import type { CacheOptions } from "./cache/response_cache.ts";
 import type { FetchLike } from "./proxy/attempt.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
 import type { Provider } from "./providers/types.ts";
@@ -78,6 +79,8 @@ export interface PoolOptions {
    */
   maxBodyBytes?: number;
   healthCheck?: HealthCheckSettings;
+  /** Cache of non-stream answers (`X-Cache: HIT|MISS`). @default off */
+  cache?: CacheOptions;
   /** Request limits per client IP and per client token. @default none */
   rateLimit?: RateLimitOptions;
   /**
@@ -117,6 +120,7 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
   rateLimit: RateLimitOptions;
+  cache: CacheOptions;
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
@@ -186,6 +190,12 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
       windowMs: positiveInt("rateLimit.windowMs", o.rateLimit?.windowMs ?? 60_000),
+    },
+    cache: {
+      ...o.cache,
+      ...(o.cache?.ttlMs === undefined ? {} : { ttlMs: positiveInt("cache.ttlMs", o.cache.ttlMs) }),
+      ...(o.cache?.maxEntries === undefined ? {} : { maxEntries: positiveInt("cache.maxEntries", o.cache.maxEntries) }),
+      ...(o.cache?.maxBytes === undefined ? {} : { maxBytes: positiveInt("cache.maxBytes", o.cache.maxBytes) }),
     },
     clientIp: o.clientIp ?? ((req) => req.headers.get("cf-connecting-ip") ?? undefined),
     healthCheck: {

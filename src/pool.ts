@@ -12,7 +12,8 @@ import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
-import { publicRoutes } from "./routes/public.ts";
+import { publicRoutes, publicStatsRoute } from "./routes/public.ts";
+import { adminCacheRoutes } from "./routes/admin_cache.ts";
 import { createState, type ExecutionContextLike, type PoolState } from "./state.ts";
 
 /** What `createPool` returns. */
@@ -47,7 +48,9 @@ export function createPool(options: PoolOptions): Pool {
     await state.ready();
     await next();
   });
+  app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
+    if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
     if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
       throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>'");
     }
@@ -60,6 +63,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminTokenRoutes(state));
   app.route("/admin", adminStatsRoutes(state));
   app.route("/admin", adminHealthRoutes(state));
+  app.route("/admin", adminCacheRoutes(state));
   methodNotAllowed(app);
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.

@@ -6,6 +6,7 @@
  * @module
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
+import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
@@ -43,6 +44,7 @@ export interface PoolState {
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
   readonly limits: Limits;
+  readonly cache: ResponseCache;
   readonly providers: Map<string, Provider>;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
@@ -65,6 +67,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
+  const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
@@ -134,7 +137,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, providers,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers,
     ready() {
       loading ??= load().catch((err) => {
         loading = undefined; // the next request tries again

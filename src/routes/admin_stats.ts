@@ -2,42 +2,10 @@
 import { Hono } from "hono";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
-import { dayAndHour, statsRecord } from "../stats/recorder.ts";
+import { statsRecord } from "../stats/recorder.ts";
+import { overview, rate, topModels } from "../stats/views.ts";
 import type { PoolState } from "../state.ts";
 import { pageParams, type PoolEnv, providerParam } from "./context.ts";
-
-const rate = (ok: number, all: number): number => (all === 0 ? 0 : Math.round((ok / all) * 10_000) / 100);
-
-/** Splits "metric|name" fields into per-name rows. */
-function byName(fields: Record<string, number>): Map<string, Record<string, number>> {
-  const rows = new Map<string, Record<string, number>>();
-  for (const [f, v] of Object.entries(fields)) {
-    const bar = f.indexOf("|");
-    if (bar < 0) continue;
-    const name = f.slice(bar + 1);
-    let row = rows.get(name);
-    if (!row) rows.set(name, row = {});
-    row[f.slice(0, bar)] = v;
-  }
-  return rows;
-}
-
-/** The last `n` whole hours up to now, oldest first, from "metric|HH" day records. */
-function lastHours(now: number, n: number, read: (day: string, hour: string, metric: string) => number) {
-  const out = [];
-  for (let i = n - 1; i >= 0; i--) {
-    const at = now - i * 3_600_000;
-    const [day, hour] = dayAndHour(at);
-    out.push({
-      hour: new Date(at - (at % 3_600_000)).toISOString(),
-      requests: read(day, hour, "requests"),
-      success: read(day, hour, "success"),
-      failure: read(day, hour, "failure"),
-      tokens: read(day, hour, "tokens"),
-    });
-  }
-  return out;
-}
 
 export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
@@ -45,18 +13,9 @@ export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
   app.get("/stats", async (c) => {
     const provider = providerParam(c, state);
     const counts = state.keys.pool(provider).counts();
-    const now = state.options.now();
-    const [yesterday] = dayAndHour(now - 86_400_000);
-    const [today] = dayAndHour(now);
-    const [g, m, d0, d1] = await state.stats.read([
-      statsRecord.global(provider), statsRecord.models(provider), statsRecord.day(provider, yesterday), statsRecord.day(provider, today),
-    ]);
+    const { global: g, models: m, hourly } = await overview(state.stats, provider, state.options.now());
     const requests = g.requests ?? 0;
     const success = g.success ?? 0;
-    const models = [...byName(m)]
-      .map(([model, r]) => ({ model, requests: r.requests ?? 0, success: r.success ?? 0, promptTokens: r.promptTokens ?? 0, completionTokens: r.completionTokens ?? 0 }))
-      .sort((a, b) => b.requests - a.requests)
-      .slice(0, 20);
     return c.json({
       provider,
       total_api_keys: counts.total,
@@ -71,8 +30,8 @@ export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
       success_rate: rate(success, requests),
       prompt_tokens: g.promptTokens ?? 0,
       completion_tokens: g.completionTokens ?? 0,
-      top_models: models,
-      hourly: lastHours(now, 24, (day, hour, metric) => (day === today ? d1 : d0)[`${metric}|${hour}`] ?? 0),
+      top_models: topModels(m, 20),
+      hourly,
       storage: state.store.storage.getMount().driver.name ?? "custom",
       timestamp: new Date(state.options.now()).toISOString(),
     });

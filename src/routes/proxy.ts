@@ -7,6 +7,17 @@ import { parseProxyRequest } from "../proxy/request.ts";
 import type { PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
 
+/** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
+async function storeInCache(state: PoolState, key: string, res: Response, provider: string, model?: string): Promise<Response> {
+  const type = res.headers.get("content-type") ?? "";
+  if (res.status !== 200 || type.includes("event-stream") || type.includes("ndjson")) return res;
+  const body = new Uint8Array(await res.arrayBuffer());
+  const headers = new Headers(res.headers);
+  await state.cache.set(key, { status: res.status, headers, body }, provider, model);
+  headers.set("x-cache", "MISS");
+  return new Response(body, { status: res.status, headers });
+}
+
 /** Registers each provider endpoint; client tokens are checked before anything else. */
 export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
@@ -31,15 +42,27 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         state.limits.checkToken(record, request.model);
         const url = c.req.url;
         const q = url.indexOf("?");
+        const search = q < 0 ? "" : url.slice(q);
+        const cacheKey = state.cache.options.enabled && !request.stream
+          ? state.cache.key(provider.id, endpoint.path + search, request.body)
+          : undefined;
         try {
-          return await proxyWithFailover(deps, {
+          if (cacheKey) {
+            const hit = await state.cache.get(cacheKey);
+            if (hit) {
+              state.stats.request({ provider: provider.id, model: request.model, tokenId: record.id, outcome: "success" });
+              return hit;
+            }
+          }
+          const res = await proxyWithFailover(deps, {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
-            search: q < 0 ? "" : url.slice(q),
+            search,
             signal: c.req.raw.signal,
             tokenId: record.id,
             onUsage: (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
           });
+          return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
           state.tick(() => executionContext(c));
         }

@@ -2,7 +2,8 @@
 import { Hono } from "hono";
 import type { PoolState } from "../state.ts";
 import { VERSION } from "../version.ts";
-import type { PoolEnv } from "./context.ts";
+import { overview, rate, topModels } from "../stats/views.ts";
+import { type PoolEnv, providerParam } from "./context.ts";
 
 export function publicRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
@@ -18,6 +19,33 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
       version: VERSION,
       providers,
       storage: { ...storage, pendingStats: state.stats.pendingRecords, droppedStats: state.stats.dropped },
+      timestamp: new Date(state.options.now()).toISOString(),
+    });
+  });
+  return app;
+}
+
+/**
+ * `GET /admin/public-stats`: what a visitor may see — totals, key counts, top models, the
+ * 24-hour trend. No key, token or label appears; model names are reduced to name characters.
+ */
+export function publicStatsRoute(state: PoolState): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>();
+  app.get("/admin/public-stats", async (c) => {
+    const provider = providerParam(c, state);
+    const { global: g, models, hourly, recentModels } = await overview(state.stats, provider, state.options.now());
+    const requests = g.requests ?? 0;
+    return c.json({
+      provider,
+      total_requests: requests,
+      success_count: g.success ?? 0,
+      failure_count: g.failure ?? 0,
+      success_rate: rate(g.success ?? 0, requests),
+      total_tokens: (g.promptTokens ?? 0) + (g.completionTokens ?? 0),
+      keys: state.keys.pool(provider).counts(),
+      top_models: topModels(models, 10).map(({ model, requests }) => ({ model, requests })),
+      top_models_24h: topModels(recentModels, 3).map(({ model, requests }) => ({ model, requests })),
+      hourly: hourly.map(({ hour, requests, success, failure }) => ({ hour, requests, success, failure })),
       timestamp: new Date(state.options.now()).toISOString(),
     });
   });

@@ -26,9 +26,18 @@ export const statsRecord = {
   global: (provider: string): string => `stats:global:${provider}`,
   models: (provider: string): string => `stats:model:${provider}`,
   day: (provider: string, day: string): string => `stats:hour:${provider}:${day}`,
+  dayModels: (provider: string, day: string): string => `stats:daymodel:${provider}:${day}`,
   token: (tokenId: string): string => `stats:token:${tokenId}`,
   key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
 };
+
+/**
+ * A model name as statistics keep it: clients choose model names, and public pages show them,
+ * so only name-like characters survive (others become "_"), at most 200 of them.
+ */
+export function statsModelName(model: string): string {
+  return model.slice(0, 200).replace(/[^\w.:/@+-]/g, "_");
+}
 
 let cachedHour = -1;
 let cached: [string, string] = ["", ""];
@@ -73,10 +82,14 @@ export class StatsRecorder {
     // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed
     this.#countRequest(statsRecord.global(e.provider), "", outcome, prompt, completion).max.lastUsed = at;
     if (e.tokenId) this.#countRequest(statsRecord.token(e.tokenId), "", outcome, prompt, completion).max.lastUsed = at;
-    // model record: the same metrics as "<metric>|<model>" fields
-    if (e.model) this.#countRequest(statsRecord.models(e.provider), `|${e.model}`, outcome, prompt, completion);
-    // day record: "<metric>|<HH>" for requests, <outcome>, tokens
+    // model record: the same metrics as "<metric>|<model>" fields; day-model: "requests|<model>"
     const [day, hour] = dayAndHour(at);
+    const model = e.model === undefined ? undefined : statsModelName(e.model);
+    if (model) {
+      this.#countRequest(statsRecord.models(e.provider), `|${model}`, outcome, prompt, completion);
+      add(this.#delta(statsRecord.dayModels(e.provider, day)), `requests|${model}`, 1);
+    }
+    // day record: "<metric>|<HH>" for requests, <outcome>, tokens
     const h = this.#delta(statsRecord.day(e.provider, day));
     add(h, `requests|${hour}`, 1);
     add(h, `${outcome}|${hour}`, 1);

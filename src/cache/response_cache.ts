@@ -1,0 +1,152 @@
+/**
+ * An optional cache of non-stream upstream answers, keyed by provider, route and the normalized
+ * request body. Bounded by entries and bytes (least recently used goes first) and by a TTL;
+ * with `shared`, entries are also written to the store so other instances can answer from them.
+ * @module
+ */
+import type { Storage } from "unstorage";
+import { sha256HexSync } from "../auth/sha256.ts";
+
+/** Response cache settings. */
+export interface CacheOptions {
+  /** @default false */
+  enabled?: boolean;
+  /** @default 300000 (5 minutes) */
+  ttlMs?: number;
+  /** @default 1000 */
+  maxEntries?: number;
+  /** Total bytes of cached bodies in memory. @default 52428800 (50 MiB) */
+  maxBytes?: number;
+  /** Also keep entries in the shared store. @default false */
+  shared?: boolean;
+}
+
+interface Entry {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array<ArrayBuffer>;
+  expires: number;
+  provider: string;
+  model?: string;
+}
+
+interface StoredEntry extends Omit<Entry, "body"> {
+  body: string; // base64
+}
+
+/** JSON with object keys sorted, so that key order does not split the cache. */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
+  if (v && typeof v === "object") {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+const toBase64 = (b: Uint8Array): string => {
+  let s = "";
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+};
+const fromBase64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+/** The cache. Only successful, non-streamed answers go in. */
+export class ResponseCache {
+  readonly options: Required<CacheOptions>;
+  #entries = new Map<string, Entry>();
+  #bytes = 0;
+  #hits = 0;
+  #misses = 0;
+  #storage: Storage;
+  #now: () => number;
+
+  constructor(options: CacheOptions, storage: Storage, now: () => number) {
+    this.options = { enabled: false, ttlMs: 300_000, maxEntries: 1000, maxBytes: 50 * 1024 * 1024, shared: false, ...options };
+    this.#storage = storage;
+    this.#now = now;
+  }
+
+  /** The cache key of a request. */
+  key(provider: string, path: string, body: string | undefined): string {
+    let normalized = body ?? "";
+    try {
+      if (body) normalized = stable(JSON.parse(body));
+    } catch { /* not JSON: the bytes themselves */ }
+    return sha256HexSync(`${provider}\n${path}\n${normalized}`);
+  }
+
+  async get(key: string): Promise<Response | undefined> {
+    let e = this.#entries.get(key);
+    if (e && e.expires <= this.#now()) {
+      this.#drop(key, e);
+      e = undefined;
+    }
+    if (!e && this.options.shared) {
+      const stored = await this.#storage.getItem<StoredEntry>(`cache:${key}`).catch(() => null);
+      if (stored && stored.expires > this.#now()) {
+        e = { ...stored, body: fromBase64(stored.body) };
+        this.#put(key, e);
+      }
+    }
+    if (!e) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    this.#entries.delete(key); // re-insert: most recently used last
+    this.#entries.set(key, e);
+    const headers = new Headers(e.headers);
+    headers.set("x-cache", "HIT");
+    return new Response(e.body, { status: e.status, headers });
+  }
+
+  /** Stores an answer; bodies over a tenth of the byte budget are not kept. */
+  async set(key: string, res: { status: number; headers: Headers; body: Uint8Array<ArrayBuffer> }, provider: string, model?: string): Promise<void> {
+    if (res.body.byteLength > this.options.maxBytes / 10) return;
+    const headers = [...res.headers].filter(([k]) => k !== "x-cache");
+    const e: Entry = { status: res.status, headers, body: res.body, expires: this.#now() + this.options.ttlMs, provider, model };
+    this.#put(key, e);
+    if (this.options.shared) {
+      const stored: StoredEntry = { ...e, body: toBase64(e.body) };
+      await this.#storage.setItem(`cache:${key}`, stored, { ttl: Math.ceil(this.options.ttlMs / 1000) }).catch(() => {});
+    }
+  }
+
+  /** Removes entries, all or those of a provider and/or whose model contains `model`. */
+  async clear(filter: { provider?: string; model?: string } = {}): Promise<number> {
+    let removed = 0;
+    for (const [k, e] of [...this.#entries]) {
+      if (filter.provider && e.provider !== filter.provider) continue;
+      if (filter.model && !(e.model ?? "").includes(filter.model)) continue;
+      this.#drop(k, e);
+      removed++;
+    }
+    if (this.options.shared && !filter.provider && !filter.model) await this.#storage.clear("cache");
+    return removed;
+  }
+
+  stats(): Record<string, unknown> {
+    const lookups = this.#hits + this.#misses;
+    return {
+      enabled: this.options.enabled, shared: this.options.shared, entries: this.#entries.size, bytes: this.#bytes,
+      maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes, ttlMs: this.options.ttlMs,
+      hits: this.#hits, misses: this.#misses, hitRate: lookups ? Math.round((this.#hits / lookups) * 10_000) / 100 : 0,
+    };
+  }
+
+  #put(key: string, e: Entry): void {
+    const old = this.#entries.get(key);
+    if (old) this.#drop(key, old);
+    this.#entries.set(key, e);
+    this.#bytes += e.body.byteLength;
+    for (const [k, victim] of this.#entries) {
+      if (this.#entries.size <= this.options.maxEntries && this.#bytes <= this.options.maxBytes) break;
+      this.#drop(k, victim);
+    }
+  }
+
+  #drop(key: string, e: Entry): void {
+    this.#entries.delete(key);
+    this.#bytes -= e.body.byteLength;
+  }
+}
