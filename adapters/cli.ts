@@ -8,10 +8,7 @@ import { parseArgs } from "node:util";
 import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
-import ws from "ws";
-import { neonStorage } from "./neon.ts";
 import { fsStorage, nodeClientIp, serve } from "./node.ts";
-import { redisStorage } from "./redis.ts";
 import { undiciFetch } from "./node_fetch.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
@@ -32,12 +29,14 @@ HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WIN
 RATE_LIMIT_PER_TOKEN, TRUST_PROXY, NEON_WS_PROXY,
 NEON_SECURE_WEBSOCKET (see README).`;
 
-function storageFrom(url: string | undefined, dataDir: string): Storage {
+/** The storage a URL names; Redis and Postgres drivers are loaded only when named. */
+async function storageFrom(url: string | undefined, dataDir: string): Promise<Storage> {
   if (!url) return fsStorage(dataDir);
   if (url === "memory:" || url === "memory") return createStorage({ driver: memoryDriver() });
   if (url.startsWith("file:")) return fsStorage(url.slice(5).replace(/^\/\/(?=\/)/, "") || dataDir);
-  if (/^rediss?:\/\//.test(url)) return redisStorage(url);
+  if (/^rediss?:\/\//.test(url)) return (await import("./redis.ts")).redisStorage(url);
   if (/^postgres(ql)?:\/\//.test(url)) {
+    const [{ neonStorage }, { default: ws }] = await Promise.all([import("./neon.ts"), import("ws")]);
     return neonStorage({
       connectionString: url,
       // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (README: "Postgres").
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
       ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
       openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined, appUrl: env.OPENROUTER_APP_URL, appTitle: env.OPENROUTER_APP_TITLE }),
     ],
-    storage: storageFrom(values.storage ?? env.STORAGE_URL, dataDir),
+    storage: await storageFrom(values.storage ?? env.STORAGE_URL, dataDir),
     auth: {
       adminToken: env.ADMIN_TOKEN || undefined,
       onAdminTokenGenerated: (token) => console.log(`\nNo ADMIN_TOKEN set: generated one. It is shown only now; keep it:\n\n  ${token}\n`),

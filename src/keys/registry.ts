@@ -10,6 +10,17 @@ import type { ParsedKey } from "./parse.ts";
 import { keyId } from "./secrets.ts";
 import type { HealthRules, KeyRecord } from "./types.ts";
 
+/** Keys built and stored per step of an import. */
+const ADD_CHUNK = 2000;
+
+/**
+ * A string that does not share memory with a larger one: substrings of a 7 MB ollama.txt would
+ * otherwise keep the whole text alive as long as any of its keys.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : JSON.parse(JSON.stringify(s)) as string;
+}
+
 /** What adding keys did. */
 export interface AddResult {
   added: number;
@@ -50,26 +61,39 @@ export class KeyRegistry {
     }
   }
 
-  /** Adds keys not yet in the pool; duplicates (also within the input) count as existing. */
+  /**
+   * Adds keys not yet in the pool; duplicates (also within the input) count as existing. Works in
+   * chunks, each stored before the next is built, so a 100,000-key import keeps little garbage
+   * alive at once; a chunk's keys serve requests as soon as it is stored.
+   */
   async add(provider: string, keys: ParsedKey[], expiresAt?: number): Promise<AddResult> {
     const pool = this.pool(provider);
     const now = this.#now();
-    const ids = keys.map((k) => keyId(provider, k.secret));
-    const fresh = new Map<string, KeyRecord>();
-    keys.forEach((k, i) => {
-      const id = ids[i];
-      if (pool.has(id) || fresh.has(id)) return;
-      fresh.set(id, {
-        id, provider, secret: k.secret, state: "active", failures: 0, createdAt: now,
-        ...(k.label ? { label: k.label } : {}),
-        ...(expiresAt ? { expiresAt } : {}),
-      });
-    });
-    const records = [...fresh.values()];
-    await this.#store.putKeys(records);
-    for (const rec of records) pool.put(rec);
-    await this.#feed.publish({ kind: "keys", provider, ids: records.map((r) => r.id) });
-    return { added: records.length, existing: keys.length - records.length, ids };
+    const ids: string[] = [];
+    const addedIds: string[] = [];
+    for (let start = 0; start < keys.length; start += ADD_CHUNK) {
+      const records: KeyRecord[] = [];
+      for (const k of keys.slice(start, start + ADD_CHUNK)) {
+        const id = keyId(provider, k.secret);
+        ids.push(id);
+        if (pool.has(id)) continue;
+        const rec: KeyRecord = { id, provider, secret: ownCopy(k.secret), state: "active", failures: 0, createdAt: now };
+        if (k.label) rec.label = ownCopy(k.label);
+        if (expiresAt) rec.expiresAt = expiresAt;
+        // Put first so that a duplicate later in the same chunk is seen as existing.
+        pool.put(rec);
+        records.push(rec);
+      }
+      try {
+        await this.#store.putKeys(records);
+      } catch (err) {
+        for (const r of records) pool.remove(r.id); // what is not stored is not in the pool either
+        throw err;
+      }
+      for (const r of records) addedIds.push(r.id);
+    }
+    await this.#feed.publish({ kind: "keys", provider, ids: addedIds });
+    return { added: addedIds.length, existing: keys.length - addedIds.length, ids };
   }
 
   /** Removes keys by id; returns the ids that existed. */
