@@ -1,0 +1,109 @@
+/**
+ * Scale of the key pool: a 100,000-key ollama.txt imported through the admin API of a real
+ * server on filesystem storage (time, peak RSS of the server), key-selection cost from 10 to
+ * 100,000 keys (in-process, as a ratio to 10 keys), and paged listing at 100,000 keys.
+ *
+ * `npx tsx bench/keys.ts [--keys N]` — writes bench/results/keys-latest.json.
+ * @module
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { KeyPool } from "../src/keys/key_pool.ts";
+import type { KeyRecord } from "../src/keys/types.ts";
+import { freePort, killAllNow, startChild } from "./procs.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const { values } = parseArgs({ options: { keys: { type: "string" } } });
+const N = Number(values.keys ?? 100_000);
+process.on("exit", killAllNow);
+
+/** Peak and current resident memory of a process, from /proc (MB). */
+async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peakMb: Math.round(kb("VmHWM") / 1024), nowMb: Math.round(kb("VmRSS") / 1024) };
+}
+
+/** Nanoseconds per pick over `n` keys, 10 % of them resting, picks excluding one tried key. */
+function pickCost(n: number): number {
+  let t = 1_000_000;
+  const pool = new KeyPool("bench", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => t, () => {});
+  for (let i = 0; i < n; i++) {
+    const rec: KeyRecord = { id: `k${i}`, provider: "bench", secret: `s${i}`, state: "active", failures: 0, createdAt: i };
+    pool.put(rec);
+  }
+  for (let i = 0; i < n; i += 10) pool.report(`k${i}`, { kind: "cooldown", ms: 1e9, reason: "bench" });
+  const tried = new Set<string>(["k1"]);
+  const rounds = 2_000_000;
+  for (let i = 0; i < 100_000; i++) pool.pick(tried); // warm up the JIT
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    if (!pool.pick(tried)) throw new Error("no key");
+    t++;
+  }
+  return Number(process.hrtime.bigint() - t0) / rounds;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
+  const admin = "bench-keys-admin";
+  const server = await startChild({
+    name: "pool", cwd: ROOT, file: "adapters/cli.ts",
+    args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data")],
+    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  try {
+    const before = await rss(server.pid);
+    const lines = Array.from({ length: N }, (_, i) => `user${i}@example.com----pw${i}----session${i}----sk-${i.toString(36).padStart(10, "0")}-bench-key`);
+    const content = lines.join("\n");
+    await writeFile(join(dir, "ollama.txt"), content);
+    const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+    const t0 = performance.now();
+    const res = await fetch(`${server.url}/admin/api-keys/import-from-txt`, { method: "POST", headers, body: JSON.stringify({ content }) });
+    const imported = await res.json();
+    const importMs = performance.now() - t0;
+    if (imported.added !== N) throw new Error(`import: ${JSON.stringify(imported).slice(0, 300)}`);
+    const after = await rss(server.pid);
+
+    const pageTimes: Record<string, number> = {};
+    for (const [name, path] of [
+      ["api-keys page 1", "/admin/api-keys?page=1&pageSize=100"],
+      ["api-keys last page", `/admin/api-keys?page=${N / 100}&pageSize=100`],
+      ["api-keys search", "/admin/api-keys?search=user99999@&pageSize=100"],
+      ["keys/stats last page", `/admin/keys/stats?page=${N / 500}&pageSize=500`],
+      ["health", "/health"],
+    ] as const) {
+      const t = performance.now();
+      const r = await fetch(`${server.url}${path}`, { headers });
+      if (!r.ok) throw new Error(`${path}: ${r.status}`);
+      await r.arrayBuffer();
+      pageTimes[name] = Math.round((performance.now() - t) * 10) / 10;
+    }
+
+    const picks = [10, 1_000, 100_000].map((n) => ({ keys: n, nsPerPick: Math.round(pickCost(n) * 10) / 10 }));
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+      import: { keys: N, ms: Math.round(importMs), storage: "filesystem", rssBeforeMb: before.nowMb, rssAfterMb: after.nowMb, rssPeakMb: after.peakMb },
+      pages: pageTimes,
+      picks: picks.map((p) => ({ ...p, vs10: Math.round((p.nsPerPick / picks[0].nsPerPick) * 100) / 100 })),
+    };
+    console.log(`\nImport of ${N.toLocaleString("en")} keys (ollama.txt through POST /admin/api-keys/import-from-txt, filesystem storage):`);
+    console.log(`  ${result.import.ms.toLocaleString("en")} ms; server RSS ${before.nowMb} MB before, ${after.nowMb} MB after, peak ${after.peakMb} MB`);
+    console.log(`\nAdmin pages at ${N.toLocaleString("en")} keys (ms, one request each):`);
+    for (const [k, v] of Object.entries(pageTimes)) console.log(`  ${k.padEnd(22)} ${v}`);
+    console.log(`\n| keys | ns per pick | vs 10 keys |\n|---:|---:|---:|`);
+    for (const p of result.picks) console.log(`| ${p.keys.toLocaleString("en")} | ${p.nsPerPick} | ${p.vs10}× |`);
+    console.log(`\nmachine: ${result.machine.cpus} CPUs, ${result.machine.cpuModel}, node ${result.machine.node}`);
+    await writeFile(join(ROOT, "bench/results/keys-latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await server.stop(5000);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
