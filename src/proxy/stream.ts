@@ -79,7 +79,10 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
 
   // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
-    carry += decoder.decode(chunk, { stream: true }).replaceAll("\r\n", "\n");
+    const text = decoder.decode(chunk, { stream: true });
+    // The common chunk: whole events, no usage in them. Its own bytes go on, not re-encoded.
+    if (carry === "" && text.endsWith("\n\n") && !text.includes(marker) && !text.includes("\r")) return chunk;
+    carry += text.replaceAll("\r\n", "\n");
     const cut = carry.lastIndexOf("\n\n");
     if (cut < 0) return undefined;
     const complete = carry.slice(0, cut + 2);
