@@ -81,7 +81,10 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
     // The common chunk: whole events, no usage in them. Its own bytes go on, not re-encoded.
-    if (carry === "" && text.endsWith("\n\n") && !text.includes(marker) && !text.includes("\r")) return chunk;
+    // (Its last byte being "\n" means the decoder holds no half character that the slow path
+    // would emit a second time.)
+    const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
+    if (carry === "" && whole && !text.includes(marker) && !text.includes("\r")) return chunk;
     carry += text.replaceAll("\r\n", "\n");
     const cut = carry.lastIndexOf("\n\n");
     if (cut < 0) return undefined;
