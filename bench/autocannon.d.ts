@@ -8,6 +8,8 @@ declare module "autocannon" {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Total requests to send instead of a duration; the run ends when all are answered. */
+    amount?: number;
     pipelining?: number;
     method?: string;
     headers?: Record<string, string>;

@@ -2,25 +2,26 @@
  * What does the pool cost over a bare reverse proxy? Starts the mock upstream, the bare proxy
  * (bench/bare_proxy.ts) and the pool (adapters/cli.ts) as separate processes on 127.0.0.1,
  * then loads `direct` (the mock), `bare` and `pool` with the same chat request, interleaved
- * over several rounds, and reports medians plus pool/bare ratios.
+ * over several rounds, and reports medians plus pool/bare ratios. Two kinds of scenario:
+ * max throughput (autocannon, closed loop: every target saturated) and latency at a fixed
+ * moderate rate (bench/latency.ts: nothing saturated, so pool − bare is per-request cost).
  *
- * `npx tsx bench/overhead.ts [--rounds N] [--duration S] [--quick]`
+ * `npx tsx bench/overhead.ts [--rounds N] [--duration S] [--rate R] [--only throughput|latency] [--quick]`
  * Writes bench/results/overhead-latest.json. Compare ratios, not absolute numbers: the load
  * generator shares the machine's cores with the three servers.
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { measure, probe, type RequestSpec, type Sample } from "./load.ts";
-import { type Child, freePort, killAllNow, startChild } from "./procs.ts";
+import { chatSpec, cleanup, expectMarker, machineFacts, positive, preparePool, track } from "./common.ts";
+import { type LatencyScenario, latencyTable, runLatencyScenarios, type Target, TARGETS } from "./latency.ts";
+import { measure, probe, quietly, type RequestSpec, type Sample } from "./load.ts";
+import { type Child, freePort, startChild } from "./procs.ts";
 import { type ScenarioResult, summarize, table } from "./report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TARGETS = ["direct", "bare", "pool"] as const;
-type Target = (typeof TARGETS)[number];
 // A healthy mock key: direct and bare pass it straight to the mock, which only checks its prefix.
 const UPSTREAM_KEY = "key-aaaaaaaa1";
 const WARMUP_S = 1;
@@ -31,43 +32,24 @@ const { values: argv } = parseArgs({
     duration: { type: "string" },
     quick: { type: "boolean", default: false },
     chunks: { type: "string" }, // streamed chunks per answer (the mock's default is 3)
+    rate: { type: "string" }, // offered req/s of the latency scenarios
+    only: { type: "string" }, // "throughput" or "latency": run one kind of scenario
   },
 });
 const rounds = argv.quick ? 1 : positive("rounds", argv.rounds ?? "3");
 const durationS = argv.quick ? 2 : positive("duration", argv.duration ?? "5");
 const chunks = positive("chunks", argv.chunks ?? "3");
-
-function positive(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-  return n;
+// 1,000 req/s is ~10-20 % of what the pool sustains at max rate on 2 cores: moderate for all.
+const rate = positive("rate", argv.rate ?? "1000");
+if (argv.only !== undefined && argv.only !== "throughput" && argv.only !== "latency") {
+  throw new Error(`--only must be "throughput" or "latency", got "${argv.only}"`);
 }
 
 const children: Child[] = [];
-let cleaning: Promise<void> | undefined;
-// Stop in reverse start order so proxies go before the upstream they talk to.
-function cleanup(): Promise<void> {
-  cleaning ??= Promise.all(children.splice(0).reverse().map((c) => c.stop(3000))).then(() => {});
-  return cleaning;
-}
-process.on("exit", killAllNow); // covers paths where the async cleanup never ran
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping child processes…`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-async function json(url: string, token: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${url} -> ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const register = (c: Child): Child => {
+  children.push(c);
+  return track(c);
+};
 
 async function startAll(): Promise<{ urls: Record<Target, string>; pids: Record<string, number>; token: string }> {
   const mock = await startChild({
@@ -75,7 +57,7 @@ async function startAll(): Promise<{ urls: Record<Target, string>; pids: Record<
     args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", "0"],
     ready: /^(http:\/\/\S+)$/m,
   });
-  children.push(mock);
+  register(mock);
   const admin = randomBytes(24).toString("hex");
   // Bare and pool compile independently; starting them together halves the wait. allSettled, so
   // that when one fails the other is still registered for cleanup (else its pipes keep us alive).
@@ -93,17 +75,10 @@ async function startAll(): Promise<{ urls: Record<Target, string>; pids: Record<
       ready: /listening on (http:\/\/\S+)/,
     }),
   ]);
-  for (const r of started) if (r.status === "fulfilled") children.push(r.value);
+  for (const r of started) if (r.status === "fulfilled") register(r.value);
   for (const r of started) if (r.status === "rejected") throw r.reason;
   const [bare, pool] = started.map((r) => (r as PromiseFulfilledResult<Child>).value);
-  // ~10 keys, like a small real pool: key selection has something to choose between.
-  const keys = Array.from({ length: 10 }, (_, i) => `key-${"abcdefghij"[i].repeat(8)}${i + 1}`);
-  const imported = await json(`${pool.url}/admin/api-keys/import`, admin, { keys });
-  if (imported.added !== keys.length && imported.existing !== keys.length) {
-    throw new Error(`key import did not take all ${keys.length} keys: ${JSON.stringify(imported)}`);
-  }
-  const { token } = (await json(`${pool.url}/admin/tokens`, admin, { name: "bench" })) as { token: string };
-  if (typeof token !== "string") throw new Error("POST /admin/tokens returned no token");
+  const token = await preparePool(pool.url, admin);
   return {
     urls: { direct: mock.url, bare: bare.url, pool: pool.url },
     pids: { mock: mock.pid, bare: bare.pid, pool: pool.pid },
@@ -111,14 +86,15 @@ async function startAll(): Promise<{ urls: Record<Target, string>; pids: Record<
   };
 }
 
+// Direct and bare pass the upstream key straight to the mock; the pool gets its client token.
 function spec(target: Target, base: string, token: string, stream: boolean): RequestSpec {
-  const body: Record<string, unknown> = { model: "llama3.2", messages: [{ role: "user", content: "hi" }] };
-  if (stream) body.stream = true;
-  return {
-    url: `${base}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${target === "pool" ? token : UPSTREAM_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  };
+  return chatSpec(base, target === "pool" ? token : UPSTREAM_KEY, stream);
+}
+
+/** Throws when a server died: measuring a dead server only produces a wall of connection errors. */
+function checkAlive(where: string): void {
+  const dead = children.find((c) => !c.alive());
+  if (dead) throw new Error(`${dead.name} (pid ${dead.pid}) died during ${where}; its stderr is above`);
 }
 
 /** Runs every scenario, appending each finished one to `out`. */
@@ -137,13 +113,11 @@ async function runScenarios(urls: Record<Target, string>, pids: Record<string, n
         // Rotate the order each round so no target always runs first (cold) or last (warm, hot CPU).
         const order = TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length]);
         for (const t of order) {
-          const s = await measure(specs[t], connections, durationS, pids);
+          const s = await quietly(`${name} ${t}`, () => measure(specs[t], connections, durationS, pids));
           samples[t].push(s);
           const bad = s.non2xx + s.errors > 0 ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}` : "";
           console.log(`${name.padEnd(18)} round ${r + 1}/${rounds} ${t.padEnd(6)} ${String(Math.round(s.rps)).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`);
-          // Measuring a dead server only produces a wall of connection errors: stop here.
-          const dead = children.find((c) => !c.alive());
-          if (dead) throw new Error(`${dead.name} (pid ${dead.pid}) died during "${name}" ${t} round ${r + 1}; its stderr is above`);
+          checkAlive(`"${name}" ${t} round ${r + 1}`);
         }
       }
       out.push(summarize(name, stream, connections, samples));
@@ -152,25 +126,24 @@ async function runScenarios(urls: Record<Target, string>, pids: Record<string, n
 }
 
 async function main(): Promise<void> {
-  const cpus = os.cpus();
-  const machine = {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? "unknown",
-    node: process.version,
-    platform: `${os.type()} ${os.release()} ${os.arch()}`,
-    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
-  };
+  const machine = machineFacts();
   console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${rounds} round(s) × ${durationS} s per target, ${WARMUP_S} s warm-up per target per scenario, mock chunks ${chunks}\n`);
+  console.log(`plan: ${rounds} round(s) × ${durationS} s per target, ${WARMUP_S} s warm-up per target per scenario, mock chunks ${chunks}, latency at ${rate} req/s\n`);
 
   const { urls, pids, token } = await startAll();
   console.log(`started: mock ${urls.direct} (pid ${pids.mock}), bare ${urls.bare} (pid ${pids.bare}), pool ${urls.pool} (pid ${pids.pool})\n`);
 
   // A failure mid-way (e.g. the pool crashing) still reports the scenarios that completed.
   const scenarios: ScenarioResult[] = [];
+  const latency: LatencyScenario[] = [];
   let error: string | undefined;
   try {
-    await runScenarios(urls, pids, token, scenarios);
+    if (argv.only !== "latency") await runScenarios(urls, pids, token, scenarios);
+    // After the throughput runs, so the servers are warm (JIT, sockets) when latency is measured.
+    if (argv.only !== "throughput") {
+      const specs = (stream: boolean) => Object.fromEntries(TARGETS.map((t) => [t, spec(t, urls[t], token, stream)])) as Record<Target, RequestSpec>;
+      await runLatencyScenarios({ specs, expect: expectMarker, pids, rate, rounds, durationS, warmupS: WARMUP_S, check: checkAlive }, latency);
+    }
   } catch (err) {
     error = (err as Error).message;
     console.error(`\n!!! benchmark aborted: ${error}`);
@@ -178,13 +151,15 @@ async function main(): Promise<void> {
   }
 
   if (scenarios.length) console.log(`\n${table(scenarios, machine, { rounds, durationS })}`);
-  const broken = scenarios.flatMap((s) => TARGETS.filter((t) => s.targets[t].non2xx + s.targets[t].errors > 0).map((t) => `${s.name} ${t}`));
+  if (latency.length) console.log(`\n${latencyTable(latency, { rounds, durationS, warmupS: WARMUP_S })}`);
+  const all = [...scenarios, ...latency];
+  const broken = all.flatMap((s) => TARGETS.filter((t) => s.targets[t].non2xx + s.targets[t].errors > 0).map((t) => `${s.name} ${t}`));
   if (broken.length) {
     console.error(`\n${"!".repeat(72)}\n!!! NON-2XX RESPONSES OR ERRORS in: ${broken.join(", ")}\n!!! those numbers are not a valid measurement\n${"!".repeat(72)}`);
     process.exitCode = 1;
   }
   // Other work on the machine steals CPU from one target and not another, skewing the ratios.
-  const busy = scenarios.flatMap((s) => TARGETS.filter((t) => (s.targets[t].cpu.other ?? 0) > 25).map((t) => `${s.name} ${t} (${s.targets[t].cpu.other} %)`));
+  const busy = all.flatMap((s) => TARGETS.filter((t) => (s.targets[t].cpu.other ?? 0) > 25).map((t) => `${s.name} ${t} (${s.targets[t].cpu.other} %)`));
   if (busy.length) console.error(`\n!!! other processes used much CPU during: ${busy.join(", ")}; treat those ratios with care`);
   // Servers only write to stderr when something is wrong (e.g. the bare proxy's upstream errors);
   // a dead child's stderr was already printed when it died.
@@ -192,7 +167,8 @@ async function main(): Promise<void> {
   for (const c of children) if (c.alive() && stderr[c.name]) console.error(`\n--- ${c.name} stderr (tail) ---\n${stderr[c.name]}`);
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   await mkdir(dir, { recursive: true });
-  const out = { date: new Date().toISOString(), machine, settings: { rounds, durationS, warmupS: WARMUP_S, chunks }, error, scenarios, stderr };
+  const settings = { rounds, durationS, warmupS: WARMUP_S, chunks, latencyRate: rate };
+  const out = { date: new Date().toISOString(), machine, settings, error, scenarios, latency, stderr };
   await writeFile(`${dir}overhead-latest.json`, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwrote bench/results/overhead-latest.json`);
 }
