@@ -106,9 +106,11 @@ async function main(): Promise<void> {
   });
   await pool.ready();
   if (values.keys) {
+    const t0 = Date.now();
     const parsed = parseKeyLines(await readFile(values.keys, "utf8"));
     const r = await pool.state.keys.add("ollama", parsed.keys);
-    console.log(`imported ${values.keys}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid`);
+    const took = ((Date.now() - t0) / 1000).toFixed(1);
+    console.log(`imported ${values.keys}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`);
     for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
   }
   await serve(pool, {

@@ -1,11 +1,13 @@
 /**
- * Scale of the key pool: a 100,000-key ollama.txt imported through the admin API of a real
- * server on filesystem storage (time, peak RSS of the server), key-selection cost from 10 to
- * 100,000 keys (in-process, as a ratio to 10 keys), and paged listing at 100,000 keys.
+ * Scale of the key pool: a 100,000-key ollama.txt imported (a) through the admin API of a real
+ * server on filesystem storage, as JSON and as a text/plain body, and (b) at start-up by the
+ * `tsc`-built server (`--keys`), with time and peak RSS of the server process; key-selection cost
+ * from 10 to 100,000 keys (in-process, as a ratio to 10 keys); paged listing at 100,000 keys.
  *
  * `npx tsx bench/keys.ts [--keys N]` — writes bench/results/keys-latest.json.
  * @module
  */
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
@@ -47,6 +49,28 @@ function pickCost(n: number): number {
   return Number(process.hrtime.bigint() - t0) / rounds;
 }
 
+/** The built server importing `file` at start: seconds (from its own log) and peak RSS. */
+async function builtStartupImport(file: string, dataDir: string): Promise<{ seconds: number; rssPeakMb: number }> {
+  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+  const child = spawn(process.execPath, ["dist/adapters/cli.js", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--keys", file], {
+    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "x", OLLAMA_BASE_URL: "http://127.0.0.1:9" }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (b: Buffer) => {
+        out += b;
+        if (/listening on/.test(out)) resolve();
+      });
+      child.on("exit", (code) => reject(new Error(`built server exited ${code}: ${out}`)));
+    });
+    const seconds = Number(/\(([\d.]+) s\)/.exec(out)?.[1]);
+    return { seconds, rssPeakMb: (await rss(child.pid!)).peakMb };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
   const admin = "bench-keys-admin";
@@ -68,6 +92,19 @@ async function main(): Promise<void> {
     const importMs = performance.now() - t0;
     if (imported.added !== N) throw new Error(`import: ${JSON.stringify(imported).slice(0, 300)}`);
     const after = await rss(server.pid);
+    // The same file again as text/plain, into a fresh server, for its own peak.
+    const plainServer = await startChild({
+      name: "pool-plain", cwd: ROOT, file: "adapters/cli.ts",
+      args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data-plain")],
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+      ready: /listening on (http:\/\/\S+)/,
+    });
+    const t1 = performance.now();
+    const plainRes = await fetch(`${plainServer.url}/admin/api-keys/import-from-txt`, { method: "POST", headers: { ...headers, "content-type": "text/plain" }, body: content });
+    if ((await plainRes.json()).added !== N) throw new Error("text/plain import did not add every key");
+    const plain = { ms: Math.round(performance.now() - t1), rssPeakMb: (await rss(plainServer.pid)).peakMb };
+    await plainServer.stop(5000);
+    const startup = await builtStartupImport(join(dir, "ollama.txt"), join(dir, "data-built"));
 
     const pageTimes: Record<string, number> = {};
     for (const [name, path] of [
@@ -89,11 +126,15 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
       import: { keys: N, ms: Math.round(importMs), storage: "filesystem", rssBeforeMb: before.nowMb, rssAfterMb: after.nowMb, rssPeakMb: after.peakMb },
+      importTextPlain: plain,
+      builtStartupImport: startup,
       pages: pageTimes,
       picks: picks.map((p) => ({ ...p, vs10: Math.round((p.nsPerPick / picks[0].nsPerPick) * 100) / 100 })),
     };
     console.log(`\nImport of ${N.toLocaleString("en")} keys (ollama.txt through POST /admin/api-keys/import-from-txt, filesystem storage):`);
-    console.log(`  ${result.import.ms.toLocaleString("en")} ms; server RSS ${before.nowMb} MB before, ${after.nowMb} MB after, peak ${after.peakMb} MB`);
+    console.log(`  JSON {content} (tsx server):       ${result.import.ms.toLocaleString("en")} ms; RSS ${before.nowMb} MB before, peak ${after.peakMb} MB`);
+    console.log(`  text/plain body (tsx server):      ${plain.ms.toLocaleString("en")} ms; peak RSS ${plain.rssPeakMb} MB`);
+    console.log(`  --keys at start (tsc-built server): ${startup.seconds} s; peak RSS ${startup.rssPeakMb} MB`);
     console.log(`\nAdmin pages at ${N.toLocaleString("en")} keys (ms, one request each):`);
     for (const [k, v] of Object.entries(pageTimes)) console.log(`  ${k.padEnd(22)} ${v}`);
     console.log(`\n| keys | ns per pick | vs 10 keys |\n|---:|---:|---:|`);

@@ -5,6 +5,7 @@ import { parseKeyLines, parseKeyList, secretProblem } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
 import type { PoolState } from "../state.ts";
+import { readBody } from "../proxy/request.ts";
 import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
 
 const STATES = new Set(["active", "cooling", "disabled"]);
@@ -98,10 +99,14 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
   });
 
   app.post("/api-keys/import-from-txt", async (c) => {
-    const body = await jsonBody(c, state);
+    // The file itself as a text/plain body (curl --data-binary @ollama.txt), or {content} as JSON.
+    // The plain form skips a JSON round trip of what can be megabytes.
+    const plain = (c.req.header("content-type") ?? "").startsWith("text/plain");
+    const body = plain ? {} : await jsonBody(c, state);
     const provider = providerParam(c, state, body);
-    if (typeof body.content !== "string") throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
-    const parsed = parseKeyLines(body.content);
+    const content = plain ? await readBody(c.req.raw, state.options.maxBodyBytes) : body.content;
+    if (typeof content !== "string") throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    const parsed = parseKeyLines(content);
     const r = await state.keys.add(provider, parsed.keys);
     return c.json({ provider, total: parsed.total, added: r.added, existing: r.existing, invalid: parsed.invalid });
   });
