@@ -13,7 +13,7 @@
  * @module
  */
 import { neonConfig, Pool } from "@neondatabase/serverless";
-import { createStorage, defineDriver, type Storage } from "unstorage";
+import { createStorage, defineDriver, type Driver, type Storage } from "unstorage";
 import type { CounterBatch, Counters, CounterSink } from "../src/store/counters.ts";
 
 /** Options of {@link neonDriver}. */
@@ -44,8 +44,8 @@ export interface NeonDriverOptions {
 type Row = Record<string, unknown>;
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The Neon/Postgres unstorage driver. */
-export const neonDriver = defineDriver((opts: NeonDriverOptions) => {
+/** The Neon/Postgres unstorage driver. (Typed explicitly: JSR rejects inferred public types.) */
+export const neonDriver: (opts: NeonDriverOptions) => Driver<NeonDriverOptions, { query(sql: string, params?: unknown[]): Promise<Row[]> }> = defineDriver((opts: NeonDriverOptions) => {
   const table = opts.table ?? "ollama_pool_kv";
   if (!IDENT.test(table)) throw new TypeError(`[ollama-api-pool] [neon] table name "${table}" must be a plain lowercase identifier`);
   const counters = `${table}_counters`;
@@ -95,11 +95,23 @@ export const neonDriver = defineDriver((opts: NeonDriverOptions) => {
         for (const f in d.add) add[0].push(record), add[1].push(f), add[2].push(d.add[f]);
         for (const f in d.max) max[0].push(record), max[1].push(f), max[2].push(d.max[f]);
       }
+      // Rows are upserted in (record, field) order, so that instances flushing at once lock them
+      // in the same order and cannot deadlock; a deadlock reported anyway is retried.
       const upsert = (op: string) =>
-        `INSERT INTO ${counters} (record, field, value) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+        `INSERT INTO ${counters} (record, field, value)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(record, field, value) ORDER BY record, field
          ON CONFLICT (record, field) DO UPDATE SET value = ${op}`;
-      if (add[0].length) await query(upsert(`${counters}.value + excluded.value`), add);
-      if (max[0].length) await query(upsert(`GREATEST(${counters}.value, excluded.value)`), max);
+      const run = async (sql: string, params: unknown[]) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await query(sql, params);
+          } catch (err) {
+            if ((err as { code?: string }).code !== "40P01" || attempt >= 3) throw err;
+          }
+        }
+      };
+      if (add[0].length) await run(upsert(`${counters}.value + excluded.value`), add);
+      if (max[0].length) await run(upsert(`GREATEST(${counters}.value, excluded.value)`), max);
     },
     async remove(records: string[]) {
       if (records.length) await query(`DELETE FROM ${counters} WHERE record = ANY($1::text[])`, [records]);
