@@ -1,0 +1,63 @@
+/**
+ * The pool on Bun: `Bun.serve` with the pool's standard fetch handler.
+ * Run: `bun examples/bun/server.ts`.
+ *
+ * Environment: `PORT` (default 8787; 0 picks a free one), `HOST` (default 0.0.0.0),
+ * `ADMIN_TOKEN`, `OLLAMA_BASE_URL`, `OPENROUTER_BASE_URL`, and `DATA_DIR`: a folder for
+ * filesystem storage (unset: memory, nothing kept). Redis (`ollama-api-pool/redis`) and Postgres
+ * (`ollama-api-pool/neon`) storage work on Bun as well.
+ * @module
+ */
+import { createStorage } from "unstorage";
+import fsDriver from "unstorage/drivers/fs";
+import { createPool, ollama, openrouter } from "../../mod.ts";
+
+// The Bun API used here, typed locally: the project's tsc checks every example with Node's types.
+interface BunServer {
+  port: number;
+  hostname: string;
+  requestIP(request: Request): { address: string } | null;
+  stop(closeActive?: boolean): Promise<void>;
+}
+interface BunApi {
+  serve(options: {
+    port: number;
+    hostname: string;
+    idleTimeout: number;
+    fetch(request: Request, server: BunServer): Promise<Response>;
+  }): BunServer;
+}
+const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+const env = (name: string): string | undefined => process.env[name] || undefined;
+
+const dataDir = env("DATA_DIR");
+const pool = createPool({
+  providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
+  storage: dataDir ? createStorage({ driver: fsDriver({ base: dataDir }) }) : undefined,
+  auth: { adminToken: env("ADMIN_TOKEN") },
+  // Bun passes its server to the handler, which the pool receives as `env`.
+  clientIp: (request, server) => (server as BunServer).requestIP(request)?.address,
+});
+await pool.ready(); // storage errors surface at start, not on the first request
+
+const server = Bun.serve({
+  port: Number(env("PORT") ?? 8787),
+  hostname: env("HOST") ?? "0.0.0.0",
+  // Bun closes a connection after 10 s without bytes by default, which cuts streams from models
+  // that think before their first token; 255 s is Bun's maximum (the pool's own first-byte
+  // timeout, 30 s, ends a silent upstream long before).
+  idleTimeout: 255,
+  fetch: pool.fetch,
+});
+console.log(`ollama-api-pool (bun) listening on http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`);
+
+// Statistics are written by the pool's tick; without traffic nothing would call it.
+const timer = setInterval(() => pool.tick(), 1000);
+const shutdown = async (): Promise<void> => {
+  clearInterval(timer);
+  await server.stop();
+  await pool.close(); // the last statistics
+  process.exit(0);
+};
+process.once("SIGTERM", shutdown);
+process.once("SIGINT", shutdown);

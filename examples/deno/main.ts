@@ -1,0 +1,67 @@
+/**
+ * The pool on Deno and Deno Deploy: `Deno.serve` with the pool's standard fetch handler.
+ * Run: `deno task start:deno` (`deno run -A --unstable-kv examples/deno/main.ts`).
+ *
+ * Environment: `PORT` (default 8000; 0 picks a free one), `HOST` (default 0.0.0.0),
+ * `ADMIN_TOKEN`, `OLLAMA_BASE_URL`, `OPENROUTER_BASE_URL`, and `STORAGE_URL`:
+ * `memory:` (default, nothing kept), `denokv:` (Deno KV: the managed one on Deno Deploy, a local
+ * SQLite file elsewhere) or `denokv:./pool.sqlite`.
+ * @module
+ */
+import { createStorage, type Storage } from "unstorage";
+import denoKvDriver from "unstorage/drivers/deno-kv";
+import memoryDriver from "unstorage/drivers/memory";
+import { createPool, ollama, openrouter } from "../../mod.ts";
+
+// The few Deno APIs used here, typed locally: the project's tsc checks every example with Node's
+// types only, and Deno itself type-checks against its real ones.
+interface DenoApi {
+  env: { get(name: string): string | undefined };
+  serve(
+    options: { port: number; hostname: string; onListen(addr: { hostname: string; port: number }): void },
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Promise<Response>,
+  ): { shutdown(): Promise<void> };
+  addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
+  exit(code: number): never;
+}
+const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+const env = (name: string): string | undefined => Deno.env.get(name) || undefined;
+
+function storageFrom(url = "memory:"): Storage {
+  if (url === "memory:") return createStorage({ driver: memoryDriver() });
+  // Deno KV: needs --unstable-kv outside Deno Deploy. No atomic increments through unstorage, so
+  // counters merge by read-modify-write (exact with one instance, like Cloudflare KV otherwise).
+  if (url.startsWith("denokv:")) return createStorage({ driver: denoKvDriver({ path: url.slice(7) || undefined }) });
+  throw new Error(`STORAGE_URL "${url}" is not supported here; use memory:, denokv: or denokv:./file`);
+}
+
+const pool = createPool({
+  providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
+  storage: storageFrom(env("STORAGE_URL")),
+  auth: { adminToken: env("ADMIN_TOKEN") },
+  // Deno hands the connection info to the handler, which the pool receives as `env`.
+  clientIp: (_request, info) => (info as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
+});
+await pool.ready(); // storage errors surface at start, not on the first request
+
+const server = Deno.serve({
+  port: Number(env("PORT") ?? 8000),
+  hostname: env("HOST") ?? "0.0.0.0",
+  onListen: ({ hostname, port }) => console.log(`ollama-api-pool (deno) listening on http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`),
+}, pool.fetch);
+
+// Statistics are written by the pool's tick; without traffic nothing would call it.
+const timer = setInterval(() => pool.tick(), 1000);
+const shutdown = async (): Promise<void> => {
+  clearInterval(timer);
+  await server.shutdown();
+  await pool.close(); // the last statistics
+  Deno.exit(0);
+};
+try {
+  Deno.addSignalListener("SIGTERM", shutdown);
+  Deno.addSignalListener("SIGINT", shutdown);
+} catch {
+  // Deno Deploy has no signal listeners: the tick above writes statistics every flushIntervalMs
+  // (5 s), so an isolate that is stopped loses at most that much.
+}

@@ -1,0 +1,88 @@
+/**
+ * The runtime examples, each started as its own process the way its header says, then driven
+ * over real HTTP: Deno (`Deno.serve`, Deno KV), Bun (`Bun.serve`, filesystem) and a plain
+ * `node:http` server with the pool's listener beside the app's own route.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { chat, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { spawnServer } from "./helpers/spawn.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "node_modules", ".bin");
+const ADMIN = "examples-admin-token";
+
+describe("runtime examples over real HTTP", () => {
+  let mock: MockUpstream;
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    mock = await startMockUpstream();
+    dir = await mkdtemp(join(tmpdir(), "pool-examples-"));
+    env = { PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url };
+  });
+  after(async () => {
+    await mock.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("Deno: examples/deno/main.ts on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
+    const args = ["run", "-A", "--unstable-kv", "examples/deno/main.ts"];
+    const denoEnv = { ...env, STORAGE_URL: `denokv:${join(dir, "pool.sqlite")}` };
+    const first = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    let token: string;
+    try {
+      assert.match(first.output(), /\(deno\) listening on/);
+      const f = httpFetcher(first.url);
+      token = await importKeyAndToken(f, ADMIN, "good-key-deno-00001");
+      await chat(f, token, true);
+    } finally {
+      await first.stop(); // SIGTERM: the example flushes its statistics to Deno KV, then exits
+    }
+    const second = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    try {
+      const f = httpFetcher(second.url);
+      assert.equal((await (await f("/health")).json()).storage.driver, "deno-kv");
+      const stats = await (await f("/admin/stats", { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+      assert.equal(stats.total_api_keys, 1);
+      assert.equal(stats.total_requests, 1);
+      assert.equal(stats.completion_tokens, 3, "the streamed chat's usage");
+      await chat(f, token, false); // the token survived too
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("Bun: examples/bun/server.ts", { timeout: 60_000 }, async () => {
+    const server = await spawnServer(join(BIN, "bun"), ["examples/bun/server.ts"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
+    try {
+      assert.match(server.output(), /\(bun\) listening on/);
+      const f = httpFetcher(server.url);
+      const token = await importKeyAndToken(f, ADMIN, "good-key-bun-000001");
+      await chat(f, token, true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("Node: examples/node/http_listener.ts serves the app's route and the pool's", { timeout: 60_000 }, async () => {
+    const server = await spawnServer("node", ["--import", "tsx", "examples/node/http_listener.ts"], { cwd: ROOT, env });
+    try {
+      const f = httpFetcher(server.url);
+      const own = await f("/hello");
+      assert.equal(await own.text(), "hello from the host app");
+      const token = await importKeyAndToken(f, ADMIN, "good-key-node-00001");
+      await chat(f, token, true);
+      const missing = await f("/nothing", { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(missing.status, 404);
+      assert.equal((await missing.json()).error.code, "not_found");
+    } finally {
+      await server.stop();
+    }
+  });
+});
