@@ -44,6 +44,8 @@ export interface ProxyCall {
   tokenId?: string;
   /** Told the usage of the finished request (for token limits). */
   onUsage?(usage: Usage): void;
+  /** Called when the request is over — for streams, when the stream ends, after the handler returned. */
+  onFinish?(): void;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -55,6 +57,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
     if (usage) c.onUsage?.(usage);
+    c.onFinish?.();
   };
 
   for (let i = 0; i < d.rules.maxAttempts; i++) {

@@ -61,6 +61,9 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             signal: c.req.raw.signal,
             tokenId: record.id,
             onUsage: (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
+            // A stream is counted when it ends, after the handler returned: tick then too, so its
+            // counts are written without waiting for the next request (Workers, Deno Deploy).
+            onFinish: () => state.tick(() => executionContext(c)),
           });
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
