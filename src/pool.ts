@@ -12,7 +12,7 @@ import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
-import { publicRoutes, publicStatsRoute } from "./routes/public.ts";
+import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
 import { adminCacheRoutes } from "./routes/admin_cache.ts";
 import { createState, type ExecutionContextLike, type PoolState } from "./state.ts";
 
@@ -58,6 +58,7 @@ export function createPool(options: PoolOptions): Pool {
   });
 
   app.route("/", publicRoutes(state));
+  app.route("/", metricsRoute(state));
   app.route("/", proxyRoutes(state));
   app.route("/admin", adminKeyRoutes(state));
   app.route("/admin", adminTokenRoutes(state));

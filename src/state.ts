@@ -13,6 +13,7 @@ import { KeyRegistry } from "./keys/registry.ts";
 import { Limits } from "./limits/limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
+import { Metrics } from "./stats/metrics.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
 import { isAtomic } from "./store/sinks.ts";
@@ -45,6 +46,7 @@ export interface PoolState {
   readonly health: HealthChecks;
   readonly limits: Limits;
   readonly cache: ResponseCache;
+  readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
@@ -138,6 +140,7 @@ export function createState(options: ResolvedOptions): PoolState {
 
   return {
     options, store, stats, tokens, keys, feed, health, limits, cache, providers,
+    metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {
         loading = undefined; // the next request tries again

@@ -7,6 +7,7 @@ import { PoolError } from "../errors.ts";
 import type { KeyPool } from "../keys/key_pool.ts";
 import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
+import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import { attemptUpstream, BODY_BYTES, type FetchLike, passHeaders } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
@@ -28,6 +29,7 @@ export interface ProxyDeps {
   fetch: FetchLike;
   rules: FailoverRules;
   stats: StatsRecorder;
+  metrics: Metrics;
   now: () => number;
   onError(message: string): void;
 }
@@ -46,6 +48,10 @@ export interface ProxyCall {
   onUsage?(usage: Usage): void;
   /** Called when the request is over — for streams, when the stream ends, after the handler returned. */
   onFinish?(): void;
+  /** `performance.now()` when the pool got the request, for `x-pool-overhead-ms`. */
+  startedAt?: number;
+  /** Milliseconds spent waiting on upstream so far (filled in here). */
+  upstreamMs?: number;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -64,6 +70,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const key = c.keys.pick(tried);
     if (!key) break;
     tried.add(key.id);
+    const sentAt = performance.now();
     const result = await attemptUpstream({
       fetch: d.fetch,
       provider: c.provider,
@@ -75,6 +82,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       signal: c.signal,
       firstByteTimeoutMs: d.rules.firstByteTimeoutMs,
     });
+    const waited = performance.now() - sentAt;
+    c.upstreamMs = (c.upstreamMs ?? 0) + waited;
+    d.metrics.upstream(c.provider.id, waited);
     if (c.signal?.aborted) {
       // The client left: nobody reads this answer and no key is to blame.
       await result.response?.body?.cancel().catch(() => {});
@@ -97,7 +107,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (result.response && outcome.kind === "client-error") {
       // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
       finish("client_error");
-      return new Response(result.response.body, { status: result.response.status, headers: passHeaders(result.response.headers) });
+      const headers = passHeaders(result.response.headers);
+      overheadHeader(d, c, headers);
+      return new Response(result.response.body, { status: result.response.status, headers });
     }
     await result.response?.body?.cancel().catch(() => {});
     if (outcome.kind === "cooldown" && outcome.rateLimited) {
@@ -152,11 +164,14 @@ async function answer(
   const type = res.headers.get("content-type") ?? "";
   const streaming = res.body && (type.includes("text/event-stream") || type.includes("ndjson"));
   if (streaming) {
+    overheadHeader(d, c, headers);
+    d.metrics.streamOpened();
     const body = tapStream(res.body!, {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
       abortUpstream: abort,
       onEnd: (end: StreamEnd) => {
+        d.metrics.streamClosed();
         if (end.kind === "error") {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
@@ -167,12 +182,24 @@ async function answer(
     return new Response(body, { status: res.status, headers });
   }
   let bytes: Uint8Array<ArrayBuffer>;
+  const readAt = performance.now();
   try {
     bytes = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES] ?? new Uint8Array(await res.arrayBuffer());
   } catch {
     return undefined;
+  } finally {
+    c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
   const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
   finish("success", usage, keyId);
+  overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
+}
+
+/** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
+function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Headers): void {
+  if (c.startedAt === undefined) return;
+  const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
+  d.metrics.overhead(ms);
+  headers.set("x-pool-overhead-ms", ms.toFixed(3));
 }

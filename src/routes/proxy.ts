@@ -1,9 +1,10 @@
 /** The proxy routes of every provider, all through the one failover path. @module */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { parseProxyRequest } from "../proxy/request.ts";
+import { statsModelName } from "../stats/recorder.ts";
 import type { PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
 
@@ -26,19 +27,21 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     fetch: o.fetch,
     rules: o.failover,
     stats: state.stats,
+    metrics: state.metrics,
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
-      app.on(endpoint.method, endpoint.path, async (c) => {
+      const handle = async (c: Context<PoolEnv>, startedAt: number, seenModel: (m?: string) => void): Promise<Response> => {
         state.limits.checkIp(o.clientIp(c.req.raw, c.env));
         const token = presentedToken(c.req.raw.headers);
         if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
         const record = state.tokens.verify(token);
         if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
         const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
+        seenModel(request.model === undefined ? undefined : statsModelName(request.model));
         state.limits.checkToken(record, request.model);
         const url = c.req.url;
         const q = url.indexOf("?");
@@ -64,10 +67,24 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             // A stream is counted when it ends, after the handler returned: tick then too, so its
             // counts are written without waiting for the next request (Workers, Deno Deploy).
             onFinish: () => state.tick(() => executionContext(c)),
+            startedAt,
           });
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
           state.tick(() => executionContext(c));
+        }
+      };
+
+      app.on(endpoint.method, endpoint.path, async (c) => {
+        const startedAt = performance.now();
+        let model: string | undefined;
+        try {
+          const res = await handle(c, startedAt, (m) => (model = m));
+          state.metrics.request(provider.id, model, res.status);
+          return res;
+        } catch (err) {
+          state.metrics.request(provider.id, model, (err as { status?: number }).status ?? 500);
+          throw err;
         }
       });
     }

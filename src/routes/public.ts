@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import type { PoolState } from "../state.ts";
 import { VERSION } from "../version.ts";
+import { presentedToken } from "../auth/bearer.ts";
+import { PoolError } from "../errors.ts";
 import { overview, rate, topModels } from "../stats/views.ts";
 import { type PoolEnv, providerParam } from "./context.ts";
 
@@ -21,6 +23,20 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
       storage: { ...storage, pendingStats: state.stats.pendingRecords, droppedStats: state.stats.dropped },
       timestamp: new Date(state.options.now()).toISOString(),
     });
+  });
+  return app;
+}
+
+/** `GET /metrics`: Prometheus text for this process; needs the admin token, like /admin. */
+export function metricsRoute(state: PoolState): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>();
+  app.get("/metrics", async (c) => {
+    if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
+      throw new PoolError(401, "invalid_admin_token", "/metrics needs 'Authorization: Bearer <ADMIN_TOKEN>'");
+    }
+    const keys: Record<string, { active: number; cooling: number; disabled: number }> = {};
+    for (const p of state.options.providers) keys[p.id] = state.keys.pool(p.id).counts();
+    return c.body(state.metrics.render(keys), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
   return app;
 }
