@@ -1,6 +1,11 @@
 /** A binary min-heap of (time, id) pairs: the resting keys ordered by when they wake. @module */
 
-/** Min-heap keyed by `at`. Entries may go stale; callers validate what they pop. */
+/**
+ * Min-heap keyed by `at`. Entries may go stale (a key rested again, re-enabled or removed);
+ * callers validate what they pop. Bound: every entry leaves when its time comes, so the heap
+ * holds at most one entry per rest started within the longest rest (`disableMs`, 1 h) — in
+ * practice a few per resting key.
+ */
 export class WakeHeap {
   #at: number[] = [];
   #id: string[] = [];

@@ -32,6 +32,7 @@ export interface AddResult {
 /** The pools of every provider. */
 export class KeyRegistry {
   #pools = new Map<string, KeyPool>();
+  /** Keys changed since the last write; at most one entry per key. */
   #dirty = new Map<string, KeyRecord>();
   #store: PoolStore;
   #feed: ChangeFeed;

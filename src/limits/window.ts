@@ -17,6 +17,12 @@ interface Entry {
   total: number;
 }
 
+/**
+ * Most keys (client IPs and tokens) counted in one window. Beyond it, new keys are not limited
+ * until the next window (fail open) rather than letting address-rotating clients grow memory.
+ */
+export const MAX_WINDOW_KEYS = 100_000;
+
 /** Counts per key and window; windows older than the previous one are dropped. */
 export class WindowCounter {
   readonly windowMs: number;
@@ -43,7 +49,10 @@ export class WindowCounter {
   add(key: string, n = 1): void {
     this.#roll();
     let e = this.#entries.get(key);
-    if (!e) this.#entries.set(key, e = { local: 0, flushed: 0, total: 0 });
+    if (!e) {
+      if (this.#entries.size >= MAX_WINDOW_KEYS) return;
+      this.#entries.set(key, e = { local: 0, flushed: 0, total: 0 });
+    }
     e.local += n;
   }
 
@@ -67,7 +76,7 @@ export class WindowCounter {
     const [totals] = await this.#sink.read([record]);
     // Keys only other instances have seen count here too, from their first request on.
     for (const key of Object.keys(totals)) {
-      if (!this.#entries.has(key)) this.#entries.set(key, { local: 0, flushed: 0, total: 0 });
+      if (!this.#entries.has(key) && this.#entries.size < MAX_WINDOW_KEYS) this.#entries.set(key, { local: 0, flushed: 0, total: 0 });
     }
     for (const [key, e] of this.#entries) e.total = Math.max(totals[key] ?? 0, e.flushed);
     // The window before the previous one is over for everybody; its record can go.

@@ -28,6 +28,12 @@ export interface TapOptions {
 
 const encoder = new TextEncoder();
 
+/**
+ * Most text held back while waiting for the end of a line or event. SSE events and NDJSON lines
+ * are small; an upstream that sends more without a newline is passed on as it is, unscanned.
+ */
+const MAX_CARRY = 1024 * 1024;
+
 /** In-band error frames, in each wire format. */
 export function errorFrame(format: WireFormat, message: string): string {
   if (format === "ollama") return `${JSON.stringify({ error: message })}\n`;
@@ -63,11 +69,12 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     const text = decoder.decode(chunk, { stream: true });
     const cut = text.lastIndexOf("\n");
     if (cut < 0) {
-      carry += text;
+      carry = carry.length > MAX_CARRY ? "" : carry + text;
       return chunk;
     }
     const complete = carry + text.slice(0, cut);
     carry = text.slice(cut + 1);
+    if (carry.length > MAX_CARRY) carry = ""; // no line that long carries usage
     if (complete.includes(marker)) {
       for (const line of complete.split("\n")) {
         if (!line.includes(marker)) continue;
@@ -87,7 +94,12 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     if (carry === "" && whole && !text.includes(marker) && !text.includes("\r")) return chunk;
     carry += text.replaceAll("\r\n", "\n");
     const cut = carry.lastIndexOf("\n\n");
-    if (cut < 0) return undefined;
+    if (cut < 0) {
+      if (carry.length <= MAX_CARRY) return undefined;
+      const out = encoder.encode(carry); // not SSE as we know it: pass it on rather than hold it
+      carry = "";
+      return out;
+    }
     const complete = carry.slice(0, cut + 2);
     carry = carry.slice(cut + 2);
     if (!complete.includes(marker)) return encoder.encode(complete);
