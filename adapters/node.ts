@@ -7,10 +7,12 @@
  * serve(pool, { port: 8787 });
  * @module
  */
-import { serve as honoServe } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createStorage, type Storage } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
+import { PoolError } from "../src/errors.ts";
 import type { Pool } from "../src/pool.ts";
 
 export { undiciFetch, type UndiciFetchOptions } from "./node_fetch.ts";
@@ -64,12 +66,14 @@ export interface RunningServer {
 /** Serves a pool with `@hono/node-server`. */
 export async function serve(pool: Pool, options: ServeOptions = {}): Promise<RunningServer> {
   await pool.ready();
-  const server = await new Promise<ReturnType<typeof honoServe>>((resolve) => {
-    const s = honoServe({ fetch: pool.fetch, port: options.port ?? 8787, hostname: options.hostname ?? "0.0.0.0" }, (info) => {
-      options.onListen?.(info);
-      resolve(s);
-    });
+  // Requests Node accepts but that make no URL (a Host with a space, a backslash in the path)
+  // never reach the pool; @hono/node-server's error handler answers them, OpenAI-shaped.
+  const listener = getRequestListener(pool.fetch, {
+    errorHandler: () => new PoolError(400, "invalid_request", "the request's target or Host header is not a valid URL").toResponse(),
   });
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 8787, options.hostname ?? "0.0.0.0", resolve));
+  options.onListen?.(server.address() as AddressInfo);
   const timer = setInterval(() => pool.tick(), options.tickMs ?? 1000);
   timer.unref?.();
   let closing: Promise<void> | undefined;
@@ -78,7 +82,7 @@ export async function serve(pool: Pool, options: ServeOptions = {}): Promise<Run
       clearInterval(timer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        server.closeIdleConnections();
       });
       await pool.close();
     })();
