@@ -3,7 +3,7 @@
  * `node:http` in and `http.request` out over a keep-alive Agent, bodies piped both ways.
  * Nothing a Node proxy does can be cheaper, so `pool / bare` isolates what the pool adds.
  *
- * `node --import tsx bench/bare_proxy.ts --target http://127.0.0.1:P [--port N] [--host H]`
+ * `node --import tsx bench/bare_proxy.ts --target http://127.0.0.1:P [--port N] [--host H] [--max-sockets N]`
  * prints its URL as the first line of stdout once it listens.
  * @module
  */
@@ -94,12 +94,15 @@ export async function startBareProxy(options: BareProxyOptions): Promise<BarePro
 
 // Run as a process only when this file is the entry point (importing it starts nothing).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { target: { type: "string" }, port: { type: "string" }, host: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { target: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "max-sockets": { type: "string" } },
+  });
   if (!values.target) {
     console.error("usage: bare_proxy.ts --target http://127.0.0.1:PORT [--port N] [--host H]");
     process.exit(2);
   }
-  const proxy = await startBareProxy({ target: values.target, port: Number(values.port ?? 0), host: values.host });
+  const maxSockets = values["max-sockets"] === undefined ? undefined : Number(values["max-sockets"]);
+  const proxy = await startBareProxy({ target: values.target, port: Number(values.port ?? 0), host: values.host, maxSockets });
   console.log(proxy.url);
   const stop = (): void => void proxy.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);

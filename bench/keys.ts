@@ -11,16 +11,19 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { KeyPool } from "../src/keys/key_pool.ts";
 import type { KeyRecord } from "../src/keys/types.ts";
 import { freePort, killAllNow, startChild } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const { values } = parseArgs({ options: { keys: { type: "string" } } });
-const N = Number(values.keys ?? 100_000);
 process.on("exit", killAllNow);
+
+/** An ollama.txt of `n` distinct keys, in the format the import route parses (bench/scale.ts too). */
+export function ollamaTxt(n: number): string {
+  return Array.from({ length: n }, (_, i) => `user${i}@example.com----pw${i}----session${i}----sk-${i.toString(36).padStart(10, "0")}-bench-key`).join("\n");
+}
 
 /** Peak and current resident memory of a process, from /proc (MB). */
 async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
@@ -71,7 +74,7 @@ async function builtStartupImport(file: string, dataDir: string): Promise<{ seco
   }
 }
 
-async function main(): Promise<void> {
+async function main(N: number): Promise<void> {
   const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
   const admin = "bench-keys-admin";
   const server = await startChild({
@@ -82,8 +85,7 @@ async function main(): Promise<void> {
   });
   try {
     const before = await rss(server.pid);
-    const lines = Array.from({ length: N }, (_, i) => `user${i}@example.com----pw${i}----session${i}----sk-${i.toString(36).padStart(10, "0")}-bench-key`);
-    const content = lines.join("\n");
+    const content = ollamaTxt(N);
     await writeFile(join(dir, "ollama.txt"), content);
     const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
     const t0 = performance.now();
@@ -147,4 +149,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run only as the entry point: bench/scale.ts imports ollamaTxt() from here.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { keys: { type: "string" } } });
+  await main(Number(values.keys ?? 100_000));
+}

@@ -28,7 +28,16 @@ export interface StartOptions {
   /** The TypeScript entry point, relative to `cwd`. */
   file: string;
   args?: string[];
+  /** Node flags after `--import tsx`, e.g. another `--import` preload. */
+  nodeArgs?: string[];
+  /** Run `file` with plain node, without tsx (a built .js; tsx's loader costs memory). @default true */
+  tsx?: boolean;
   env?: Record<string, string>;
+  /**
+   * Start from an environment of only PATH and HOME (plus `env`) instead of ours: for
+   * third-party servers that act on variables we may have set (proxies, cloud credentials).
+   */
+  cleanEnv?: boolean;
   cwd: string;
   /** Its first capture group (or whole match) is the URL; the server is ready when it appears. */
   ready: RegExp;
@@ -67,9 +76,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** Starts a server and resolves once it printed its ready line. */
 export function startChild(o: StartOptions): Promise<Child> {
-  const cp = spawn(process.execPath, ["--import", "tsx", o.file, ...(o.args ?? [])], {
+  const base = o.cleanEnv ? { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" } : process.env;
+  const loader = o.tsx === false ? [] : ["--import", "tsx"];
+  const cp = spawn(process.execPath, [...loader, ...(o.nodeArgs ?? []), o.file, ...(o.args ?? [])], {
     cwd: o.cwd,
-    env: { ...process.env, ...o.env },
+    env: { ...base, ...o.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

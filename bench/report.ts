@@ -21,9 +21,12 @@ export interface ScenarioResult {
   name: string;
   stream: boolean;
   connections: number;
-  targets: Record<"direct" | "bare" | "pool", TargetSummary>;
+  /** `portkey` (the peer gateway) is there when it was measured. */
+  targets: Record<"direct" | "bare" | "pool", TargetSummary> & { portkey?: TargetSummary };
   /** pool req/s ÷ bare req/s, percent. */
   poolVsBarePct: number;
+  /** portkey req/s ÷ bare req/s, percent, when measured. */
+  portkeyVsBarePct?: number;
   /** pool p99 − bare p99, ms. */
   addedP99Ms: number;
   /** bare req/s ÷ direct req/s, percent: what any Node proxy hop costs. */
@@ -48,19 +51,21 @@ export function summarize(
   name: string,
   stream: boolean,
   connections: number,
-  samples: Record<"direct" | "bare" | "pool", Sample[]>,
+  samples: Record<"direct" | "bare" | "pool", Sample[]> & { portkey?: Sample[] },
 ): ScenarioResult {
-  const targets = {
+  const targets: ScenarioResult["targets"] = {
     direct: summarizeTarget(samples.direct),
     bare: summarizeTarget(samples.bare),
     pool: summarizeTarget(samples.pool),
   };
+  if (samples.portkey?.length) targets.portkey = summarizeTarget(samples.portkey);
   return {
     name,
     stream,
     connections,
     targets,
     poolVsBarePct: round1((targets.pool.rps / targets.bare.rps) * 100),
+    portkeyVsBarePct: targets.portkey ? round1((targets.portkey.rps / targets.bare.rps) * 100) : undefined,
     addedP99Ms: round1(targets.pool.p99 - targets.bare.p99),
     bareVsDirectPct: round1((targets.bare.rps / targets.direct.rps) * 100),
   };
@@ -90,8 +95,9 @@ export function table(scenarios: ScenarioResult[], m: MachineFacts, s: { rounds:
     `|---|---|---:|---:|---:|---:|---:|---|---:|`,
   ];
   for (const sc of scenarios) {
-    for (const t of ["direct", "bare", "pool"] as const) {
+    for (const t of ["direct", "bare", "pool", "portkey"] as const) {
       const r = sc.targets[t];
+      if (!r) continue;
       const proxy = t === "direct" ? "–" : String(r.cpu[t] ?? "?");
       const warn = (n: number): string => (n > 0 ? `${n} ⚠` : "0");
       lines.push(
@@ -99,13 +105,19 @@ export function table(scenarios: ScenarioResult[], m: MachineFacts, s: { rounds:
       );
     }
   }
+  // The peer's columns only when it ran, so a run without it reads as before.
+  const peer = scenarios.some((sc) => sc.targets.portkey);
   lines.push(
     ``,
-    `| scenario | bare / direct req/s | pool / bare req/s | added p99 (pool − bare) |`,
-    `|---|---:|---:|---:|`,
+    `| scenario | bare / direct req/s | pool / bare req/s | added p99 (pool − bare) |${peer ? " portkey req/s | portkey / bare req/s | pool / portkey req/s |" : ""}`,
+    `|---|---:|---:|---:|${peer ? "---:|---:|---:|" : ""}`,
   );
   for (const sc of scenarios) {
-    lines.push(`| ${sc.name} | ${sc.bareVsDirectPct} % | **${sc.poolVsBarePct} %** | ${sc.addedP99Ms >= 0 ? "+" : ""}${sc.addedP99Ms} ms |`);
+    const pk = sc.targets.portkey;
+    const peerCells = !peer ? "" : pk
+      ? ` ${fmt(pk.rps)} | **${sc.portkeyVsBarePct} %** | ${round1((sc.targets.pool.rps / pk.rps) * 100)} % |`
+      : " – | – | – |";
+    lines.push(`| ${sc.name} | ${sc.bareVsDirectPct} % | **${sc.poolVsBarePct} %** | ${sc.addedP99Ms >= 0 ? "+" : ""}${sc.addedP99Ms} ms |${peerCells}`);
   }
   return lines.join("\n");
 }
