@@ -108,3 +108,19 @@ export function chatSpec(base: string, bearer: string, stream: boolean): Request
 
 /** What every answer to {@link chatSpec} contains when it is whole. */
 export const expectMarker = (stream: boolean): string => (stream ? "data: [DONE]" : '"chat.completion"');
+
+/**
+ * Runs a benchmark's `main`: on failure prints the error (and the tails of the servers' stderr,
+ * which usually explain a setup failure) and sets exit code 1; always stops every child.
+ */
+export async function runBench(name: string, main: () => Promise<void>, servers: Array<{ name: string; alive(): boolean; stderr(): string }> = []): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`\n${name}: ${(err as Error).stack ?? err}`);
+    for (const c of servers) if (c.alive() && c.stderr().trim()) console.error(`\n--- ${c.name} stderr (tail) ---\n${c.stderr().trim()}`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}

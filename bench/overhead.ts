@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chatSpec, cleanup, expectMarker, machineFacts, positive, preparePool, track } from "./common.ts";
+import { chatSpec, expectMarker, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { type LatencyScenario, latencyTable, runLatencyScenarios, type Target, TARGETS } from "./latency.ts";
 import { measure, probe, quietly, type RequestSpec, type Sample } from "./load.ts";
 import { blockedConnections, portkeyEntry, portkeySpec, startPortkey } from "./portkey.ts";
@@ -206,13 +206,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote bench/results/overhead-latest.json`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\noverhead: ${(err as Error).stack ?? err}`);
-  // A setup failure (e.g. a 500 from the pool) is usually explained by the server's own log.
-  for (const c of children) if (c.alive() && c.stderr().trim()) console.error(`\n--- ${c.name} stderr (tail) ---\n${c.stderr().trim()}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench("overhead", main, children);

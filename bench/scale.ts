@@ -18,7 +18,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cleanup, machineFacts, positive, track } from "./common.ts";
+import { machineFacts, positive, runBench, track } from "./common.ts";
 import { ollamaTxt } from "./keys.ts";
 import { median, round1 } from "./load.ts";
 import { freePort, startChild } from "./procs.ts";
@@ -115,11 +115,4 @@ async function main(): Promise<void> {
   console.log("\nwrote bench/results/scale-latest.json");
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nscale: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench("scale", main);

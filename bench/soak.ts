@@ -17,7 +17,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chatSpec, cleanup, expectMarker, machineFacts, positive, preparePool, track } from "./common.ts";
+import { chatSpec, expectMarker, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { round1 } from "./load.ts";
 import { measurePaced } from "./paced.ts";
 import { freePort, startChild } from "./procs.ts";
@@ -114,11 +114,4 @@ async function main(): Promise<void> {
   console.log("wrote bench/results/soak-latest.json");
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nsoak: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench("soak", main);

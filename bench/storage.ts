@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startPostgres, startRedis } from "../tests/helpers/services.ts";
-import { adminJson, chatSpec, cleanup, machineFacts, positive, preparePool, track } from "./common.ts";
+import { adminJson, chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, median, probe, quietly, round1, type Sample } from "./load.ts";
 import { type Child, freePort, startChild } from "./procs.ts";
 import { storageTables, type BackendResult, type StatsCheck } from "./storage_report.ts";
@@ -223,12 +223,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote bench/results/storage-latest.json`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nstorage: ${(err as Error).stack ?? err}`);
-  for (const c of children) if (c.alive() && c.stderr().trim()) console.error(`\n--- ${c.name} stderr (tail) ---\n${c.stderr().trim()}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench("storage", main, children);

@@ -26,7 +26,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chatSpec, cleanup, machineFacts, positive, preparePool, track } from "./common.ts";
+import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { median, type RequestSpec, waitQuiet } from "./load.ts";
 import { type Child, freePort, startChild } from "./procs.ts";
 import { type Round, runRound } from "./streams_round.ts";
@@ -158,11 +158,4 @@ function streamsTable(results: Round[]): string {
   return lines.join("\n");
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nstreams: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench("streams", main);
