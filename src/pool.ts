@@ -3,7 +3,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { presentedToken } from "./auth/bearer.ts";
+import { adminAuthorized } from "./auth/admin_session.ts";
 import { PoolError } from "./errors.ts";
 import { type PoolOptions, resolveOptions } from "./options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
@@ -11,6 +11,7 @@ import { adminKeyRoutes } from "./routes/admin_keys.ts";
 import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
+import { pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
 import { adminCacheRoutes } from "./routes/admin_cache.ts";
@@ -51,8 +52,8 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
-    if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
-      throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>'");
+    if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now()))) {
+      throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)");
     }
     await next();
   });
@@ -65,6 +66,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminStatsRoutes(state));
   app.route("/admin", adminHealthRoutes(state));
   app.route("/admin", adminCacheRoutes(state));
+  app.route("/", pageRoutes(state));
   methodNotAllowed(app);
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.

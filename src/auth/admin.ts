@@ -15,6 +15,11 @@ interface AdminMeta {
 /** Checks presented admin tokens in constant time. */
 export interface AdminCredential {
   check(presented: string | undefined): Promise<boolean>;
+  /**
+   * An HMAC key derived from the credential (HKDF over its hash), for signing dashboard session
+   * cookies: every instance derives the same key, and changing the admin token voids every session.
+   */
+  sessionKey(): Promise<CryptoKey>;
 }
 
 /**
@@ -41,10 +46,23 @@ export async function resolveAdmin(
       onGenerated(token);
     }
   }
+  let sessionKey: Promise<CryptoKey> | undefined;
   return {
     async check(presented) {
       if (!presented) return false;
       return timingSafeEqualHex(await sha256Hex(presented), hash);
     },
+    sessionKey: () => sessionKey ??= deriveSessionKey(hash),
   };
+}
+
+async function deriveSessionKey(hash: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(hash), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new TextEncoder().encode("ollama-api-pool admin session v1") },
+    material,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign", "verify"],
+  );
 }

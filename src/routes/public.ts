@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { PoolState } from "../state.ts";
 import { VERSION } from "../version.ts";
+import type { KeyCounts } from "../keys/key_pool.ts";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
 import { overview, rate, topModels } from "../stats/views.ts";
@@ -43,27 +44,44 @@ export function metricsRoute(state: PoolState): Hono<PoolEnv> {
 
 /**
  * `GET /admin/public-stats`: what a visitor may see — totals, key counts, top models, the
- * 24-hour trend. No key, token or label appears; model names are reduced to name characters.
+ * 24-hour trend. No key, token or label appears.
  */
 export function publicStatsRoute(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  app.get("/admin/public-stats", async (c) => {
-    const provider = providerParam(c, state);
-    const { global: g, models, hourly, recentModels } = await overview(state.stats, provider, state.options.now());
-    const requests = g.requests ?? 0;
-    return c.json({
-      provider,
-      total_requests: requests,
-      success_count: g.success ?? 0,
-      failure_count: g.failure ?? 0,
-      success_rate: rate(g.success ?? 0, requests),
-      total_tokens: (g.promptTokens ?? 0) + (g.completionTokens ?? 0),
-      keys: state.keys.pool(provider).counts(),
-      top_models: topModels(models, 10).map(({ model, requests }) => ({ model, requests })),
-      top_models_24h: topModels(recentModels, 3).map(({ model, requests }) => ({ model, requests })),
-      hourly: hourly.map(({ hour, requests, success, failure }) => ({ hour, requests, success, failure })),
-      timestamp: new Date(state.options.now()).toISOString(),
-    });
-  });
+  app.get("/admin/public-stats", async (c) => c.json(await publicStats(state, providerParam(c, state))));
   return app;
+}
+
+/** What `/admin/public-stats` answers and the `/stats` page shows. */
+export interface PublicStats {
+  provider: string;
+  total_requests: number;
+  success_count: number;
+  failure_count: number;
+  success_rate: number;
+  total_tokens: number;
+  keys: KeyCounts;
+  top_models: Array<{ model: string; requests: number }>;
+  top_models_24h: Array<{ model: string; requests: number }>;
+  hourly: Array<{ hour: string; requests: number; success: number; failure: number }>;
+  timestamp: string;
+}
+
+/** The public figures of one provider's pool. */
+export async function publicStats(state: PoolState, provider: string): Promise<PublicStats> {
+  const { global: g, models, hourly, recentModels } = await overview(state.stats, provider, state.options.now());
+  const requests = g.requests ?? 0;
+  return {
+    provider,
+    total_requests: requests,
+    success_count: g.success ?? 0,
+    failure_count: g.failure ?? 0,
+    success_rate: rate(g.success ?? 0, requests),
+    total_tokens: (g.promptTokens ?? 0) + (g.completionTokens ?? 0),
+    keys: state.keys.pool(provider).counts(),
+    top_models: topModels(models, 10).map(({ model, requests }) => ({ model, requests })),
+    top_models_24h: topModels(recentModels, 3).map(({ model, requests }) => ({ model, requests })),
+    hourly: hourly.map(({ hour, requests, success, failure }) => ({ hour, requests, success, failure })),
+    timestamp: new Date(state.options.now()).toISOString(),
+  };
 }

@@ -1,0 +1,78 @@
+/**
+ * HTML pages: the admin dashboard at `/` (login form without a session), the public `/stats`
+ * page, and the assets they load. Pages are rendered by hono/jsx on the server.
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { html } from "hono/html";
+import { basePath } from "hono/route";
+import type { Child } from "hono/jsx";
+import { clearAdminCookie, hasAdminSession, issueAdminCookie } from "../auth/admin_session.ts";
+import { PoolError } from "../errors.ts";
+import { readBody } from "../proxy/request.ts";
+import type { PoolState } from "../state.ts";
+import { asset } from "../ui/assets.ts";
+import { pageHeaders } from "../ui/headers.ts";
+import { Dashboard, Login, TABS } from "../ui/pages/dashboard.tsx";
+import { StatsPage } from "../ui/pages/stats.tsx";
+import { type PoolEnv, providerParam } from "./context.ts";
+import { publicStats } from "./public.ts";
+
+/** The login form is small; anything bigger is not a login. */
+const MAX_LOGIN_BODY = 4096;
+
+/** Where the pool is mounted ("" at the root, "/llm" under app.route("/llm", pool.app)). */
+export function mountBase(c: Context<PoolEnv>): string {
+  return basePath(c).replace(/\/+$/, "");
+}
+
+/** Renders a page with the pages' security headers. */
+export function page(node: Child, status = 200, cacheable = false, extra: Record<string, string> = {}): Response {
+  return new Response(html`<!DOCTYPE html>${node}`.toString(), { status, headers: { ...pageHeaders(cacheable), ...extra } });
+}
+
+const secure = (c: Context<PoolEnv>): boolean => new URL(c.req.url).protocol === "https:";
+
+export function pageRoutes(state: PoolState): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>();
+  const providers = () => state.options.providers.map((p) => p.id);
+
+  app.get("/", async (c) => {
+    const base = mountBase(c);
+    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now()))) return page(Login({ base }));
+    const asked = c.req.query("tab") ?? "keys";
+    const tab = TABS.some(([id]) => id === asked) ? asked : "keys";
+    return page(Dashboard({ base, tab, provider: providerParam(c, state), providers: providers() }));
+  });
+
+  app.post("/ui/login", async (c) => {
+    const base = mountBase(c);
+    const form = new URLSearchParams(await readBody(c.req.raw, MAX_LOGIN_BODY));
+    if (!(await state.admin().check(form.get("token") ?? undefined))) {
+      return page(Login({ base, error: "That is not the admin token." }), 401);
+    }
+    const cookie = await issueAdminCookie(state.admin(), state.options.now(), secure(c));
+    return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" } });
+  });
+
+  app.post("/ui/logout", (c) => {
+    return new Response(null, { status: 303, headers: { location: `${mountBase(c)}/`, "set-cookie": clearAdminCookie(secure(c)) } });
+  });
+
+  app.get("/stats", async (c) => {
+    const stats = await publicStats(state, providerParam(c, state));
+    return page(StatsPage({ base: mountBase(c), stats, providers: providers() }), 200, true);
+  });
+
+  app.get("/assets/:name", (c) => {
+    const a = asset(c.req.param("name"));
+    if (!a) throw new PoolError(404, "not_found", "no such asset");
+    const etag = `"${a.hash}"`;
+    // A URL with the current hash never changes; any other is answered but not kept long.
+    const cache = c.req.query("v") === a.hash ? "public, max-age=31536000, immutable" : "public, max-age=300";
+    const headers = { etag, "cache-control": cache, "content-type": a.type, "x-content-type-options": "nosniff" };
+    if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers });
+    return new Response(a.body, { headers });
+  });
+  return app;
+}
