@@ -21,6 +21,8 @@ export function Layout(p: LayoutProps): Child {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
+        {/* No favicon request: the pool has no icon to serve. */}
+        <link rel="icon" href="data:," />
         <title>{`${p.title} · ollama-api-pool`}</title>
         <link rel="stylesheet" href={p.base + assetPath("app.css")} />
         {p.refreshSeconds ? <meta http-equiv="refresh" content={String(p.refreshSeconds)} /> : null}
