@@ -50,7 +50,7 @@ function cases(token: string): Case[] {
     asToken("Bearer a b", "missing_api_key"), asToken(`Bearer ${token}x`, "invalid_api_key"), asToken("Bearer sk-garbage-token-000", "invalid_api_key"),
     asToken(`Bearer ${ADMIN}`, "invalid_api_key"), asToken(`Bearer ${"x".repeat(8_000)}`, "invalid_api_key"), asToken("sk-garbage", "invalid_api_key", "x-api-key"),
     { body: VALID, headers: [auth, auth], status: 401, code: "missing_api_key" }, // duplicate Authorization: "Bearer t, Bearer t"
-    ...[["GET", "/v1/nothing"], ["POST", "/v2/chat/completions"], ["POST", "/api/pull"], ["POST", "/v1/chat/completions/x"], ["GET", "/"], ["GET", "/v1"], ["POST", "/openrouter/v2/x"]].map(([m, p]) => route(m, p)),
+    ...[["GET", "/v1/nothing"], ["POST", "/v2/chat/completions"], ["POST", "/api/pull"], ["POST", "/v1/chat/completions/x"], ["GET", "/nothing-here"], ["GET", "/v1"], ["POST", "/openrouter/v2/x"]].map(([m, p]) => route(m, p)),
     ...[["GET", "/v1/chat/completions"], ["PUT", "/v1/chat/completions"], ["DELETE", "/v1/chat/completions"], ["PATCH", "/v1/chat/completions"], ["OPTIONS", "/v1/chat/completions"],
       ["POST", "/v1/models"], ["DELETE", "/v1/models"], ["POST", "/api/tags"], ["GET", "/api/chat"], ["GET", "/api/generate"], ["GET", "/api/embed"]].map(([m, p]) => route(m, p, 405, "method_not_allowed")),
     { method: "GET", path: "/admin/stats", headers: [auth], status: 401, code: "invalid_admin_token" },
