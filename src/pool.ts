@@ -11,6 +11,7 @@ import { adminKeyRoutes } from "./routes/admin_keys.ts";
 import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
@@ -67,6 +68,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminHealthRoutes(state));
   app.route("/admin", adminCacheRoutes(state));
   app.route("/", pageRoutes(state));
+  app.route("/", docsRoutes(state));
   methodNotAllowed(app);
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.

@@ -35,6 +35,7 @@ td button{padding:.2rem .5rem;font-size:.85rem}
 .login{max-width:420px;margin:3rem auto}.login input{width:100%;margin-bottom:.75rem}
 .docs details{border-bottom:1px solid var(--line);padding:.4rem 0}.docs summary{cursor:pointer}.method{display:inline-block;min-width:4.2rem;font-weight:600}
 .docs pre{background:var(--bg);padding:.6rem;border-radius:6px;overflow-x:auto;font-size:.8rem}
+.docs .path{overflow-wrap:anywhere}.docs .op{padding:.2rem 0 .4rem .9rem;min-width:0}.docs p,.docs summary{overflow-wrap:anywhere}.docs .op details{padding:.2rem 0}.docs h4{margin:.8rem 0 .3rem}.docs .resp{margin:.3rem 0}
 .tag{display:inline-block;padding:0 .4rem;border-radius:4px;border:1px solid var(--line);font-size:.8rem;color:var(--muted)}
 [hidden]{display:none!important}
 @media (max-width:600px){main{padding:.6rem}th,td{padding:.35rem}.metric .v{font-size:1.15rem}}

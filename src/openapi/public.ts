@@ -1,0 +1,87 @@
+/** Descriptors of the public routes, /metrics, the pages and the docs themselves. @module */
+import { obj, ok, ref, type ResponseDoc, type RouteDoc, t } from "./types.ts";
+
+const HTML: ResponseDoc = { description: "An HTML page.", content: { "text/html": { schema: t.str() } } };
+const redirect = (what: string): Record<string, ResponseDoc> => ({
+  "303": { description: what, headers: { location: { description: "The dashboard.", schema: t.str() } } },
+});
+
+/** `/health`, `/metrics`, `/admin/public-stats`, the dashboard and stats pages, their assets, the docs. */
+export const PUBLIC_DOCS: RouteDoc[] = [
+  {
+    method: "GET", path: "/health", operationId: "getHealth", tag: "Public", auth: "public",
+    summary: "Liveness, key counts per provider, storage state",
+    responses: ok(obj({
+      status: t.enumOf(["ok", "degraded"]),
+      version: t.str(),
+      providers: { type: "object", additionalProperties: obj({ enabled: t.bool(), configured: t.bool("Has at least one key."), keys: ref("KeyCounts") }) },
+      storage: obj({
+        status: t.enumOf(["ok", "degraded"]), driver: t.str(), atomicCounters: t.bool(), error: t.str(), since: t.int("Epoch ms."),
+        pendingStats: t.int("Counter records not yet written."), droppedStats: t.int(),
+      }, ["error", "since"]),
+      timestamp: t.str("ISO time."),
+    })),
+  },
+  {
+    method: "GET", path: "/admin/public-stats", operationId: "getPublicStats", tag: "Public", auth: "public", provider: true,
+    summary: "Public usage figures of one provider (no key, token or label)",
+    responses: ok(obj({
+      provider: t.str(), total_requests: t.int(), success_count: t.int(), failure_count: t.int(), success_rate: t.num("Percent."),
+      total_tokens: t.int(), keys: ref("KeyCounts"),
+      top_models: t.arr(ref("ModelCount"), "At most 10."),
+      top_models_24h: t.arr(ref("ModelCount"), "At most 3, today and yesterday (UTC)."),
+      hourly: t.arr(ref("HourRow"), "24 rows, oldest first."),
+      timestamp: t.str("ISO time."),
+    })),
+  },
+  {
+    method: "GET", path: "/metrics", operationId: "getMetrics", tag: "Admin: stats", auth: "adminBearer",
+    summary: "Prometheus metrics of this process",
+    description: "Checks the bearer itself: the dashboard cookie is not accepted here.",
+    responses: { "200": { description: "Prometheus text format 0.0.4.", content: { "text/plain": { schema: t.str() } } } },
+  },
+  {
+    method: "GET", path: "/openapi.json", operationId: "getOpenApi", tag: "Public", auth: "public",
+    summary: "This document",
+    responses: ok({ type: "object", description: "OpenAPI 3.1." }),
+  },
+  {
+    method: "GET", path: "/api-docs", operationId: "getApiDocs", tag: "Pages", auth: "public",
+    summary: "This document as a page", responses: { "200": HTML },
+  },
+  {
+    method: "GET", path: "/stats", operationId: "getStatsPage", tag: "Pages", auth: "public", provider: true,
+    summary: "Public usage page (refreshes itself)", responses: { "200": HTML },
+  },
+  {
+    method: "GET", path: "/", operationId: "getDashboard", tag: "Pages", auth: "public", provider: true,
+    summary: "Admin dashboard (a login form without a session)",
+    params: [{ name: "tab", in: "query", description: "Dashboard tab.", schema: t.enumOf(["keys", "import", "tokens", "analytics", "health"]) }],
+    responses: { "200": HTML },
+  },
+  {
+    method: "POST", path: "/ui/login", operationId: "login", tag: "Pages", auth: "public",
+    summary: "Dashboard login: sets the session cookie",
+    body: {
+      content: { "application/x-www-form-urlencoded": { schema: obj({ token: t.str("The admin token.") }) } },
+    },
+    responses: { ...redirect("Logged in; `Set-Cookie: pool_admin=…` (HttpOnly, SameSite=Strict)."), "401": { ...HTML, description: "Wrong token: the form again." } },
+  },
+  {
+    method: "POST", path: "/ui/logout", operationId: "logout", tag: "Pages", auth: "public",
+    summary: "Dashboard logout: clears the session cookie", responses: redirect("Logged out."),
+  },
+  {
+    method: "GET", path: "/assets/:name", operationId: "getAsset", tag: "Pages", auth: "public",
+    summary: "A stylesheet or script of the pages",
+    params: [
+      { name: "name", in: "path", required: true, description: "Asset name, e.g. `app.css`.", schema: t.str() },
+      { name: "v", in: "query", description: "Content hash; with the current one the answer is immutable.", schema: t.str() },
+    ],
+    responses: {
+      "200": { description: "The asset.", content: { "text/css": { schema: t.str() }, "text/javascript": { schema: t.str() } } },
+      "304": { description: "Not modified (`If-None-Match`)." },
+    },
+    errors: [404],
+  },
+];
