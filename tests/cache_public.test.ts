@@ -44,6 +44,10 @@ describe("response cache", () => {
   });
 
   it("is cleared by the admin, by model or whole", async () => {
+    const unknown = await t.admin("POST", "/admin/cache/clear", { provider: "nope" });
+    assert.equal(unknown.status, 400, "an unknown provider is an error, not a silent no-op");
+    assert.equal((await unknown.json()).error.code, "unknown_provider");
+    assert.equal((await (await t.admin("POST", "/admin/cache/clear?provider=openrouter", { model: "qwen" })).json()).removed, 0);
     const r = await (await t.admin("POST", "/admin/cache/clear", { model: "qwen" })).json();
     assert.equal(r.removed, 1);
     const all = await (await t.admin("POST", "/admin/cache/clear", {})).json();
