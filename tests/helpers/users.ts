@@ -59,7 +59,7 @@ export interface UsersPool extends TestPool {
   chatWith(token: string): Promise<Response>;
 }
 
-export async function usersPool(o: TestPoolOptions & { users?: Partial<UsersOptions>; start?: number } = {}): Promise<UsersPool> {
+export async function usersPool(o: Omit<TestPoolOptions, "users"> & { users?: Partial<UsersOptions>; start?: number } = {}): Promise<UsersPool> {
   const clock = { t: o.start ?? Date.UTC(2025, 0, 15, 12) };
   const mailer = memoryMailer();
   const { users, ...rest } = o;
@@ -148,6 +148,7 @@ export async function startSmtpSink(): Promise<{ port: number; received: SmtpRec
     secure: false,
     disabledCommands: ["STARTTLS"],
     allowInsecureAuth: true,
+    disableReverseLookup: true, // no DNS query for the client address: tests talk to 127.0.0.1 only
     authOptional: false,
     logger: false,
     onAuth(auth, _session, cb) {
