@@ -19,4 +19,6 @@ export type { ClassifyRules, Endpoint, KeyOutcome, Provider, WireFormat } from "
 export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
 export type { FetchLike } from "./src/proxy/attempt.ts";
 export { parseKeyLines } from "./src/keys/parse.ts";
+export type { TurnstileOptions, UsersOptions } from "./src/users/options.ts";
+export { consoleMailer, type MailMessage, type Mailer, webhookMailer, type WebhookMailerOptions } from "./src/users/mailer.ts";
 export { VERSION } from "./src/version.ts";

@@ -10,6 +10,7 @@ import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
 import { fsStorage, nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
+import { usersFromEnv } from "./users_env.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
 
@@ -27,7 +28,10 @@ Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_U
 OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, HEALTH_CHECK_INTERVAL,
 HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
 RATE_LIMIT_PER_TOKEN, TRUST_PROXY, NEON_WS_PROXY,
-NEON_SECURE_WEBSOCKET (see README).`;
+NEON_SECURE_WEBSOCKET; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
+EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
+TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
+USER_TIME_ZONE, APP_NAME (see README).`;
 
 /** The storage a URL names; Redis and Postgres drivers are loaded only when named. */
 async function storageFrom(url: string | undefined, dataDir: string): Promise<Storage> {
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
   const firstByte = intEnv("FIRST_BYTE_TIMEOUT_MS");
   if (firstByte) failover.firstByteTimeoutMs = firstByte;
 
+  const users = usersFromEnv(env); // before storage: a refused configuration should not touch it
   const pool = createPool({
     providers: [
       ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     rateLimit: env.ENABLE_RATE_LIMIT === "true"
       ? { perIp: intEnv("RATE_LIMIT_REQUESTS") ?? 60, windowMs: (intEnv("RATE_LIMIT_WINDOW") ?? 60) * 1000, perToken: intEnv("RATE_LIMIT_PER_TOKEN") }
       : undefined,
+    users,
   });
   await pool.ready();
   if (values.keys) {

@@ -10,6 +10,7 @@ import type { CacheOptions } from "./cache/response_cache.ts";
 import type { FetchLike } from "./proxy/attempt.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
 import type { Provider } from "./providers/types.ts";
+import { type ResolvedUsersOptions, resolveUsersOptions, type UsersOptions } from "./users/options.ts";
 
 /** Where the pool writes what it has to say. It never passes secrets to it. */
 export interface Logger {
@@ -84,6 +85,12 @@ export interface PoolOptions {
   /** Request limits per client IP and per client token. @default none */
   rateLimit?: RateLimitOptions;
   /**
+   * The user system: email-code registration, login, daily check-in, `/api/auth/*` and
+   * `/admin/users`. Needs `secret` (`AUTH_SECRET`).
+   * @default off
+   */
+  users?: UsersOptions;
+  /**
    * The client's IP address, for per-IP limits. The default trusts only Cloudflare's
    * `cf-connecting-ip`; the Node adapter offers `nodeClientIp()` (socket address, or
    * `x-forwarded-for` behind a trusted proxy).
@@ -124,6 +131,7 @@ export interface ResolvedOptions {
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
+  users?: ResolvedUsersOptions;
 }
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -177,6 +185,8 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
   if (o.fetch !== undefined && typeof o.fetch !== "function") fail("fetch: must be a fetch-like function");
   if (o.now !== undefined && typeof o.now !== "function") fail("now: must be a function returning epoch ms");
+  const logger = o.logger ?? console;
+  const users = resolveUsersOptions(o.users, o.providers.map((p) => p.id), logger);
   return {
     providers: o.providers,
     storage,
@@ -204,6 +214,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
     },
     now: o.now ?? Date.now,
-    logger: o.logger ?? console,
+    logger,
+    ...(users ? { users } : {}),
   };
 }

@@ -16,6 +16,8 @@ import { pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
 import { adminCacheRoutes } from "./routes/admin_cache.ts";
+import { adminUserRoutes } from "./routes/admin_users.ts";
+import { userRoutes } from "./routes/users.ts";
 import { createState, type ExecutionContextLike, type PoolState } from "./state.ts";
 
 /** What `createPool` returns. */
@@ -61,12 +63,14 @@ export function createPool(options: PoolOptions): Pool {
 
   app.route("/", publicRoutes(state));
   app.route("/", metricsRoute(state));
+  app.route("/", userRoutes(state));
   app.route("/", proxyRoutes(state));
   app.route("/admin", adminKeyRoutes(state));
   app.route("/admin", adminTokenRoutes(state));
   app.route("/admin", adminStatsRoutes(state));
   app.route("/admin", adminHealthRoutes(state));
   app.route("/admin", adminCacheRoutes(state));
+  app.route("/admin", adminUserRoutes(state));
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
   methodNotAllowed(app);

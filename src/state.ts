@@ -18,6 +18,7 @@ import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
 import { isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
+import { createUsers, type Users } from "./users/users.ts";
 
 /** Workers-style execution context: work that may outlive the response. */
 export interface ExecutionContextLike {
@@ -48,6 +49,8 @@ export interface PoolState {
   readonly cache: ResponseCache;
   readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
+  /** The user system, when `users` is configured. */
+  readonly users?: Users;
   /** Resolves once storage is loaded; cheap after the first call. */
   ready(): Promise<void>;
   admin(): AdminCredential;
@@ -73,6 +76,9 @@ export function createState(options: ResolvedOptions): PoolState {
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const users = options.users
+    ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
+    : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
   const scheduledChecks = (): Promise<void> | undefined => {
@@ -139,7 +145,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users,
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

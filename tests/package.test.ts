@@ -46,7 +46,8 @@ import { fsStorage, serve } from "ollama-api-pool/node";
 import { redisStorage } from "ollama-api-pool/redis";
 import { neonStorage } from "ollama-api-pool/neon";
 import { kvStorage } from "ollama-api-pool/cloudflare";
-for (const f of [fsStorage, serve, redisStorage, neonStorage, kvStorage]) if (typeof f !== "function") throw new Error("missing export");
+import { smtpMailer } from "ollama-api-pool/smtp";
+for (const f of [fsStorage, serve, redisStorage, neonStorage, kvStorage, smtpMailer]) if (typeof f !== "function") throw new Error("missing export");
 const pool = createPool({ providers: [ollama({ baseURL: process.env.OLLAMA_BASE_URL })], auth: { adminToken: "probe" }, logger: { info() {}, warn() {}, error() {} } });
 const call = (path, token, body) => pool.fetch(new Request("http://probe" + path, { method: "POST", headers: { authorization: "Bearer " + token }, body: JSON.stringify(body) }));
 await call("/admin/api-keys/import", "probe", { keys: ["good-key-probe-0001"] });
@@ -59,6 +60,8 @@ await pool.close();
 // Compiled against the installed package's .d.ts files through its exports map.
 const CONSUMER_TS = `import { createPool, ollama, type Pool } from "ollama-api-pool";
 import { kvStorage } from "ollama-api-pool/cloudflare";
+import { smtpMailer } from "ollama-api-pool/smtp";
+export const mailer: { send(m: { to: string; subject: string; text: string; html: string }): Promise<void> } = smtpMailer({ host: "127.0.0.1", from: "a@b.c" });
 export const pool: Pool = createPool({ providers: [ollama()], storage: kvStorage({}) });
 // @ts-expect-error -- createPool needs providers: the types are real, not any
 createPool({});

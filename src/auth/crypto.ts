@@ -28,3 +28,14 @@ export function timingSafeEqualHex(a: string, b: string): boolean {
   for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
   return diff === 0;
 }
+
+/** A uniformly random code of `digits` decimal digits (rejection sampling over 32-bit values, no modulo bias). */
+export function randomDigits(digits = 6): string {
+  const range = 10 ** digits;
+  const limit = Math.floor(0x1_0000_0000 / range) * range;
+  const buf = new Uint32Array(1);
+  for (;;) {
+    crypto.getRandomValues(buf);
+    if (buf[0] < limit) return String(buf[0] % range).padStart(digits, "0");
+  }
+}

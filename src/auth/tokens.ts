@@ -7,7 +7,7 @@ import type { ChangeFeed } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { newClientToken } from "./crypto.ts";
 import { sha256HexSync } from "./sha256.ts";
-import type { TokenPolicy, TokenRecord } from "./types.ts";
+import type { TokenLink, TokenPolicy, TokenRecord } from "./types.ts";
 
 /** A token record as shown to admins (never the hash). */
 export interface TokenView {
@@ -21,6 +21,9 @@ export interface TokenView {
   rpm: number | null;
   tpm: number | null;
   quota: number | null;
+  /** The user the token belongs to (user system), else null. */
+  userId: string | null;
+  disabled: boolean;
 }
 
 /** The in-memory registry of client tokens, backed by the store. */
@@ -54,11 +57,17 @@ export class TokenRegistry {
     const rec = this.#byHash.get(sha256HexSync(token));
     if (!rec) return undefined;
     if (rec.expiresAt !== undefined && rec.expiresAt <= this.#now()) return undefined;
+    if (rec.disabled) return undefined; // its user is disabled
     return rec;
   }
 
+  /** The record with this id, expired or disabled ones included. */
+  get(id: string): TokenRecord | undefined {
+    return this.#byId.get(id);
+  }
+
   /** Issues a token; the plain value is returned here and never again. */
-  async create(name: string, expiresInSeconds?: number, policy: TokenPolicy = {}): Promise<{ token: string; record: TokenRecord }> {
+  async create(name: string, expiresInSeconds?: number, policy: TokenPolicy & TokenLink = {}): Promise<{ token: string; record: TokenRecord }> {
     const token = newClientToken();
     const hash = await sha256Hex(token);
     const now = this.#now();
@@ -90,7 +99,7 @@ export class TokenRegistry {
   /** Changes a token's policy (null clears a field) or expiry. Returns the new record. */
   async update(
     id: string,
-    patch: { [K in keyof TokenPolicy]?: TokenPolicy[K] | null } & { expiresAt?: number | null; name?: string },
+    patch: { [K in keyof (TokenPolicy & TokenLink)]?: (TokenPolicy & TokenLink)[K] | null } & { expiresAt?: number | null; name?: string },
   ): Promise<TokenRecord | undefined> {
     const old = this.#byId.get(id);
     if (!old) return undefined;
@@ -138,6 +147,8 @@ export class TokenRegistry {
       rpm: rec.rpm ?? null,
       tpm: rec.tpm ?? null,
       quota: rec.quota ?? null,
+      userId: rec.userId ?? null,
+      disabled: rec.disabled === true,
     };
   }
 

@@ -20,7 +20,14 @@ export interface TokenRecord {
   tpm?: number;
   /** Prompt + completion tokens in total, for the token's whole life. */
   quota?: number;
+  /** The registered user this token was issued to (user system). */
+  userId?: string;
+  /** Refused by `verify()` while set: the owning user is disabled. */
+  disabled?: boolean;
 }
 
 /** The policy fields of a token, as admins set them. */
 export type TokenPolicy = Pick<TokenRecord, "allowedModels" | "rpm" | "tpm" | "quota">;
+
+/** What links a token to a user, set when the user system issues it. */
+export type TokenLink = Pick<TokenRecord, "userId" | "disabled">;

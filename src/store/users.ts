@@ -1,0 +1,65 @@
+/**
+ * User records over unstorage: `users:rec:<id>`, an address index `users:email:<sha256 of the
+ * lower-cased address>` -> id, the pending code per address `users:code:<address hash>`, and
+ * check-ins `users:signin:<id>:<YYYY-MM-DD>` (one item per day, so "already checked in" is a read).
+ * @module
+ */
+import type { Storage } from "unstorage";
+import type { CodeRecord, SignInRecord, UserRecord } from "../users/types.ts";
+
+/** The user system's view of the store. */
+export interface UserStore {
+  get(id: string): Promise<UserRecord | null>;
+  /** By the address hash (see {@link emailKey}). */
+  idByEmail(emailHash: string): Promise<string | null>;
+  /** Writes the record and its address index. */
+  put(user: UserRecord, emailHash: string): Promise<void>;
+  /** Every user id, oldest first (names only; records are read per page). */
+  ids(): Promise<string[]>;
+  many(ids: string[]): Promise<UserRecord[]>;
+  getCode(emailHash: string): Promise<CodeRecord | null>;
+  putCode(emailHash: string, code: CodeRecord): Promise<void>;
+  removeCode(emailHash: string): Promise<void>;
+  hasSignIn(userId: string, day: string): Promise<boolean>;
+  putSignIn(userId: string, record: SignInRecord): Promise<void>;
+  /** Check-in days of a user, newest first. */
+  signInDays(userId: string): Promise<string[]>;
+  signIns(userId: string, days: string[]): Promise<SignInRecord[]>;
+}
+
+const REC = "users:rec";
+const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
+
+/** Wraps a storage as a {@link UserStore}. */
+export function createUserStore(storage: Storage): UserStore {
+  /** Reads in batches of 1,000 (one MGET or query each where the driver can), in the order asked. */
+  const records = async <T>(names: string[]): Promise<T[]> => {
+    const out: T[] = [];
+    for (let i = 0; i < names.length; i += 1000) {
+      for (const { value } of await storage.getItems(names.slice(i, i + 1000))) if (value && typeof value === "object") out.push(value as T);
+    }
+    return out;
+  };
+  return {
+    get: (id) => storage.getItem<UserRecord>(`${REC}:${id}`),
+    idByEmail: async (h) => (await storage.getItem<{ id: string }>(`users:email:${h}`))?.id ?? null,
+    async put(user, emailHash) {
+      await storage.setItem(`${REC}:${user.id}`, user);
+      await storage.setItem(`users:email:${emailHash}`, { id: user.id });
+    },
+    async ids() {
+      return (await storage.getKeys(REC)).map(lastSegment).sort();
+    },
+    many: (ids) => records<UserRecord>(ids.map((id) => `${REC}:${id}`)),
+    getCode: (h) => storage.getItem<CodeRecord>(`users:code:${h}`),
+    // Kept a day at most where the backend has TTLs; the record's own expiry is what counts.
+    putCode: (h, code) => storage.setItem(`users:code:${h}`, code, { ttl: 86_400 }),
+    removeCode: (h) => storage.removeItem(`users:code:${h}`),
+    hasSignIn: (id, day) => storage.hasItem(`users:signin:${id}:${day}`),
+    putSignIn: (id, r) => storage.setItem(`users:signin:${id}:${r.signDay}`, r),
+    async signInDays(id) {
+      return (await storage.getKeys(`users:signin:${id}`)).map(lastSegment).sort().reverse();
+    },
+    signIns: (id, days) => records<SignInRecord>(days.map((d) => `users:signin:${id}:${d}`)),
+  };
+}
