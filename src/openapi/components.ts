@@ -61,6 +61,8 @@ export const SCHEMAS: Record<string, Schema> = {
     rpm: t.nullable("integer", "Requests per minute."),
     tpm: t.nullable("integer", "Tokens per minute."),
     quota: t.nullable("integer", "Total tokens."),
+    userId: t.nullable("string", "The self-service user the token belongs to, if any."),
+    disabled: t.bool("Switched off with its user (refused, not revoked)."),
   }),
   KeyCheck: obj({
     id: t.str(), key: t.str("Masked."), healthy: t.bool(), status: t.nullable("integer", "Upstream HTTP status."),
@@ -88,6 +90,7 @@ export const SECURITY_SCHEMES: Record<string, Schema> = {
   clientToken: { type: "http", scheme: "bearer", description: "A client token from `POST /admin/tokens` (also accepted as `x-api-key`)." },
   clientApiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "The client token in `x-api-key`, as Anthropic-style clients send it." },
   adminToken: { type: "http", scheme: "bearer", description: "The `ADMIN_TOKEN` (also accepted as `x-api-key`)." },
+  userSession: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A user's session token from `POST /api/auth/login` or `/register`." },
   adminSession: {
     type: "apiKey", in: "cookie", name: "pool_admin",
     description: "The dashboard session cookie set by `POST /ui/login`. Writes with it must also send `x-pool-ui: 1`, which a cross-site page cannot.",
@@ -100,6 +103,7 @@ export const SECURITY: Record<string, Array<Record<string, string[]>>> = {
   client: [{ clientToken: [] }, { clientApiKey: [] }],
   admin: [{ adminToken: [] }, { adminSession: [] }],
   adminBearer: [{ adminToken: [] }],
+  user: [{ userSession: [] }],
 };
 
 const errorBody = { "application/json": { schema: ref("Error") } };
@@ -108,7 +112,7 @@ const errorBody = { "application/json": { schema: ref("Error") } };
 export const ERROR_RESPONSES: Record<string, ResponseDoc> = {
   "400": { description: "Bad JSON, a missing or invalid field or parameter, or an unknown provider.", content: errorBody },
   "401": { description: "Missing or invalid credential.", content: errorBody },
-  "403": { description: "The client token may not use this model (`allowedModels`).", content: errorBody },
+  "403": { description: "Forbidden: the client token may not use this model (`allowedModels`), the user is disabled, or the Turnstile challenge failed.", content: errorBody },
   "404": { description: "No such item.", content: errorBody },
   "409": { description: "Already exists.", content: errorBody },
   "413": { description: "Body larger than `maxBodyBytes`.", content: errorBody },

@@ -13,6 +13,7 @@ import { ADMIN_TOKEN_DOCS } from "./admin_tokens.ts";
 import { ERROR_RESPONSES, providerSchemas, SCHEMAS, SECURITY, SECURITY_SCHEMES } from "./components.ts";
 import { PROXY_SCHEMAS, proxyDocs } from "./proxy.ts";
 import { PUBLIC_DOCS } from "./public.ts";
+import { USER_SCHEMAS, userDocs } from "./users.ts";
 import type { ParamDoc, ResponseDoc, RouteDoc, Schema } from "./types.ts";
 
 /** The hand-described areas; proxy operations are generated from the providers. */
@@ -26,6 +27,8 @@ const TAGS: Array<[string, string]> = [
   ["Admin: tokens", "Client tokens."],
   ["Admin: stats", "Usage figures."],
   ["Admin: cache", "The response cache."],
+  ["Users", "Self-service accounts: registration by mailed code, sign-in, the daily check-in."],
+  ["Admin: users", "Managing self-service users (404 `users_disabled` when the user system is off)."],
   ["Pages", "HTML pages and their assets."],
 ];
 
@@ -42,9 +45,15 @@ export function openApiPath(honoPath: string): string {
   return honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
 }
 
-/** Every route descriptor of a pool with these providers. */
-export function routeDocs(providers: Provider[]): RouteDoc[] {
-  return [...AREAS.flat(), ...proxyDocs(providers)];
+/** What else than its providers decides which routes a pool serves. */
+export interface DocFeatures {
+  /** The user system is configured (`users` option). */
+  users?: boolean;
+}
+
+/** Every route descriptor of a pool with these providers and features. */
+export function routeDocs(providers: Provider[], features: DocFeatures = {}): RouteDoc[] {
+  return [...AREAS.flat(), ...userDocs(features.users ?? false), ...proxyDocs(providers)];
 }
 
 /** The shared error responses a route gets: from its auth, `?provider=` and body, plus its own. */
@@ -79,9 +88,9 @@ function operation(d: RouteDoc): Record<string, unknown> {
  * @example
  * const doc = buildOpenApi(state.options.providers, "");
  */
-export function buildOpenApi(providers: Provider[], base = ""): OpenApiDocument {
+export function buildOpenApi(providers: Provider[], base = "", features: DocFeatures = {}): OpenApiDocument {
   const paths: OpenApiDocument["paths"] = {};
-  for (const d of routeDocs(providers)) {
+  for (const d of routeDocs(providers, features)) {
     const item = paths[openApiPath(d.path)] ??= {};
     item[d.method.toLowerCase()] = operation(d);
   }
@@ -111,7 +120,7 @@ export function buildOpenApi(providers: Provider[], base = ""): OpenApiDocument 
     tags,
     paths,
     components: {
-      schemas: { ...SCHEMAS, ...providerSchemas({ providers: ids }), ...PROXY_SCHEMAS },
+      schemas: { ...SCHEMAS, ...providerSchemas({ providers: ids }), ...PROXY_SCHEMAS, ...(features.users ? USER_SCHEMAS : {}) },
       parameters,
       responses,
       securitySchemes: SECURITY_SCHEMES,

@@ -56,7 +56,7 @@ export const PUBLIC_DOCS: RouteDoc[] = [
   {
     method: "GET", path: "/", operationId: "getDashboard", tag: "Pages", auth: "public", provider: true,
     summary: "Admin dashboard (a login form without a session)",
-    params: [{ name: "tab", in: "query", description: "Dashboard tab.", schema: t.enumOf(["keys", "import", "tokens", "analytics", "health"]) }],
+    params: [{ name: "tab", in: "query", description: "Dashboard tab.", schema: t.enumOf(["keys", "import", "tokens", "analytics", "health", "users"], "`users` only when the user system is on.") }],
     responses: { "200": HTML },
   },
   {

@@ -17,7 +17,9 @@ export type RouteAuth =
   /** The admin token, or a dashboard session cookie (`/admin/*`). */
   | "admin"
   /** The admin token only: the route checks the bearer itself, no cookie (`/metrics`). */
-  | "adminBearer";
+  | "adminBearer"
+  /** A user's session token from `/api/auth/login` or `/register`. */
+  | "user";
 
 /** A query, header or path parameter. */
 export interface ParamDoc {

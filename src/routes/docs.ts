@@ -14,7 +14,7 @@ export function docsRoutes(state: PoolState): Hono<PoolEnv> {
   const docFor = (base: string) => {
     let d = docs.get(base);
     if (!d) {
-      const doc = buildOpenApi(state.options.providers, base);
+      const doc = buildOpenApi(state.options.providers, base, { users: state.users !== undefined });
       docs.set(base, d = { doc, text: JSON.stringify(doc) });
     }
     return d;

@@ -12,11 +12,21 @@ import { PoolError } from "../errors.ts";
 import { readBody } from "../proxy/request.ts";
 import type { PoolState } from "../state.ts";
 import { asset } from "../ui/assets.ts";
-import { pageHeaders } from "../ui/headers.ts";
+import { pageHeaders, policyAllowing } from "../ui/headers.ts";
+import { TURNSTILE_SCRIPT, type UserPageConfig, UserDashboard, UserLogin, UsersOff } from "../ui/pages/user.tsx";
+import { RESEND_MS } from "../users/codes.ts";
+import type { ResolvedUsersOptions } from "../users/options.ts";
 import { Dashboard, Login, TABS } from "../ui/pages/dashboard.tsx";
 import { StatsPage } from "../ui/pages/stats.tsx";
 import { type PoolEnv, providerParam } from "./context.ts";
 import { publicStats } from "./public.ts";
+
+function userPageConfig(o: ResolvedUsersOptions, base: string): UserPageConfig {
+  return {
+    base, passwordMinLength: o.passwordMinLength, resendSeconds: RESEND_MS / 1000, timeZone: o.timeZone,
+    turnstileSiteKey: o.turnstile ? o.turnstile.siteKey : undefined,
+  };
+}
 
 /** The login form is small; anything bigger is not a login. */
 const MAX_LOGIN_BODY = 4096;
@@ -36,13 +46,15 @@ const secure = (c: Context<PoolEnv>): boolean => new URL(c.req.url).protocol ===
 export function pageRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const providers = () => state.options.providers.map((p) => p.id);
+  const usersOn = () => state.users !== undefined;
 
   app.get("/", async (c) => {
     const base = mountBase(c);
     if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now()))) return page(Login({ base }));
+    const tabs = TABS.filter(([id]) => id !== "users" || usersOn());
     const asked = c.req.query("tab") ?? "keys";
-    const tab = TABS.some(([id]) => id === asked) ? asked : "keys";
-    return page(Dashboard({ base, tab, provider: providerParam(c, state), providers: providers() }));
+    const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
+    return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: providers() }));
   });
 
   app.post("/ui/login", async (c) => {
@@ -57,6 +69,20 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
 
   app.post("/ui/logout", (c) => {
     return new Response(null, { status: 303, headers: { location: `${mountBase(c)}/`, "set-cookie": clearAdminCookie(secure(c)) } });
+  });
+
+  // The user pages. Only /user may load Turnstile's script, and only when Turnstile is on.
+  app.get("/user", (c) => {
+    const base = mountBase(c);
+    if (!state.users) return page(UsersOff({ base }), 404);
+    const config = userPageConfig(state.users.system.o, base);
+    const csp: Record<string, string> = config.turnstileSiteKey ? { "content-security-policy": policyAllowing(new URL(TURNSTILE_SCRIPT).origin) } : {};
+    return page(UserLogin(config), 200, false, csp);
+  });
+  app.get("/user/dashboard", (c) => {
+    const base = mountBase(c);
+    if (!state.users) return page(UsersOff({ base }), 404);
+    return page(UserDashboard(userPageConfig(state.users.system.o, base)));
   });
 
   app.get("/stats", async (c) => {

@@ -16,11 +16,21 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join("; ");
 
+/**
+ * The policy with one more origin allowed for scripts and frames: Turnstile's widget on /user,
+ * when enabled. Admin pages never get this.
+ */
+export function policyAllowing(origin: string): string {
+  return CONTENT_SECURITY_POLICY
+    .replace("script-src 'self'", `script-src 'self' ${origin}`)
+    .replace("connect-src 'self'", `connect-src 'self' ${origin}`) + `; frame-src ${origin}`;
+}
+
 /** Headers for an HTML page; `cacheable` pages (public) may be cached briefly, others never. */
-export function pageHeaders(cacheable = false): Record<string, string> {
+export function pageHeaders(cacheable = false, csp: string = CONTENT_SECURITY_POLICY): Record<string, string> {
   return {
     "content-type": "text/html; charset=utf-8",
-    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "content-security-policy": csp,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",

@@ -9,6 +9,8 @@ export interface LayoutProps {
   base: string;
   /** Name of a script asset to load, e.g. "admin.js". */
   script?: string;
+  /** A third-party script (Turnstile on /user only); the page's CSP must allow its origin. */
+  externalScript?: string;
   /** Reload the page every N seconds (the public stats page). */
   refreshSeconds?: number;
   children?: Child;
@@ -27,6 +29,8 @@ export function Layout(p: LayoutProps): Child {
         <link rel="stylesheet" href={p.base + assetPath("app.css")} />
         {p.refreshSeconds ? <meta http-equiv="refresh" content={String(p.refreshSeconds)} /> : null}
         {p.script ? <script src={p.base + assetPath(p.script)} defer></script> : null}
+        {/* After the page's own script, so that runs first (user.js drops a stored session). */}
+        {p.externalScript ? <script src={p.externalScript} defer></script> : null}
       </head>
       <body>
         <header class="top">

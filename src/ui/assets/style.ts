@@ -32,7 +32,7 @@ td button{padding:.2rem .5rem;font-size:.85rem}
 .secret-once{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.secret-once code{padding:.4rem;background:var(--bg);border-radius:4px;overflow-wrap:anywhere}
 .chart svg{width:100%;height:auto;display:block}.chart .bar-ok{fill:var(--ok)}.chart .bar-bad{fill:var(--bad)}.chart text{fill:var(--muted);font-size:10px}
 .chart line{stroke:var(--line)}
-.login{max-width:420px;margin:3rem auto}.login input{width:100%;margin-bottom:.75rem}
+.login{max-width:420px;margin:3rem auto}.login input{width:100%;margin-bottom:.75rem}.login .row input{width:auto;flex:1;margin-bottom:0}input.days{width:5rem}
 .docs details{border-bottom:1px solid var(--line);padding:.4rem 0}.docs summary{cursor:pointer}.method{display:inline-block;min-width:4.2rem;font-weight:600}
 .docs pre{background:var(--bg);padding:.6rem;border-radius:6px;overflow-x:auto;font-size:.8rem}
 .docs .path{overflow-wrap:anywhere}.docs .op{padding:.2rem 0 .4rem .9rem;min-width:0}.docs p,.docs summary{overflow-wrap:anywhere}.docs .op details{padding:.2rem 0}.docs h4{margin:.8rem 0 .3rem}.docs .resp{margin:.3rem 0}

@@ -13,11 +13,14 @@ export const TABS: ReadonlyArray<readonly [id: string, label: string]> = [
   ["tokens", "Client tokens"],
   ["analytics", "Analytics"],
   ["health", "Health check"],
+  ["users", "Users"],
 ];
 
 export interface DashboardProps {
   base: string;
   tab: string;
+  /** The tabs to offer (Users only when the user system is on). */
+  tabs: ReadonlyArray<readonly [id: string, label: string]>;
   provider: string;
   providers: string[];
 }
@@ -126,7 +129,31 @@ function HealthTab(): Child {
   );
 }
 
-const BODIES: Record<string, () => Child> = { keys: KeysTab, import: ImportTab, tokens: TokensTab, analytics: AnalyticsTab, health: HealthTab };
+function UsersTab(): Child {
+  return (
+    <section>
+      <div class="card">
+        <form id="users-filter" class="row" role="search">
+          <input name="search" type="search" placeholder="Search email or id" aria-label="Search users" />
+          <button type="submit">Search</button>
+          <button id="users-enable" class="secondary" type="button">Enable ticked</button>
+          <button id="users-disable" class="secondary" type="button">Disable ticked</button>
+        </form>
+        <Table head={["", "Email", "State", "Role", "Token valid until", "Requests", "Last check-in", ""]} body="users-body" num={[5]} />
+        <div class="row">
+          <button id="users-prev" class="secondary" type="button">Previous</button>
+          <button id="users-next" class="secondary" type="button">Next</button>
+          <span id="users-info" class="muted"></span>
+        </div>
+      </div>
+      <div id="user-detail" hidden></div>
+    </section>
+  );
+}
+
+const BODIES: Record<string, () => Child> = {
+  keys: KeysTab, import: ImportTab, tokens: TokensTab, analytics: AnalyticsTab, health: HealthTab, users: UsersTab,
+};
 
 export function Dashboard(p: DashboardProps): Child {
   const link = (tab: string, provider: string) => `${p.base}/?tab=${tab}&provider=${encodeURIComponent(provider)}`;
@@ -142,7 +169,7 @@ export function Dashboard(p: DashboardProps): Child {
           </form>
         </div>
         <nav class="tabs">
-          {TABS.map(([id, label]) => <a href={link(id, p.provider)} aria-current={id === p.tab ? "page" : undefined}>{label}</a>)}
+          {p.tabs.map(([id, label]) => <a href={link(id, p.provider)} aria-current={id === p.tab ? "page" : undefined}>{label}</a>)}
         </nav>
         <div id="msg" class="msg" role="status" hidden></div>
         {BODIES[p.tab]()}
