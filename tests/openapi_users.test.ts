@@ -42,6 +42,8 @@ describe("OpenAPI document with users", () => {
     assert.deepEqual(served, documented);
     assert.ok(pointer(doc, "#/components/securitySchemes/userSession"));
     assert.deepEqual(doc.paths["/api/auth/profile"].get.security, [{ userSession: [] }]);
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
+    assert.equal(new Set(ids).size, ids.length, "operationIds are unique with users on too");
   });
 
   it("real answers of the user routes match the document", async () => {

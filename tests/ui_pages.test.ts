@@ -69,6 +69,24 @@ describe("web UI pages", () => {
     assert.match(await (await get("/", { cookie: tampered })).text(), /Admin login/);
   });
 
+  it("slows down login guessing per client address, without a shared bucket for unknown ones", async () => {
+    const p = await setupPool({ keys: [], clientIp: (req) => req.headers.get("x-test-ip") ?? undefined });
+    const attempt = (ip?: string) =>
+      p.pool.fetch(new Request("http://pool/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-test-ip": ip } : {}) },
+        body: "token=wrong",
+      }));
+    for (let i = 0; i < 20; i++) assert.equal((await attempt("192.0.2.1")).status, 401);
+    const limited = await attempt("192.0.2.1");
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    assert.match(await limited.text(), /Too many login attempts/);
+    assert.equal((await attempt("192.0.2.2")).status, 401, "another address is not affected");
+    for (let i = 0; i < 25; i++) assert.equal((await attempt()).status, 401, "no address known: never locked out");
+    await p.close();
+  });
+
   it("logs out by clearing the cookie", async () => {
     const res = await t.pool.fetch(new Request("http://pool/ui/logout", { method: "POST" }));
     assert.equal(res.status, 303);

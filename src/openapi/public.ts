@@ -65,7 +65,9 @@ export const PUBLIC_DOCS: RouteDoc[] = [
     body: {
       content: { "application/x-www-form-urlencoded": { schema: obj({ token: t.str("The admin token.") }) } },
     },
-    responses: { ...redirect("Logged in; `Set-Cookie: pool_admin=…` (HttpOnly, SameSite=Strict)."), "401": { ...HTML, description: "Wrong token: the form again." } },
+    responses: { ...redirect("Logged in; `Set-Cookie: pool_admin=…` (HttpOnly, SameSite=Strict)."), "401": { ...HTML, description: "Wrong token: the form again." },
+      "429": { ...HTML, description: "Over 20 attempts from this client address in 15 minutes: the form with the wait (`Retry-After`)." },
+    },
   },
   {
     method: "POST", path: "/ui/logout", operationId: "logout", tag: "Pages", auth: "public",

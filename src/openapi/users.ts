@@ -64,18 +64,18 @@ const WHEN_ON: RouteDoc[] = [
     responses: ok(success), errors: [403, 429],
   },
   {
-    method: "POST", path: "/api/auth/register", operationId: "register", tag: "Users", auth: "public",
+    method: "POST", path: "/api/auth/register", operationId: "userRegister", tag: "Users", auth: "public",
     summary: "Register with the mailed code; issues the user's client token",
     body: { content: json(obj({ email, code: t.str("The 6 digits."), password: t.str(), turnstileToken: t.str() }, ["turnstileToken"])) },
     responses: ok(ref("AuthResult")), errors: [403, 429],
   },
   {
-    method: "POST", path: "/api/auth/login", operationId: "login", tag: "Users", auth: "public",
+    method: "POST", path: "/api/auth/login", operationId: "userLogin", tag: "Users", auth: "public",
     summary: "Sign in by password or mailed code (never issues a new client token)",
     body: { content: json(obj({ email, password: t.str(), code: t.str() }, ["password", "code"])) },
     responses: ok(ref("AuthResult")), errors: [403, 429],
   },
-  { method: "POST", path: "/api/auth/logout", operationId: "logout", tag: "Users", auth: "user", summary: "End every session of the user", responses: ok(success) },
+  { method: "POST", path: "/api/auth/logout", operationId: "userLogout", tag: "Users", auth: "user", summary: "End every session of the user", responses: ok(success) },
   {
     method: "POST", path: "/api/auth/sign", operationId: "checkIn", tag: "Users", auth: "user",
     summary: "Daily check-in: the token's validity grows by 24 h from the later of now and its expiry (400 the second time a day)",

@@ -15,6 +15,7 @@ import { asset } from "../ui/assets.ts";
 import { pageHeaders, policyAllowing } from "../ui/headers.ts";
 import { TURNSTILE_SCRIPT, type UserPageConfig, UserDashboard, UserLogin, UsersOff } from "../ui/pages/user.tsx";
 import { RESEND_MS } from "../users/codes.ts";
+import { createThrottle } from "../users/throttle.ts";
 import type { ResolvedUsersOptions } from "../users/options.ts";
 import { Dashboard, Login, TABS } from "../ui/pages/dashboard.tsx";
 import { StatsPage } from "../ui/pages/stats.tsx";
@@ -27,6 +28,10 @@ function userPageConfig(o: ResolvedUsersOptions, base: string): UserPageConfig {
     turnstileSiteKey: o.turnstile ? o.turnstile.siteKey : undefined,
   };
 }
+
+/** Dashboard login attempts allowed per client address and window. */
+const ADMIN_LOGINS_PER_WINDOW = 20;
+const ADMIN_LOGIN_WINDOW_MS = 15 * 60_000;
 
 /** The login form is small; anything bigger is not a login. */
 const MAX_LOGIN_BODY = 4096;
@@ -57,8 +62,19 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: providers() }));
   });
 
+  const loginsPerIp = createThrottle("admin-login-ip", ADMIN_LOGIN_WINDOW_MS, state.store.counters, state.options.now);
   app.post("/ui/login", async (c) => {
     const base = mountBase(c);
+    // Guessing a weak ADMIN_TOKEN through the form is slowed per client address (when the
+    // runtime tells it; one shared bucket for unknown addresses would let anyone lock the admin out).
+    const ip = state.options.clientIp(c.req.raw, c.env);
+    if (ip) {
+      const r = await loginsPerIp.hit(ip, ADMIN_LOGINS_PER_WINDOW);
+      if (!r.allowed) {
+        const retry = String(Math.max(1, Math.ceil(r.retryMs / 1000)));
+        return page(Login({ base, error: `Too many login attempts from your address; try again in ${retry} s.` }), 429, false, { "retry-after": retry });
+      }
+    }
     const form = new URLSearchParams(await readBody(c.req.raw, MAX_LOGIN_BODY));
     if (!(await state.admin().check(form.get("token") ?? undefined))) {
       return page(Login({ base, error: "That is not the admin token." }), 401);
