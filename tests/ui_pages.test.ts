@@ -87,6 +87,18 @@ describe("web UI pages", () => {
     await p.close();
   });
 
+  it("marks the cookie Secure over https, also behind a TLS-terminating proxy", async () => {
+    const direct = await t.pool.fetch(new Request("https://pool/ui/login", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
+    }));
+    assert.match(direct.headers.get("set-cookie")!, /; Secure/);
+    const proxied = await t.pool.fetch(new Request("http://pool/ui/login", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" }, body: `token=${ADMIN}`,
+    }));
+    assert.match(proxied.headers.get("set-cookie")!, /; Secure/);
+    assert.doesNotMatch((await login(ADMIN)).headers.get("set-cookie")!, /Secure/, "plain http on localhost keeps working");
+  });
+
   it("logs out by clearing the cookie", async () => {
     const res = await t.pool.fetch(new Request("http://pool/ui/logout", { method: "POST" }));
     assert.equal(res.status, 303);

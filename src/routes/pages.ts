@@ -46,7 +46,12 @@ export function page(node: Child, status = 200, cacheable = false, extra: Record
   return new Response(html`<!DOCTYPE html>${node}`.toString(), { status, headers: { ...pageHeaders(cacheable), ...extra } });
 }
 
-const secure = (c: Context<PoolEnv>): boolean => new URL(c.req.url).protocol === "https:";
+/**
+ * Whether the browser reached us over https — directly, or through a TLS-terminating proxy that
+ * says so. Trusting the header is safe here: it can only add the cookie's Secure flag.
+ */
+const secure = (c: Context<PoolEnv>): boolean =>
+  new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto")?.split(",")[0].trim() === "https";
 
 export function pageRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
