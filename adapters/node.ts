@@ -23,13 +23,14 @@ export function fsStorage(dir: string): Storage {
 }
 
 /**
- * The client's IP on Node: the socket's address, or (behind a proxy you trust) the first
- * `x-forwarded-for` entry. Pass as `createPool({ clientIp: nodeClientIp() })`.
+ * The client's IP on Node: the socket's address, or (behind one proxy you trust) the last
+ * `x-forwarded-for` entry, the address that proxy saw. Pass as `createPool({ clientIp: nodeClientIp() })`.
  */
 export function nodeClientIp(trustProxy = false): (request: Request, env: unknown) => string | undefined {
   return (request, env) => {
     if (trustProxy) {
-      const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+      // The last entry is the one your proxy added; earlier ones came from the client and can be forged.
+      const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
       if (forwarded) return forwarded;
     }
     return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;

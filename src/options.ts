@@ -91,9 +91,10 @@ export interface PoolOptions {
    */
   users?: UsersOptions;
   /**
-   * The client's IP address, for per-IP limits. The default trusts only Cloudflare's
-   * `cf-connecting-ip`; the Node adapter offers `nodeClientIp()` (socket address, or
-   * `x-forwarded-for` behind a trusted proxy).
+   * The client's IP address, for per-IP limits. The default believes Cloudflare's
+   * `cf-connecting-ip` on Workers only (elsewhere: unknown, so per-IP limits are off); the Node
+   * adapter offers `nodeClientIp()` (socket address, or the last `x-forwarded-for` entry behind
+   * a trusted proxy); on Deno use `(req, info) => info.remoteAddr.hostname`.
    */
   clientIp?: (request: Request, env: unknown) => string | undefined;
   /**
@@ -207,7 +208,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       ...(o.cache?.maxEntries === undefined ? {} : { maxEntries: positiveInt("cache.maxEntries", o.cache.maxEntries) }),
       ...(o.cache?.maxBytes === undefined ? {} : { maxBytes: positiveInt("cache.maxBytes", o.cache.maxBytes) }),
     },
-    clientIp: o.clientIp ?? ((req) => req.headers.get("cf-connecting-ip") ?? undefined),
+    clientIp: o.clientIp ?? cloudflareClientIp,
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
@@ -217,4 +218,14 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     logger,
     ...(users ? { users } : {}),
   };
+}
+
+/**
+ * The default client address: Cloudflare's `cf-connecting-ip`, believed only on Workers (where
+ * the request carries `cf` and Cloudflare sets the header itself). Anywhere else a client could
+ * send it, so without a `clientIp` option the address is unknown and per-address limits are off.
+ */
+function cloudflareClientIp(req: Request): string | undefined {
+  if ((req as Request & { cf?: unknown }).cf === undefined) return undefined;
+  return req.headers.get("cf-connecting-ip") ?? undefined;
 }

@@ -179,5 +179,21 @@ describe("web UI pages", () => {
       method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
     }));
     assert.equal(loginRes.headers.get("location"), "/llm/");
+    assert.match(loginRes.headers.get("set-cookie")!, /; Path=\/llm;/, "the host app's other routes never get the cookie");
+  });
+
+  it("never builds links or redirects from a hostile base when mounted at a parameter", async () => {
+    const host = new Hono();
+    host.route("/:tenant", t.pool.app);
+    const ok = await host.fetch(new Request("http://host/acme/stats"));
+    assert.match(await ok.text(), /href="\/acme\/api-docs"/);
+    const res = await host.fetch(new Request("http://host/%5C%5Cevil.example/stats"));
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.ok(!html.includes("evil.example"), "the base is dropped, not echoed");
+    const login = await host.fetch(new Request("http://host/%2F%2Fevil.example/ui/login", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
+    }));
+    assert.equal(login.headers.get("location"), "/");
   });
 });

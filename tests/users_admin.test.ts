@@ -66,7 +66,7 @@ describe("admin: /admin/users", () => {
     assert.equal((await missing.json()).error.code, "user_not_found");
   });
 
-  it("disabling a user refuses their token on the proxy at once, and their session; enabling restores both", async () => {
+  it("disabling a user refuses their token on the proxy at once and ends their sessions; enabling restores the token", async () => {
     const u = users[1];
     assert.equal((await t.chatWith(u.keyToken)).status, 200);
     const off = await (await t.admin("PATCH", `/admin/users/${u.id}`, { isActive: false })).json();
@@ -74,11 +74,15 @@ describe("admin: /admin/users", () => {
     const refused = await t.chatWith(u.keyToken);
     assert.equal(refused.status, 401);
     assert.equal((await refused.json()).error.code, "invalid_api_key");
-    assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 403);
+    assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "the session ended with the disable");
     assert.equal((await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).status, 403);
     assert.equal((await t.api("POST", "/api/auth/send-code", { email: u.email, purpose: "login" })).status, 403);
     await t.admin("PATCH", `/admin/users/${u.id}`, { isActive: true });
     assert.equal((await t.chatWith(u.keyToken)).status, 200);
+    assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "sessions from before the disable stay dead");
+    const again = await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" });
+    assert.equal(again.status, 200);
+    u.session = (await again.json()).token;
     assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 200);
   });
 
@@ -117,7 +121,11 @@ describe("admin: /admin/users", () => {
     assert.deepEqual(res, { success: true, updated: 2, notFound: ["u-none"] });
     for (const u of [users[3], users[4]]) assert.equal((await t.chatWith(u.keyToken)).status, 401);
     await t.admin("POST", "/admin/users/batch", { ids: ids.slice(0, 2), isActive: true });
-    for (const u of [users[3], users[4]]) assert.equal((await t.chatWith(u.keyToken)).status, 200);
+    for (const u of [users[3], users[4]]) {
+      assert.equal((await t.chatWith(u.keyToken)).status, 200);
+      assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "a batch disable ends sessions too");
+      u.session = (await (await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).json()).token;
+    }
     assert.equal((await t.admin("POST", "/admin/users/batch", { ids: [], isActive: true })).status, 400);
     assert.equal((await t.admin("POST", "/admin/users/batch", { ids })).status, 400);
   });

@@ -48,21 +48,24 @@ export function cookieValue(header: string | null, name: string): string | undef
   return undefined;
 }
 
-function cookieAttributes(secure: boolean, maxAgeS: number): string {
-  return `Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
+function cookieAttributes(secure: boolean, maxAgeS: number, path: string): string {
+  return `Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
 }
 
-/** A `Set-Cookie` value for a fresh session. `secure` when the page was served over https. */
-export async function issueAdminCookie(cred: AdminCredential, now: number, secure: boolean): Promise<string> {
+/**
+ * A `Set-Cookie` value for a fresh session. `secure` when the page was served over https; `path`
+ * the pool's mount point, so a host app's other routes never receive the cookie.
+ */
+export async function issueAdminCookie(cred: AdminCredential, now: number, secure: boolean, path = "/"): Promise<string> {
   const nonce = b64url(crypto.getRandomValues(new Uint8Array(12)).buffer as ArrayBuffer);
   const payload = `${now + ADMIN_SESSION_MS}.${nonce}`;
   const sig = await crypto.subtle.sign("HMAC", await cred.sessionKey(), encoder.encode(payload));
-  return `${ADMIN_COOKIE}=${payload}.${b64url(sig)}; ${cookieAttributes(secure, ADMIN_SESSION_MS / 1000)}`;
+  return `${ADMIN_COOKIE}=${payload}.${b64url(sig)}; ${cookieAttributes(secure, ADMIN_SESSION_MS / 1000, path)}`;
 }
 
 /** A `Set-Cookie` value that removes the session cookie. */
-export function clearAdminCookie(secure: boolean): string {
-  return `${ADMIN_COOKIE}=; ${cookieAttributes(secure, 0)}`;
+export function clearAdminCookie(secure: boolean, path = "/"): string {
+  return `${ADMIN_COOKIE}=; ${cookieAttributes(secure, 0, path)}`;
 }
 
 /** Whether the request carries an unexpired session cookie signed with this credential. */

@@ -16,9 +16,9 @@ export function executionContext(c: Context<PoolEnv>): ExecutionContextLike | un
   }
 }
 
-/** The body as a JSON object; 400 with a precise message otherwise. */
-export async function jsonBody(c: Context<PoolEnv>, state: PoolState): Promise<Record<string, unknown>> {
-  const text = await readBody(c.req.raw, state.options.maxBodyBytes);
+/** The body as a JSON object; 400 with a precise message otherwise; 413 past `limit` bytes. */
+export async function jsonBody(c: Context<PoolEnv>, state: PoolState, limit: number = state.options.maxBodyBytes): Promise<Record<string, unknown>> {
+  const text = await readBody(c.req.raw, limit);
   if (text.trim() === "") return {};
   let v: unknown;
   try {

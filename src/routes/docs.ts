@@ -6,6 +6,9 @@ import { ApiDocsPage } from "../ui/pages/api_docs.tsx";
 import type { PoolEnv } from "./context.ts";
 import { mountBase, page } from "./pages.ts";
 
+/** Mount points whose document is kept built. */
+const MAX_CACHED_BASES = 16;
+
 export function docsRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   // Providers are fixed for the pool's life, so the document only varies with the mount point
@@ -15,7 +18,9 @@ export function docsRoutes(state: PoolState): Hono<PoolEnv> {
     let d = docs.get(base);
     if (!d) {
       const doc = buildOpenApi(state.options.providers, base, { users: state.users !== undefined });
-      docs.set(base, d = { doc, text: JSON.stringify(doc) });
+      d = { doc, text: JSON.stringify(doc) };
+      // A pool mounted at a parameter sees many bases; keep a few, build the rest each time.
+      if (docs.size < MAX_CACHED_BASES) docs.set(base, d);
     }
     return d;
   };

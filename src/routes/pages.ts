@@ -38,8 +38,13 @@ const MAX_LOGIN_BODY = 4096;
 
 /** Where the pool is mounted ("" at the root, "/llm" under app.route("/llm", pool.app)). */
 export function mountBase(c: Context<PoolEnv>): string {
-  return basePath(c).replace(/\/+$/, "");
+  const base = basePath(c).replace(/\/+$/, "");
+  // Mounted at a parameter (`/:tenant`) the base comes from the request path: anything beyond
+  // plain path characters (`/\\evil.example`) would turn links and redirects off-site.
+  return SAFE_BASE.test(base) ? base : "";
 }
+
+const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 /** Renders a page with the pages' security headers. */
 export function page(node: Child, status = 200, cacheable = false, extra: Record<string, string> = {}): Response {
@@ -84,12 +89,13 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     if (!(await state.admin().check(form.get("token") ?? undefined))) {
       return page(Login({ base, error: "That is not the admin token." }), 401);
     }
-    const cookie = await issueAdminCookie(state.admin(), state.options.now(), secure(c));
+    const cookie = await issueAdminCookie(state.admin(), state.options.now(), secure(c), base || "/");
     return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" } });
   });
 
   app.post("/ui/logout", (c) => {
-    return new Response(null, { status: 303, headers: { location: `${mountBase(c)}/`, "set-cookie": clearAdminCookie(secure(c)) } });
+    const base = mountBase(c);
+    return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": clearAdminCookie(secure(c), base || "/") } });
   });
 
   // The user pages. Only /user may load Turnstile's script, and only when Turnstile is on.

@@ -20,6 +20,9 @@ export function intQuery(c: Context<PoolEnv>, name: string, def: number, max: nu
   return n;
 }
 
+/** Anonymous routes read small forms; nobody needs 20 MiB to send an address and a password. */
+const AUTH_BODY_LIMIT = 16 * 1024;
+
 export function userRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const users = state.users;
@@ -45,11 +48,11 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   const me = (c: Context<PoolEnv>) => accounts.authenticate(presentedToken(c.req.raw.headers));
 
   app.post("/api/auth/send-code", async (c) => {
-    await accounts.sendCode(await jsonBody(c, state), caller(c));
+    await accounts.sendCode(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c));
     return c.json({ success: true });
   });
-  app.post("/api/auth/register", async (c) => c.json(await accounts.register(await jsonBody(c, state), caller(c))));
-  app.post("/api/auth/login", async (c) => c.json(await accounts.login(await jsonBody(c, state), caller(c))));
+  app.post("/api/auth/register", async (c) => c.json(await accounts.register(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))));
+  app.post("/api/auth/login", async (c) => c.json(await accounts.login(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))));
   app.post("/api/auth/logout", async (c) => {
     await accounts.logout(await me(c));
     return c.json({ success: true });

@@ -107,7 +107,9 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
         await o.mailer.send(codeMail({ to: email, purpose, code, appName: o.appName, minutes: CODE_TTL_MS / 60_000 }));
       } catch (err) {
         await codes.withdraw(h);
-        throw new PoolError(502, "mail_failed", `the code could not be sent: ${(err as Error)?.message ?? "mailer error"}`);
+        // The mailer's own words can name internal hosts and accounts: they go to the log only.
+        o.logger.error(`[ollama-api-pool] [users] mail to a user could not be sent: ${(err as Error)?.message ?? err}`);
+        throw new PoolError(502, "mail_failed", "the code could not be sent; try again later");
       }
     },
 
@@ -143,12 +145,13 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       if (pw && pw.length > MAX_PASSWORD_LENGTH) throw new PoolError(401, "invalid_credentials", "wrong email, password or code");
       const h = emailKey(email);
       // Throttles first, before any hashing: a flood costs storage counters, not PBKDF2 work.
-      const byEmail = await loginPerEmail.hit(h, LOGIN_PER_EMAIL);
-      if (!byEmail.allowed) throw limited(byEmail.retryMs, "for this address");
+      // The network address first: a sender already refused adds no per-address records.
       if (caller.ip) {
         const byIp = await loginPerIp.hit(caller.ip, LOGIN_PER_IP);
         if (!byIp.allowed) throw limited(byIp.retryMs, "from this network address");
       }
+      const byEmail = await loginPerEmail.hit(h, LOGIN_PER_EMAIL);
+      if (!byEmail.allowed) throw limited(byEmail.retryMs, "for this address");
       const found = await findUser(email);
       const ok = found !== null && (pw
         ? await verifyPassword(pw, found.password)

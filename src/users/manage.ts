@@ -52,6 +52,8 @@ export function createUserAdmin(sys: UserSystem): UserAdmin {
       return out;
     });
   const setActive = async (u: UserRecord, isActive: boolean): Promise<void> => {
+    // Disabling also ends every session, so a session taken before re-enabling stays dead.
+    if (u.isActive && !isActive) u.sessionVersion++;
     u.isActive = isActive;
     await syncTokenState(sys, u); // the proxy refuses the token at once here, within a sync elsewhere
   };

@@ -104,6 +104,8 @@ export interface ResolvedUsersOptions {
   keyProvider: string;
   appName: string;
   turnstile?: TurnstileCheck & { siteKey?: string };
+  /** The pool's logger (mail failures are reported here, not to the client). */
+  logger: Logger;
 }
 
 function fail(message: string): never {
@@ -157,5 +159,6 @@ export function resolveUsersOptions(o: UsersOptions | undefined, providerIds: st
     keyProvider,
     appName: o.appName ?? "ollama-api-pool",
     ...(turnstile ? { turnstile } : {}),
+    logger,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Fixed-window attempt counters in the store, for the user system's throttles (codes sent per
- * address and day, logins per address and per IP). Each hit is counted first and then read back
+ * address and day, logins per address and per IP) and the dashboard login. Each hit is counted first and then read back
  * through the pool's counter sink, which is atomic on Redis and Postgres, so parallel requests
  * cannot all slip under a limit; on plain key/value storage one instance serializes its own hits.
  * Unlike the proxy's rate limits these are rare, so a storage round trip per hit is fine.
@@ -22,20 +22,43 @@ export interface Throttle {
   hit(key: string, limit: number): Promise<ThrottleResult>;
 }
 
-/** A throttle named `name` (its records are `userlimits:<name>:<window>`). */
+/**
+ * Records this instance wrote per window, remembered so old windows can be deleted (memory and
+ * file storage have no TTL). Bounded: past it, records still expire by the per-key sweep below.
+ */
+const MAX_TRACKED_PER_WINDOW = 50_000;
+
+/**
+ * A throttle named `name`. Each key has its own record per window
+ * (`userlimits:<name>:<window>:<key>`): hits on different keys never write the same record, so
+ * a read-modify-write store cannot lose one key's count to another's, and a hit costs O(1)
+ * whatever the number of keys.
+ */
 export function createThrottle(name: string, windowMs: number, sink: CounterSink, now: () => number): Throttle {
   const serial = serialized();
+  const written = new Map<number, string[]>();
+  const sweep = (window: number): void => {
+    for (const [w, records] of written) {
+      if (w >= window - 1) continue;
+      written.delete(w);
+      sink.remove(records).catch(() => {}); // best effort: a leftover only wastes space
+    }
+  };
   return {
     hit(key, limit) {
-      return serial(key, async () => {
-        const t = now();
-        const window = Math.floor(t / windowMs);
-        const record = `userlimits:${name}:${window}`;
-        await sink.apply(new Map([[record, { add: { [key]: 1 }, max: {} }]]));
+      const t = now();
+      const window = Math.floor(t / windowMs);
+      const record = `userlimits:${name}:${window}:${key}`;
+      return serial(record, async () => {
+        sweep(window);
+        await sink.apply(new Map([[record, { add: { n: 1 }, max: {} }]]));
         const [counts] = await sink.read([record]);
-        // Two windows back is over for every instance: its record can go.
-        sink.remove([`userlimits:${name}:${window - 2}`]).catch(() => {});
-        return { allowed: (counts[key] ?? 0) <= limit, retryMs: (window + 1) * windowMs - t };
+        let list = written.get(window);
+        if (!list) written.set(window, list = []);
+        if (list.length < MAX_TRACKED_PER_WINDOW) list.push(record);
+        // This key's record two windows back is over for every instance.
+        sink.remove([`userlimits:${name}:${window - 2}:${key}`]).catch(() => {});
+        return { allowed: (counts.n ?? 0) <= limit, retryMs: (window + 1) * windowMs - t };
       });
     },
   };
