@@ -9,7 +9,7 @@ import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
-import { attemptUpstream, BODY_BYTES, type FetchLike, passHeaders } from "./attempt.ts";
+import { attemptUpstream, BODY_BYTES, type FetchLike, passHeaders, upstreamHeader } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { type StreamEnd, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
@@ -107,7 +107,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (result.response && outcome.kind === "client-error") {
       // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
       finish("client_error");
-      const headers = passHeaders(result.response.headers);
+      const headers = passHeaders(result.response);
       overheadHeader(d, c, headers);
       return new Response(result.response.body, { status: result.response.status, headers });
     }
@@ -160,10 +160,10 @@ async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, abort: () => void,
   finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
 ): Promise<Response | undefined> {
-  const headers = passHeaders(res.headers);
-  const type = res.headers.get("content-type") ?? "";
-  const streaming = res.body && (type.includes("text/event-stream") || type.includes("ndjson"));
-  if (streaming) {
+  const headers = passHeaders(res);
+  const type = upstreamHeader(res, "content-type") ?? "";
+  // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
+  if ((type.includes("text/event-stream") || type.includes("ndjson")) && res.body) {
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
     const body = tapStream(res.body!, {
@@ -197,9 +197,9 @@ async function answer(
 }
 
 /** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
-function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Headers): void {
+function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Record<string, string>): void {
   if (c.startedAt === undefined) return;
   const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
   d.metrics.overhead(ms);
-  headers.set("x-pool-overhead-ms", ms.toFixed(3));
+  headers["x-pool-overhead-ms"] = ms.toFixed(3);
 }
