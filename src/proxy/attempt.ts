@@ -22,6 +22,32 @@ export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes"
  */
 export const HEADER_RECORD: unique symbol = Symbol.for("ollama-api-pool.header-record");
 
+/**
+ * The pool attaches `{ status, headers, body }` to the streamed answers it creates under this
+ * symbol: the exact parts the Response was built from, headers as a plain record. A server
+ * adapter may write those itself (adapters/node.ts does, to send headers with the first chunk)
+ * instead of going through the Response API. Anything that changes such a Response's headers
+ * afterwards must build a new Response (as Hono does), which carries no parts.
+ */
+export const RESPONSE_PARTS: unique symbol = Symbol.for("ollama-api-pool.response-parts");
+
+/** What {@link RESPONSE_PARTS} holds. */
+export interface ResponseParts {
+  status: number;
+  headers: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * A server adapter may put a {@link ClientGone} function under this symbol in `env`. The proxy
+ * then learns of a client leaving from it instead of from `request.signal`, which on Node costs
+ * an AbortSignal (and its listeners) per request. Without it, the request's signal is used.
+ */
+export const CLIENT_GONE: unique symbol = Symbol.for("ollama-api-pool.client-gone");
+
+/** Registers `listener` to be called once if the client goes away before its answer is complete. */
+export type ClientGone = (listener: () => void) => void;
+
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
 const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
 
@@ -63,8 +89,6 @@ function authorizedBase(provider: Provider, secret: string): Record<string, stri
 export interface AttemptResult {
   response?: Response;
   error?: Error;
-  /** Aborts the upstream request (used when the client disconnects mid-stream). */
-  abort(): void;
 }
 
 /** Options of {@link attemptUpstream}. */
@@ -77,8 +101,11 @@ export interface AttemptOptions {
   body: string | undefined;
   /** Query string of the client request, with its `?`, or "". */
   search: string;
-  /** The client's signal: its disconnect aborts the upstream request. */
-  signal?: AbortSignal;
+  /**
+   * Aborts this attempt's upstream request: the caller's, so that one listener for the client's
+   * disconnect serves every attempt of a request.
+   */
+  controller: AbortController;
   firstByteTimeoutMs: number;
 }
 
@@ -93,10 +120,7 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
     if (v !== null) headers[name] = v;
   }
 
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  const onClientAbort = (): void => controller.abort(o.signal?.reason);
-  o.signal?.addEventListener("abort", onClientAbort, { once: true });
+  const controller = o.controller;
   const timer = setTimeout(() => {
     controller.abort(new DOMException("upstream sent no headers in time", "TimeoutError"));
   }, o.firstByteTimeoutMs);
@@ -107,13 +131,12 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
       body: o.body,
       signal: controller.signal,
     });
-    return { response, abort };
+    return { response };
   } catch (err) {
-    o.signal?.removeEventListener("abort", onClientAbort);
     const error = controller.signal.aborted && controller.signal.reason instanceof Error
       ? controller.signal.reason
       : err instanceof Error ? err : new Error(String(err));
-    return { error, abort };
+    return { error };
   } finally {
     clearTimeout(timer);
   }

@@ -2,6 +2,7 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
+import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { parseProxyRequest } from "../proxy/request.ts";
 import { statsModelName } from "../stats/recorder.ts";
@@ -17,6 +18,14 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
   await state.cache.set(key, { status: res.status, headers, body }, provider, model);
   headers.set("x-cache", "MISS");
   return new Response(body, { status: res.status, headers });
+}
+
+/** The client's disconnect as the request's signal tells it (runtimes without CLIENT_GONE). */
+function signalGone(signal: AbortSignal): ClientGone {
+  return (listener) => {
+    if (signal.aborted) listener();
+    else signal.addEventListener("abort", listener, { once: true });
+  };
 }
 
 /** Registers each provider endpoint; client tokens are checked before anything else. */
@@ -61,7 +70,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
-            signal: c.req.raw.signal,
+            onClientGone: (c.env as { [CLIENT_GONE]?: ClientGone } | undefined)?.[CLIENT_GONE] ?? signalGone(c.req.raw.signal),
             tokenId: record.id,
             onUsage: (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
             // A stream is counted when it ends, after the handler returned: tick then too, so its
