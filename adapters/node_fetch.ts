@@ -8,7 +8,7 @@
 import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent } from "undici";
-import { BODY_BYTES, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
+import { BODY_BYTES, BODY_STREAM, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
 
 /** Options of {@link undiciFetch}. */
 export interface UndiciFetchOptions {
@@ -90,7 +90,10 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       (response as { [BODY_BYTES]?: Uint8Array })[BODY_BYTES] = bytes;
       return response;
     }
-    return tagged(new Response(toWeb(res.body), { status, headers }), record);
+    const stream = toWeb(res.body);
+    const response = tagged(new Response(stream, { status, headers }), record);
+    (response as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] = stream;
+    return response;
   };
 }
 

@@ -16,6 +16,12 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes");
 
 /**
+ * Likewise for a streamed body: the very stream the Response was built with. On Node,
+ * `response.body` of @hono/node-server's light Response builds a whole native Response first.
+ */
+export const BODY_STREAM: unique symbol = Symbol.for("ollama-api-pool.body-stream");
+
+/**
  * A transport may attach the response headers under this symbol as a plain record (lowercase
  * names, one string each). The pool then copies them without building a `Headers` object, and
  * answers with a record too, which `@hono/node-server` writes without converting anything.

@@ -10,7 +10,7 @@ import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
-  attemptUpstream, BODY_BYTES, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
+  attemptUpstream, BODY_BYTES, BODY_STREAM, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
 } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { type StreamEnd, tapStream } from "./stream.ts";
@@ -176,10 +176,13 @@ async function answer(
   const headers = passHeaders(res);
   const type = upstreamHeader(res, "content-type") ?? "";
   // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
-  if ((type.includes("text/event-stream") || type.includes("ndjson")) && res.body) {
+  const stream = type.includes("text/event-stream") || type.includes("ndjson")
+    ? (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body
+    : null;
+  if (stream) {
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
-    const body = tapStream(res.body!, {
+    const body = tapStream(stream, {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
       abortUpstream: () => upstream.abort(),
