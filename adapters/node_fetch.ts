@@ -8,7 +8,8 @@
 import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent } from "undici";
-import { BODY_BYTES, BODY_STREAM, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
+import { BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
+import type { StreamTap } from "../src/proxy/stream.ts";
 
 /** Options of {@link undiciFetch}. */
 export interface UndiciFetchOptions {
@@ -79,7 +80,7 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       out.delete("content-length");
       const decoded = res.body.pipe(decoder());
       res.body.on("error", (err) => decoded.destroy(err));
-      return new Response(toWeb(decoded), { status, headers: out });
+      return new Response(toWeb(decoded).stream, { status, headers: out });
     }
     if (record ? record["content-length"] !== undefined : new Headers(headers).has("content-length")) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
@@ -90,9 +91,10 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       (response as { [BODY_BYTES]?: Uint8Array })[BODY_BYTES] = bytes;
       return response;
     }
-    const stream = toWeb(res.body);
+    const { stream, install } = toWeb(res.body);
     const response = tagged(new Response(stream, { status, headers }), record);
     (response as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] = stream;
+    (response as { [BODY_TAP]?: BodyTap })[BODY_TAP] = install;
     return response;
   };
 }
@@ -126,36 +128,61 @@ function tagged(response: Response, record: Record<string, string> | undefined):
 }
 
 /**
- * A Node stream as a web stream. Not `Readable.toWeb`: on Node 20 it can enqueue into a stream
- * the client already cancelled and crash the process with ERR_INVALID_STATE (nodejs/node#54205).
- * Here every push checks that the stream is still open, and cancelling destroys the source.
+ * A Node stream as a web stream, optionally running the pool's stream tap inside it (BODY_TAP).
+ * Not `Readable.toWeb`: on Node 20 it can enqueue into a stream the client already cancelled and
+ * crash the process with ERR_INVALID_STATE (nodejs/node#54205). Here every push checks that the
+ * stream is still open, and cancelling destroys the source. Nothing is read before the first
+ * pull, so a tap installed before the body is read sees every byte; after that at most one chunk
+ * waits for a reader.
  */
-function toWeb(source: Readable): ReadableStream<Uint8Array> {
+function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install: BodyTap } {
   let open = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      source.on("data", (chunk: Buffer) => {
-        if (!open) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) source.pause();
-      });
-      source.once("end", () => {
-        if (open) (open = false, controller.close());
-      });
-      source.once("error", (err) => {
-        if (open) (open = false, controller.error(err));
-      });
-      source.once("close", () => {
-        // Closed without "end": the upstream connection broke mid-body.
-        if (open) (open = false, controller.error(new Error("upstream connection closed mid-body")));
-      });
+  let tap: StreamTap | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let listening = false;
+  const broken = (err: Error): void => {
+    if (!open) return;
+    open = false;
+    if (!tap) return controller.error(err);
+    controller.enqueue(tap.failed(err));
+    controller.close();
+  };
+  const listen = (): void => {
+    source.on("data", (chunk: Buffer) => {
+      if (!open) return;
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const out = tap ? tap.chunk(bytes) : bytes;
+      if (out) controller.enqueue(out);
+      if ((controller.desiredSize ?? 0) < 0) source.pause();
+    });
+    source.once("end", () => {
+      if (!open) return;
+      open = false;
+      const tail = tap?.done();
+      if (tail) controller.enqueue(tail);
+      controller.close();
+    });
+    source.once("error", broken);
+    // Closed without "end": the upstream connection broke mid-body.
+    source.once("close", () => broken(new Error("upstream connection closed mid-body")));
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
     },
     pull() {
+      if (!listening) (listening = true, listen());
       source.resume();
     },
     cancel() {
-      open = false;
+      if (open) (open = false, tap?.cancelled());
       source.destroy();
     },
-  });
+  }, { highWaterMark: 0 });
+  return {
+    stream,
+    install: (t) => {
+      tap = t;
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
+import type { StreamTap } from "./stream.ts";
 
 /** A `fetch`-shaped upstream transport. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -20,6 +21,17 @@ export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes"
  * `response.body` of @hono/node-server's light Response builds a whole native Response first.
  */
 export const BODY_STREAM: unique symbol = Symbol.for("ollama-api-pool.body-stream");
+
+/**
+ * A transport that attached BODY_STREAM may also offer to run the pool's stream tap inside that
+ * stream: a function under this symbol, which the pool calls before the body is first read. The
+ * pool then answers with that stream itself instead of wrapping it in a second one (on Node 20
+ * each web stream costs a transferable object, and each layer a promise per chunk).
+ */
+export const BODY_TAP: unique symbol = Symbol.for("ollama-api-pool.body-tap");
+
+/** What a transport puts under {@link BODY_TAP}. */
+export type BodyTap = (tap: StreamTap) => void;
 
 /**
  * A transport may attach the response headers under this symbol as a plain record (lowercase

@@ -10,10 +10,10 @@ import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
-  attemptUpstream, BODY_BYTES, BODY_STREAM, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
+  attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
 } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
-import { type StreamEnd, tapStream } from "./stream.ts";
+import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
 
 const decoder = new TextDecoder();
@@ -182,7 +182,7 @@ async function answer(
   if (stream) {
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
-    const body = tapStream(stream, {
+    const tapOptions: TapOptions = {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
       abortUpstream: () => upstream.abort(),
@@ -194,7 +194,17 @@ async function answer(
         }
         finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
       },
-    });
+    };
+    // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
+    const install = (res as { [BODY_TAP]?: BodyTap })[BODY_TAP];
+    const own = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM];
+    let body: ReadableStream<Uint8Array>;
+    if (install && own === stream) {
+      install(createTap(tapOptions));
+      body = stream;
+    } else {
+      body = tapStream(stream, tapOptions);
+    }
     const response = new Response(body, { status: res.status, headers });
     const parts: ResponseParts = { status: res.status, headers, body };
     (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;

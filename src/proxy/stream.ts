@@ -41,9 +41,23 @@ export function errorFrame(format: WireFormat, message: string): string {
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
-/** Wraps an upstream body; see the module doc. */
-export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
+/**
+ * The tap as hooks on a byte stream, for whoever moves the bytes: {@link tapStream} here, or a
+ * transport that runs it inside the stream it built (BODY_TAP in attempt.ts).
+ */
+export interface StreamTap {
+  /** A chunk from upstream; returns what goes to the client now (possibly nothing yet). */
+  chunk(bytes: Uint8Array): Uint8Array | undefined;
+  /** Upstream ended; returns bytes still held back, if any. */
+  done(): Uint8Array | undefined;
+  /** Upstream failed after the first byte; returns the in-band error to end the stream with. */
+  failed(error: unknown): Uint8Array;
+  /** The client went away. */
+  cancelled(): void;
+}
+
+/** The tap's state machine; see the module doc. */
+export function createTap(o: TapOptions): StreamTap {
   const decoder = new TextDecoder();
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
@@ -115,36 +129,60 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  return {
+    chunk: o.dropUsageChunk ? filter : observe,
+    done() {
+      const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
+      end({ kind: "done" });
+      return tail;
+    },
+    failed(error) {
+      // Finish a half-written line so the error frame parses on its own.
+      const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
+      const message = "upstream stream failed after the response started; the answer is incomplete";
+      end({ kind: "error", error });
+      return encoder.encode(lead + errorFrame(o.format, message));
+    },
+    cancelled() {
+      end({ kind: "cancelled" });
+      o.abortUpstream();
+    },
+  };
+}
+
+/** Wraps an upstream body in a tapped stream; see the module doc. */
+export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const tap = createTap(o);
+  let over = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) {
-            if (carry !== "" && o.dropUsageChunk) controller.enqueue(encoder.encode(carry));
-            end({ kind: "done" });
+            over = true;
+            const tail = tap.done();
+            if (tail) controller.enqueue(tail);
             controller.close();
             return;
           }
-          const out = o.dropUsageChunk ? filter(value) : observe(value);
+          const out = tap.chunk(value);
           if (out) {
             controller.enqueue(out);
             return;
           }
         }
       } catch (error) {
-        if (ended) return;
-        // Finish a half-written line so the error frame parses on its own.
-        const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
-        const message = "upstream stream failed after the response started; the answer is incomplete";
-        controller.enqueue(encoder.encode(lead + errorFrame(o.format, message)));
-        end({ kind: "error", error });
+        if (over) return;
+        over = true;
+        controller.enqueue(tap.failed(error));
         controller.close();
       }
     },
     cancel(reason) {
-      end({ kind: "cancelled" });
-      o.abortUpstream();
+      over = true;
+      tap.cancelled();
       reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });
