@@ -164,7 +164,9 @@ function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install:
     });
     source.once("error", broken);
     // Closed without "end": the upstream connection broke mid-body.
-    source.once("close", () => broken(new Error("upstream connection closed mid-body")));
+    source.once("close", () => {
+      if (open) broken(new Error("upstream connection closed mid-body")); // (an Error costs a stack trace)
+    });
   };
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
