@@ -98,6 +98,25 @@ export function createTap(o: TapOptions): StreamTap {
     return chunk;
   };
 
+  /**
+   * The usual last chunk: ASCII (so string offsets are byte offsets), whole events, one of them
+   * with usage. That event is read and, when usage-only, cut out of the chunk's own bytes instead
+   * of the slow path's re-encoding. Undefined (slow path) for anything less plain.
+   */
+  const cutUsage = (chunk: Uint8Array, text: string, at: number): { bytes: Uint8Array | undefined } | undefined => {
+    const prev = text.lastIndexOf("\n\n", at);
+    const start = prev < 0 ? 0 : prev + 2;
+    const end = text.indexOf("\n\n", at) + 2;
+    if (!text.startsWith("data:", start) || text.includes(marker, end)) return undefined;
+    const parsed = readUsage(text.slice(start, end - 2).replace(/^data:\s?/, ""));
+    if (!Array.isArray(parsed?.choices) || parsed.choices.length !== 0) return { bytes: chunk };
+    if (start === 0 && end === chunk.length) return { bytes: undefined };
+    const out = new Uint8Array(chunk.length - (end - start));
+    out.set(chunk.subarray(0, start));
+    out.set(chunk.subarray(end), start);
+    return { bytes: out };
+  };
+
   // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
@@ -105,7 +124,12 @@ export function createTap(o: TapOptions): StreamTap {
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
     const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
-    if (carry === "" && whole && !text.includes(marker) && !text.includes("\r")) return chunk;
+    if (carry === "" && whole && !text.includes("\r")) {
+      const at = text.indexOf(marker);
+      if (at < 0) return chunk;
+      const cut = text.length === chunk.length ? cutUsage(chunk, text, at) : undefined;
+      if (cut) return cut.bytes;
+    }
     carry += text.replaceAll("\r\n", "\n");
     const cut = carry.lastIndexOf("\n\n");
     if (cut < 0) {
