@@ -7,7 +7,7 @@
  */
 import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
-import { Agent } from "undici";
+import { Agent, request } from "undici";
 import { BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
 import type { StreamTap } from "../src/proxy/stream.ts";
 
@@ -44,18 +44,21 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
     connections: options.connections ?? 256,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
   });
+  // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request.
+  const direct = typeof (dispatcher as Partial<Agent>).request === "function";
   return async (url, init) => {
-    // The dispatcher's own request() with origin and path: undici's top-level request(url) parses
-    // the URL with `new URL` on every call, and copies the options once more.
-    const slash = url.indexOf("/", url.indexOf("//") + 2);
-    const res = await dispatcher.request({
-      origin: slash < 0 ? url : url.slice(0, slash),
-      path: slash < 0 ? "/" : url.slice(slash),
+    const options = {
       method: (init.method ?? "GET") as "GET",
       headers: plainHeaders(init.headers),
       body: init.body as string | undefined,
       signal: init.signal ?? undefined,
-    });
+    };
+    // The dispatcher's own request() with origin and path: undici's top-level request(url) parses
+    // the URL with `new URL` on every call, and copies the options once more.
+    const slash = url.indexOf("/", url.indexOf("//") + 2);
+    const res = direct
+      ? await dispatcher.request({ ...options, origin: slash < 0 ? url : url.slice(0, slash), path: slash < 0 ? "/" : url.slice(slash) })
+      : await request(url, { ...options, dispatcher });
     const status = res.statusCode;
     // undici gives lowercase names; a name sent more than once comes as an array.
     let record: Record<string, string> | undefined = {};
