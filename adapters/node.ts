@@ -14,6 +14,7 @@ import { createStorage, type Storage } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
 import { PoolError } from "../src/errors.ts";
 import type { Pool } from "../src/pool.ts";
+import { nodeHandler } from "./node_write.ts";
 
 export { undiciFetch, type UndiciFetchOptions } from "./node_fetch.ts";
 
@@ -69,7 +70,7 @@ export async function serve(pool: Pool, options: ServeOptions = {}): Promise<Run
   await pool.ready();
   // Requests Node accepts but that make no URL (a Host with a space, a backslash in the path)
   // never reach the pool; @hono/node-server's error handler answers them, OpenAI-shaped.
-  const listener = getRequestListener(pool.fetch, {
+  const listener = getRequestListener(nodeHandler(pool.fetch), {
     errorHandler: () => new PoolError(400, "invalid_request", "the request's target or Host header is not a valid URL").toResponse(),
   });
   const server = createServer(listener);

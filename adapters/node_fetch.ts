@@ -8,7 +8,8 @@
 import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
-import { BODY_BYTES, type FetchLike } from "../src/proxy/attempt.ts";
+import { BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
+import type { StreamTap } from "../src/proxy/stream.ts";
 
 /** Options of {@link undiciFetch}. */
 export interface UndiciFetchOptions {
@@ -43,81 +44,150 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
     connections: options.connections ?? 256,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
   });
+  // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request.
+  const direct = typeof (dispatcher as Partial<Agent>).request === "function";
   return async (url, init) => {
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => {
-      headers[k] = v;
-    });
-    const res = await request(url, {
+    const options = {
       method: (init.method ?? "GET") as "GET",
-      headers,
+      headers: plainHeaders(init.headers),
       body: init.body as string | undefined,
       signal: init.signal ?? undefined,
-      dispatcher,
-    });
-    const out = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (Array.isArray(v)) for (const x of v) out.append(k, x);
-      else if (v !== undefined) out.set(k, v);
-    }
+    };
+    // The dispatcher's own request() with origin and path: undici's top-level request(url) parses
+    // the URL with `new URL` on every call, and copies the options once more.
+    const slash = url.indexOf("/", url.indexOf("//") + 2);
+    const res = direct
+      ? await dispatcher.request({ ...options, origin: slash < 0 ? url : url.slice(0, slash), path: slash < 0 ? "/" : url.slice(slash) })
+      : await request(url, { ...options, dispatcher });
     const status = res.statusCode;
+    // undici gives lowercase names; a name sent more than once comes as an array.
+    let record: Record<string, string> | undefined = {};
+    for (const k in res.headers) {
+      const v = res.headers[k];
+      if (typeof v === "string") record[k] = v;
+      else if (v !== undefined) {
+        record = undefined;
+        break;
+      }
+    }
+    const headers: HeadersInit = record ?? toHeaders(res.headers);
     if (status === 204 || status === 304 || init.method === "HEAD") {
       await res.body.dump();
-      return new Response(null, { status, headers: out });
+      return tagged(new Response(null, { status, headers }), record);
     }
-    const encoding = out.get("content-encoding")?.toLowerCase();
+    const encoding = (record ? record["content-encoding"] : new Headers(headers).get("content-encoding"))?.toLowerCase();
     const decoder = encoding ? DECODERS[encoding] : undefined;
     if (decoder) {
+      const out = new Headers(headers);
       out.delete("content-encoding");
       out.delete("content-length");
       const decoded = res.body.pipe(decoder());
       res.body.on("error", (err) => decoded.destroy(err));
-      return new Response(toWeb(decoded), { status, headers: out });
+      return new Response(toWeb(decoded).stream, { status, headers: out });
     }
-    if (out.has("content-length")) {
+    if (record ? record["content-length"] !== undefined : new Headers(headers).has("content-length")) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
       // A Uint8Array body (not an ArrayBuffer) keeps @hono/node-server's light Response on its
       // fast path; BODY_BYTES lets the pool take the bytes without reading the body again.
       const bytes = new Uint8Array(await res.body.arrayBuffer());
-      const response = new Response(bytes, { status, headers: out });
-      Object.defineProperty(response, BODY_BYTES, { value: bytes });
+      const response = tagged(new Response(bytes, { status, headers }), record);
+      (response as { [BODY_BYTES]?: Uint8Array })[BODY_BYTES] = bytes;
       return response;
     }
-    return new Response(toWeb(res.body), { status, headers: out });
+    const { stream, install } = toWeb(res.body);
+    const response = tagged(new Response(stream, { status, headers }), record);
+    (response as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] = stream;
+    (response as { [BODY_TAP]?: BodyTap })[BODY_TAP] = install;
+    return response;
   };
 }
 
+/** Request headers as undici takes them: a plain record passes through as it is. */
+function plainHeaders(h: HeadersInit | undefined): Record<string, string> | undefined {
+  if (h === undefined) return undefined;
+  if (!(h instanceof Headers) && !Array.isArray(h)) return h as Record<string, string>;
+  const out: Record<string, string> = {};
+  new Headers(h).forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+/** Repeated response headers (rare) as name/value pairs, each value kept. */
+function toHeaders(raw: Record<string, string | string[] | undefined>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const k in raw) {
+    const v = raw[k];
+    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+    else if (v !== undefined) out.push([k, v]);
+  }
+  return out;
+}
+
+/** Attaches the header record the pool reads instead of `response.headers` (see HEADER_RECORD). */
+function tagged(response: Response, record: Record<string, string> | undefined): Response {
+  if (record) (response as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD] = record;
+  return response;
+}
+
 /**
- * A Node stream as a web stream. Not `Readable.toWeb`: on Node 20 it can enqueue into a stream
- * the client already cancelled and crash the process with ERR_INVALID_STATE (nodejs/node#54205).
- * Here every push checks that the stream is still open, and cancelling destroys the source.
+ * A Node stream as a web stream, optionally running the pool's stream tap inside it (BODY_TAP).
+ * Not `Readable.toWeb`: on Node 20 it can enqueue into a stream the client already cancelled and
+ * crash the process with ERR_INVALID_STATE (nodejs/node#54205). Here every push checks that the
+ * stream is still open, and cancelling destroys the source. Nothing is read before the first
+ * pull, so a tap installed before the body is read sees every byte; after that at most one chunk
+ * waits for a reader.
  */
-function toWeb(source: Readable): ReadableStream<Uint8Array> {
+function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install: BodyTap } {
   let open = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      source.on("data", (chunk: Buffer) => {
-        if (!open) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) source.pause();
-      });
-      source.once("end", () => {
-        if (open) (open = false, controller.close());
-      });
-      source.once("error", (err) => {
-        if (open) (open = false, controller.error(err));
-      });
-      source.once("close", () => {
-        // Closed without "end": the upstream connection broke mid-body.
-        if (open) (open = false, controller.error(new Error("upstream connection closed mid-body")));
-      });
+  let tap: StreamTap | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let listening = false;
+  const broken = (err: Error): void => {
+    if (!open) return;
+    open = false;
+    if (!tap) return controller.error(err);
+    controller.enqueue(tap.failed(err));
+    controller.close();
+  };
+  const listen = (): void => {
+    source.on("data", (chunk: Buffer) => {
+      if (!open) return;
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const out = tap ? tap.chunk(bytes) : bytes;
+      if (out) controller.enqueue(out);
+      if ((controller.desiredSize ?? 0) < 0) source.pause();
+    });
+    source.once("end", () => {
+      if (!open) return;
+      open = false;
+      const tail = tap?.done();
+      if (tail) controller.enqueue(tail);
+      controller.close();
+    });
+    source.once("error", broken);
+    // Closed without "end": the upstream connection broke mid-body.
+    source.once("close", () => {
+      if (open) broken(new Error("upstream connection closed mid-body")); // (an Error costs a stack trace)
+    });
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
     },
     pull() {
+      if (!listening) (listening = true, listen());
       source.resume();
     },
     cancel() {
-      open = false;
+      if (open) (open = false, tap?.cancelled());
       source.destroy();
     },
-  });
+  }, { highWaterMark: 0 });
+  return {
+    stream,
+    install: (t) => {
+      tap = t;
+    },
+  };
 }

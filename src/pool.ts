@@ -48,10 +48,12 @@ export function createPool(options: PoolOptions): Pool {
   const state = createState(resolveOptions(options));
   const app = new Hono<PoolEnv>();
 
-  app.use("*", async (_c, next) => {
-    await state.ready();
-    await next();
-  });
+  // After the first load (so on almost every request) nothing is awaited here.
+  let loaded = false;
+  app.use("*", (_c, next) => loaded ? next() : state.ready().then(() => {
+    loaded = true;
+    return next();
+  }));
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();

@@ -85,6 +85,33 @@ describe("Node adapter and filesystem storage", () => {
     assert.equal(mock.closedEarly, 1);
     await a.server.close();
   });
+
+  it("a client that hangs up before the upstream answers cancels the upstream request, no key blamed", async () => {
+    const a = await start(() => {});
+    // Only the slow key (the directory holds the earlier tests' keys).
+    const pool = a.pool.state.keys.pool("ollama");
+    await a.pool.state.keys.remove("ollama", [...pool.values()].map((k) => k.id));
+    await a.pool.state.keys.add("ollama", [{ secret: "slow-key-fs-0000003", line: 1 }]);
+    const { token } = await a.pool.state.tokens.create("early-hangup");
+    mock.reset();
+    const ac = new AbortController();
+    const pending = fetch(`${a.url}/v1/chat/completions`, {
+      method: "POST", signal: ac.signal,
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: "llama3.2", messages: [] }),
+    }).catch(() => undefined);
+    for (let i = 0; i < 100 && mock.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await pending;
+    // The mock holds the slow key's headers for 2 s; the pool must close the upstream before that.
+    for (let i = 0; i < 50 && mock.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mock.closedEarly, 1);
+    const [key] = pool.values();
+    assert.equal(pool.size, 1);
+    assert.equal(key.state, "active");
+    assert.equal(key.failures, 0);
+    await a.server.close();
+  });
 });
 
 describe("CLI (npm start)", () => {

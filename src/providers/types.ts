@@ -58,7 +58,10 @@ export interface Provider {
   /** Upstream base URL, shown in `/health`. */
   baseURL: string;
   endpoints: Endpoint[];
-  /** Puts the upstream key on an outgoing request. */
+  /**
+   * Puts the upstream key on an outgoing request. It must depend only on `secret`: the proxy
+   * calls it once per key and reuses the headers it set (see `authorizedBase` in attempt.ts).
+   */
   authorize(headers: Headers, secret: string): void;
   /** Static headers for every upstream request (e.g. OpenRouter's `HTTP-Referer`). */
   headers?: Record<string, string>;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
+import type { StreamTap } from "./stream.ts";
 
 /** A `fetch`-shaped upstream transport. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -15,21 +16,97 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
  */
 export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes");
 
+/**
+ * Likewise for a streamed body: the very stream the Response was built with. On Node,
+ * `response.body` of @hono/node-server's light Response builds a whole native Response first.
+ */
+export const BODY_STREAM: unique symbol = Symbol.for("ollama-api-pool.body-stream");
+
+/**
+ * A transport that attached BODY_STREAM may also offer to run the pool's stream tap inside that
+ * stream: a function under this symbol, which the pool calls before the body is first read. The
+ * pool then answers with that stream itself instead of wrapping it in a second one (on Node 20
+ * each web stream costs a transferable object, and each layer a promise per chunk).
+ */
+export const BODY_TAP: unique symbol = Symbol.for("ollama-api-pool.body-tap");
+
+/** What a transport puts under {@link BODY_TAP}. */
+export type BodyTap = (tap: StreamTap) => void;
+
+/**
+ * A transport may attach the response headers under this symbol as a plain record (lowercase
+ * names, one string each). The pool then copies them without building a `Headers` object, and
+ * answers with a record too, which `@hono/node-server` writes without converting anything.
+ */
+export const HEADER_RECORD: unique symbol = Symbol.for("ollama-api-pool.header-record");
+
+/**
+ * The pool attaches `{ status, headers, body }` to the streamed answers it creates under this
+ * symbol: the exact parts the Response was built from, headers as a plain record. A server
+ * adapter may write those itself (adapters/node.ts does, to send headers with the first chunk)
+ * instead of going through the Response API. Anything that changes such a Response's headers
+ * afterwards must build a new Response (as Hono does), which carries no parts.
+ */
+export const RESPONSE_PARTS: unique symbol = Symbol.for("ollama-api-pool.response-parts");
+
+/** What {@link RESPONSE_PARTS} holds. */
+export interface ResponseParts {
+  status: number;
+  headers: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * A server adapter may put a {@link ClientGone} function under this symbol in `env`. The proxy
+ * then learns of a client leaving from it instead of from `request.signal`, which on Node costs
+ * an AbortSignal (and its listeners) per request. Without it, the request's signal is used.
+ */
+export const CLIENT_GONE: unique symbol = Symbol.for("ollama-api-pool.client-gone");
+
+/** Registers `listener` to be called once if the client goes away before its answer is complete. */
+export type ClientGone = (listener: () => void) => void;
+
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
 const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
 
 /** Response headers that describe the hop, not the answer. */
-const HOP_HEADERS = [
+const HOP_HEADERS = new Set([
   "connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
   "set-cookie", "alt-svc", "strict-transport-security", "server", "date",
-];
+]);
+
+/**
+ * Most (provider, secret) pairs whose authorized base headers are kept (about 200 B each). A pool
+ * with more keys than this rebuilds them; the cache starts over when full, so no bookkeeping per hit.
+ */
+const MAX_BASE_HEADERS = 4096;
+const baseHeaders = new WeakMap<Provider, Map<string, Record<string, string>>>();
+
+/**
+ * The provider's static headers plus what `authorize` sets for `secret`, as a plain record.
+ * Built once per key and reused: `authorize` depends only on the secret (see Provider).
+ */
+function authorizedBase(provider: Provider, secret: string): Record<string, string> {
+  let bySecret = baseHeaders.get(provider);
+  if (!bySecret) baseHeaders.set(provider, bySecret = new Map());
+  let base = bySecret.get(secret);
+  if (!base) {
+    const headers = new Headers(provider.headers);
+    provider.authorize(headers, secret);
+    base = {};
+    headers.forEach((v, k) => {
+      base![k] = v;
+    });
+    if (bySecret.size >= MAX_BASE_HEADERS) bySecret.clear();
+    bySecret.set(secret, base);
+  }
+  return base;
+}
 
 /** What an attempt produced: the upstream response (headers arrived) or the error that ended it. */
 export interface AttemptResult {
   response?: Response;
   error?: Error;
-  /** Aborts the upstream request (used when the client disconnects mid-stream). */
-  abort(): void;
 }
 
 /** Options of {@link attemptUpstream}. */
@@ -42,24 +119,26 @@ export interface AttemptOptions {
   body: string | undefined;
   /** Query string of the client request, with its `?`, or "". */
   search: string;
-  /** The client's signal: its disconnect aborts the upstream request. */
-  signal?: AbortSignal;
+  /**
+   * Aborts this attempt's upstream request: the caller's, so that one listener for the client's
+   * disconnect serves every attempt of a request.
+   */
+  controller: AbortController;
   firstByteTimeoutMs: number;
 }
 
 /** Sends one attempt and waits for the upstream headers, at most `firstByteTimeoutMs`. */
 export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult> {
-  const headers = new Headers(o.provider.headers);
+  // A plain record: `fetch` takes one as well as a Headers object, and building it costs no
+  // validation per header (the base is validated once per key, client values by the server).
+  const headers: Record<string, string> = { ...authorizedBase(o.provider, o.secret) };
   for (const name of FORWARDED) {
+    if (headers[name] !== undefined) continue;
     const v = o.clientHeaders.get(name);
-    if (v !== null && !headers.has(name)) headers.set(name, v);
+    if (v !== null) headers[name] = v;
   }
-  o.provider.authorize(headers, o.secret);
 
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  const onClientAbort = (): void => controller.abort(o.signal?.reason);
-  o.signal?.addEventListener("abort", onClientAbort, { once: true });
+  const controller = o.controller;
   const timer = setTimeout(() => {
     controller.abort(new DOMException("upstream sent no headers in time", "TimeoutError"));
   }, o.firstByteTimeoutMs);
@@ -70,21 +149,34 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
       body: o.body,
       signal: controller.signal,
     });
-    return { response, abort };
+    return { response };
   } catch (err) {
-    o.signal?.removeEventListener("abort", onClientAbort);
     const error = controller.signal.aborted && controller.signal.reason instanceof Error
       ? controller.signal.reason
       : err instanceof Error ? err : new Error(String(err));
-    return { error, abort };
+    return { error };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** The upstream response headers worth passing to the client. */
-export function passHeaders(upstream: Headers): Headers {
-  const out = new Headers(upstream);
-  for (const h of HOP_HEADERS) out.delete(h);
+/** One upstream response header, from the transport's record when it attached one. */
+export function upstreamHeader(res: Response, name: string): string | undefined {
+  const record = (res as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD];
+  if (record) return record[name];
+  return res.headers.get(name) ?? undefined;
+}
+
+/** The upstream response headers worth passing to the client, as a plain record. */
+export function passHeaders(upstream: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  const record = (upstream as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD];
+  if (record) {
+    for (const k in record) if (!HOP_HEADERS.has(k)) out[k] = record[k];
+  } else {
+    upstream.headers.forEach((v, k) => {
+      if (!HOP_HEADERS.has(k)) out[k] = v;
+    });
+  }
   return out;
 }

@@ -9,9 +9,11 @@ import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
-import { attemptUpstream, BODY_BYTES, type FetchLike, passHeaders } from "./attempt.ts";
+import {
+  attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
+} from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
-import { type StreamEnd, tapStream } from "./stream.ts";
+import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
 
 const decoder = new TextDecoder();
@@ -42,7 +44,8 @@ export interface ProxyCall {
   request: ParsedRequest;
   headers: Headers;
   search: string;
-  signal?: AbortSignal;
+  /** Tells when the client goes away: the upstream request in flight is then aborted. */
+  onClientGone?: ClientGone;
   tokenId?: string;
   /** Told the usage of the finished request (for token limits). */
   onUsage?(usage: Usage): void;
@@ -66,11 +69,20 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     c.onFinish?.();
   };
 
-  for (let i = 0; i < d.rules.maxAttempts; i++) {
+  // One listener per request, whatever the number of attempts: it aborts the one in flight.
+  let gone = false;
+  let current: AbortController | undefined;
+  c.onClientGone?.(() => {
+    gone = true;
+    current?.abort(new DOMException("client closed the request", "AbortError"));
+  });
+
+  for (let i = 0; i < d.rules.maxAttempts && !gone; i++) {
     const key = c.keys.pick(tried);
     if (!key) break;
     tried.add(key.id);
     const sentAt = performance.now();
+    const controller = current = new AbortController();
     const result = await attemptUpstream({
       fetch: d.fetch,
       provider: c.provider,
@@ -79,13 +91,13 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       clientHeaders: c.headers,
       body: c.request.body,
       search: c.search,
-      signal: c.signal,
+      controller,
       firstByteTimeoutMs: d.rules.firstByteTimeoutMs,
     });
     const waited = performance.now() - sentAt;
     c.upstreamMs = (c.upstreamMs ?? 0) + waited;
     d.metrics.upstream(c.provider.id, waited);
-    if (c.signal?.aborted) {
+    if (gone) {
       // The client left: nobody reads this answer and no key is to blame.
       await result.response?.body?.cancel().catch(() => {});
       throw new PoolError(499, "client_closed", "client closed the request");
@@ -96,7 +108,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
 
     if (result.response && outcome.kind === "ok") {
-      const done = await answer(d, c, key.id, result.response, result.abort, finish);
+      const done = await answer(d, c, key.id, result.response, controller, finish);
       if (done) return done;
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
@@ -107,7 +119,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (result.response && outcome.kind === "client-error") {
       // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
       finish("client_error");
-      const headers = passHeaders(result.response.headers);
+      const headers = passHeaders(result.response);
       overheadHeader(d, c, headers);
       return new Response(result.response.body, { status: result.response.status, headers });
     }
@@ -120,6 +132,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     lastReason = outcome.kind === "failure" || outcome.kind === "cooldown" ? outcome.reason : lastReason;
   }
 
+  if (gone) throw new PoolError(499, "client_closed", "client closed the request");
   finish("failure");
   throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
 }
@@ -157,19 +170,22 @@ function exhausted(
 
 /** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
 async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, abort: () => void,
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController,
   finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
 ): Promise<Response | undefined> {
-  const headers = passHeaders(res.headers);
-  const type = res.headers.get("content-type") ?? "";
-  const streaming = res.body && (type.includes("text/event-stream") || type.includes("ndjson"));
-  if (streaming) {
+  const headers = passHeaders(res);
+  const type = upstreamHeader(res, "content-type") ?? "";
+  // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
+  const stream = type.includes("text/event-stream") || type.includes("ndjson")
+    ? (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body
+    : null;
+  if (stream) {
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
-    const body = tapStream(res.body!, {
+    const tapOptions: TapOptions = {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
-      abortUpstream: abort,
+      abortUpstream: () => upstream.abort(),
       onEnd: (end: StreamEnd) => {
         d.metrics.streamClosed();
         if (end.kind === "error") {
@@ -178,8 +194,21 @@ async function answer(
         }
         finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
       },
-    });
-    return new Response(body, { status: res.status, headers });
+    };
+    // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
+    const install = (res as { [BODY_TAP]?: BodyTap })[BODY_TAP];
+    const own = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM];
+    let body: ReadableStream<Uint8Array>;
+    if (install && own === stream) {
+      install(createTap(tapOptions));
+      body = stream;
+    } else {
+      body = tapStream(stream, tapOptions);
+    }
+    const response = new Response(body, { status: res.status, headers });
+    const parts: ResponseParts = { status: res.status, headers, body };
+    (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;
+    return response;
   }
   let bytes: Uint8Array<ArrayBuffer>;
   const readAt = performance.now();
@@ -197,9 +226,9 @@ async function answer(
 }
 
 /** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
-function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Headers): void {
+function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Record<string, string>): void {
   if (c.startedAt === undefined) return;
   const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
   d.metrics.overhead(ms);
-  headers.set("x-pool-overhead-ms", ms.toFixed(3));
+  headers["x-pool-overhead-ms"] = ms.toFixed(3);
 }

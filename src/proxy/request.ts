@@ -53,9 +53,12 @@ export async function readBody(req: Request, limit: number): Promise<string> {
   return decodeUtf8(bytes);
 }
 
+/** Shared: a non-streaming decode() keeps no state between calls, failed ones included. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw badRequest("request body is not valid UTF-8", "invalid_encoding");
   }
@@ -69,11 +72,12 @@ function tooLarge(limit: number): PoolError {
 export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit: number): Promise<ParsedRequest> {
   if (endpoint.method === "GET") return { body: undefined, stream: false, injectedUsage: false };
   const text = await readBody(req, limit);
-  if (text.trim() === "") throw badRequest("request body is empty; a JSON object is required", "invalid_json");
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
+    // Checked only now: trimming every valid body would copy it for nothing.
+    if (text.trim() === "") throw badRequest("request body is empty; a JSON object is required", "invalid_json");
     throw badRequest(`request body is not valid JSON: ${(err as Error).message}`, "invalid_json");
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {

@@ -41,9 +41,23 @@ export function errorFrame(format: WireFormat, message: string): string {
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
-/** Wraps an upstream body; see the module doc. */
-export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
+/**
+ * The tap as hooks on a byte stream, for whoever moves the bytes: {@link tapStream} here, or a
+ * transport that runs it inside the stream it built (BODY_TAP in attempt.ts).
+ */
+export interface StreamTap {
+  /** A chunk from upstream; returns what goes to the client now (possibly nothing yet). */
+  chunk(bytes: Uint8Array): Uint8Array | undefined;
+  /** Upstream ended; returns bytes still held back, if any. */
+  done(): Uint8Array | undefined;
+  /** Upstream failed after the first byte; returns the in-band error to end the stream with. */
+  failed(error: unknown): Uint8Array;
+  /** The client went away. */
+  cancelled(): void;
+}
+
+/** The tap's state machine; see the module doc. */
+export function createTap(o: TapOptions): StreamTap {
   const decoder = new TextDecoder();
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
@@ -84,6 +98,25 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     return chunk;
   };
 
+  /**
+   * The usual last chunk: ASCII (so string offsets are byte offsets), whole events, one of them
+   * with usage. That event is read and, when usage-only, cut out of the chunk's own bytes instead
+   * of the slow path's re-encoding. Undefined (slow path) for anything less plain.
+   */
+  const cutUsage = (chunk: Uint8Array, text: string, at: number): { bytes: Uint8Array | undefined } | undefined => {
+    const prev = text.lastIndexOf("\n\n", at);
+    const start = prev < 0 ? 0 : prev + 2;
+    const end = text.indexOf("\n\n", at) + 2;
+    if (!text.startsWith("data:", start) || text.includes(marker, end)) return undefined;
+    const parsed = readUsage(text.slice(start, end - 2).replace(/^data:\s?/, ""));
+    if (!Array.isArray(parsed?.choices) || parsed.choices.length !== 0) return { bytes: chunk };
+    if (start === 0 && end === chunk.length) return { bytes: undefined };
+    const out = new Uint8Array(chunk.length - (end - start));
+    out.set(chunk.subarray(0, start));
+    out.set(chunk.subarray(end), start);
+    return { bytes: out };
+  };
+
   // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
@@ -91,7 +124,12 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
     const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
-    if (carry === "" && whole && !text.includes(marker) && !text.includes("\r")) return chunk;
+    if (carry === "" && whole && !text.includes("\r")) {
+      const at = text.indexOf(marker);
+      if (at < 0) return chunk;
+      const cut = text.length === chunk.length ? cutUsage(chunk, text, at) : undefined;
+      if (cut) return cut.bytes;
+    }
     carry += text.replaceAll("\r\n", "\n");
     const cut = carry.lastIndexOf("\n\n");
     if (cut < 0) {
@@ -115,36 +153,60 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  return {
+    chunk: o.dropUsageChunk ? filter : observe,
+    done() {
+      const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
+      end({ kind: "done" });
+      return tail;
+    },
+    failed(error) {
+      // Finish a half-written line so the error frame parses on its own.
+      const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
+      const message = "upstream stream failed after the response started; the answer is incomplete";
+      end({ kind: "error", error });
+      return encoder.encode(lead + errorFrame(o.format, message));
+    },
+    cancelled() {
+      end({ kind: "cancelled" });
+      o.abortUpstream();
+    },
+  };
+}
+
+/** Wraps an upstream body in a tapped stream; see the module doc. */
+export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const tap = createTap(o);
+  let over = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) {
-            if (carry !== "" && o.dropUsageChunk) controller.enqueue(encoder.encode(carry));
-            end({ kind: "done" });
+            over = true;
+            const tail = tap.done();
+            if (tail) controller.enqueue(tail);
             controller.close();
             return;
           }
-          const out = o.dropUsageChunk ? filter(value) : observe(value);
+          const out = tap.chunk(value);
           if (out) {
             controller.enqueue(out);
             return;
           }
         }
       } catch (error) {
-        if (ended) return;
-        // Finish a half-written line so the error frame parses on its own.
-        const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
-        const message = "upstream stream failed after the response started; the answer is incomplete";
-        controller.enqueue(encoder.encode(lead + errorFrame(o.format, message)));
-        end({ kind: "error", error });
+        if (over) return;
+        over = true;
+        controller.enqueue(tap.failed(error));
         controller.close();
       }
     },
     cancel(reason) {
-      end({ kind: "cancelled" });
-      o.abortUpstream();
+      over = true;
+      tap.cancelled();
       reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });

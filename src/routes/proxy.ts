@@ -2,10 +2,12 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
+import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
-import { parseProxyRequest } from "../proxy/request.ts";
+import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { statsModelName } from "../stats/recorder.ts";
-import type { PoolState } from "../state.ts";
+import type { TokenRecord } from "../auth/types.ts";
+import type { ExecutionContextLike, PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
 
 /** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
@@ -17,6 +19,14 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
   await state.cache.set(key, { status: res.status, headers, body }, provider, model);
   headers.set("x-cache", "MISS");
   return new Response(body, { status: res.status, headers });
+}
+
+/** The client's disconnect as the request's signal tells it (runtimes without CLIENT_GONE). */
+function signalGone(signal: AbortSignal): ClientGone {
+  return (listener) => {
+    if (signal.aborted) listener();
+    else signal.addEventListener("abort", listener, { once: true });
+  };
 }
 
 /** Registers each provider endpoint; client tokens are checked before anything else. */
@@ -34,21 +44,14 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
-      const handle = async (c: Context<PoolEnv>, startedAt: number, seenModel: (m?: string) => void): Promise<Response> => {
-        state.limits.checkIp(o.clientIp(c.req.raw, c.env));
-        const token = presentedToken(c.req.raw.headers);
-        if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
-        const record = state.tokens.verify(token);
-        if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
-        const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
-        seenModel(request.model === undefined ? undefined : statsModelName(request.model));
-        state.limits.checkToken(record, request.model);
+      const forward = async (c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number): Promise<Response> => {
         const url = c.req.url;
         const q = url.indexOf("?");
         const search = q < 0 ? "" : url.slice(q);
         const cacheKey = state.cache.options.enabled && !request.stream
           ? state.cache.key(provider.id, endpoint.path + search, request.body)
           : undefined;
+        const ctx = (): ExecutionContextLike | undefined => executionContext(c);
         try {
           if (cacheKey) {
             const hit = await state.cache.get(cacheKey);
@@ -61,17 +64,20 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
-            signal: c.req.raw.signal,
+            onClientGone: (c.env as { [CLIENT_GONE]?: ClientGone } | undefined)?.[CLIENT_GONE] ?? signalGone(c.req.raw.signal),
             tokenId: record.id,
-            onUsage: (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
+            // Only tokens with a per-minute or total limit need their usage told.
+            onUsage: record.tpm === undefined && record.quota === undefined
+              ? undefined
+              : (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
             // A stream is counted when it ends, after the handler returned: tick then too, so its
             // counts are written without waiting for the next request (Workers, Deno Deploy).
-            onFinish: () => state.tick(() => executionContext(c)),
+            onFinish: () => state.tick(ctx),
             startedAt,
           });
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
-          state.tick(() => executionContext(c));
+          state.tick(ctx);
         }
       };
 
@@ -79,7 +85,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         const startedAt = performance.now();
         let model: string | undefined;
         try {
-          const res = await handle(c, startedAt, (m) => (model = m));
+          state.limits.checkIp(o.clientIp(c.req.raw, c.env));
+          const token = presentedToken(c.req.raw.headers);
+          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
+          const record = state.tokens.verify(token);
+          if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
+          model = request.model === undefined ? undefined : statsModelName(request.model);
+          state.limits.checkToken(record, request.model);
+          const res = await forward(c, record, request, startedAt);
           state.metrics.request(provider.id, model, res.status);
           return res;
         } catch (err) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, mergeDelta } from "../store/counters.ts";
+import { type Fields, PLAIN_FIELDS, StatsNames } from "./names.ts";
 
 /** How a client request ended. */
 export type RequestOutcome = "success" | "failure" | "client_error";
@@ -21,37 +22,7 @@ export interface RequestEvent {
   completionTokens?: number;
 }
 
-/** Record names; the field layout of each is documented at its writer below. */
-export const statsRecord = {
-  global: (provider: string): string => `stats:global:${provider}`,
-  models: (provider: string): string => `stats:model:${provider}`,
-  day: (provider: string, day: string): string => `stats:hour:${provider}:${day}`,
-  dayModels: (provider: string, day: string): string => `stats:daymodel:${provider}:${day}`,
-  token: (tokenId: string): string => `stats:token:${tokenId}`,
-  key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
-};
-
-/**
- * A model name as statistics keep it: clients choose model names, and public pages show them,
- * so only name-like characters survive (others become "_"), at most 200 of them.
- */
-export function statsModelName(model: string): string {
-  return model.slice(0, 200).replace(/[^\w.:/@+-]/g, "_");
-}
-
-let cachedHour = -1;
-let cached: [string, string] = ["", ""];
-
-/** `YYYYMMDD` and `HH` of an epoch-ms time, in UTC (memoized per hour: it runs per request). */
-export function dayAndHour(at: number): [string, string] {
-  const hour = Math.floor(at / 3_600_000);
-  if (hour !== cachedHour) {
-    const iso = new Date(at).toISOString();
-    cached = [iso.slice(0, 10).replaceAll("-", ""), iso.slice(11, 13)];
-    cachedHour = hour;
-  }
-  return cached;
-}
+export { dayAndHour, statsModelName, statsRecord } from "./names.ts";
 
 /**
  * Most distinct counter records held unflushed (about 10 MB). Normally a flush interval touches
@@ -67,6 +38,7 @@ export class StatsRecorder {
   #pending: CounterBatch = new Map();
   #flushing: Promise<void> | undefined;
   #dropped = 0;
+  #names = new StatsNames();
 
   constructor(sink: CounterSink, now: () => number) {
     this.#sink = sink;
@@ -79,34 +51,33 @@ export class StatsRecorder {
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
     const outcome = e.outcome === "client_error" ? "clientErrors" : e.outcome;
+    const n = this.#names.request(e.provider, e.model, at);
     // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed
-    this.#countRequest(statsRecord.global(e.provider), "", outcome, prompt, completion).max.lastUsed = at;
-    if (e.tokenId) this.#countRequest(statsRecord.token(e.tokenId), "", outcome, prompt, completion).max.lastUsed = at;
+    this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
+    if (e.tokenId) this.#count(this.#names.token(e.tokenId), PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
     // model record: the same metrics as "<metric>|<model>" fields; day-model: "requests|<model>"
-    const [day, hour] = dayAndHour(at);
-    const model = e.model === undefined ? undefined : statsModelName(e.model);
-    if (model) {
-      this.#countRequest(statsRecord.models(e.provider), `|${model}`, outcome, prompt, completion);
-      add(this.#delta(statsRecord.dayModels(e.provider, day)), `requests|${model}`, 1);
+    if (n.model) {
+      this.#count(n.models, n.model, outcome, prompt, completion);
+      add(this.#delta(n.dayModels), n.model.day, 1);
     }
     // day record: "<metric>|<HH>" for requests, <outcome>, tokens
-    const h = this.#delta(statsRecord.day(e.provider, day));
-    add(h, `requests|${hour}`, 1);
-    add(h, `${outcome}|${hour}`, 1);
-    add(h, `tokens|${hour}`, prompt + completion);
+    const h = this.#delta(n.day);
+    add(h, n.hour.requests, 1);
+    add(h, n.hour[outcome], 1);
+    add(h, n.hour.tokens, prompt + completion);
     if (e.keyId) {
-      const k = this.#delta(statsRecord.key(e.provider, e.keyId));
+      const k = this.#delta(this.#names.key(e.provider, e.keyId));
       add(k, "promptTokens", prompt);
       add(k, "completionTokens", completion);
     }
   }
 
-  #countRequest(record: string, suffix: string, outcome: string, prompt: number, completion: number): CounterDelta {
+  #count(record: string, f: Fields, outcome: "success" | "failure" | "clientErrors", prompt: number, completion: number): CounterDelta {
     const d = this.#delta(record);
-    add(d, `requests${suffix}`, 1);
-    add(d, `${outcome}${suffix}`, 1);
-    add(d, `promptTokens${suffix}`, prompt);
-    add(d, `completionTokens${suffix}`, completion);
+    add(d, f.requests, 1);
+    add(d, f[outcome], 1);
+    add(d, f.promptTokens, prompt);
+    add(d, f.completionTokens, completion);
     return d;
   }
 
@@ -115,7 +86,7 @@ export class StatsRecorder {
    * (`request()` adds the key's promptTokens and completionTokens when it answered).
    */
   attempt(provider: string, keyId: string, outcome: RequestOutcome): void {
-    const k = this.#delta(statsRecord.key(provider, keyId));
+    const k = this.#delta(this.#names.key(provider, keyId));
     add(k, "requests", 1);
     add(k, outcome === "client_error" ? "clientErrors" : outcome, 1);
     k.max.lastUsed = this.#now();

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createTap, type StreamEnd } from "../src/proxy/stream.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const event = (o: unknown): string => `data: ${JSON.stringify(o)}\n\n`;
+const content = (s: string): string => event({ choices: [{ delta: { content: s } }] });
+const usageOnly = event({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 7 } });
+
+/** Runs chunks through a drop-mode tap; returns the client's text and how the stream ended. */
+function run(chunks: string[]): { out: string; end?: StreamEnd } {
+  let end: StreamEnd | undefined;
+  const tap = createTap({ format: "openai", dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream: () => {} });
+  let out = "";
+  for (const c of chunks) {
+    const b = tap.chunk(enc.encode(c));
+    if (b) out += dec.decode(b);
+  }
+  const tail = tap.done();
+  if (tail) out += dec.decode(tail);
+  return { out, end };
+}
+
+describe("stream tap, drop mode", () => {
+  const whole = content("Hel") + content("lo") + usageOnly + "data: [DONE]\n\n";
+  const expected = content("Hel") + content("lo") + "data: [DONE]\n\n";
+
+  it("cuts the usage-only event out of one ASCII chunk and reads its usage", () => {
+    const { out, end } = run([whole]);
+    assert.equal(out, expected);
+    assert.deepEqual(end?.usage, { promptTokens: 5, completionTokens: 7 });
+  });
+
+  it("does the same for non-ASCII text and for events split across chunks", () => {
+    const wide = content("héllo ✓") + usageOnly + "data: [DONE]\n\n";
+    assert.equal(run([wide]).out, content("héllo ✓") + "data: [DONE]\n\n");
+    const cut = whole.indexOf('"usage"') + 3;
+    const split = run([whole.slice(0, cut), whole.slice(cut)]);
+    assert.equal(split.out, expected);
+    assert.deepEqual(split.end?.usage, { promptTokens: 5, completionTokens: 7 });
+  });
+
+  it("keeps a usage-only event that is the whole chunk out, and content that merely mentions usage in", () => {
+    assert.equal(run([content("a"), usageOnly, "data: [DONE]\n\n"]).out, content("a") + "data: [DONE]\n\n");
+    const mention = content('the "usage" field');
+    assert.equal(run([mention + usageOnly]).out, mention);
+  });
+});
