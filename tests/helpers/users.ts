@@ -109,9 +109,20 @@ function readJson(req: IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * Closes a test server without waiting for its clients' keep-alive sockets (the pool's fetch
+ * keeps them open; Deno's node:http waited minutes for them in one run).
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((r) => {
+    server.close(() => r());
+    server.closeAllConnections?.();
+  });
+}
+
 /** A local HTTP receiver that records JSON bodies (the webhook mail forwarder). */
 export async function startWebhookSink(status = 200): Promise<{ url: string; bodies: Array<Record<string, unknown>>; status: number; close(): Promise<void> }> {
-  const sink = { url: "", bodies: [] as Array<Record<string, unknown>>, status, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const sink = { url: "", bodies: [] as Array<Record<string, unknown>>, status, close: () => closeServer(server) };
   const server = createServer(async (req, res) => {
     sink.bodies.push(JSON.parse(await readJson(req)));
     res.writeHead(sink.status, { "content-type": "application/json" }).end('{"ok":true}');
@@ -130,7 +141,7 @@ export async function startTurnstileStub(): Promise<{ url: string; forms: URLSea
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ success, "error-codes": success ? [] : ["invalid-input-response"] }));
   });
   const url = await listen(server);
-  return { url, forms, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url, forms, close: () => closeServer(server) };
 }
 
 /** One message received by the SMTP sink. */
