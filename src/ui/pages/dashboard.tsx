@@ -5,6 +5,7 @@
  */
 import type { Child } from "hono/jsx";
 import { Layout } from "../layout.tsx";
+import { Pager, Table } from "../parts.tsx";
 
 /** The dashboard's tabs, in display order. */
 export const TABS: ReadonlyArray<readonly [id: string, label: string]> = [
@@ -25,17 +26,6 @@ export interface DashboardProps {
   providers: string[];
 }
 
-const Table = (p: { head: string[]; body: string; num?: number[] }): Child => (
-  <div class="table-wrap">
-    <table>
-      <thead>
-        <tr>{p.head.map((h, i) => <th class={p.num?.includes(i) ? "num" : undefined}>{h}</th>)}</tr>
-      </thead>
-      <tbody id={p.body}></tbody>
-    </table>
-  </div>
-);
-
 function KeysTab(): Child {
   return (
     <section class="card">
@@ -50,11 +40,7 @@ function KeysTab(): Child {
         <button type="submit">Search</button>
       </form>
       <Table head={["Key", "Label", "Status", "Reason", "Failures", "Added", ""]} body="keys-body" num={[4]} />
-      <div class="row">
-        <button id="keys-prev" class="secondary" type="button">Previous</button>
-        <button id="keys-next" class="secondary" type="button">Next</button>
-        <span id="keys-info" class="muted"></span>
-      </div>
+      <Pager id="keys" />
     </section>
   );
 }
@@ -140,11 +126,7 @@ function UsersTab(): Child {
           <button id="users-disable" class="secondary" type="button">Disable ticked</button>
         </form>
         <Table head={["", "Email", "State", "Role", "Token valid until", "Requests", "Last check-in", ""]} body="users-body" num={[5]} />
-        <div class="row">
-          <button id="users-prev" class="secondary" type="button">Previous</button>
-          <button id="users-next" class="secondary" type="button">Next</button>
-          <span id="users-info" class="muted"></span>
-        </div>
+        <Pager id="users" />
       </div>
       <div id="user-detail" hidden></div>
     </section>

@@ -6,6 +6,7 @@
  */
 import type { Child } from "hono/jsx";
 import { Layout } from "../layout.tsx";
+import { Pager, Table } from "../parts.tsx";
 
 /** What the pages need from the user system's configuration. */
 export interface UserPageConfig {
@@ -95,17 +96,8 @@ export function UserDashboard(p: UserPageConfig): Child {
         </div>
         <h2>Check-in history</h2>
         <div class="card">
-          <div class="table-wrap">
-            <table>
-              <thead><tr><th>Day</th><th>At</th></tr></thead>
-              <tbody id="signins-body"></tbody>
-            </table>
-          </div>
-          <div class="row">
-            <button id="signins-prev" class="secondary" type="button">Previous</button>
-            <button id="signins-next" class="secondary" type="button">Next</button>
-            <span id="signins-info" class="muted"></span>
-          </div>
+          <Table head={["Day", "At"]} body="signins-body" />
+          <Pager id="signins" />
         </div>
         <p class="muted">Account created <span id="u-created">-</span> · last sign-in <span id="u-login">-</span></p>
       </main>
