@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { badRequest } from "../errors.ts";
 import type { PoolState } from "../state.ts";
 import { signInPage } from "../users/manage.ts";
-import { jsonBody, pageParams, type PoolEnv } from "./context.ts";
-import { boolField, intQuery, usersOff } from "./users.ts";
+import { intQuery, jsonBody, pageParams, type PoolEnv } from "./context.ts";
+import { boolField, usersOff } from "./users.ts";
 
 /** Most ids in one batch request. */
 const MAX_BATCH = 500;

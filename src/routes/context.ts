@@ -41,16 +41,18 @@ export function providerParam(c: Context<PoolEnv>, state: PoolState, body?: Reco
   return raw;
 }
 
+/** A positive integer query parameter within bounds, or its default. */
+export function intQuery(c: Context<PoolEnv>, name: string, def: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_paging");
+  return n;
+}
+
 /** Validated `page` (from 1) and `pageSize` (1..max). */
 export function pageParams(c: Context<PoolEnv>, defaultSize: number, max: number): { page: number; pageSize: number } {
-  const read = (name: string, def: number, hi: number): number => {
-    const raw = c.req.query(name);
-    if (raw === undefined || raw === "") return def;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > hi) throw badRequest(`'${name}' must be an integer from 1 to ${hi}`, "invalid_paging");
-    return n;
-  };
-  return { page: read("page", 1, 1_000_000), pageSize: read("pageSize", defaultSize, max) };
+  return { page: intQuery(c, "page", 1, 1_000_000), pageSize: intQuery(c, "pageSize", defaultSize, max) };
 }
 
 /** A required non-empty string field of a body. */

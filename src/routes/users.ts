@@ -9,16 +9,7 @@ import { badRequest, PoolError } from "../errors.ts";
 import type { PoolState } from "../state.ts";
 import { CODE_TTL_MS, RESEND_MS } from "../users/codes.ts";
 import { signInPage } from "../users/manage.ts";
-import { jsonBody, type PoolEnv } from "./context.ts";
-
-/** A positive integer query parameter within bounds, or its default. */
-export function intQuery(c: Context<PoolEnv>, name: string, def: number, max: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_paging");
-  return n;
-}
+import { intQuery, jsonBody, type PoolEnv } from "./context.ts";
 
 /** Anonymous routes read small forms; nobody needs 20 MiB to send an address and a password. */
 const AUTH_BODY_LIMIT = 16 * 1024;
