@@ -11,11 +11,6 @@ const withProvider = (path) => path + (path.includes("?") ? "&" : "?") + "provid
 function keysTab() {
   const form = $("#keys-filter");
   const body = $("#keys-body");
-  const info = $("#keys-info");
-  const prev = $("#keys-prev");
-  const next = $("#keys-next");
-  let page = 1;
-  let pages = 1;
 
   const keyButtons = (k) => {
     const on = h("button", { class: "secondary", "data-action": "enable" }, "Enable");
@@ -32,12 +27,11 @@ function keysTab() {
     return h("td", { class: "actions" }, k.status === "active" ? off : on, " ", del);
   };
 
-  async function load() {
+  const list = pager("keys", "keys", async (page) => {
     const q = new URLSearchParams({ page: String(page), pageSize: "50" });
     if (form.elements.search.value.trim()) q.set("search", form.elements.search.value.trim());
     if (form.elements.status.value) q.set("status", form.elements.status.value);
     const d = await api("GET", withProvider("/admin/api-keys?" + q));
-    pages = Math.max(1, d.totalPages);
     body.replaceChildren(...d.api_keys.map((k) => h("tr", { "data-id": k.id },
       h("td", {}, h("code", {}, k.api_key)),
       h("td", {}, k.username || ""),
@@ -47,15 +41,12 @@ function keysTab() {
       h("td", {}, fmtDate(k.created_at)),
       keyButtons(k))));
     if (d.api_keys.length === 0) body.replaceChildren(h("tr", {}, h("td", { colspan: "7", class: "muted" }, "No keys match.")));
-    info.textContent = fmtNum(d.total) + " keys · page " + d.page + " of " + pages;
-    prev.disabled = page <= 1;
-    next.disabled = page >= pages;
-  }
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; load().catch((e) => say(e.message, "error")); });
-  form.elements.status.addEventListener("change", () => { page = 1; load().catch((e) => say(e.message, "error")); });
-  action(prev, async () => { page = Math.max(1, page - 1); await load(); });
-  action(next, async () => { page = Math.min(pages, page + 1); await load(); });
-  return load();
+    return { total: d.total, pages: d.totalPages };
+  });
+  const load = () => list.reload();
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); list.first().catch((e) => say(e.message, "error")); });
+  form.elements.status.addEventListener("change", () => { list.first().catch((e) => say(e.message, "error")); });
+  return list.first();
 }
 
 function tokensTab() {

@@ -8,10 +8,7 @@ export const ADMIN_USERS_JS = `
 function usersTab() {
   const form = $("#users-filter");
   const body = $("#users-body");
-  const info = $("#users-info");
   const detail = $("#user-detail");
-  let page = 1;
-  let pages = 1;
 
   const checked = () => [...body.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value);
   const batch = (isActive) => async () => {
@@ -65,11 +62,10 @@ function usersTab() {
     detail.hidden = false;
   }
 
-  async function load() {
+  const list = pager("users", "users", async (page) => {
     const q = new URLSearchParams({ page: String(page), pageSize: "20" });
     if (form.elements.search.value.trim()) q.set("search", form.elements.search.value.trim());
     const d = await api("GET", "/admin/users?" + q);
-    pages = Math.max(1, Math.ceil(d.total / d.pageSize));
     body.replaceChildren(...d.users.map((u) => {
       const toggle = h("button", { class: "secondary" }, u.isActive ? "Disable" : "Enable");
       action(toggle, async () => {
@@ -90,13 +86,10 @@ function usersTab() {
         h("td", {}, toggle, " ", open));
     }));
     if (!d.users.length) body.replaceChildren(h("tr", {}, h("td", { colspan: "8", class: "muted" }, "No users match.")));
-    info.textContent = fmtNum(d.total) + " users · page " + d.page + " of " + pages;
-    $("#users-prev").disabled = page <= 1;
-    $("#users-next").disabled = page >= pages;
-  }
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; load().catch((e) => say(e.message, "error")); });
-  action($("#users-prev"), async () => { page = Math.max(1, page - 1); await load(); });
-  action($("#users-next"), async () => { page = Math.min(pages, page + 1); await load(); });
-  return load();
+    return { total: d.total, pages: Math.ceil(d.total / d.pageSize) };
+  });
+  const load = () => list.reload();
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); list.first().catch((e) => say(e.message, "error")); });
+  return list.first();
 }
 `;

@@ -112,4 +112,32 @@ function action(btn, fn) {
     }
   });
 }
+
+/**
+ * Wires the Previous/Next buttons of a server-rendered <Pager id>. load(page) fetches and shows
+ * one page and resolves to { total, pages }; the pager keeps the page number, the status line
+ * and the buttons' state (set after the load, so a click never leaves them enabled past the end).
+ */
+function pager(id, noun, load) {
+  const prev = $("#" + id + "-prev");
+  const next = $("#" + id + "-next");
+  const info = $("#" + id + "-info");
+  let page = 1;
+  let pages = 1;
+  const go = async (to) => {
+    const r = await load(to);
+    page = to;
+    pages = Math.max(1, r.pages);
+    info.textContent = fmtNum(r.total) + " " + noun + " · page " + page + " of " + pages;
+    prev.disabled = page <= 1;
+    next.disabled = page >= pages;
+  };
+  const click = (btn, to) => btn.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    go(to()).catch((err) => say(err.message || String(err), "error"));
+  });
+  click(prev, () => Math.max(1, page - 1));
+  click(next, () => Math.min(pages, page + 1));
+  return { first: () => go(1), reload: () => go(page) };
+}
 `;

@@ -126,24 +126,18 @@ async function dashboardPage() {
   setInterval(tick, 1000);
   $("#u-copy").addEventListener("click", () => user.keyToken && copyText(user.keyToken, $("#u-token")));
 
-  let page = 1;
-  const history = async () => {
+  const history = pager("signins", "check-ins", async (page) => {
     const d = await userApi("GET", "/api/auth/signins?limit=10&page=" + page);
     $("#signins-body").replaceChildren(...d.items.map((s) => h("tr", {}, h("td", {}, s.signDay), h("td", {}, fmtDate(s.createdAt)))));
     if (!d.items.length) $("#signins-body").replaceChildren(h("tr", {}, h("td", { colspan: "2", class: "muted" }, "No check-ins yet.")));
-    $("#signins-info").textContent = fmtNum(d.total) + " check-ins · page " + d.page + " of " + Math.max(1, d.pageCount);
-    $("#signins-prev").disabled = !d.hasPrev;
-    $("#signins-next").disabled = !d.hasNext;
-  };
-  action($("#signins-prev"), async () => { page--; await history(); });
-  action($("#signins-next"), async () => { page++; await history(); });
+    return { total: d.total, pages: d.pageCount };
+  });
   $("#u-checkin").addEventListener("click", async () => {
     $("#u-checkin").disabled = true;
     try {
       const r = await userApi("POST", "/api/auth/sign");
       say("checked in: your token is now valid until " + fmtDate(r.keyExpiresAt), "ok");
-      page = 1;
-      await history();
+      await history.first();
     } catch (err) {
       say(err.message, "error");
     }
@@ -155,7 +149,7 @@ async function dashboardPage() {
     sessionStorage.removeItem(SESSION);
     location.assign(base + "/user");
   });
-  await history();
+  await history.first();
 }
 
 const pages = { login: loginPage, dashboard: dashboardPage };
