@@ -12,6 +12,7 @@ import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
   attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
 } from "./attempt.ts";
+import type { RequestTrace } from "../logs/trace.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
@@ -55,6 +56,10 @@ export interface ProxyCall {
   startedAt?: number;
   /** Milliseconds spent waiting on upstream so far (filled in here). */
   upstreamMs?: number;
+  /** The request's id, sent back as `x-request-id`. */
+  requestId?: string;
+  /** The request's log record under way: told each attempt and the end of the answer. */
+  trace?: RequestTrace;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -63,9 +68,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, bytes?: number): void => {
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
     if (usage) c.onUsage?.(usage);
+    c.trace?.ended({ ...usage, bytes });
     c.onFinish?.();
   };
 
@@ -105,6 +111,13 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const res = result.response ?? result.error!;
     const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
     c.keys.report(key.id, outcome);
+    c.trace?.attempt({
+      key: key.id,
+      outcome: outcome.kind,
+      ms: Math.round(waited * 10) / 10,
+      ...(result.response ? { status: result.response.status } : {}),
+      ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
+    });
     d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
 
     if (result.response && outcome.kind === "ok") {
@@ -171,7 +184,7 @@ function exhausted(
 /** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
 async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController,
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, bytes?: number) => void,
 ): Promise<Response | undefined> {
   const headers = passHeaders(res);
   const type = upstreamHeader(res, "content-type") ?? "";
@@ -192,7 +205,7 @@ async function answer(
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
+        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId, end.bytes);
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
@@ -220,13 +233,17 @@ async function answer(
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
   const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
-  finish("success", usage, keyId);
+  finish("success", usage, keyId, bytes.byteLength);
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
 }
 
-/** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
+/**
+ * The pool's own answer headers: `x-request-id`, and `x-pool-overhead-ms`, the time this request
+ * spent in the pool, upstream waits excluded.
+ */
 function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Record<string, string>): void {
+  if (c.requestId !== undefined) headers["x-request-id"] = c.requestId;
   if (c.startedAt === undefined) return;
   const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
   d.metrics.overhead(ms);

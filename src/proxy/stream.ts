@@ -11,9 +11,9 @@ import { type Usage, usageOf } from "./usage.ts";
 
 /** How a tapped stream ended. */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage }
-  | { kind: "error"; error: unknown; usage?: Usage }
-  | { kind: "cancelled"; usage?: Usage };
+  | { kind: "done"; usage?: Usage; bytes?: number }
+  | { kind: "error"; error: unknown; usage?: Usage; bytes?: number }
+  | { kind: "cancelled"; usage?: Usage; bytes?: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -62,10 +62,11 @@ export function createTap(o: TapOptions): StreamTap {
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
   let ended = false;
+  let bytes = 0; // what the upstream sent, for the request log
   const end = (e: StreamEnd): void => {
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage });
+    o.onEnd({ ...e, usage, bytes });
   };
   const readUsage = (json: string): Record<string, unknown> | undefined => {
     try {
@@ -153,8 +154,12 @@ export function createTap(o: TapOptions): StreamTap {
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  const scan = o.dropUsageChunk ? filter : observe;
   return {
-    chunk: o.dropUsageChunk ? filter : observe,
+    chunk(chunk) {
+      bytes += chunk.byteLength;
+      return scan(chunk);
+    },
     done() {
       const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
       end({ kind: "done" });
