@@ -55,6 +55,7 @@ export const ADMIN_LOG_DOCS: RouteDoc[] = [
       time("until", "Newest time, inclusive: epoch ms or ISO 8601."),
       text("cursor", "`next_cursor` of the previous page."),
       query("limit", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Records per page, 1 to 500."),
+      query("format", { type: "string", enum: ["ndjson"] }, "`ndjson`: the export, as with `Accept: application/x-ndjson`."),
     ],
     responses: {
       200: {

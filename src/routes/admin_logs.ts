@@ -85,7 +85,10 @@ export function adminLogRoutes(state: PoolState): Hono<PoolEnv> {
   app.get("/logs", async (c) => {
     const log = requireLog(state);
     const filter = logFilter(c, state);
-    if ((c.req.header("accept") ?? "").includes("application/x-ndjson")) return ndjsonExport(log, filter);
+    // The export by Accept header, or by ?format=ndjson (a link in the dashboard cannot set headers).
+    if ((c.req.header("accept") ?? "").includes("application/x-ndjson") || c.req.query("format") === "ndjson") {
+      return ndjsonExport(log, filter);
+    }
     const limit = intQuery(c, "limit", 50, 500);
     const page = await log.query(filter, limit, textParam(c, "cursor"));
     return c.json({
