@@ -74,7 +74,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const users = options.users
     ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
