@@ -121,7 +121,8 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       return tagged(new Response(null, { status, headers }), record);
     }
     const encoding = (record ? record["content-encoding"] : new Headers(headers).get("content-encoding"))?.toLowerCase();
-    const decoder = encoding ? DECODERS[encoding] : undefined;
+    // Bun's "undici" runs on its fetch, which has decoded the body already.
+    const decoder = encoding && direct ? DECODERS[encoding] : undefined;
     if (decoder) {
       const out = new Headers(headers);
       out.delete("content-encoding");
