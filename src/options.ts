@@ -79,6 +79,21 @@ export interface PoolOptions {
    * @default 20_971_520 (20 MiB)
    */
   maxBodyBytes?: number;
+  /**
+   * Largest upstream answer the pool holds in memory (`MAX_RESPONSE_BYTES` for the server):
+   * non-stream answers, error bodies and probe answers, counted after decompression. A larger
+   * one ends the request with a 502 `upstream_response_too_large`; the key is not blamed.
+   * Streams pass through and are not bounded by it.
+   * @default 33_554_432 (32 MiB)
+   */
+  maxResponseBytes?: number;
+  /**
+   * Longest gap between two chunks of an upstream body (`STREAM_IDLE_TIMEOUT_MS`): a stream that
+   * goes quiet this long ends with the in-band error event; a non-stream body, before anything
+   * reached the client, is given up on and the next key tried.
+   * @default 60_000
+   */
+  streamIdleTimeoutMs?: number;
   healthCheck?: HealthCheckSettings;
   /** Cache of non-stream answers (`X-Cache: HIT|MISS`). @default off */
   cache?: CacheOptions;
@@ -131,6 +146,8 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   syncIntervalMs: number;
   maxBodyBytes: number;
+  maxResponseBytes: number;
+  streamIdleTimeoutMs: number;
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
@@ -203,6 +220,8 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
+    maxResponseBytes: positiveInt("maxResponseBytes", o.maxResponseBytes ?? 32 * 1024 * 1024),
+    streamIdleTimeoutMs: positiveInt("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),

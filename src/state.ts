@@ -77,7 +77,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const logs = options.logRetentionDays > 0
     ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })

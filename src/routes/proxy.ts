@@ -60,6 +60,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   const deps: ProxyDeps = {
     fetch: o.fetch,
     rules: o.failover,
+    limits: o,
     stats: state.stats,
     metrics: state.metrics,
     now: o.now,
