@@ -6,7 +6,7 @@
 import { PoolError } from "../errors.ts";
 import type { KeyPool } from "../keys/key_pool.ts";
 import { classifyDefault } from "../providers/classify.ts";
-import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
+import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
@@ -14,7 +14,8 @@ import {
 } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
-import { type Usage, usageOfText } from "./usage.ts";
+import { readErrorBody } from "./error_body.ts";
+import { estimateUsage, type Usage, usageOfText } from "./usage.ts";
 
 const decoder = new TextDecoder();
 
@@ -55,6 +56,8 @@ export interface ProxyCall {
   startedAt?: number;
   /** Milliseconds spent waiting on upstream so far (filled in here). */
   upstreamMs?: number;
+  /** Set here once the client has gone away: what fails after that is not the upstream's doing. */
+  clientClosed?: boolean;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -63,17 +66,34 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
-    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
+  /** Keys that answered with a usage cap: they rest until their reset, whatever else happens. */
+  const capped = new Set<string>();
+  /**
+   * Counts the request, and the attempt of the key that answered (`keyId`) now that its outcome
+   * is known. A client that left makes it `client_closed` and, without usage from the upstream,
+   * is charged the estimate of what it cost (`lines`: line breaks streamed so far).
+   */
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, lines = 0): void => {
+    let estimated = false;
+    if (c.clientClosed || outcome === "client_closed") {
+      outcome = "client_closed";
+      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, lines), estimated = true);
+    }
+    if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
+    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
     c.onFinish?.();
+  };
+  const clientClosed = (keyId?: string): PoolError => {
+    finish("client_closed", undefined, keyId);
+    return new PoolError(499, "client_closed", "client closed the request");
   };
 
   // One listener per request, whatever the number of attempts: it aborts the one in flight.
   let gone = false;
   let current: AbortController | undefined;
   c.onClientGone?.(() => {
-    gone = true;
+    gone = c.clientClosed = true;
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
@@ -98,18 +118,28 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     c.upstreamMs = (c.upstreamMs ?? 0) + waited;
     d.metrics.upstream(c.provider.id, waited);
     if (gone) {
-      // The client left: nobody reads this answer and no key is to blame.
+      // The client left: nobody reads this answer and no key is to blame, but the upstream had
+      // the request, so it counts (and is charged).
       await result.response?.body?.cancel().catch(() => {});
-      throw new PoolError(499, "client_closed", "client closed the request");
+      throw clientClosed(key.id);
     }
     const res = result.response ?? result.error!;
-    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
+    // Bodies the pool discards anyway are read (bounded) first: some reasons are only there.
+    const body = result.response && bodyForClassify(result.response.status) ? await readErrorBody(result.response) : undefined;
+    if (gone) throw clientClosed(key.id);
+    const now = d.now();
+    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
     c.keys.report(key.id, outcome);
-    d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
+    // An answer's attempt counts once its body is through (in finish): a 200 whose body then
+    // breaks is no success of the key.
+    if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
 
     if (result.response && outcome.kind === "ok") {
       const done = await answer(d, c, key.id, result.response, controller, finish);
       if (done) return done;
+      // The client left while the body was arriving: the body failed because of that.
+      if (gone) throw clientClosed(key.id);
+      d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
       rateLimitedOnly = false;
@@ -124,7 +154,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       return new Response(result.response.body, { status: result.response.status, headers });
     }
     await result.response?.body?.cancel().catch(() => {});
-    if (outcome.kind === "cooldown" && outcome.rateLimited) {
+    if (outcome.kind === "cooldown" && outcome.cap !== undefined) {
+      capped.add(key.id);
+    } else if (outcome.kind === "cooldown" && outcome.rateLimited) {
       if (outcome.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.retryAfterMs);
     } else {
       rateLimitedOnly = false;
@@ -132,14 +164,14 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     lastReason = outcome.kind === "failure" || outcome.kind === "cooldown" ? outcome.reason : lastReason;
   }
 
-  if (gone) throw new PoolError(499, "client_closed", "client closed the request");
+  if (gone) throw clientClosed();
   finish("failure");
-  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, capped, retryAfterMs);
 }
 
 /** The error for a request no key could serve. */
 function exhausted(
-  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, retryAfterMs?: number,
+  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, capped: Set<string>, retryAfterMs?: number,
 ): PoolError {
   const id = c.provider.id;
   if (tried.size === 0) {
@@ -155,11 +187,22 @@ function exhausted(
     }
     return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled; the first is re-tried in ${seconds} s`, { headers });
   }
+  if (rateLimitedOnly && capped.size === tried.size) {
+    // Every account tried used up its allowance: each rests until its own reset. The client may
+    // come back when the first key wakes (or at once, if keys not tried here are ready).
+    const wake = c.keys.counts().active > 0 ? d.now() : c.keys.nextWake() ?? d.now();
+    const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
+    return new PoolError(429, "upstream_usage_limited", `every upstream key tried for provider "${id}" has reached a usage limit (last: ${lastReason}); retry in ${seconds} s`, {
+      headers: { "retry-after": String(seconds) },
+    });
+  }
   if (rateLimitedOnly) {
     // A pool-wide limit: every key tried got 429. None is disabled, and they cool only for what
     // the upstream asked (or briefly when it did not say), so the pool recovers with the upstream.
+    // Keys that reported a usage cap are not part of it: they keep resting until their reset.
+    // (Not marked rateLimited: the key's own 429 already counted toward its back-off.)
     const ms = retryAfterMs ?? d.rules.errorCooldownMs;
-    for (const keyId of tried) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit", rateLimited: true });
+    for (const keyId of tried) if (!capped.has(keyId)) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit" });
     const seconds = Math.max(1, Math.ceil(ms / 1000));
     return new PoolError(429, "upstream_rate_limited", `every upstream key tried for provider "${id}" is rate limited; retry in ${seconds} s`, {
       headers: { "retry-after": String(seconds) },
@@ -171,7 +214,7 @@ function exhausted(
 /** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
 async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController,
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, lines?: number) => void,
 ): Promise<Response | undefined> {
   const headers = passHeaders(res);
   const type = upstreamHeader(res, "content-type") ?? "";
@@ -188,11 +231,13 @@ async function answer(
       abortUpstream: () => upstream.abort(),
       onEnd: (end: StreamEnd) => {
         d.metrics.streamClosed();
-        if (end.kind === "error") {
+        // A stream that breaks after its client left broke because of that: no key is blamed.
+        if (end.kind === "error" && !c.clientClosed) {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
+        const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
+        finish(outcome, end.usage, keyId, end.lines);
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
