@@ -38,7 +38,7 @@ export interface Endpoint {
 
 /** The timing knobs {@link Provider.classify} needs to turn a response into an outcome. */
 export interface ClassifyRules {
-  /** Cooldown after a 429 without a usable Retry-After. */
+  /** Cooldown after a 429 without a usable Retry-After; doubled for each further one in a row, at most 1 h. */
   rateLimitCooldownMs: number;
   /** Cooldown after a 5xx, a timeout or a connection error. */
   errorCooldownMs: number;
