@@ -181,6 +181,10 @@ describe("KeyPool back-off after 429s without Retry-After", () => {
     pool.report("a", { kind: "cooldown", ms: 2_000, reason: "429", rateLimited: true, retryAfterMs: 2_000 });
     assert.equal(pool.get("a")!.until! - clock.t, 2_000);
     pool.report("a", { kind: "cooldown", ms: 5_000, reason: "500" });
+    clock.t += 10_000; // awake again (the 500's rest is over), but within the first step's minute:
+    pool.report("a", limited); // a request sent in parallel with the first: the same step, resting again
+    assert.equal(pool.get("a")!.until! - clock.t, 60_000);
+    clock.t += 60_000;
     pool.report("a", limited);
     assert.equal(pool.get("a")!.until! - clock.t, 120_000);
   });
@@ -189,11 +193,29 @@ describe("KeyPool back-off after 429s without Retry-After", () => {
     const clock = { t: 1_000_000 };
     const pool = makePool(clock, "a");
     pool.report("a", limited);
+    clock.t = pool.get("a")!.until!;
     pool.report("a", limited);
     const stored = JSON.parse(JSON.stringify(pool.get("a")));
     const other = new KeyPool("p", { failuresBeforeDisable: 3, disableMs: H }, () => clock.t, () => {});
     other.put(stored);
+    other.report("a", limited); // sent before the step's rest ended: the same step
+    assert.equal(other.get("a")!.until! - clock.t, 120_000);
+    clock.t = other.get("a")!.until!;
     other.report("a", limited);
     assert.equal(other.get("a")!.until! - clock.t, 240_000);
+  });
+});
+
+describe("KeyPool back-off under concurrency", () => {
+  it("429s of requests in flight together count as one step", () => {
+    const clock = { t: 1_000_000 };
+    const pool = makePool(clock, "a");
+    const limited = { kind: "cooldown", ms: 60_000, reason: "429", rateLimited: true } as const;
+    for (let i = 0; i < 5; i++) pool.report("a", limited);
+    assert.equal(pool.get("a")!.rateLimitStreak, 1);
+    assert.equal(pool.get("a")!.until! - clock.t, 60_000);
+    clock.t += 60_000;
+    for (let i = 0; i < 5; i++) pool.report("a", limited);
+    assert.equal(pool.get("a")!.until! - clock.t, 120_000);
   });
 });

@@ -122,7 +122,8 @@ export class KeyPool {
    * Applies what an attempt with this key found. Returns the key's state afterwards. A usage cap
    * rests the key until its reset, and no shorter rest reported meanwhile (by requests that were
    * in flight) cuts that short. A 429 without Retry-After rests the key `ms` × 2^(n−1) for the
-   * n-th in a row, at most {@link MAX_BACKOFF_MS}. A success clears failures, cap and streak.
+   * n-th in a row, at most {@link MAX_BACKOFF_MS}; those reported before the rest of the last
+   * step ended (sent in parallel) count as the same step. A success clears failures, cap and streak.
    */
   report(id: string, outcome: KeyOutcome): KeyRecord["state"] | undefined {
     const rec = this.#records.get(id);
@@ -131,7 +132,7 @@ export class KeyPool {
     switch (outcome.kind) {
       case "ok":
         if (rec.failures !== 0 || rec.state !== "active" || rec.cap !== undefined || rec.rateLimitStreak !== undefined) {
-          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined });
+          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
         }
         break;
       case "client-error":
@@ -140,17 +141,20 @@ export class KeyPool {
         // A key disabled meanwhile (by a failure on a parallel request) stays disabled.
         if (rec.state === "disabled") break;
         if (outcome.cap !== undefined) {
-          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason, cap: outcome.cap, rateLimitStreak: undefined });
+          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason, cap: outcome.cap, rateLimitStreak: undefined, backoffUntil: undefined });
           break;
         }
         if (rec.cap !== undefined && rec.state === "cooling" && (rec.until ?? Infinity) > now + outcome.ms) break;
-        let ms = outcome.ms;
-        let streak = rec.rateLimitStreak;
+        const patch: Partial<KeyRecord> = { state: "cooling", until: now + outcome.ms, reason: outcome.reason };
         if (outcome.rateLimited && outcome.retryAfterMs === undefined) {
-          streak = Math.min((streak ?? 0) + 1, 32); // 2^31 × 60 s is far past the bound already
-          ms = Math.min(ms * 2 ** (streak - 1), Math.max(MAX_BACKOFF_MS, ms));
+          // 429s of requests sent before the last step's rest ended are the same burst: one step.
+          const sameBurst = rec.rateLimitStreak !== undefined && now < (rec.backoffUntil ?? 0);
+          const streak = sameBurst ? rec.rateLimitStreak! : Math.min((rec.rateLimitStreak ?? 0) + 1, 32); // 2^31 × 60 s is far past the bound
+          patch.until = now + Math.min(outcome.ms * 2 ** (streak - 1), Math.max(MAX_BACKOFF_MS, outcome.ms));
+          patch.rateLimitStreak = streak;
+          if (!sameBurst) patch.backoffUntil = patch.until;
         }
-        this.#transition(rec, { state: "cooling", until: now + ms, reason: outcome.reason, rateLimitStreak: streak });
+        this.#transition(rec, patch);
         break;
       }
       case "failure": {
@@ -170,7 +174,7 @@ export class KeyPool {
   enable(id: string): boolean {
     const rec = this.#records.get(id);
     if (!rec) return false;
-    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined });
+    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
     return true;
   }
 
@@ -192,7 +196,7 @@ export class KeyPool {
     this.#counts[rec.state]--;
     Object.assign(rec, patch);
     this.#counts[rec.state]++;
-    for (const k of ["until", "reason", "cap", "rateLimitStreak"] as const) if (rec[k] === undefined) delete rec[k];
+    for (const k of ["until", "reason", "cap", "rateLimitStreak", "backoffUntil"] as const) if (rec[k] === undefined) delete rec[k];
     if (wasReady && rec.state !== "active") this.#unready(rec.id);
     if (!this.#slot.has(rec.id)) this.#place(rec);
     this.#onChange(rec);

@@ -23,6 +23,8 @@ export interface KeyRecord {
   cap?: UsageWindow;
   /** Consecutive 429s without Retry-After: each rests the key twice as long (a success resets it). */
   rateLimitStreak?: number;
+  /** When the rest of the streak's last step ends: 429s reported before then were sent in parallel. */
+  backoffUntil?: number;
   createdAt: number;
   /** After this the key is not used (set from the `ttl` of POST /admin/api-keys). */
   expiresAt?: number;
