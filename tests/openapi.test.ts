@@ -112,9 +112,10 @@ describe("OpenAPI document", () => {
       assert.ok(statuses.some((s) => /^[23]/.test(s)), `${where}: no success response`);
       for (const s of statuses.filter((x) => /^[45]/.test(x))) {
         // Every error is the shared OpenAI error object (the login form's 401 and the user
-        // pages' 404 when self-service is off are pages).
+        // pages' 404 when self-service is off are pages), but Anthropic's shape on its routes.
         if ((path === "/ui/login" && (s === "401" || s === "429")) || (path.startsWith("/user") && s === "404")) continue;
-        assert.deepEqual(responseSchema(doc, method, path, Number(s)), { $ref: "#/components/schemas/Error" }, `${where} ${s}`);
+        const shape = path.includes("/messages") ? "AnthropicError" : "Error";
+        assert.deepEqual(responseSchema(doc, method, path, Number(s)), { $ref: `#/components/schemas/${shape}` }, `${where} ${s}`);
       }
     }
   });

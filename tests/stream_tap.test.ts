@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createTap, type StreamEnd } from "../src/proxy/stream.ts";
+import { openaiChat } from "../src/wire/openai_chat.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -11,7 +12,7 @@ const usageOnly = event({ choices: [], usage: { prompt_tokens: 5, completion_tok
 /** Runs chunks through a drop-mode tap; returns the client's text and how the stream ended. */
 function run(chunks: string[]): { out: string; end?: StreamEnd } {
   let end: StreamEnd | undefined;
-  const tap = createTap({ format: "openai", dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream: () => {} });
+  const tap = createTap({ format: openaiChat, dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream: () => {} });
   let out = "";
   for (const c of chunks) {
     const b = tap.chunk(enc.encode(c));

@@ -14,7 +14,7 @@ import {
 } from "./attempt.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
-import { type Usage, usageOfText } from "./usage.ts";
+import type { Usage } from "./usage.ts";
 
 const decoder = new TextDecoder();
 
@@ -64,6 +64,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
   const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
+    if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
     if (usage) c.onUsage?.(usage);
     c.onFinish?.();
@@ -219,7 +220,7 @@ async function answer(
   } finally {
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
-  const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
+  const usage = type.includes("json") ? c.endpoint.format.usageOfText(decoder.decode(bytes)) : undefined;
   finish("success", usage, keyId);
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
