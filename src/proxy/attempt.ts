@@ -67,7 +67,7 @@ export const CLIENT_GONE: unique symbol = Symbol.for("ollama-api-pool.client-gon
 export type ClientGone = (listener: () => void) => void;
 
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
-const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
+const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta", "anthropic-version", "anthropic-beta"];
 
 /** Response headers that describe the hop, not the answer. */
 const HOP_HEADERS = new Set([

@@ -9,6 +9,7 @@ import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { ExecutionContextLike, PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
+import { proxyCors } from "./cors.ts";
 
 /** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
 async function storeInCache(state: PoolState, key: string, res: Response, provider: string, model?: string): Promise<Response> {
@@ -41,6 +42,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
+  const cors = proxyCors(o.corsOrigins);
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
@@ -81,13 +83,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         }
       };
 
+      // Before the handler: a preflight is answered here, without a token.
+      app.use(endpoint.path, cors);
       app.on(endpoint.method, endpoint.path, async (c) => {
         const startedAt = performance.now();
         let model: string | undefined;
         try {
           state.limits.checkIp(o.clientIp(c.req.raw, c.env));
           const token = presentedToken(c.req.raw.headers);
-          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
+          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
           const record = state.tokens.verify(token);
           if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
           const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
@@ -98,6 +102,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           return res;
         } catch (err) {
           state.metrics.request(provider.id, model, (err as { status?: number }).status ?? 500);
+          // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
+          if (err instanceof PoolError) return endpoint.format.errorResponse(err);
           throw err;
         }
       });
