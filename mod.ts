@@ -17,7 +17,9 @@ export { openaiCompatible, type OpenAICompatibleOptions } from "./src/providers/
 export { classifyDefault, parseRetryAfter } from "./src/providers/classify.ts";
 export type { ClassifyRules, Endpoint, KeyOutcome, Provider, WireFormat } from "./src/providers/types.ts";
 export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
-export type { FetchLike } from "./src/proxy/attempt.ts";
+export type {
+  ChunkSink, ChunkSource, FetchLike, Transport, TransportFetch, UpstreamAnswer, UpstreamRequest,
+} from "./src/proxy/transport.ts";
 export { parseKeyLines } from "./src/keys/parse.ts";
 export type { TurnstileOptions, UsersOptions } from "./src/users/options.ts";
 export { consoleMailer, type MailMessage, type Mailer, webhookMailer, type WebhookMailerOptions } from "./src/users/mailer.ts";

@@ -9,7 +9,7 @@
 import { ServerResponse } from "node:http";
 import type { Http2Bindings, HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
-import { CLIENT_GONE, type ClientGone, RESPONSE_PARTS, type ResponseParts } from "../src/proxy/attempt.ts";
+import { type ClientGone, type StreamedAnswer, streamedParts, tellClientGone } from "../src/proxy/server_link.ts";
 
 /**
  * @hono/node-server's marker for "the handler wrote the answer itself". It is only usable while
@@ -18,18 +18,17 @@ import { CLIENT_GONE, type ClientGone, RESPONSE_PARTS, type ResponseParts } from
  */
 const alreadySent: Response | undefined = Object.getPrototypeOf(Response) === Function.prototype ? RESPONSE_ALREADY_SENT : undefined;
 
-/** The Node environment the pool's handler gets: @hono/node-server's, plus CLIENT_GONE. */
-type NodeEnv = (HttpBindings | Http2Bindings) & { [CLIENT_GONE]?: ClientGone };
+type NodeEnv = HttpBindings | Http2Bindings;
 
 /**
  * Wraps the pool's fetch handler for @hono/node-server's `getRequestListener`. The pool learns of
- * a client leaving from the response's "close" event (CLIENT_GONE) rather than from
+ * a client leaving from the response's "close" event (`tellClientGone`) rather than from
  * `request.signal`, which would cost an AbortSignal per request; and its streamed answers (those
- * carrying RESPONSE_PARTS) are written here, see the module doc. Everything else is returned.
+ * `streamedParts` knows) are written here, see the module doc. Everything else is returned.
  */
 export function nodeHandler(
   fetch: (request: Request, env: NodeEnv) => Promise<Response>,
-): (request: Request, env: HttpBindings | Http2Bindings) => Promise<Response> {
+): (request: Request, env: NodeEnv) => Promise<Response> {
   return async (request, env) => {
     const out = env.outgoing;
     const gone: ClientGone = (listener) => {
@@ -37,8 +36,9 @@ export function nodeHandler(
         if (!out.writableFinished) listener();
       });
     };
-    const res = await fetch(request, { incoming: env.incoming, outgoing: out, [CLIENT_GONE]: gone } as NodeEnv);
-    const parts = (res as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS];
+    tellClientGone(request, gone);
+    const res = await fetch(request, env);
+    const parts = streamedParts(res);
     // HTTP/1 only: HTTP/2 responses have their own stream semantics, left to @hono/node-server.
     if (!parts || !alreadySent || !(out instanceof ServerResponse) || out.headersSent) return res;
     writeStream(out, parts);
@@ -47,7 +47,7 @@ export function nodeHandler(
 }
 
 /** Streams `parts.body` to `out`, coalescing each event-loop turn's output into one write. */
-function writeStream(out: ServerResponse, parts: ResponseParts): void {
+function writeStream(out: ServerResponse, parts: StreamedAnswer): void {
   const reader = parts.body.getReader();
   // The client went away (or the answer ended): cancelling the tap aborts the upstream request.
   const cancel = (): void => {

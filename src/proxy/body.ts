@@ -4,8 +4,15 @@
  * none can grow memory without a bound or hold a request forever.
  * @module
  */
-import { BODY_BYTES, BODY_STREAM } from "./attempt.ts";
 import { concat } from "./redact.ts";
+
+/**
+ * Whatever holds a body: an upstream answer (bytes already read, or a stream) or a standard
+ * Response (probes go through `fetch`).
+ */
+export interface HasBody {
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
 
 /** Limits of {@link readBody}. */
 export interface BodyLimits {
@@ -27,14 +34,15 @@ export type BodyRead =
 const EMPTY = new Uint8Array(0);
 
 /** Reads `res`'s body within `limits`; never throws. A body given up on is cancelled. */
-export async function readBody(res: Response, limits: BodyLimits): Promise<BodyRead> {
-  const buffered = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES];
-  if (buffered) return buffered.length > limits.maxBytes ? { ok: false, why: "too_large" } : { ok: true, bytes: buffered };
-  let stream: ReadableStream<Uint8Array> | null;
+export async function readBody(res: HasBody, limits: BodyLimits): Promise<BodyRead> {
+  let stream: Uint8Array | ReadableStream<Uint8Array> | null;
   try {
-    stream = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body;
+    stream = res.body;
   } catch {
     return { ok: false, why: "broken" };
+  }
+  if (stream instanceof Uint8Array) {
+    return stream.length > limits.maxBytes ? { ok: false, why: "too_large" } : { ok: true, bytes: stream as Uint8Array<ArrayBuffer> };
   }
   if (!stream) return { ok: true, bytes: EMPTY };
   let reader: ReadableStreamDefaultReader<Uint8Array>;

@@ -9,15 +9,15 @@ import { classifyDefault } from "../providers/classify.ts";
 import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
-import {
-  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, NULL_BODY_STATUSES, passHeaders, RESPONSE_PARTS,
-  type ResponseParts, secretsOf, upstreamHeader,
-} from "./attempt.ts";
+import { attemptUpstream, passHeaders, secretsOf } from "./attempt.ts";
+import { drivenStream } from "./body_stream.ts";
+import { type ClientGone, markStreamed } from "./server_link.ts";
+import { answerView, discardAnswer, NULL_BODY_STATUSES, sourceOf, type Transport, type UpstreamAnswer } from "./transport.ts";
 import type { RequestTrace } from "../logs/trace.ts";
 import { readBody } from "./body.ts";
 import { needlesOf, redactBytes } from "./redact.ts";
 import type { ParsedRequest } from "./request.ts";
-import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
+import { createTap, type StreamEnd } from "./stream.ts";
 import { readErrorBody } from "./error_body.ts";
 import { estimateUsage, type Usage } from "./usage.ts";
 
@@ -41,7 +41,7 @@ export interface ResponseLimits {
 
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
-  fetch: FetchLike;
+  transport: Transport;
   rules: FailoverRules;
   limits: ResponseLimits;
   stats: StatsRecorder;
@@ -124,7 +124,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const sentAt = performance.now();
     const controller = current = new AbortController();
     const result = await attemptUpstream({
-      fetch: d.fetch,
+      transport: d.transport,
       provider: c.provider,
       endpoint: c.endpoint,
       secret: key.secret,
@@ -140,12 +140,14 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (gone) {
       // The client left: nobody reads this answer and no key is to blame, but the upstream had
       // the request, so it counts (and is charged).
-      await result.response?.body?.cancel().catch(() => {});
+      if (result.answer) discardAnswer(result.answer);
       throw clientClosed(key.id);
     }
-    const res = result.response ?? result.error!;
+    const upstream = result.answer;
+    // The provider hook's contract is a standard Response: the status and headers, without the body.
+    const res = upstream ? answerView(upstream) : result.error!;
     // Bodies the pool discards anyway are read (bounded) first: some reasons are only there.
-    const body = result.response && bodyForClassify(result.response.status) ? await readErrorBody(result.response) : undefined;
+    const body = upstream && bodyForClassify(upstream.status) ? await readErrorBody(upstream) : undefined;
     if (gone) throw clientClosed(key.id);
     const now = d.now();
     const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
@@ -154,7 +156,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       key: key.id,
       outcome: outcome.kind,
       ms: Math.round(waited * 10) / 10,
-      ...(result.response ? { status: result.response.status } : {}),
+      ...(upstream ? { status: upstream.status } : {}),
       ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
     });
     // An answer's attempt counts once its body is through (in finish): a 200 whose body then
@@ -162,10 +164,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
 
     const secrets = secretsOf(c.provider, key.secret);
-    if (result.response && (outcome.kind === "ok" || outcome.kind === "client-error")) {
+    if (upstream && (outcome.kind === "ok" || outcome.kind === "client-error")) {
       const done = outcome.kind === "ok"
-        ? await answer(d, c, key.id, result.response, controller, secrets, finish)
-        : await clientError(d, c, result.response, secrets, finish);
+        ? await answer(d, c, key.id, upstream, controller, secrets, finish)
+        : await clientError(d, c, upstream, secrets, finish);
       if (done instanceof Response) return done;
       // The client left while the body was arriving: the body failed because of that.
       if (gone) throw clientClosed(key.id);
@@ -176,7 +178,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       lastReason = done;
       continue;
     }
-    await result.response?.body?.cancel().catch(() => {});
+    if (upstream) discardAnswer(upstream);
     if (outcome.kind === "cooldown" && outcome.cap !== undefined) {
       capped.add(key.id);
     } else if (outcome.kind === "cooldown" && outcome.rateLimited) {
@@ -246,7 +248,7 @@ const BODY_FAILED = {
  * is). Stalled or broken: the reason, and the caller tries the next key.
  */
 async function bufferedBody(
-  d: ProxyDeps, res: Response, secrets: string[], over: () => void,
+  d: ProxyDeps, res: UpstreamAnswer, secrets: string[], over: () => void,
 ): Promise<Uint8Array<ArrayBuffer> | null | string> {
   const read = await readBody(res, { maxBytes: d.limits.maxResponseBytes, idleMs: d.limits.streamIdleTimeoutMs });
   if (!read.ok) {
@@ -260,10 +262,10 @@ async function bufferedBody(
 
 /** The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key. */
 async function clientError(
-  d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
+  d: ProxyDeps, c: ProxyCall, res: UpstreamAnswer, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
-  const headers = passHeaders(res, secrets);
+  const headers = passHeaders(res.headers, secrets);
   const body = await bufferedBody(d, res, secrets, () => finish("failure"));
   if (typeof body === "string") return body;
   finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
@@ -284,19 +286,16 @@ function needlesFor(secrets: string[]): Uint8Array[] {
  * the body broke or stalled before anything reached the client.
  */
 async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: UpstreamAnswer, upstream: AbortController, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
-  const headers = passHeaders(res, secrets);
-  const type = upstreamHeader(res, "content-type") ?? "";
-  // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
-  const stream = type.includes("text/event-stream") || type.includes("ndjson")
-    ? (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body
-    : null;
-  if (stream) {
+  const headers = passHeaders(res.headers, secrets);
+  const type = res.headers["content-type"] ?? "";
+  const source = type.includes("text/event-stream") || type.includes("ndjson") ? sourceOf(res) : undefined;
+  if (source) {
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
-    const tapOptions: TapOptions = {
+    const tap = createTap({
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
       abortUpstream: (reason) => upstream.abort(reason),
@@ -312,21 +311,9 @@ async function answer(
         const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
         finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });
       },
-    };
-    // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
-    const install = (res as { [BODY_TAP]?: BodyTap })[BODY_TAP];
-    const own = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM];
-    let body: ReadableStream<Uint8Array>;
-    if (install && own === stream) {
-      install(createTap(tapOptions));
-      body = stream;
-    } else {
-      body = tapStream(stream, tapOptions);
-    }
-    const response = new Response(body, { status: res.status, headers });
-    const parts: ResponseParts = { status: res.status, headers, body };
-    (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;
-    return response;
+    });
+    const body = drivenStream(source, tap);
+    return markStreamed(new Response(body, { status: res.status, headers }), { status: res.status, headers, body });
   }
   const readAt = performance.now();
   let bytes: Uint8Array<ArrayBuffer> | null | string;

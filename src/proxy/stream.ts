@@ -7,6 +7,7 @@
  * @module
  */
 import type { WireFormat } from "../wire/types.ts";
+import { drivenStream, webSource } from "./body_stream.ts";
 import { concat, streamRedactor } from "./redact.ts";
 import type { Usage } from "./usage.ts";
 
@@ -51,10 +52,7 @@ export function errorFrame(format: WireFormat, message: string): string {
   return format.streamError(message);
 }
 
-/**
- * The tap as hooks on a byte stream, for whoever moves the bytes: {@link tapStream} here, or a
- * transport that runs it inside the stream it built (BODY_TAP in attempt.ts).
- */
+/** The tap as hooks on a byte stream, driven by the one driver of stream bodies (body_stream.ts). */
 export interface StreamTap {
   /** A chunk from upstream; returns what goes to the client now (possibly nothing yet). */
   chunk(bytes: Uint8Array): Uint8Array | undefined;
@@ -225,41 +223,7 @@ export function createTap(o: TapOptions): StreamTap {
   };
 }
 
-/** Wraps an upstream body in a tapped stream; see the module doc. */
+/** Wraps a web stream body in a tapped stream (through the one driver, body_stream.ts). */
 export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
-  const tap = createTap(o);
-  let over = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          tap.waiting();
-          const { done, value } = await reader.read();
-          if (done) {
-            over = true;
-            const tail = tap.done();
-            if (tail) controller.enqueue(tail);
-            controller.close();
-            return;
-          }
-          const out = tap.chunk(value);
-          if (out) {
-            controller.enqueue(out);
-            return;
-          }
-        }
-      } catch (error) {
-        if (over) return;
-        over = true;
-        controller.enqueue(tap.failed(error));
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      over = true;
-      tap.cancelled();
-      reader.cancel(reason).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+  return drivenStream(webSource(upstream), createTap(o));
 }

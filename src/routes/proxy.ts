@@ -4,9 +4,10 @@ import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
 import { requestIdFor } from "../logs/request_id.ts";
 import { RequestTrace } from "../logs/trace.ts";
-import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
+import { clientGoneOf } from "../proxy/server_link.ts";
+import { transportOf } from "../proxy/transport.ts";
 import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { Endpoint } from "../providers/types.ts";
@@ -46,20 +47,12 @@ function logTrace(
   });
 }
 
-/** The client's disconnect as the request's signal tells it (runtimes without CLIENT_GONE). */
-function signalGone(signal: AbortSignal): ClientGone {
-  return (listener) => {
-    if (signal.aborted) listener();
-    else signal.addEventListener("abort", listener, { once: true });
-  };
-}
-
 /** Registers each provider endpoint; client tokens are checked before anything else. */
 export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const o = state.options;
   const deps: ProxyDeps = {
-    fetch: o.fetch,
+    transport: transportOf(o.fetch),
     rules: o.failover,
     limits: o,
     stats: state.stats,
@@ -96,7 +89,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
-            onClientGone: (c.env as { [CLIENT_GONE]?: ClientGone } | undefined)?.[CLIENT_GONE] ?? signalGone(c.req.raw.signal),
+            onClientGone: clientGoneOf(c.req.raw),
             tokenId: record.id,
             // Only tokens with a per-minute or total limit need their usage told.
             onUsage: record.tpm === undefined && record.quota === undefined
