@@ -117,9 +117,12 @@ export function undiciFetch(options: UndiciFetchOptions = {}): TransportFetch {
     const encoding = headers["content-encoding"]?.toLowerCase();
     // Bun's "undici" runs on its fetch, which has decoded the body already.
     const decoder = encoding && direct ? DECODERS[encoding] : undefined;
-    if (decoder) {
+    if (decoder || (encoding && !direct)) {
+      // The answer describes the decoded body.
       delete headers["content-encoding"];
       delete headers["content-length"];
+    }
+    if (decoder) {
       // pipeline() hears every error of both streams (a corrupt gzip body emits one on the
       // decoder) and destroys both when either fails or the reader cancels.
       return streamed(status, headers, pipeline(res.body, decoder(), ignore));

@@ -1,9 +1,9 @@
 /**
  * Writing the pool's streamed answers to a Node response directly. @hono/node-server sends the
- * headers of a streamed Response in a write of their own, then one write per chunk and one for
- * the end: three or more syscalls for a short SSE answer, a tenth of the pool's CPU in profiles.
- * Here everything a stream yields within one event-loop turn (headers, chunks, the end) leaves
- * in one write, and headers still go out at the end of that turn when the first chunk is slow.
+ * headers of a streamed Response in a write of their own, then reads the web stream chunk by
+ * chunk (a promise each). Here the pool's stream driver pushes each chunk straight into the
+ * response, and the first event-loop turn's output (headers, first chunks, perhaps the end)
+ * leaves in one write; headers still go out at the end of that turn when the first chunk is slow.
  * @module
  */
 import { ServerResponse } from "node:http";
@@ -46,45 +46,41 @@ export function nodeHandler(
   };
 }
 
-/** Streams `parts.body` to `out`, coalescing each event-loop turn's output into one write. */
+/**
+ * Writes a streamed answer to `out`: the pool's stream driver pushes the body (tap included)
+ * straight into `out.write`, paused while `out` is full. The first turn is corked so that the
+ * headers leave with the first chunk, or alone at its end when that chunk is slow; later chunks
+ * are plain writes (Node corks each chunked write's parts into one syscall itself).
+ */
 function writeStream(out: ServerResponse, parts: StreamedAnswer): void {
-  const reader = parts.body.getReader();
+  let corked = false;
+  const driver = parts.drive({
+    write(bytes) {
+      return !out.destroyed && out.write(bytes);
+    },
+    close() {
+      if (out.destroyed) return;
+      corked = false; // end() uncorks the socket fully
+      out.end();
+    },
+    error(err) {
+      out.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
+  });
   // The client went away (or the answer ended): cancelling the tap aborts the upstream request.
-  const cancel = (): void => {
-    reader.cancel().catch(() => {});
-  };
+  const cancel = (): void => driver.cancel();
   if (out.destroyed) return cancel();
   out.on("close", cancel);
+  out.on("drain", () => driver.want());
   out.writeHead(parts.status, parts.headers);
-  let corked = false;
-  const turnEnd = (): void => {
+  corked = true;
+  out.cork();
+  setImmediate(() => {
     if (!corked) return;
     corked = false;
     // Nothing arrived this turn: the headers go now, as the client may wait long for a first token.
     if (!out.headersSent && !out.writableEnded) out.flushHeaders();
     out.uncork();
-  };
-  const cork = (): void => {
-    if (corked) return;
-    corked = true;
-    out.cork();
-    setImmediate(turnEnd);
-  };
-  const fail = (err: unknown): void => {
-    out.destroy(err instanceof Error ? err : new Error(String(err)));
-  };
-  const next = (): void => {
-    reader.read().then(flow, fail);
-  };
-  const flow = (r: ReadableStreamReadResult<Uint8Array>): void => {
-    if (out.destroyed) return;
-    cork();
-    if (r.done) {
-      corked = false; // end() uncorks the socket fully
-      out.end();
-    } else if (out.write(r.value)) next();
-    else out.once("drain", next);
-  };
-  cork();
-  next();
+  });
+  driver.want();
 }

@@ -1,8 +1,9 @@
 /**
  * The one driver of upstream stream bodies: a {@link ChunkSource} (pushed by the transport, or
- * made here from a web stream or bytes) becomes the web stream the client reads, with the
- * pool's stream tap running inside it. Every stream the pool forwards goes through
- * {@link drivenStream}, so they all share one error policy:
+ * made here from a web stream or bytes) is pushed to a {@link BodyTarget} — the web stream the
+ * client reads ({@link drivenStream}), or a server's response written directly
+ * (adapters/node_write.ts) — with the pool's stream tap running on the way. Every stream the
+ * pool forwards goes through {@link driveBody}, so they all share one error policy:
  * - the source's errors are its own to hear from the moment it exists (see ChunkSource); here a
  *   failure after the first byte becomes the tap's in-band error event, and a failure of an
  *   untapped stream errors it;
@@ -17,41 +18,54 @@
 import type { StreamTap } from "./stream.ts";
 import type { ChunkSink, ChunkSource } from "./transport.ts";
 
-/** `source` as a web stream, `tap` (when given) running on every chunk and at the end. */
-export function drivenStream(source: ChunkSource, tap?: StreamTap): ReadableStream<Uint8Array> {
+/** Where the driver delivers a body: a web stream's controller, or a server's response. */
+export interface BodyTarget {
+  /** Takes bytes; false when it has enough for now (the source then waits for `want()`). */
+  write(bytes: Uint8Array): boolean;
+  /** The body is complete. */
+  close(): void;
+  /** The body broke, and no tap turned that into an in-band error event. */
+  error(error: unknown): void;
+}
+
+/** The target's side of a driven body. */
+export interface BodyDriver {
+  /** The reader wants more (the first call starts the source). */
+  want(): void;
+  /** The reader is gone: the tap hears it once, the source is released. */
+  cancel(): void;
+}
+
+/** Pushes `source` to `target`, `tap` (when given) running on every chunk and at the end. */
+export function driveBody(source: ChunkSource, tap: StreamTap | undefined, target: BodyTarget): BodyDriver {
   let open = true;
   let started = false;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
   const sink: ChunkSink = {
     chunk(bytes) {
       if (!open) return;
       const out = tap ? tap.chunk(bytes) : bytes;
-      if (out) controller.enqueue(out);
-      // Nothing for the reader yet (the tap holds half an event): it still waits, so does the timer.
-      else if (tap) tap.waiting();
-      // With no read waiting the chunk is queued (desiredSize < 0): the next waits at the source.
-      if ((controller.desiredSize ?? 0) < 0) source.pause();
+      // Nothing for the reader yet (the tap holds half an event), or taken with room for more:
+      // the reader waits, and so does the idle timer. Else the next chunk waits at the source.
+      if (!out || target.write(out)) tap?.waiting();
+      else source.pause();
     },
     end() {
       if (!open) return;
       open = false;
       const tail = tap?.done();
-      if (tail) controller.enqueue(tail);
-      controller.close();
+      if (tail) target.write(tail);
+      target.close();
     },
     fail(error) {
       if (!open) return;
       open = false;
-      if (!tap) return controller.error(error);
-      controller.enqueue(tap.failed(error));
-      controller.close();
+      if (!tap) return target.error(error);
+      target.write(tap.failed(error));
+      target.close();
     },
   };
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    pull() {
+  return {
+    want() {
       if (!started) (started = true, source.start(sink));
       if (!open) return;
       tap?.waiting();
@@ -60,6 +74,30 @@ export function drivenStream(source: ChunkSource, tap?: StreamTap): ReadableStre
     cancel() {
       if (open) (open = false, tap?.cancelled());
       source.cancel();
+    },
+  };
+}
+
+/** `source` as a web stream, through {@link driveBody}. */
+export function drivenStream(source: ChunkSource, tap?: StreamTap): ReadableStream<Uint8Array> {
+  let driver!: BodyDriver;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      driver = driveBody(source, tap, {
+        write(bytes) {
+          controller.enqueue(bytes);
+          // With no read waiting the chunk is queued (desiredSize < 0).
+          return (controller.desiredSize ?? 0) >= 0;
+        },
+        close: () => controller.close(),
+        error: (error) => controller.error(error),
+      });
+    },
+    pull() {
+      driver.want();
+    },
+    cancel() {
+      driver.cancel();
     },
   }, { highWaterMark: 0 });
 }

@@ -10,7 +10,7 @@ import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, ty
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import { attemptUpstream, passHeaders, secretsOf } from "./attempt.ts";
-import { drivenStream } from "./body_stream.ts";
+import { type BodyDriver, type BodyTarget, driveBody, drivenStream } from "./body_stream.ts";
 import { type ClientGone, markStreamed } from "./server_link.ts";
 import { answerView, discardAnswer, NULL_BODY_STATUSES, sourceOf, type Transport, type UpstreamAnswer } from "./transport.ts";
 import type { RequestTrace } from "../logs/trace.ts";
@@ -313,7 +313,8 @@ async function answer(
       },
     });
     const body = drivenStream(source, tap);
-    return markStreamed(new Response(body, { status: res.status, headers }), { status: res.status, headers, body });
+    const drive = (target: BodyTarget): BodyDriver => driveBody(source, tap, target);
+    return markStreamed(new Response(body, { status: res.status, headers }), { status: res.status, headers, body, drive });
   }
   const readAt = performance.now();
   let bytes: Uint8Array<ArrayBuffer> | null | string;

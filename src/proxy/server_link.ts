@@ -6,6 +6,7 @@
  * objects, so nothing is attached to them and an entry goes with its object.
  * @module
  */
+import type { BodyDriver, BodyTarget } from "./body_stream.ts";
 
 /** Registers `listener` to be called once if the client goes away before its answer is complete. */
 export type ClientGone = (listener: () => void) => void;
@@ -15,6 +16,11 @@ export interface StreamedAnswer {
   status: number;
   headers: Record<string, string>;
   body: ReadableStream<Uint8Array>;
+  /**
+   * The same body pushed straight to `target` by the pool's one stream driver, tap included,
+   * without the web stream (a promise and a queue per chunk). Use this or `body`, never both.
+   */
+  drive(target: BodyTarget): BodyDriver;
 }
 
 const goneByRequest = new WeakMap<Request, ClientGone>();

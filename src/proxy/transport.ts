@@ -55,7 +55,10 @@ export interface ChunkSink {
 export interface UpstreamAnswer {
   /** 200–599: other statuses make {@link Transport.send} throw ({@link invalidStatus}). */
   status: number;
-  /** Lowercase names; a name sent more than once has its values joined with ", " (as `Headers.get`). */
+  /**
+   * Lowercase names; a name sent more than once has its values joined with ", " (as `Headers.get`).
+   * The body is decoded: no `content-encoding` (nor the encoded `content-length`) is left.
+   */
   headers: Record<string, string>;
   /**
    * Bytes when the transport read the body whole already (small answers of known length), a
@@ -109,6 +112,8 @@ export function fetchTransport(fetch: FetchLike): Transport {
       res.headers.forEach((v, k) => {
         headers[k] = v;
       });
+      // `fetch` decodes compressed bodies: the encoding and the length describe what it received.
+      if (headers["content-encoding"] !== undefined) delete headers["content-encoding"], delete headers["content-length"];
       return { status: res.status, headers, body: res.body };
     },
   };
