@@ -213,8 +213,9 @@ function nodeSource(body: Readable): ChunkSource {
     start(s) {
       sink = s;
       if (early) return fail(early);
+      // A Buffer is a Uint8Array: passed on as it is, no view allocated per chunk.
       body.on("data", (chunk: Buffer) => {
-        if (!over) s.chunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if (!over) s.chunk(chunk);
       });
       body.once("end", () => {
         if (over) return;
