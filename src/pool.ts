@@ -41,7 +41,7 @@ export interface Pool {
 /**
  * Creates a pool.
  * @example
- * const pool = createPool({ providers: [ollama()], auth: { adminToken: "secret" } });
+ * const pool = createPool({ providers: [ollama()], auth: { adminToken: "a-long-secret-admin-token" } });
  * Deno.serve(pool.fetch);
  */
 export function createPool(options: PoolOptions): Pool {

@@ -13,10 +13,10 @@ describe("mounted in an existing Hono app", () => {
   after(() => mock.close());
 
   it("serves the host's routes and the pool's under /llm", async () => {
-    const pool = createPool({ providers: [ollama({ baseURL: mock.url })], auth: { adminToken: "mount-admin" }, logger: { info() {}, warn() {}, error() {} } });
+    const pool = createPool({ providers: [ollama({ baseURL: mock.url })], auth: { adminToken: "mount-admin-token-01" }, logger: { info() {}, warn() {}, error() {} } });
     const app = buildApp(pool);
     assert.equal(await (await app.request("/")).text(), "my app; the LLM pool lives under /llm");
-    const admin = { authorization: "Bearer mount-admin", "content-type": "application/json" };
+    const admin = { authorization: "Bearer mount-admin-token-01", "content-type": "application/json" };
     await app.request("/llm/admin/api-keys/import", { method: "POST", headers: admin, body: JSON.stringify({ keys: ["good-key-mount-001"] }) });
     const { token } = await (await app.request("/llm/admin/tokens", { method: "POST", headers: admin, body: JSON.stringify({ name: "m" }) })).json();
     const res = await app.request("/llm/v1/chat/completions", {

@@ -121,7 +121,7 @@ describe("CLI (npm start)", () => {
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--keys", keys], {
-      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token", OLLAMA_BASE_URL: mock.url },
+      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {

@@ -11,7 +11,7 @@ import { createPool, ollama, openrouter } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 
-const ADMIN = "ui-admin-token";
+const ADMIN = "ui-admin-token-0123";
 const XSS = (tag: string) => `<img src=x onerror="globalThis.__xss='${tag}'">`;
 
 describe("dashboard in Chromium", () => {
