@@ -74,7 +74,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now, (p, models) => stats.served(p, models));
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const users = options.users
     ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
@@ -104,7 +104,7 @@ export function createState(options: ResolvedOptions): PoolState {
     admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
       options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
     }));
-    await Promise.all([keys.load(), tokens.load()]);
+    await Promise.all([keys.load(), tokens.load(), stats.load(ids)]);
     await limits.sync(tokens.list()); // quota usage known before the first request
   };
 

@@ -135,7 +135,7 @@ describe("CLI (npm start)", () => {
         child.on("exit", (code) => reject(new Error(`cli exited ${code}: ${out}`)));
       });
       assert.match(out, /2 lines, 1 added, 0 already present, 1 invalid/);
-      const admin = { authorization: "Bearer cli-admin-token", "content-type": "application/json" };
+      const admin = { authorization: "Bearer cli-admin-token-0123", "content-type": "application/json" };
       const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }),
