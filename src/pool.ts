@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adminAuthorized } from "./auth/admin_session.ts";
+import { presentedToken } from "./auth/bearer.ts";
 import { PoolError } from "./errors.ts";
 import { type PoolOptions, resolveOptions } from "./options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
@@ -57,7 +58,12 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
+    const bearer = presentedToken(c.req.raw.headers) !== undefined;
+    const ip = bearer ? state.options.clientIp(c.req.raw, c.env) : undefined;
+    state.guesses.admin.check(ip);
     if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now()))) {
+      const refused = await state.guesses.admin.failed(ip);
+      if (refused) throw refused;
       throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)");
     }
     await next();

@@ -10,6 +10,7 @@ import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { createGuessThrottles, type GuessThrottles } from "./limits/guesses.ts";
 import { Limits } from "./limits/limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
@@ -46,6 +47,8 @@ export interface PoolState {
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
   readonly limits: Limits;
+  /** Failed admin-token and client-token checks per client address. */
+  readonly guesses: GuessThrottles;
   readonly cache: ResponseCache;
   readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
@@ -146,6 +149,7 @@ export function createState(options: ResolvedOptions): PoolState {
 
   return {
     options, store, stats, tokens, keys, feed, health, limits, cache, providers, users,
+    guesses: createGuessThrottles(store.counters, options.now),
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

@@ -85,11 +85,13 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         const startedAt = performance.now();
         let model: string | undefined;
         try {
-          state.limits.checkIp(o.clientIp(c.req.raw, c.env));
+          const ip = o.clientIp(c.req.raw, c.env);
+          state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
           if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
+          state.guesses.token.check(ip);
           const record = state.tokens.verify(token);
-          if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          if (!record) throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
           const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
           model = request.model === undefined ? undefined : statsModelName(request.model);
           state.limits.checkToken(record, request.model);

@@ -32,7 +32,12 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
 export function metricsRoute(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   app.get("/metrics", async (c) => {
-    if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
+    const token = presentedToken(c.req.raw.headers);
+    const ip = token === undefined ? undefined : state.options.clientIp(c.req.raw, c.env);
+    state.guesses.admin.check(ip);
+    if (!(await state.admin().check(token))) {
+      const refused = await state.guesses.admin.failed(ip);
+      if (refused) throw refused;
       throw new PoolError(401, "invalid_admin_token", "/metrics needs 'Authorization: Bearer <ADMIN_TOKEN>'");
     }
     const keys: Record<string, { active: number; cooling: number; disabled: number }> = {};
