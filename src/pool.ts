@@ -61,7 +61,7 @@ export function createPool(options: PoolOptions): Pool {
     const bearer = presentedToken(c.req.raw.headers) !== undefined;
     const ip = bearer ? state.options.clientIp(c.req.raw, c.env) : undefined;
     state.guesses.admin.check(ip);
-    if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now()))) {
+    if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now(), (n) => state.endedSessions.ended(n)))) {
       const refused = await state.guesses.admin.failed(ip);
       if (refused) throw refused;
       throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)");

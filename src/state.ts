@@ -6,6 +6,7 @@
  * @module
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
+import { EndedSessions } from "./auth/ended_sessions.ts";
 import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
@@ -49,6 +50,8 @@ export interface PoolState {
   readonly limits: Limits;
   /** Failed admin-token and client-token checks per client address. */
   readonly guesses: GuessThrottles;
+  /** Dashboard sessions ended by logging out. */
+  readonly endedSessions: EndedSessions;
   readonly cache: ResponseCache;
   readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
@@ -150,6 +153,7 @@ export function createState(options: ResolvedOptions): PoolState {
   return {
     options, store, stats, tokens, keys, feed, health, limits, cache, providers, users,
     guesses: createGuessThrottles(store.counters, options.now),
+    endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import { basePath } from "hono/route";
 import type { Child } from "hono/jsx";
-import { clearAdminCookie, hasAdminSession, issueAdminCookie } from "../auth/admin_session.ts";
+import { adminSession, clearAdminCookie, hasAdminSession, issueAdminCookie } from "../auth/admin_session.ts";
 import { PoolError } from "../errors.ts";
 import { readBody } from "../proxy/request.ts";
 import type { PoolState } from "../state.ts";
@@ -62,10 +62,11 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const providers = () => state.options.providers.map((p) => p.id);
   const usersOn = () => state.users !== undefined;
+  const ended = (nonce: string) => state.endedSessions.ended(nonce);
 
   app.get("/", async (c) => {
     const base = mountBase(c);
-    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now()))) return page(Login({ base }));
+    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
     const tabs = TABS.filter(([id]) => id !== "users" || usersOn());
     const asked = c.req.query("tab") ?? "keys";
     const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
@@ -93,8 +94,11 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" } });
   });
 
-  app.post("/ui/logout", (c) => {
+  app.post("/ui/logout", async (c) => {
     const base = mountBase(c);
+    // Ended in the store too: a copy of the cookie must stop working, not just this browser's.
+    const session = await adminSession(state.admin(), c.req.raw, state.options.now());
+    if (session) await state.endedSessions.end(session.nonce, session.expires);
     return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": clearAdminCookie(secure(c), base || "/") } });
   });
 
