@@ -13,7 +13,7 @@ import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
 import { docsRoutes } from "./routes/docs.ts";
-import { pageRoutes } from "./routes/pages.ts";
+import { dashboardWithSlash, pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
 import { adminCacheRoutes } from "./routes/admin_cache.ts";
@@ -82,6 +82,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
   methodNotAllowed(app);
+  app.get("*", dashboardWithSlash(state));
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.
   app.all("*", (c) => {

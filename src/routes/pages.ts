@@ -58,20 +58,40 @@ export function page(node: Child, status = 200, cacheable = false, extra: Record
 const secure = (c: Context<PoolEnv>): boolean =>
   new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto")?.split(",")[0].trim() === "https";
 
+/**
+ * The dashboard (or the login form without a session). Served at the mount point itself and,
+ * through {@link dashboardWithSlash}, at the mount point with a trailing slash.
+ */
+export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promise<Response> {
+  const ended = (nonce: string) => state.endedSessions.ended(nonce);
+  return async (c) => {
+    const base = mountBase(c);
+    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
+    const tabs = TABS.filter(([id]) => id !== "users" || state.users !== undefined);
+    const asked = c.req.query("tab") ?? "keys";
+    const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
+    return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: state.options.providers.map((p) => p.id) }));
+  };
+}
+
+/**
+ * Mounted with `app.route("/llm", pool.app)`, the pool's "/" matches `/llm` only (Hono routes
+ * are strict about the trailing slash), yet `/llm/` is what people type, what the login redirect
+ * and the tab links use. Register last, before the catch-all: it answers only that one path.
+ */
+export function dashboardWithSlash(state: PoolState): (c: Context<PoolEnv>, next: () => Promise<void>) => Promise<Response | void> {
+  const dashboard = dashboardPage(state);
+  return (c, next) => {
+    const base = mountBase(c);
+    return base !== "" && c.req.path === `${base}/` ? dashboard(c) : next();
+  };
+}
+
 export function pageRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const providers = () => state.options.providers.map((p) => p.id);
-  const usersOn = () => state.users !== undefined;
-  const ended = (nonce: string) => state.endedSessions.ended(nonce);
 
-  app.get("/", async (c) => {
-    const base = mountBase(c);
-    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
-    const tabs = TABS.filter(([id]) => id !== "users" || usersOn());
-    const asked = c.req.query("tab") ?? "keys";
-    const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
-    return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: providers() }));
-  });
+  app.get("/", dashboardPage(state));
 
   const loginsPerIp = createThrottle("admin-login-ip", ADMIN_LOGIN_WINDOW_MS, state.store.counters, state.options.now);
   app.post("/ui/login", async (c) => {
