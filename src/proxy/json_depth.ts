@@ -1,7 +1,9 @@
 /**
  * A nesting bound for JSON bodies, checked before anything recursive touches them: a
  * 100,000-deep body overflowed the stack in `JSON.stringify` (a 500 and a stack trace in the
- * log). One pass over the text, counting open brackets outside strings; no allocation.
+ * log). One pass over the text, counting open brackets outside strings; no allocation. It costs
+ * about as much as the `JSON.parse` that follows (one run on a shared 2-core machine: 2 µs for a
+ * 2 KB chat body, 1.5 ms for 1.4 MB).
  * @module
  */
 import { badRequest } from "../errors.ts";
@@ -19,14 +21,22 @@ export function checkJsonDepth(text: string, max: number = MAX_JSON_DEPTH): void
   // Each level needs at least one bracket, so a short text cannot be too deep.
   if (text.length <= max) return;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === BACKSLASH) i++;
-      else if (ch === QUOTE) inString = false;
-    } else if (ch === QUOTE) {
-      inString = true;
+    if (ch === QUOTE) {
+      // Strings are most of a body's bytes: jump to the closing quote (native indexOf) instead
+      // of looking at each character. A quote after an odd run of backslashes is escaped.
+      for (let from = i + 1;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) return; // unterminated: JSON.parse reports it
+        let slashes = 0;
+        while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) {
+          i = q;
+          break;
+        }
+        from = q + 1;
+      }
     } else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
       if (++depth > max) throw badRequest(`request body nests JSON deeper than ${max} levels`, "json_too_deep");
     } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) {
