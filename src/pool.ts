@@ -82,7 +82,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
   methodNotAllowed(app);
-  app.get("*", dashboardWithSlash(state));
+  app.all("*", dashboardWithSlash(state));
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.
   app.all("*", (c) => {

@@ -77,13 +77,15 @@ export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promis
 /**
  * Mounted with `app.route("/llm", pool.app)`, the pool's "/" matches `/llm` only (Hono routes
  * are strict about the trailing slash), yet `/llm/` is what people type, what the login redirect
- * and the tab links use. Register last, before the catch-all: it answers only that one path.
+ * and the tab links use. Register last, before the catch-all: it answers only GET and HEAD of
+ * that one path.
  */
 export function dashboardWithSlash(state: PoolState): (c: Context<PoolEnv>, next: () => Promise<void>) => Promise<Response | void> {
   const dashboard = dashboardPage(state);
   return (c, next) => {
     const base = mountBase(c);
-    return base !== "" && c.req.path === `${base}/` ? dashboard(c) : next();
+    const read = c.req.method === "GET" || c.req.method === "HEAD";
+    return read && base !== "" && c.req.path === `${base}/` ? dashboard(c) : next();
   };
 }
 
