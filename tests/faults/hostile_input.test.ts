@@ -109,6 +109,16 @@ describe("hostile clients: hostile input", () => {
       assert.ok(patch.status === 404 || patch.status === 400, `PATCH ${id}: ${patch.status}`);
       await patch.arrayBuffer();
     }
+    for (const id of ["../..", "a:b", "..\\..", "x".repeat(5000)]) {
+      for (const [method, path, body] of [
+        ["DELETE", "/admin/tokens", { id }], ["PATCH", "/admin/tokens", { id, name: "x" }], ["DELETE", "/admin/api-keys", { id }],
+        ["POST", "/admin/keys/enable", { id }], ["POST", "/admin/keys/disable", { id }], ["POST", "/admin/keys/health-check", { ids: [id] }],
+      ] as const) {
+        const res = await t.admin(method, path, body);
+        assert.ok(res.status < 500, `${method} ${path} ${id.slice(0, 10)}: ${res.status}`);
+        await res.arrayBuffer();
+      }
+    }
     const batch = await (await t.admin("POST", "/admin/users/batch", { ids: ["../..", "a:b"], isActive: false })).json();
     assert.deepEqual(batch.notFound, ["../..", "a:b"]);
     assert.deepEqual(logged, []);
