@@ -87,8 +87,7 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
     return p;
   };
   // Made once, now, so not even the first unknown address pays for making it.
-  const dummy = hashPassword(crypto.randomUUID(), o.pbkdf2Iterations);
-  const dummyHash = (): Promise<string> => dummy;
+  const dummyHash = hashPassword(crypto.randomUUID(), o.pbkdf2Iterations);
   const limited = (retryMs: number, what: string): PoolError => {
     const s = Math.max(1, Math.ceil(retryMs / 1000));
     return new PoolError(429, "login_throttled", `too many sign-in attempts ${what}; retry in ${s} s`, { headers: { "retry-after": String(s) } });
@@ -163,7 +162,7 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       // An unknown address spends the same PBKDF2 time on a dummy hash: the answer's timing
       // must not tell who is registered.
       const ok = pw
-        ? await verifyPassword(pw, found?.password ?? await dummyHash()) && found !== null
+        ? await verifyPassword(pw, found?.password ?? await dummyHash) && found !== null
         : found !== null && await (await sys.codes()).consume(h, email, "login", code!);
       if (!found || !ok) throw new PoolError(401, "invalid_credentials", "wrong email, password or code");
       if (!found.isActive) throw new PoolError(403, "user_disabled", "this account is disabled");
