@@ -19,6 +19,7 @@ import { createThrottle } from "../users/throttle.ts";
 import type { ResolvedUsersOptions } from "../users/options.ts";
 import { Dashboard, Login, TABS } from "../ui/pages/dashboard.tsx";
 import { StatsPage } from "../ui/pages/stats.tsx";
+import { analytics } from "../stats/analytics.ts";
 import { type PoolEnv, providerParam } from "./context.ts";
 import { publicStats } from "./public.ts";
 
@@ -67,10 +68,20 @@ export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promis
   return async (c) => {
     const base = mountBase(c);
     if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
-    const tabs = TABS.filter(([id]) => id !== "users" || state.users !== undefined);
+    const tabs = TABS.filter(([id]) => (id !== "users" || state.users !== undefined) && (id !== "logs" || state.logs !== undefined));
     const asked = c.req.query("tab") ?? "keys";
     const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
-    return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: state.options.providers.map((p) => p.id) }));
+    const provider = providerParam(c, state);
+    // Links from the charts open the Logs tab filtered; only short plain values are taken over.
+    const logFilter: Record<string, string> = {};
+    for (const k of ["token", "key", "model", "status"]) {
+      const v = c.req.query(k);
+      if (v && v.length <= 256) logFilter[k] = v;
+    }
+    return page(Dashboard({
+      base, tab, tabs, provider, providers: state.options.providers.map((p) => p.id), logFilter,
+      analytics: tab === "analytics" ? await analytics(state, provider) : undefined,
+    }));
   };
 }
 
