@@ -1,7 +1,8 @@
 /** The Ollama preset: OpenAI and Responses routes under `/v1`, Anthropic Messages, and Ollama's native `/api/*` routes. @module */
 import { ollamaNative } from "../wire/ollama_native.ts";
-import type { Endpoint, Provider, Surface } from "./types.ts";
+import type { AnswerContext, ClassifyRules, Endpoint, KeyOutcome, Provider, Surface } from "./types.ts";
 import { bearer, openaiEndpoints, openaiModelsProbe, trimSlash } from "./openai_compatible.ts";
+import { usageCapOf } from "./usage_caps.ts";
 
 /** Options of {@link ollama}. */
 export interface OllamaOptions {
@@ -33,6 +34,18 @@ const NATIVE: Array<[Endpoint["method"], string]> = [
 ];
 
 /**
+ * Ollama Cloud's usage caps: a 429 whose body says a session, hourly, weekly or monthly usage
+ * limit was reached rests the key until that window resets (see usage_caps.ts). Anything else
+ * falls back to the default classification.
+ */
+export function classifyOllama(res: Response | Error, _rules: ClassifyRules, answer: AnswerContext): KeyOutcome | undefined {
+  if (res instanceof Error || res.status !== 429 || !answer.body) return undefined;
+  const cap = usageCapOf(answer.body, answer.now);
+  if (!cap) return undefined;
+  return { kind: "cooldown", ms: cap.until - answer.now, reason: cap.reason, rateLimited: true, cap: cap.window };
+}
+
+/**
  * Ollama cloud (or any Ollama server).
  * @example
  * createPool({ providers: [ollama({ baseURL: "http://127.0.0.1:11434" })] });
@@ -51,5 +64,6 @@ export function ollama(options: OllamaOptions = {}): Provider {
     surfaces: [...surfaces],
     authorize: bearer,
     probe: openaiModelsProbe(`${base}/v1`),
+    classify: classifyOllama,
   };
 }

@@ -5,6 +5,7 @@
  * totals or a token quota. The wire formats (src/wire/) say where the counts are.
  * @module
  */
+import type { WireFormat } from "../wire/types.ts";
 
 /** Tokens one request consumed. */
 export interface Usage {
@@ -58,4 +59,19 @@ export function lastNumber(text: string, name: string): number | undefined {
   const m = NUMBER_AFTER_COLON.exec(window);
   if (m) return Number(m[1]);
   return /^\s*:\s*null/.test(window) ? undefined : Number.NaN; // NaN: there but not a number, rejected
+}
+
+/**
+ * The charge for a request whose client left before the upstream reported usage: the prompt at
+ * 4 characters of the request body per token, and one completion token per streamed event (the
+ * format says how many line breaks end one: 2 for `data:` SSE, 3 for SSE with `event:` lines, 1
+ * for NDJSON; Ollama and OpenAI-compatible servers send about one token per event). An estimate,
+ * counted as such in statistics.
+ */
+export function estimateUsage(format: WireFormat, requestBody: string | undefined, lines: number): Usage {
+  const perEvent = format.eventLines ?? (format.framing === "sse" ? 2 : 1);
+  return {
+    promptTokens: Math.ceil((requestBody?.length ?? 0) / 4),
+    completionTokens: Math.floor(lines / perEvent),
+  };
 }

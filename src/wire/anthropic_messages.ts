@@ -52,6 +52,7 @@ function errorResponse(error: PoolError): Response {
 export const anthropicMessages: WireFormat = {
   id: "anthropic_messages",
   framing: "sse",
+  eventLines: 3, // `event:`, `data:`, blank
   inspect: (body) => ({ stream: body.stream === true, rewritten: false }),
   usageOfText(text): Usage | undefined {
     if (text.lastIndexOf('"usage"') < 0) return undefined;

@@ -14,6 +14,7 @@ import type { WireFormat } from "./types.ts";
 export const openaiResponses: WireFormat = {
   id: "openai_responses",
   framing: "sse",
+  eventLines: 3, // `event:`, `data:`, blank
   inspect: (body) => ({ stream: body.stream === true, rewritten: false }),
   usageOfText(text): Usage | undefined {
     if (text.lastIndexOf('"usage"') < 0) return undefined;

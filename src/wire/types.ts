@@ -26,6 +26,11 @@ export interface WireFormat {
   /** How the dialect's streams are framed: SSE events or NDJSON lines. */
   readonly framing: "sse" | "ndjson";
   /**
+   * Line breaks that end one stream event, for estimating what a stream produced when its
+   * client left before the usage came: default 2 for SSE (`data:` and a blank line), 1 for NDJSON.
+   */
+  readonly eventLines?: number;
+  /**
    * Reads the stream flag of a JSON request body (already a validated object) and rewrites the
    * body where the dialect needs it. Throws a PoolError (400) for a field the pool relies on.
    */
