@@ -7,6 +7,7 @@
  * @module
  */
 import type { WireFormat } from "../providers/types.ts";
+import { concat, streamRedactor } from "./redact.ts";
 import { type Usage, usageOf } from "./usage.ts";
 
 /**
@@ -14,9 +15,9 @@ import { type Usage, usageOf } from "./usage.ts";
  * with two, an NDJSON line with one): what was produced, when no usage came to say it exactly.
  */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage; lines: number }
-  | { kind: "error"; error: unknown; usage?: Usage; lines: number }
-  | { kind: "cancelled"; usage?: Usage; lines: number };
+  | { kind: "done"; usage?: Usage; bytes?: number; lines: number }
+  | { kind: "error"; error: unknown; usage?: Usage; bytes?: number; lines: number }
+  | { kind: "cancelled"; usage?: Usage; bytes?: number; lines: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -25,8 +26,16 @@ export interface TapOptions {
   dropUsageChunk: boolean;
   /** Called once, when the stream ends in any way. */
   onEnd(end: StreamEnd): void;
-  /** Stops the upstream request (the client went away). */
-  abortUpstream(): void;
+  /** Stops the upstream request (the client went away, or the upstream went quiet). */
+  abortUpstream(reason?: Error): void;
+  /**
+   * Longest wait for the next upstream chunk while the client waits for one; then the upstream
+   * request is aborted and the stream ends with the in-band error. Time a slow client takes to
+   * read is not counted.
+   */
+  idleTimeoutMs?: number;
+  /** Secrets (as bytes) to redact from the stream; see redact.ts. */
+  secrets?: Uint8Array[];
 }
 
 const encoder = new TextEncoder();
@@ -57,6 +66,8 @@ export interface StreamTap {
   failed(error: unknown): Uint8Array;
   /** The client went away. */
   cancelled(): void;
+  /** A read waits for the next upstream chunk: the idle timer runs until chunk() or the end. */
+  waiting(): void;
 }
 
 /** The tap's state machine; see the module doc. */
@@ -66,15 +77,24 @@ export function createTap(o: TapOptions): StreamTap {
   let usage: Usage | undefined;
   let lines = 0;
   let ended = false;
+  let bytes = 0; // what the upstream sent, for the request log
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let stalled = false;
+  const quiet = (): void => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
   const end = (e: { kind: "done" | "cancelled" } | { kind: "error"; error: unknown }): void => {
+    quiet();
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage, lines } as StreamEnd);
+    o.onEnd({ ...e, usage, bytes, lines } as StreamEnd);
   };
   /** Counts the line breaks of a decoded chunk (an indexOf loop: no allocation). */
   const count = (text: string): void => {
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
   };
+  const redactor = o.secrets?.length ? streamRedactor(o.secrets) : undefined;
   const readUsage = (json: string): Record<string, unknown> | undefined => {
     try {
       const parsed = JSON.parse(json);
@@ -163,23 +183,42 @@ export function createTap(o: TapOptions): StreamTap {
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  const pass = o.dropUsageChunk ? filter : observe;
   return {
-    chunk: o.dropUsageChunk ? filter : observe,
+    chunk(chunk) {
+      quiet();
+      bytes += chunk.byteLength;
+      if (!redactor) return pass(chunk);
+      const clean = redactor.chunk(chunk);
+      return clean.length === 0 ? undefined : pass(clean);
+    },
     done() {
+      const held = redactor?.flush();
+      const last = held ? pass(held) : undefined;
       const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
       end({ kind: "done" });
-      return tail;
+      return last && tail ? concat([last, tail]) : last ?? tail;
     },
     failed(error) {
       // Finish a half-written line so the error frame parses on its own.
       const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
-      const message = "upstream stream failed after the response started; the answer is incomplete";
+      const message = stalled
+        ? `upstream sent nothing for ${o.idleTimeoutMs} ms; the answer is incomplete`
+        : "upstream stream failed after the response started; the answer is incomplete";
       end({ kind: "error", error });
       return encoder.encode(lead + errorFrame(o.format, message));
     },
     cancelled() {
       end({ kind: "cancelled" });
       o.abortUpstream();
+    },
+    waiting() {
+      if (idle !== undefined || ended || !o.idleTimeoutMs) return;
+      idle = setTimeout(() => {
+        idle = undefined;
+        stalled = true;
+        o.abortUpstream(new DOMException(`upstream sent nothing for ${o.idleTimeoutMs} ms`, "TimeoutError"));
+      }, o.idleTimeoutMs);
     },
   };
 }
@@ -193,6 +232,7 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     async pull(controller) {
       try {
         for (;;) {
+          tap.waiting();
           const { done, value } = await reader.read();
           if (done) {
             over = true;
