@@ -77,13 +77,6 @@ export interface ProxyCall {
   clientClosed?: boolean;
 }
 
-/**
- * How a request ended, for {@link proxyWithFailover}'s `finish`: `keyId` the key that answered
- * (its attempt is counted now that the outcome is known), `bytes` of the answer (request log),
- * `lines` line breaks streamed (the estimate when a client leaves before usage came).
- */
-type Finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, bytes?: number, lines?: number) => void;
-
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
 export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Response> {
   const tried = new Set<string>();
@@ -93,19 +86,21 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   /** Keys that answered with a usage cap: they rest until their reset, whatever else happens. */
   const capped = new Set<string>();
   /**
-   * Counts the request, and the attempt of the key that answered. A client that left makes it
-   * `client_closed` and, without usage from the upstream, is charged the estimate of what it cost.
+   * Counts the request, and the attempt of the key that answered (`keyId`) now that its outcome
+   * is known. A client that left makes it `client_closed` and, without usage from the upstream,
+   * is charged the estimate of what it cost (`lines`: line breaks streamed so far). `bytes`: the
+   * answer's size, for the request log.
    */
-  const finish: Finish = (outcome, usage, keyId, bytes, lines = 0) => {
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent: { lines?: number; bytes?: number } = {}): void => {
     let estimated = false;
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
-      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, lines), estimated = true);
+      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
-    c.trace?.ended({ ...usage, bytes });
+    c.trace?.ended({ ...usage, estimated, bytes: sent.bytes });
     c.onFinish?.();
   };
   const clientClosed = (keyId?: string): PoolError => {
@@ -172,7 +167,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         : await clientError(d, c, result.response, secrets, finish);
       if (done instanceof Response) return done;
       // The client left while the body was arriving: the body failed because of that.
-      if (gone) throw clientClosed(outcome.kind === "ok" ? key.id : undefined);
+      if (gone) throw clientClosed(key.id);
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
@@ -265,12 +260,12 @@ async function bufferedBody(
 /** The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key. */
 async function clientError(
   d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
-  finish: Finish,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
   const headers = passHeaders(res, secrets);
   const body = await bufferedBody(d, res, secrets, () => finish("failure"));
   if (typeof body === "string") return body;
-  finish("client_error", undefined, undefined, body?.byteLength ?? 0);
+  finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(body, { status: res.status, headers });
 }
@@ -289,7 +284,7 @@ function needlesFor(secrets: string[]): Uint8Array[] {
  */
 async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
-  finish: Finish,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
   const headers = passHeaders(res, secrets);
   const type = upstreamHeader(res, "content-type") ?? "";
@@ -314,7 +309,7 @@ async function answer(
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
         const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
-        finish(outcome, end.usage, keyId, end.bytes, end.lines);
+        finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
@@ -341,7 +336,7 @@ async function answer(
   }
   if (typeof bytes === "string") return bytes;
   const usage = bytes && type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
-  finish("success", usage, keyId, bytes?.byteLength ?? 0);
+  finish("success", usage, keyId, { bytes: bytes?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
 }

@@ -15,9 +15,9 @@ import { type Usage, usageOf } from "./usage.ts";
  * with two, an NDJSON line with one): what was produced, when no usage came to say it exactly.
  */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage; bytes?: number; lines: number }
-  | { kind: "error"; error: unknown; usage?: Usage; bytes?: number; lines: number }
-  | { kind: "cancelled"; usage?: Usage; bytes?: number; lines: number };
+  | { kind: "done"; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "error"; error: unknown; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "cancelled"; usage?: Usage; lines: number; bytes?: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -88,7 +88,7 @@ export function createTap(o: TapOptions): StreamTap {
     quiet();
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage, bytes, lines } as StreamEnd);
+    o.onEnd({ ...e, usage, lines, bytes } as StreamEnd);
   };
   /** Counts the line breaks of a decoded chunk (an indexOf loop: no allocation). */
   const count = (text: string): void => {
