@@ -166,8 +166,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         ? await answer(d, c, key.id, result.response, controller, secrets, finish)
         : await clientError(d, c, result.response, secrets, finish);
       if (done instanceof Response) return done;
-      // The client left while the body was arriving: the body failed because of that.
-      if (gone) throw clientClosed(key.id);
+      // The client left while the body was arriving: the body failed because of that. (A
+      // client-error answer's attempt is counted already.)
+      if (gone) throw clientClosed(outcome.kind === "ok" ? key.id : undefined);
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
