@@ -4,7 +4,7 @@
  * @module
  */
 import { MAX_ERROR_BODY_BYTES } from "../providers/types.ts";
-import { BODY_BYTES, BODY_STREAM } from "./attempt.ts";
+import { BODY_BYTES } from "./attempt.ts";
 
 /**
  * Longest wait for an error body (2 s): the key is resting either way, and the client waits for
@@ -24,9 +24,7 @@ export async function readErrorBody(res: Response, waitMs = ERROR_BODY_WAIT_MS):
   if (held) return decoder.decode(held.subarray(0, MAX_ERROR_BODY_BYTES));
   let body: ReadableStream<Uint8Array> | null;
   try {
-    // The transport's own stream when it attached one: on Node, `res.body` of a light Response
-    // would build a whole native Response first.
-    body = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body;
+    body = res.body;
   } catch {
     return undefined;
   }
