@@ -95,7 +95,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     let estimated = false;
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
-      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      // Charged only when an upstream had the request (a client gone before any attempt cost nothing).
+      if (!usage && tried.size > 0) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });

@@ -262,3 +262,30 @@ describe("the Node adapter's client-gone signal", () => {
     }
   });
 });
+
+describe("a client gone before any upstream attempt", () => {
+  it("is counted as client_closed but charged nothing: no upstream had the request", async () => {
+    const upstream = await slowUpstream();
+    const pool = createPool({ providers: [ollama({ baseURL: upstream.url })], auth: { adminToken: ADMIN }, logger: { info() {}, warn() {}, error() {} } });
+    try {
+      const admin = async (method: string, path: string, body?: unknown) =>
+        (await pool.fetch(new Request(`http://pool${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }))).json();
+      await admin("POST", "/admin/api-keys/import", { keys: ["key-hangup-000009"] });
+      const { token } = await admin("POST", "/admin/tokens", { name: "gone", quota: 18 });
+      const left = new AbortController();
+      left.abort();
+      const res = await pool.fetch(new Request("http://pool/v1/chat/completions", {
+        method: "POST", signal: left.signal, body: JSON.stringify(chatBody("slow-body")),
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      }));
+      assert.equal(res.status, 499);
+      const stats = await admin("GET", "/admin/stats");
+      assert.deepEqual([stats.total_requests, stats.client_closed_count, stats.prompt_tokens, stats.estimated_tokens], [1, 1, 0, 0]);
+      const keys = (await admin("GET", "/admin/keys/stats")).stats as Array<{ totalRequests: number }>;
+      assert.equal(keys[0].totalRequests, 0);
+    } finally {
+      await pool.close();
+      await upstream.close();
+    }
+  });
+});
