@@ -125,7 +125,7 @@ for (const [transport, makeFetch] of transports) describe(`clients hanging up ea
   const newToken = async (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => admin("POST", "/admin/tokens", { name: "hangup", ...policy });
   /** Waits until the pool has counted `n` client_closed requests in all. */
   const closedCount = async (n: number): Promise<Stats> => {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 250; i++) {
       const stats = await admin("GET", "/admin/stats");
       if (stats.client_closed_count >= n) return stats;
       await sleep(20);
