@@ -83,7 +83,7 @@ export class HealthChecks {
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes);
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
       // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
       // stays until its reset (else every check would spend one request on a capped account).
       const capRest = rec.cap !== undefined && rec.state === "cooling";
