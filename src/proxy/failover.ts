@@ -96,7 +96,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
-      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      // Charged only when an upstream had the request (a client gone before any attempt cost nothing).
+      if (!usage && tried.size > 0) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
@@ -167,8 +168,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         ? await answer(d, c, key.id, result.response, controller, secrets, finish)
         : await clientError(d, c, result.response, secrets, finish);
       if (done instanceof Response) return done;
-      // The client left while the body was arriving: the body failed because of that.
-      if (gone) throw clientClosed(key.id);
+      // The client left while the body was arriving: the body failed because of that. (A
+      // client-error answer's attempt is counted already.)
+      if (gone) throw clientClosed(outcome.kind === "ok" ? key.id : undefined);
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
