@@ -28,7 +28,6 @@ export interface FailoverRules extends ClassifyRules {
   firstByteTimeoutMs: number;
 }
 
-
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
   fetch: FetchLike;
