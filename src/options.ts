@@ -100,6 +100,11 @@ export interface PoolOptions {
   /** Request limits per client IP and per client token. @default none */
   rateLimit?: RateLimitOptions;
   /**
+   * Days the request log keeps its records (`LOG_RETENTION_DAYS`); 0 turns the log off.
+   * @default 7
+   */
+  logRetentionDays?: number;
+  /**
    * The user system: email-code registration, login, daily check-in, `/api/auth/*` and
    * `/admin/users`. Needs `secret` (`AUTH_SECRET`).
    * @default off
@@ -146,6 +151,7 @@ export interface ResolvedOptions {
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
+  logRetentionDays: number;
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
@@ -227,6 +233,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       ...(o.cache?.maxEntries === undefined ? {} : { maxEntries: positiveInt("cache.maxEntries", o.cache.maxEntries) }),
       ...(o.cache?.maxBytes === undefined ? {} : { maxBytes: positiveInt("cache.maxBytes", o.cache.maxBytes) }),
     },
+    logRetentionDays: positiveInt("logRetentionDays", o.logRetentionDays ?? 7, true),
     clientIp: o.clientIp ?? cloudflareClientIp,
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),

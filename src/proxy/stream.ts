@@ -10,11 +10,14 @@ import type { WireFormat } from "../providers/types.ts";
 import { concat, streamRedactor } from "./redact.ts";
 import { type Usage, usageOf } from "./usage.ts";
 
-/** How a tapped stream ended. */
+/**
+ * How a tapped stream ended. `lines`: line breaks the upstream sent so far (an SSE event ends
+ * with two, an NDJSON line with one): what was produced, when no usage came to say it exactly.
+ */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage }
-  | { kind: "error"; error: unknown; usage?: Usage }
-  | { kind: "cancelled"; usage?: Usage };
+  | { kind: "done"; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "error"; error: unknown; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "cancelled"; usage?: Usage; lines: number; bytes?: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -72,18 +75,24 @@ export function createTap(o: TapOptions): StreamTap {
   const decoder = new TextDecoder();
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
+  let lines = 0;
   let ended = false;
+  let bytes = 0; // what the upstream sent, for the request log
   let idle: ReturnType<typeof setTimeout> | undefined;
   let stalled = false;
   const quiet = (): void => {
     clearTimeout(idle);
     idle = undefined;
   };
-  const end = (e: StreamEnd): void => {
+  const end = (e: { kind: "done" | "cancelled" } | { kind: "error"; error: unknown }): void => {
     quiet();
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage });
+    o.onEnd({ ...e, usage, lines, bytes } as StreamEnd);
+  };
+  /** Counts the line breaks of a decoded chunk (an indexOf loop: no allocation). */
+  const count = (text: string): void => {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
   };
   const redactor = o.secrets?.length ? streamRedactor(o.secrets) : undefined;
   const readUsage = (json: string): Record<string, unknown> | undefined => {
@@ -100,6 +109,7 @@ export function createTap(o: TapOptions): StreamTap {
   // Observe mode: the original bytes go out untouched; complete lines are scanned for usage.
   const observe = (chunk: Uint8Array): Uint8Array => {
     const text = decoder.decode(chunk, { stream: true });
+    count(text);
     const cut = text.lastIndexOf("\n");
     if (cut < 0) {
       carry = carry.length > MAX_CARRY ? "" : carry + text;
@@ -139,6 +149,7 @@ export function createTap(o: TapOptions): StreamTap {
   // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
+    count(text);
     // The common chunk: whole events, no usage in them. Its own bytes go on, not re-encoded.
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
@@ -174,10 +185,11 @@ export function createTap(o: TapOptions): StreamTap {
 
   const pass = o.dropUsageChunk ? filter : observe;
   return {
-    chunk(bytes) {
+    chunk(chunk) {
       quiet();
-      if (!redactor) return pass(bytes);
-      const clean = redactor.chunk(bytes);
+      bytes += chunk.byteLength;
+      if (!redactor) return pass(chunk);
+      const clean = redactor.chunk(chunk);
       return clean.length === 0 ? undefined : pass(clean);
     },
     done() {
