@@ -74,7 +74,8 @@ async function probe(
   if (spec.models) {
     const read = await readBody(res, { maxBytes, idleMs: timeoutMs });
     try {
-      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))) : undefined;
+      // Model ids are the upstream's words: one that echoes the key is not shown.
+      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret)) : undefined;
     } catch {
       models = undefined; // a healthy key whose list we cannot read is still healthy
     }
