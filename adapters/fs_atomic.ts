@@ -1,0 +1,132 @@
+/**
+ * unstorage's fs driver with crash-safe writes. The plain driver writes a record in place
+ * (`writeFile`), so a `kill -9` or a power cut mid-write leaves an empty or half file that reads as
+ * garbage. Here every write goes to a temporary file in the record's own folder and is renamed
+ * over the record: a reader sees the old or the new version, never half of one. Records that must
+ * survive a power cut (see {@link DURABLE_PREFIXES}) are also fsync'ed, file and folder, before the
+ * write resolves; statistics, rate-limit windows, change events and cached answers are not
+ * (a crash loses at most what the last flush wrote, and they are rewritten every few seconds).
+ * Reads, listing and removal are the fs driver's own.
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { defineDriver, type Driver } from "unstorage";
+import fsDriver from "unstorage/drivers/fs";
+
+/**
+ * Prefixes whose records are fsync'ed: API keys with their state, client tokens, users and the
+ * admin credential (`meta:`). Losing one of these to a power cut would lose a secret or an
+ * acknowledged admin action.
+ */
+export const DURABLE_PREFIXES: readonly string[] = ["keys:", "tokens:", "users:", "meta:"];
+
+/** Suffix of in-flight temporary files; never listed as records, removed when found at start. */
+const TEMP_SUFFIX = ".tmp~";
+
+/** Options of {@link atomicFsDriver}. */
+export interface AtomicFsOptions {
+  /** The data folder (created when missing). */
+  base: string;
+  /**
+   * Which records are fsync'ed before a write resolves.
+   * @default a name under one of {@link DURABLE_PREFIXES}
+   */
+  durable?: (key: string) => boolean;
+}
+
+const TRAVERSAL = /\.\.:|\.\.$/;
+
+/** Makes the rename itself durable: on Linux a new directory entry needs the folder fsync'ed. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, "r");
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some file systems (and Windows) cannot fsync a directory; the file itself was synced.
+    if (!["EINVAL", "EISDIR", "EPERM", "EBADF"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The fs driver, writing through temporary files and renames. */
+export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((opts: AtomicFsOptions) => {
+  const inner = fsDriver({ base: opts.base });
+  const base = resolve(opts.base);
+  const durable = opts.durable ?? ((key: string) => DURABLE_PREFIXES.some((p) => key.startsWith(p)));
+  /** This process's temporary files not yet renamed (bounded by the writes in flight). */
+  const inFlight = new Set<string>();
+  const fileOf = (key: string): string => {
+    if (TRAVERSAL.test(key)) throw new Error(`[unstorage] [fs] Invalid key: ${JSON.stringify(key)}. It should not contain .. segments`);
+    return join(base, key.replace(/:/g, "/"));
+  };
+
+  /** Writes one record's temporary file (synced if durable); returns it, to be renamed. */
+  const stage = async (key: string, value: string | Uint8Array, sync: boolean): Promise<{ temp: string; file: string }> => {
+    const file = fileOf(key);
+    await mkdir(dirname(file), { recursive: true });
+    // Same folder as the record, so the rename never crosses a file system; 0600: records hold secrets.
+    const temp = `${file}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
+    inFlight.add(temp);
+    const handle = await open(temp, "w", 0o600).catch((err) => {
+      inFlight.delete(temp);
+      throw err;
+    });
+    try {
+      await handle.writeFile(value);
+      if (sync) await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await unlink(temp).catch(() => {});
+      inFlight.delete(temp);
+      throw err;
+    }
+    await handle.close();
+    return { temp, file };
+  };
+
+  const commit = async ({ temp, file }: { temp: string; file: string }): Promise<void> => {
+    try {
+      await rename(temp, file);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    } finally {
+      inFlight.delete(temp);
+    }
+  };
+
+  /** Stages every record, renames each, then fsyncs each touched folder once (one fsync per folder, not per record). */
+  const writeAll = async (items: Array<{ key: string; value: string | Uint8Array }>): Promise<void> => {
+    const staged = await Promise.allSettled(items.map((i) => stage(i.key, i.value, durable(i.key))));
+    const failed = staged.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    const ready = staged.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (failed) {
+      await Promise.all(ready.map((s) => unlink(s.temp).catch(() => {}).finally(() => inFlight.delete(s.temp))));
+      throw failed.reason;
+    }
+    await Promise.all(ready.map(commit));
+    const folders = new Set(items.filter((i) => durable(i.key)).map((i) => dirname(fileOf(i.key))));
+    await Promise.all([...folders].map(syncFolder));
+  };
+
+  return {
+    ...inner,
+    name: "fs",
+    options: opts,
+    setItem: (key: string, value: string) => writeAll([{ key, value }]),
+    setItemRaw: (key: string, value: Uint8Array) => writeAll([{ key, value }]),
+    setItems: (items: Array<{ key: string; value: string }>) => writeAll(items),
+    async getKeys(prefix: string, topts: { maxDepth?: number }) {
+      const names = (await inner.getKeys(prefix, topts)) as string[];
+      // A temporary file is a write that never finished: not a record; the old record stands.
+      // One from a crashed process is removed; this process's own in-flight ones are left alone.
+      const stale = names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)));
+      if (!names.some((n) => n.endsWith(TEMP_SUFFIX))) return names;
+      await Promise.all(stale.map((n) => unlink(join(base, n)).catch(() => {})));
+      return names.filter((n) => !n.endsWith(TEMP_SUFFIX));
+    },
+  };
+});
