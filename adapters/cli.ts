@@ -9,11 +9,13 @@ import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
 import { nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
 import { storageFrom } from "./storage_url.ts";
+import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
 import { usersFromEnv } from "./users_env.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
 
 Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
+       ollama-api-pool export|import|migrate …   (move the pool's state; see export --help)
 
   --port N        listen port (env PORT, default 8787)
   --host H        listen address (env HOST, default 0.0.0.0)
@@ -41,6 +43,8 @@ function intEnv(name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+  const command = process.argv[2] as TransferCommand;
+  if (TRANSFER_COMMANDS.includes(command)) return runTransfer(command, process.argv.slice(3));
   const { values } = parseArgs({
     options: {
       port: { type: "string" },

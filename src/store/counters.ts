@@ -24,6 +24,11 @@ export interface CounterSink {
   read(records: string[]): Promise<Counters[]>;
   /** Deletes whole records (expired rate-limit windows). */
   remove(records: string[]): Promise<void>;
+  /**
+   * Names of the records under `prefix`, for a sink that keeps them apart from the storage's
+   * items (Postgres: a table of its own); without it they are the storage's `getKeys(prefix)`.
+   */
+  list?(prefix: string): Promise<string[]>;
 }
 
 /** Adds `delta` into `into` (in place) and returns it. */
