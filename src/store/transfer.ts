@@ -82,8 +82,9 @@ export async function* exportLines(storage: Storage, sink: CounterSink, source: 
       const part = names.slice(i, i + BATCH);
       const values = await sink.read(part);
       for (let j = 0; j < part.length; j++) {
-        if (Object.keys(values[j]).length === 0) continue;
-        yield { counter: part[j], value: values[j] };
+        const fields = Object.keys(values[j]).sort(); // one order whatever the backend returns: exports compare as text
+        if (fields.length === 0) continue;
+        yield { counter: part[j], value: Object.fromEntries(fields.map((f) => [f, values[j][f]])) };
         counters++;
       }
       progress(items + counters, prefix);
