@@ -10,8 +10,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
 import { defineDriver, type Driver } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
 
@@ -61,6 +61,19 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
   const fileOf = (key: string): string => {
     if (TRAVERSAL.test(key)) throw new Error(`[unstorage] [fs] Invalid key: ${JSON.stringify(key)}. It should not contain .. segments`);
     return join(base, key.replace(/:/g, "/"));
+  };
+
+  /**
+   * Record files under a prefix's own folder. The fs driver walks the whole data folder for every
+   * listing (100,000 key files, every statistics file) and leaves the filtering to unstorage.
+   */
+  const filesUnder = async (prefix: string): Promise<string[]> => {
+    const folder = fileOf(prefix.slice(0, -1));
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR") return [];
+      throw err;
+    });
+    return entries.filter((e) => e.isFile()).map((e) => relative(base, join((e as { parentPath?: string; path?: string }).parentPath ?? (e as { path?: string }).path ?? folder, e.name)));
   };
 
   /** Writes one record's temporary file (synced if durable); returns it, to be renamed. */
@@ -120,7 +133,7 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     setItemRaw: (key: string, value: Uint8Array) => writeAll([{ key, value }]),
     setItems: (items: Array<{ key: string; value: string }>) => writeAll(items),
     async getKeys(prefix: string, topts: { maxDepth?: number }) {
-      const names = (await inner.getKeys(prefix, topts)) as string[];
+      const names = prefix.endsWith(":") && topts?.maxDepth === undefined ? await filesUnder(prefix) : (await inner.getKeys(prefix, topts)) as string[];
       // A temporary file is a write that never finished: not a record; the old record stands.
       // One from a crashed process is removed; this process's own in-flight ones are left alone.
       const stale = names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)));
