@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { defineDriver, type Driver } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
@@ -76,27 +76,48 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     return entries.filter((e) => e.isFile()).map((e) => relative(base, join((e as { parentPath?: string; path?: string }).parentPath ?? (e as { path?: string }).path ?? folder, e.name)));
   };
 
+  /**
+   * Folders known to exist, so a write costs no mkdir. Bounded: record folders are one per prefix
+   * and provider, plus one per day for hourly statistics; past 10,000 the set starts over.
+   */
+  const folders = new Set<string>();
+  const ensureFolder = async (folder: string): Promise<void> => {
+    if (folders.has(folder)) return;
+    await mkdir(folder, { recursive: true });
+    if (folders.size >= 10_000) folders.clear();
+    folders.add(folder);
+  };
+
   /** Writes one record's temporary file (synced if durable); returns it, to be renamed. */
   const stage = async (key: string, value: string | Uint8Array, sync: boolean): Promise<{ temp: string; file: string }> => {
     const file = fileOf(key);
-    await mkdir(dirname(file), { recursive: true });
+    await ensureFolder(dirname(file));
     // Same folder as the record, so the rename never crosses a file system; 0600: records hold secrets.
     const temp = `${file}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
+    const write = async (): Promise<void> => {
+      if (!sync) return writeFile(temp, value, { mode: 0o600 });
+      const handle = await open(temp, "w", 0o600);
+      try {
+        await handle.writeFile(value);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    };
     inFlight.add(temp);
-    const handle = await open(temp, "w", 0o600).catch((err) => {
-      inFlight.delete(temp);
-      throw err;
-    });
     try {
-      await handle.writeFile(value);
-      if (sync) await handle.sync();
+      await write().catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+        // The folder was removed since it was cached (clear(), an operator): create it again.
+        folders.delete(dirname(file));
+        await ensureFolder(dirname(file));
+        await write();
+      });
     } catch (err) {
-      await handle.close().catch(() => {});
       await unlink(temp).catch(() => {});
       inFlight.delete(temp);
       throw err;
     }
-    await handle.close();
     return { temp, file };
   };
 
@@ -132,8 +153,8 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     setItem: (key: string, value: string) => writeAll([{ key, value }]),
     setItemRaw: (key: string, value: Uint8Array) => writeAll([{ key, value }]),
     setItems: (items: Array<{ key: string; value: string }>) => writeAll(items),
-    async getKeys(prefix: string, topts: { maxDepth?: number }) {
-      const names = prefix.endsWith(":") && topts?.maxDepth === undefined ? await filesUnder(prefix) : (await inner.getKeys(prefix, topts)) as string[];
+    async getKeys(prefix: string | undefined, topts: { maxDepth?: number }) {
+      const names = prefix?.endsWith(":") && topts?.maxDepth === undefined ? await filesUnder(prefix!) : (await inner.getKeys(prefix ?? "", topts)) as string[];
       // A temporary file is a write that never finished: not a record; the old record stands.
       // One from a crashed process is removed; this process's own in-flight ones are left alone.
       const stale = names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)));

@@ -37,6 +37,18 @@ describe("filesystem storage: atomic writes", () => {
     await s.dispose();
   });
 
+  it("writes go on after the whole store was cleared (the folders it knew are gone)", async () => {
+    const s = fsStorage(dir);
+    await s.setItem("cache:ab", { body: "x" });
+    await s.clear();
+    await s.setItem("cache:ab", { body: "y" });
+    assert.deepEqual(await s.getItem("cache:ab"), { body: "y" });
+    await s.setItem("keys:ollama:a1", { id: "a1", secret: "t" });
+    await s.setItem("keys:ollama:a2", { id: "a2" });
+    await s.removeItem("cache:ab");
+    await s.dispose();
+  });
+
   it("a write cut off before its rename leaves the old record; its temporary file is never listed and is removed", async () => {
     const s = fsStorage(dir);
     await writeFile(join(dir, "keys/ollama/a1.0123456789ab.tmp~"), '{"id":"a1","sec');

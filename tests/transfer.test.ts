@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import type { Storage } from "unstorage";
 import { createPool, ollama } from "../mod.ts";
 import { counterSinkFor } from "../src/store/sinks.ts";
-import { type ExportLine, exportLines, importLines, TRANSIENT_PREFIXES } from "../src/store/transfer.ts";
+import { EXPORTED_COUNTERS, EXPORTED_ITEMS, type ExportLine, exportLines, importLines, TRANSIENT_PREFIXES } from "../src/store/transfer.ts";
 import { createUserStore } from "../src/store/users.ts";
 import type { UserRecord } from "../src/users/types.ts";
 import { type Backend, fsBackend, postgresBackend, redisBackend } from "./helpers/backends.ts";
@@ -75,6 +75,13 @@ describe("export / import / migrate across backends", { timeout: 120_000 }, () =
   after(async () => {
     await mock?.close();
     for (const b of backends) await b.stop();
+  });
+
+  it("knows every prefix the pool wrote: exported or named as transient", async () => {
+    const known = [...EXPORTED_ITEMS, ...EXPORTED_COUNTERS, ...TRANSIENT_PREFIXES];
+    for (const name of await source.getKeys("")) {
+      assert.ok(known.some((p) => name.startsWith(`${p}:`)), `"${name}" is under no prefix src/store/transfer.ts classifies`);
+    }
   });
 
   it("carries every record kind and leaves the transient ones out", async () => {
