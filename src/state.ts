@@ -70,7 +70,7 @@ export interface PoolState {
 /** Builds the state; nothing is read from storage until `ready()`. */
 export function createState(options: ResolvedOptions): PoolState {
   const quarantine = new Quarantine(options.storage, (m) => options.logger.error(m), options.now);
-  const store = createStore(options.storage, counterSinkFor(options.storage), quarantine);
+  const store = createStore(options.storage, counterSinkFor(options.storage, quarantine), quarantine);
   const feed = new ChangeFeed(options.storage, options.now);
   const ids = options.providers.map((p) => p.id);
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);

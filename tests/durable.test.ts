@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fsStorage } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
+import { kvCounterSink } from "../src/store/counters.ts";
+import { Quarantine } from "../src/store/quarantine.ts";
 
 const ADMIN = "durable-test-admin-token";
 
@@ -116,6 +118,25 @@ describe("unreadable records at start", () => {
     await d.ready();
     assert.equal((await (await d.fetch(new Request("http://pool/health"))).json()).status, "ok");
     await d.close();
+  });
+
+  it("a statistics record that cannot be read is set aside before a flush writes over it", async () => {
+    const dir3 = await mkdtemp(join(tmpdir(), "pool-stats-q-"));
+    try {
+      const storage = fsStorage(dir3);
+      await storage.setItem("stats:global:ollama", { requests: 5 });
+      await writeFile(join(dir3, "stats/global/ollama"), '{"requests":5,"succ');
+      const seen: string[] = [];
+      const quarantine = new Quarantine(storage, (m) => seen.push(m));
+      await kvCounterSink(storage, 128, quarantine).apply(new Map([["stats:global:ollama", { add: { requests: 1 }, max: {} }]]));
+      assert.equal(quarantine.count, 1);
+      assert.match(seen[0], /"stats:global:ollama"/);
+      assert.deepEqual(await storage.getItem("stats:global:ollama"), { requests: 1 });
+      assert.equal(((await storage.getItem("quarantine:stats:global:ollama")) as { raw: string }).raw, '{"requests":5,"succ');
+      await storage.dispose();
+    } finally {
+      await rm(dir3, { recursive: true, force: true });
+    }
   });
 
   it("never replaces an unreadable admin credential: refuses to start without ADMIN_TOKEN, works with it", async () => {
