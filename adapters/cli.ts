@@ -26,9 +26,10 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
   -h, --help      this text
 
 Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
-OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, HEALTH_CHECK_INTERVAL,
+OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_RESPONSE_BYTES,
+STREAM_IDLE_TIMEOUT_MS, HEALTH_CHECK_INTERVAL,
 HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
-RATE_LIMIT_PER_TOKEN, TRUST_PROXY, NEON_WS_PROXY,
+RATE_LIMIT_PER_TOKEN, TRUST_PROXY, LOG_RETENTION_DAYS, CORS_ORIGINS, NEON_WS_PROXY,
 NEON_SECURE_WEBSOCKET; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
 EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
 TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
@@ -82,12 +83,16 @@ async function main(): Promise<void> {
     },
     failover,
     maxBodyBytes: intEnv("MAX_BODY_BYTES"),
+    logRetentionDays: env.LOG_RETENTION_DAYS === "0" ? 0 : intEnv("LOG_RETENTION_DAYS"),
+    maxResponseBytes: intEnv("MAX_RESPONSE_BYTES"),
+    streamIdleTimeoutMs: intEnv("STREAM_IDLE_TIMEOUT_MS"),
     healthCheck: {
       intervalMs: intEnv("HEALTH_CHECK_INTERVAL") === undefined ? undefined : intEnv("HEALTH_CHECK_INTERVAL")! * 1000,
       concurrency: intEnv("HEALTH_CHECK_CONCURRENCY"),
     },
     fetch: undiciFetch(),
     clientIp: nodeClientIp(env.TRUST_PROXY === "true"),
+    corsOrigins: env.CORS_ORIGINS || undefined,
     rateLimit: env.ENABLE_RATE_LIMIT === "true"
       ? { perIp: intEnv("RATE_LIMIT_REQUESTS") ?? 60, windowMs: (intEnv("RATE_LIMIT_WINDOW") ?? 60) * 1000, perToken: intEnv("RATE_LIMIT_PER_TOKEN") }
       : undefined,

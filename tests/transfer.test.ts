@@ -87,7 +87,7 @@ describe("export / import / migrate across backends", { timeout: 120_000 }, () =
   it("carries every record kind and leaves the transient ones out", async () => {
     const lines = await exportOf(source);
     const names = lines.flatMap((l) => ("item" in l ? [l.item] : "counter" in l ? [l.counter] : []));
-    for (const p of ["keys:ollama:", "tokens:", "meta:admin", "users:rec:", "users:email:", "users:signin:", "stats:global:ollama", "stats:token:", "stats:key:ollama:", "quarantine:tokens:torn-one"]) {
+    for (const p of ["keys:ollama:", "tokens:", "meta:admin", "users:rec:", "users:email:", "users:signin:", "stats:global:ollama", "stats:token:", "stats:key:ollama:", "logs:", "quarantine:tokens:torn-one"]) {
       assert.ok(names.some((n) => n.startsWith(p)), `${p} is exported`);
     }
     assert.ok(!names.some((n) => TRANSIENT_PREFIXES.some((p) => n.startsWith(`${p}:`))), "no transient record");

@@ -16,9 +16,10 @@ import { QUARANTINE_PREFIX } from "./quarantine.ts";
 /**
  * Plain records an export carries: API keys with their state (`keys:`), client tokens (`tokens:`),
  * the admin credential and other settings (`meta:`), user accounts, their address index and
- * check-ins (`users:rec:`, `users:email:`, `users:signin:`), and records set aside as unreadable.
+ * check-ins (`users:rec:`, `users:email:`, `users:signin:`), the request log (`logs:`, segments
+ * of records: the only values that are arrays) and records set aside as unreadable.
  */
-export const EXPORTED_ITEMS: readonly string[] = ["keys", "tokens", "meta", "users:rec", "users:email", "users:signin", QUARANTINE_PREFIX];
+export const EXPORTED_ITEMS: readonly string[] = ["keys", "tokens", "meta", "users:rec", "users:email", "users:signin", "logs", QUARANTINE_PREFIX];
 
 /** Counter records an export carries: every statistic (totals, per model, hour, key and token; token quotas are counted here). */
 export const EXPORTED_COUNTERS: readonly string[] = ["stats"];
@@ -37,7 +38,7 @@ export const EXPORT_VERSION = 1;
 /** One line of an export. */
 export type ExportLine =
   | { format: typeof EXPORT_FORMAT; version: number; exportedAt: string; source: string }
-  | { item: string; value: Record<string, unknown> }
+  | { item: string; value: Record<string, unknown> | unknown[] }
   | { counter: string; value: Counters }
   | { end: true; items: number; counters: number };
 
@@ -68,7 +69,7 @@ export async function* exportLines(storage: Storage, sink: CounterSink, source: 
     for (let i = 0; i < names.length; i += BATCH) {
       for (const { key, value } of await storage.getItems(names.slice(i, i + BATCH))) {
         if (value === null || value === undefined) continue; // removed since it was listed
-        if (typeof value === "object" && !Array.isArray(value)) yield { item: key, value: value as Record<string, unknown> };
+        if (typeof value === "object" && (!Array.isArray(value) || within(key, "logs"))) yield { item: key, value: value as Record<string, unknown> };
         // An unreadable record goes out set aside, as the pool would set it aside: not lost, not loaded.
         else yield { item: `${QUARANTINE_PREFIX}:${key}`, value: { from: key, at: Date.now(), raw: typeof value === "string" ? value : JSON.stringify(value) } };
         items++;
@@ -120,7 +121,7 @@ function check(line: unknown, n: number): ExportLine {
   const allowed = typeof l.item === "string" ? EXPORTED_ITEMS : EXPORTED_COUNTERS;
   if (!allowed.some((p) => within(name, p)) || /(^|:)\.\.(:|$)/.test(name)) bad(`"${name.slice(0, 80)}" is not a record name an export holds`);
   const value = l.value;
-  if (!value || typeof value !== "object" || Array.isArray(value)) bad(`the value of "${name}" is not a JSON object`);
+  if (!value || typeof value !== "object" || (Array.isArray(value) && !within(name, "logs"))) bad(`the value of "${name}" is not a JSON object`);
   if (typeof l.counter === "string" && Object.values(value as object).some((v) => typeof v !== "number" || !Number.isFinite(v))) {
     bad(`counter "${name}" has a field that is not a finite number`);
   }
