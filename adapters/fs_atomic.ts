@@ -142,9 +142,20 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
       throw failed.reason;
     }
     await Promise.all(ready.map(commit));
-    const folders = new Set(items.filter((i) => durable(i.key)).map((i) => dirname(fileOf(i.key))));
-    await Promise.all([...folders].map(syncFolder));
+    const touched = new Set(items.filter((i) => durable(i.key)).map((i) => dirname(fileOf(i.key))));
+    await Promise.all([...touched].map(syncFolder));
   };
+
+  /** Removes temporary files a crashed process left; this process's own in-flight ones stay. */
+  const removeStale = (names: string[]): Promise<unknown> =>
+    Promise.all(names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n))).map((n) => unlink(join(base, n)).catch(() => {})));
+  /**
+   * Once per process, at the first listing (the pool lists its keys at start): the whole folder is
+   * swept, since later listings walk only their prefix's folder and statistics are never listed.
+   */
+  let swept: Promise<unknown> | undefined;
+  const sweep = (): Promise<unknown> =>
+    swept ??= (inner.getKeys("", {}) as Promise<string[]>).then(removeStale).catch(() => (swept = undefined));
 
   return {
     ...inner,
@@ -154,12 +165,11 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     setItemRaw: (key: string, value: Uint8Array) => writeAll([{ key, value }]),
     setItems: (items: Array<{ key: string; value: string }>) => writeAll(items),
     async getKeys(prefix: string | undefined, topts: { maxDepth?: number }) {
+      await sweep();
       const names = prefix?.endsWith(":") && topts?.maxDepth === undefined ? await filesUnder(prefix!) : (await inner.getKeys(prefix ?? "", topts)) as string[];
       // A temporary file is a write that never finished: not a record; the old record stands.
-      // One from a crashed process is removed; this process's own in-flight ones are left alone.
-      const stale = names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)));
       if (!names.some((n) => n.endsWith(TEMP_SUFFIX))) return names;
-      await Promise.all(stale.map((n) => unlink(join(base, n)).catch(() => {})));
+      await removeStale(names);
       return names.filter((n) => !n.endsWith(TEMP_SUFFIX));
     },
   };

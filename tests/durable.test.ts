@@ -4,7 +4,7 @@
  * cannot be parsed is set aside under `quarantine:` and reported instead of read as absent.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -54,6 +54,8 @@ describe("filesystem storage: atomic writes", () => {
   it("a write cut off before its rename leaves the old record; its temporary file is never listed and is removed", async () => {
     const s = fsStorage(dir);
     await writeFile(join(dir, "keys/ollama/a1.0123456789ab.tmp~"), '{"id":"a1","sec');
+    await mkdir(join(dir, "stats/global"), { recursive: true });
+    await writeFile(join(dir, "stats/global/ollama.0123456789ab.tmp~"), '{"requ'); // never listed by the pool
     assert.deepEqual((await s.getKeys("keys:ollama")).sort(), ["keys:ollama:a1", "keys:ollama:a2"]);
     assert.deepEqual(await s.getItem("keys:ollama:a1"), { id: "a1", secret: "t" });
     assert.ok(!(await files(dir)).some((f) => f.endsWith(".tmp~")));
