@@ -4,9 +4,9 @@
  * garbage. Here every write goes to a temporary file in the record's own folder and is renamed
  * over the record: a reader sees the old or the new version, never half of one. Records that must
  * survive a power cut (see {@link DURABLE_PREFIXES}) are also fsync'ed, file and folder, before the
- * write resolves; statistics, rate-limit windows, change events and cached answers are not
- * (a crash loses at most what the last flush wrote, and they are rewritten every few seconds).
- * Reads, listing and removal are the fs driver's own.
+ * write resolves; statistics, rate-limit windows, the request log, change events and cached
+ * answers are not (they are rewritten every few seconds; a power cut may take the last ones).
+ * Reads and removal are the fs driver's own; listing walks only the prefix's folder.
  * @module
  */
 import { randomBytes } from "node:crypto";
