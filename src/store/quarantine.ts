@@ -27,6 +27,8 @@ export class Quarantine {
   #now: () => number;
   /** Records under the quarantine prefix: counted at load, plus those set aside since. */
   #count = 0;
+  /** Names being set aside now (two reads of one record must not count it twice); bounded by reads in flight. */
+  #moving = new Set<string>();
 
   constructor(storage: Storage, log: (message: string) => void, now: () => number = Date.now) {
     this.#storage = storage;
@@ -64,6 +66,16 @@ export class Quarantine {
   }
 
   async #setAside(name: string, value: unknown): Promise<void> {
+    if (this.#moving.has(name)) return;
+    this.#moving.add(name);
+    try {
+      await this.#move(name, value);
+    } finally {
+      this.#moving.delete(name);
+    }
+  }
+
+  async #move(name: string, value: unknown): Promise<void> {
     const raw = (typeof value === "string" ? value : JSON.stringify(value) ?? String(value)).slice(0, MAX_RAW);
     // The log names the record, never its content (it may be a half-written secret).
     this.#log(`[ollama-api-pool] record "${name}" is unreadable (${raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`}); moved to "${QUARANTINE_PREFIX}:${name}"`);
