@@ -17,6 +17,9 @@ export interface QuarantinedRecord {
   raw: string;
 }
 
+/** Records named one by one in the log per process; past it one line says more follow (a disk fault can tear thousands). */
+const MAX_LOGGED = 1000;
+
 /** Longest raw text kept per record: a record is a few hundred bytes; more is not a record of ours. */
 const MAX_RAW = 64 * 1024;
 
@@ -29,6 +32,7 @@ export class Quarantine {
   #count = 0;
   /** Names being set aside now (two reads of one record must not count it twice); bounded by reads in flight. */
   #moving = new Set<string>();
+  #logged = 0;
 
   constructor(storage: Storage, log: (message: string) => void, now: () => number = Date.now) {
     this.#storage = storage;
@@ -78,7 +82,10 @@ export class Quarantine {
   async #move(name: string, value: unknown): Promise<void> {
     const raw = (typeof value === "string" ? value : JSON.stringify(value) ?? String(value)).slice(0, MAX_RAW);
     // The log names the record, never its content (it may be a half-written secret).
-    this.#log(`[ollama-api-pool] record "${name}" is unreadable (${raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`}); moved to "${QUARANTINE_PREFIX}:${name}"`);
+    const logged = ++this.#logged;
+    const why = raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`;
+    if (logged <= MAX_LOGGED) this.#log(`[ollama-api-pool] record "${name}" is unreadable (${why}); moved to "${QUARANTINE_PREFIX}:${name}"`);
+    else if (logged === MAX_LOGGED + 1) this.#log(`[ollama-api-pool] more unreadable records are being set aside under "${QUARANTINE_PREFIX}:"; /health counts them`);
     const record: QuarantinedRecord = { from: name, at: this.#now(), raw };
     await this.#storage.setItem(`${QUARANTINE_PREFIX}:${name}`, record);
     await this.#storage.removeItem(name);
