@@ -16,11 +16,11 @@ import { defineDriver, type Driver } from "unstorage";
 import fsDriver from "unstorage/drivers/fs";
 
 /**
- * Prefixes whose records are fsync'ed: API keys with their state, client tokens, users and the
- * admin credential (`meta:`). Losing one of these to a power cut would lose a secret or an
- * acknowledged admin action.
+ * Prefixes whose records are fsync'ed: API keys with their state, client tokens, users, the
+ * admin credential (`meta:`) and dashboard logouts (`adminsessions:`). Losing one of these to a
+ * power cut would lose a secret or an acknowledged admin action (a logged-out cookie would work again).
  */
-export const DURABLE_PREFIXES: readonly string[] = ["keys:", "tokens:", "users:", "meta:"];
+export const DURABLE_PREFIXES: readonly string[] = ["keys:", "tokens:", "users:", "meta:", "adminsessions:"];
 
 /** Suffix of in-flight temporary files; never listed as records, removed when found at start. */
 const TEMP_SUFFIX = ".tmp~";

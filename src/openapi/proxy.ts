@@ -132,7 +132,9 @@ export function proxyDocs(providers: Provider[]): RouteDoc[] {
         operationId: `${slug(p.id)}_${e.method.toLowerCase()}_${slug(e.path)}`,
         tag: `Proxy: ${p.id}`,
         summary: s.summary,
-        description: `Forwarded to \`${e.method} ${e.upstream}\` with a pooled key; on a key failure the next key is tried. ` +
+        // The upstream's address stays out: the document is public, and a base URL can name a
+        // private host or gateway.
+        description: `Forwarded to the \`${p.id}\` provider's upstream with a pooled key; on a key failure the next key is tried. ` +
           "Upstream client errors (400, 404, 422) are returned as the upstream sent them." +
           (s.anthropic ? " Clients may authenticate with `x-api-key` (as Anthropic's SDK does) or `Authorization: Bearer`; `anthropic-version` and `anthropic-beta` are forwarded." : ""),
         auth: "client",

@@ -17,10 +17,12 @@ import { isAtomic } from "./sinks.ts";
 /**
  * Plain records an export carries: API keys with their state (`keys:`), client tokens (`tokens:`),
  * the admin credential and other settings (`meta:`), user accounts, their address index and
- * check-ins (`users:rec:`, `users:email:`, `users:signin:`), the request log (`logs:`, segments
- * of records: the only values that are arrays) and records set aside as unreadable.
+ * check-ins (`users:rec:`, `users:email:`, `users:signin:`), dashboard sessions ended by logging
+ * out (`adminsessions:`: without them a copied cookie would work again on the new store), the
+ * request log (`logs:`, segments of records: the only values that are arrays) and records set
+ * aside as unreadable.
  */
-export const EXPORTED_ITEMS: readonly string[] = ["keys", "tokens", "meta", "users:rec", "users:email", "users:signin", "logs", QUARANTINE_PREFIX];
+export const EXPORTED_ITEMS: readonly string[] = ["keys", "tokens", "meta", "users:rec", "users:email", "users:signin", "adminsessions", "logs", QUARANTINE_PREFIX];
 
 /** Counter records an export carries: every statistic (totals, per model, hour, key and token; token quotas are counted here). */
 export const EXPORTED_COUNTERS: readonly string[] = ["stats"];

@@ -29,6 +29,8 @@ export interface UserStore {
 }
 
 const REC = "users:rec";
+/** The shape of ids `newUserId` makes, with room to spare. */
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
 
 /** Wraps a storage as a {@link UserStore}; unreadable records go to `quarantine`, not away. */
@@ -40,7 +42,9 @@ export function createUserStore(storage: Storage, quarantine: Quarantine = new Q
     return out;
   };
   return {
+    // Ids come from URLs: one that is not an id the pool made (`../..`) is nobody, not a storage error.
     get: async (id) => {
+      if (!USER_ID.test(id)) return null;
       const value = await storage.getItem(`${REC}:${id}`);
       return (await quarantine.admit(`${REC}:${id}`, value)) ? value as UserRecord : null;
     },
