@@ -116,6 +116,10 @@ export const neonDriver: (opts: NeonDriverOptions) => Driver<NeonDriverOptions, 
     async remove(records: string[]) {
       if (records.length) await query(`DELETE FROM ${counters} WHERE record = ANY($1::text[])`, [records]);
     },
+    async list(prefix: string) {
+      const rows = await query(`SELECT DISTINCT record FROM ${counters} WHERE record LIKE $1`, [like(prefix)]);
+      return rows.map((r) => r.record as string);
+    },
     async read(records: string[]) {
       if (records.length === 0) return [];
       const rows = await query(`SELECT record, field, value FROM ${counters} WHERE record = ANY($1::text[])`, [records]);
