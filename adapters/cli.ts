@@ -19,7 +19,7 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
   --port N        listen port (env PORT, default 8787)
   --host H        listen address (env HOST, default 0.0.0.0)
   --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
-  --storage URL   memory: | file:./path | redis://… | postgres://… (env STORAGE_URL;
+  --storage URL   memory: | file:./path | redis://… | postgres://… | upstash: (env STORAGE_URL;
                   default file:<data-dir>)
   --keys FILE     import an ollama.txt into the ollama pool at start
   -h, --help      this text
@@ -28,7 +28,7 @@ Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_U
 OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, HEALTH_CHECK_INTERVAL,
 HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
 RATE_LIMIT_PER_TOKEN, TRUST_PROXY, NEON_WS_PROXY,
-NEON_SECURE_WEBSOCKET; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
+NEON_SECURE_WEBSOCKET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
 EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
 TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
 USER_TIME_ZONE, APP_NAME (see README).`;
@@ -39,6 +39,12 @@ async function storageFrom(url: string | undefined, dataDir: string): Promise<St
   if (url === "memory:" || url === "memory") return createStorage({ driver: memoryDriver() });
   if (url.startsWith("file:")) return fsStorage(url.slice(5).replace(/^\/\/(?=\/)/, "") || dataDir);
   if (/^rediss?:\/\//.test(url)) return (await import("./redis.ts")).redisStorage(url);
+  // Upstash's own variable names, as its console shows them: the URL alone carries no token.
+  if (url === "upstash:" || url === "upstash") {
+    const { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token } = process.env;
+    if (!restUrl || !token) throw new Error("STORAGE_URL=upstash: needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN");
+    return (await import("./upstash.ts")).upstashStorage({ url: restUrl, token });
+  }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const [{ neonStorage }, { default: ws }] = await Promise.all([import("./neon.ts"), import("ws")]);
     return neonStorage({
@@ -50,7 +56,7 @@ async function storageFrom(url: string | undefined, dataDir: string): Promise<St
     });
   }
   const shown = url.replace(/\/\/[^@/]*@/, "//***@"); // never print credentials
-  throw new Error(`STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://… or postgres://…`);
+  throw new Error(`STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://…, postgres://… or upstash:`);
 }
 
 function intEnv(name: string): number | undefined {
