@@ -68,6 +68,7 @@ export async function respClient(port: number): Promise<RespClient> {
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   // Waiting replies, oldest first; bounded by the commands the test server has in flight.
   const waiting: Array<{ resolve(r: Reply): void; reject(e: Error): void }> = [];
+  // Unparsed bytes: at most one reply still arriving (the replies the test server asked for).
   let buf: Buffer = Buffer.alloc(0);
   socket.on("data", (chunk: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
