@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "@upstash/redis";
 import { upstashStorage } from "../adapters/upstash.ts";
 import { StatsRecorder } from "../src/stats/recorder.ts";
+import type { CounterBatch } from "../src/store/counters.ts";
 import { createStore } from "../src/store/store.ts";
 import { type RedisServer, startRedis } from "./helpers/services.ts";
 import { startUpstashRest, type UpstashRest } from "./helpers/upstash_rest.ts";
@@ -99,5 +100,26 @@ describe("Upstash REST stand-in, checked with @upstash/redis", () => {
     assert.match(err.message, /Unauthorized/);
     assert.doesNotMatch(err.message, /sk-very-secret-value|command was/);
     await Promise.all([...storages, denied].map((s) => s.dispose()));
+  });
+
+  it("splits a large flush into requests of 1,000 records; a refused request leaves only the unwritten records to retry", async () => {
+    // Records 1,000-1,999 have long names, so that their request alone passes a 1 MB limit (as a
+    // flush after a long outage can pass Upstash's request size limit).
+    const name = (i: number) => `stats:token:${i >= 1000 && i < 2000 ? "x".repeat(1500) : ""}${i}`;
+    const batch: CounterBatch = new Map(Array.from({ length: 2500 }, (_, i) => [name(i), { add: { requests: 1 }, max: {} }]));
+    const strict = await startUpstashRest(redis.port, { maxBodyBytes: 1024 * 1024 });
+    const small = upstashStorage({ url: strict.url, token: strict.token, base: "split", retries: 0 });
+    const roomy = upstashStorage({ url: rest.url, token: rest.token, base: "split" });
+    try {
+      await assert.rejects(createStore(small).counters.apply(batch), /max request size/);
+      assert.equal(strict.requests.get("/pipeline"), 2, "the first 1,000 records went in one request, the next was refused");
+      assert.deepEqual([...batch.keys()], Array.from({ length: 1500 }, (_, i) => name(1000 + i)), "what is left to retry: exactly the unwritten records");
+      await createStore(roomy).counters.apply(batch); // the retry, where the size is allowed
+      const all = await createStore(roomy).counters.read(Array.from({ length: 2500 }, (_, i) => name(i)));
+      assert.deepEqual(new Set(all.map((c) => c.requests)), new Set([1]), "every record counted once");
+    } finally {
+      await Promise.all([small.dispose(), roomy.dispose()]);
+      await strict.close();
+    }
   });
 });

@@ -16,8 +16,16 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type Reply, ReplyError, type RespClient, respClient, Status } from "./resp.ts";
 
-/** Largest request body accepted (Upstash's own limit is of this order); beyond it: 413. */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Options of {@link startUpstashRest}. */
+export interface UpstashRestOptions {
+  /** @default "upstash-test-token-0123456789" */
+  token?: string;
+  /**
+   * Largest request body accepted; beyond it 413, as Upstash answers past its request size limit.
+   * @default 16 MiB
+   */
+  maxBodyBytes?: number;
+}
 
 export interface UpstashRest {
   /** For `UPSTASH_REDIS_REST_URL`. */
@@ -43,18 +51,17 @@ function toJson(value: Reply, base64: boolean): unknown {
 
 const item = (r: Reply, base64: boolean) => (r instanceof ReplyError ? { error: r.message } : { result: toJson(r, base64) });
 
-function readBody(req: IncomingMessage): Promise<string | undefined> {
+/** The body as text, or undefined past `limit` (the rest is read and dropped, so a 413 can be sent). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] | undefined = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(c);
+      if (size > limit) chunks = undefined;
+      else chunks?.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(chunks && Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
 }
@@ -62,7 +69,9 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 const isCommand = (c: unknown): c is Command => Array.isArray(c) && c.length > 0 && c.every((a) => typeof a === "string" || typeof a === "number");
 
 /** Starts the REST server for the Redis on `redisPort`, on a free port of 127.0.0.1. */
-export async function startUpstashRest(redisPort: number, token = "upstash-test-token-0123456789"): Promise<UpstashRest> {
+export async function startUpstashRest(redisPort: number, options: UpstashRestOptions = {}): Promise<UpstashRest> {
+  const token = options.token ?? "upstash-test-token-0123456789";
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   let conn: Promise<RespClient> | undefined;
   // One connection, opened again after Redis went away (outage tests restart it).
   const redis = async (): Promise<RespClient> => {
@@ -109,7 +118,7 @@ export async function startUpstashRest(redisPort: number, token = "upstash-test-
     const auth = Buffer.from(req.headers.authorization ?? "");
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return answer(res, 401, { error: "Unauthorized" });
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
-    const text = await readBody(req).catch(() => undefined);
+    const text = await readBody(req, maxBodyBytes).catch(() => undefined);
     if (text === undefined) return answer(res, 413, { error: "ERR max request size exceeded" });
     let body: unknown;
     try {

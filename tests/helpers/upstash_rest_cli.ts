@@ -10,7 +10,7 @@ import { startUpstashRest } from "./upstash_rest.ts";
 const { values } = parseArgs({ options: { "redis-port": { type: "string" } } });
 const port = Number(values["redis-port"]);
 if (!Number.isInteger(port) || port < 1) throw new Error("--redis-port N is required");
-const rest = await startUpstashRest(port, process.env.UPSTASH_REDIS_REST_TOKEN || undefined);
+const rest = await startUpstashRest(port, { token: process.env.UPSTASH_REDIS_REST_TOKEN || undefined });
 console.log(rest.url);
 const stop = () => rest.close().then(() => process.exit(0));
 process.once("SIGTERM", stop);
