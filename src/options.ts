@@ -22,8 +22,9 @@ export interface Logger {
 /** Admin credential options. */
 export interface AuthOptions {
   /**
-   * The admin token (`Authorization: Bearer <adminToken>` on `/admin/*`). When unset, one is
-   * generated on the first start, stored as a hash, and passed to `onAdminTokenGenerated`.
+   * The admin token (`Authorization: Bearer <adminToken>` on `/admin/*`), at least 16 characters.
+   * When unset, one is generated on the first start, stored as a hash, and passed to
+   * `onAdminTokenGenerated`.
    */
   adminToken?: string;
   /**
@@ -124,6 +125,13 @@ export interface PoolOptions {
   now?: () => number;
   /** @default console */
   logger?: Logger;
+  /**
+   * Browser origins allowed to call the proxy routes (CORS): `"*"` for any, or a list
+   * (`["https://chat.example"]`, or the same comma-separated, as `CORS_ORIGINS` takes it). Admin,
+   * dashboard, metrics and user routes never answer cross-origin requests.
+   * @default "*"
+   */
+  corsOrigins?: string | string[];
 }
 
 /** The failover defaults. */
@@ -155,8 +163,13 @@ export interface ResolvedOptions {
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
+  /** `"*"` or the exact origins allowed. */
+  corsOrigins: "*" | string[];
   users?: ResolvedUsersOptions;
 }
+
+/** Shortest admin token accepted: with the per-address guess throttle, 16 characters are out of reach. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -205,6 +218,10 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
   else storage = isStorage(o.storage) ? o.storage : createStorage({ driver: o.storage });
 
+  const adminToken = o.auth?.adminToken;
+  if (adminToken !== undefined && (typeof adminToken !== "string" || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)) {
+    fail(`auth.adminToken (ADMIN_TOKEN): must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; a short one can be guessed (leave it unset to have one generated)`);
+  }
   const failover = { ...DEFAULT_FAILOVER, ...o.failover };
   for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
   if (o.fetch !== undefined && typeof o.fetch !== "function") fail("fetch: must be a fetch-like function");
@@ -242,8 +259,20 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     },
     now: o.now ?? Date.now,
     logger,
+    corsOrigins: resolveCorsOrigins(o.corsOrigins),
     ...(users ? { users } : {}),
   };
+}
+
+/** `"*"`, a comma-separated list, or a list of origins, validated as `scheme://host[:port]`. */
+function resolveCorsOrigins(v: string | string[] | undefined): "*" | string[] {
+  if (v === undefined) return "*";
+  const list = (typeof v === "string" ? v.split(",") : v).map((s) => typeof s === "string" ? s.trim() : "").filter((s) => s !== "");
+  if (list.length === 0 || list.includes("*")) return "*";
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) fail(`corsOrigins: "${origin}" is not an origin like https://chat.example (no path, no trailing slash)`);
+  }
+  return list;
 }
 
 /**

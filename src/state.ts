@@ -6,10 +6,12 @@
  * @module
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
+import { EndedSessions } from "./auth/ended_sessions.ts";
 import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { createGuessThrottles, type GuessThrottles } from "./limits/guesses.ts";
 import { Limits } from "./limits/limits.ts";
 import { RequestLog } from "./logs/request_log.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -47,6 +49,10 @@ export interface PoolState {
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
   readonly limits: Limits;
+  /** Failed admin-token and client-token checks per client address. */
+  readonly guesses: GuessThrottles;
+  /** Dashboard sessions ended by logging out. */
+  readonly endedSessions: EndedSessions;
   readonly cache: ResponseCache;
   /** The request log; absent when `logRetentionDays` is 0. */
   readonly logs?: RequestLog;
@@ -77,7 +83,10 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
+  const health = new HealthChecks(
+    keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now,
+    (p, models) => stats.served(p, models),
+  );
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const logs = options.logRetentionDays > 0
     ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
@@ -110,7 +119,7 @@ export function createState(options: ResolvedOptions): PoolState {
     admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
       options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
     }));
-    await Promise.all([keys.load(), tokens.load()]);
+    await Promise.all([keys.load(), tokens.load(), stats.load(ids)]);
     await limits.sync(tokens.list()); // quota usage known before the first request
   };
 
@@ -153,6 +162,8 @@ export function createState(options: ResolvedOptions): PoolState {
 
   return {
     options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, logs,
+    guesses: createGuessThrottles(store.counters, options.now),
+    endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

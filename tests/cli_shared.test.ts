@@ -6,7 +6,7 @@ import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
 import { startUpstashRest } from "./helpers/upstash_rest.ts";
 
-const ADMIN = "shared-cli-admin";
+const ADMIN = "shared-cli-admin-token";
 
 function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1"], {

@@ -5,7 +5,7 @@ import { createPool, ollama, type Pool } from "../mod.ts";
 import { type Backend, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 
-const ADMIN = "multi-admin";
+const ADMIN = "multi-admin-token-0123";
 const quiet = { info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

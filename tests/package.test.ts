@@ -49,7 +49,7 @@ import { upstashStorage } from "ollama-api-pool/upstash";
 import { kvStorage } from "ollama-api-pool/cloudflare";
 import { smtpMailer } from "ollama-api-pool/smtp";
 for (const f of [fsStorage, serve, redisStorage, neonStorage, upstashStorage, kvStorage, smtpMailer]) if (typeof f !== "function") throw new Error("missing export");
-const pool = createPool({ providers: [ollama({ baseURL: process.env.OLLAMA_BASE_URL })], auth: { adminToken: "probe" }, logger: { info() {}, warn() {}, error() {} } });
+const pool = createPool({ providers: [ollama({ baseURL: process.env.OLLAMA_BASE_URL })], auth: { adminToken: "probe-admin-token-16" }, logger: { info() {}, warn() {}, error() {} } });
 const call = (path, token, body) => pool.fetch(new Request("http://probe" + path, { method: "POST", headers: { authorization: "Bearer " + token }, body: JSON.stringify(body) }));
 await call("/admin/api-keys/import", "probe", { keys: ["good-key-probe-0001"] });
 const { token } = await (await call("/admin/tokens", "probe", { name: "probe" })).json();

@@ -38,6 +38,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   OLLAMA_BASE_URL?: string;
   OPENROUTER_BASE_URL?: string;
+  /** Browser origins allowed on the proxy routes, comma-separated. @default "*" */
+  CORS_ORIGINS?: string;
   /** Statistics are written at most this often (ms). @default 5000 */
   FLUSH_INTERVAL_MS?: string;
 }
@@ -71,6 +73,7 @@ function build(env: Env): Pool {
     ],
     storage: storageFor(env),
     auth: { adminToken: env.ADMIN_TOKEN || undefined },
+    corsOrigins: env.CORS_ORIGINS || undefined,
     flushIntervalMs: env.FLUSH_INTERVAL_MS ? Number(env.FLUSH_INTERVAL_MS) : undefined,
   });
 }

@@ -58,8 +58,14 @@ export class HealthChecks {
   #rules: ClassifyRules & { disableMs: number };
   #options: HealthCheckOptions;
   #now: () => number;
+  #onModels?: (provider: string, models: string[]) => void;
 
-  constructor(keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number) {
+  /** `onModels` hears the model lists healthy keys report (statistics prefer those names). */
+  constructor(
+    keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number,
+    onModels?: (provider: string, models: string[]) => void,
+  ) {
+    this.#onModels = onModels;
     this.#keys = keys;
     this.#fetch = fetch;
     this.#rules = rules;
@@ -84,6 +90,7 @@ export class HealthChecks {
       const rec = pool.get(id);
       if (!rec) return undefined;
       const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes);
+      if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
       if (r.healthy) pool.enable(id);
       else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
       else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);

@@ -8,8 +8,15 @@ import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, 
 import { latencyBucket, latencyField } from "./latency.ts";
 import { dayAndHour, type Fields, PLAIN_FIELDS, statsRecord, StatsNames } from "./names.ts";
 
-/** How a client request ended. */
-export type RequestOutcome = "success" | "failure" | "client_error";
+/**
+ * How a client request ended. `client_closed`: the client left before its answer was complete
+ * (HTTP 499); the upstream had the request, so it counts, but no key is blamed.
+ */
+export type RequestOutcome = "success" | "failure" | "client_error" | "client_closed";
+
+/** The counter field of each outcome. */
+const OUTCOME_FIELD = { success: "success", failure: "failure", client_error: "clientErrors", client_closed: "clientClosed" } as const;
+type OutcomeField = (typeof OUTCOME_FIELD)[RequestOutcome];
 
 /** One finished client request. */
 export interface RequestEvent {
@@ -21,9 +28,11 @@ export interface RequestEvent {
   outcome: RequestOutcome;
   promptTokens?: number;
   completionTokens?: number;
+  /** The token counts are the pool's estimate (the client left before the upstream reported usage). */
+  estimated?: boolean;
 }
 
-export { dayAndHour, statsModelName, statsRecord } from "./names.ts";
+export { dayAndHour, MAX_MODEL_NAMES, OTHER_MODEL, statsModelName, statsRecord } from "./names.ts";
 
 /**
  * Most distinct counter records held unflushed (about 10 MB). Normally a flush interval touches
@@ -40,6 +49,7 @@ export class StatsRecorder {
   #flushing: Promise<void> | undefined;
   #dropped = 0;
   #names = new StatsNames();
+  #flushes = 0;
 
   constructor(sink: CounterSink, now: () => number) {
     this.#sink = sink;
@@ -51,11 +61,18 @@ export class StatsRecorder {
     const at = this.#now();
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
-    const outcome = e.outcome === "client_error" ? "clientErrors" : e.outcome;
+    const outcome = OUTCOME_FIELD[e.outcome];
     const n = this.#names.request(e.provider, e.model, at);
-    // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed
-    this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
-    if (e.tokenId) this.#count(this.#names.token(e.tokenId), PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
+    // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed,
+    // and estimatedTokens: the part of the token counts that is the pool's estimate
+    const g = this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion);
+    g.max.lastUsed = at;
+    if (e.estimated) add(g, "estimatedTokens", prompt + completion);
+    if (e.tokenId) {
+      const t = this.#count(this.#names.token(e.tokenId), PLAIN_FIELDS, outcome, prompt, completion);
+      t.max.lastUsed = at;
+      if (e.estimated) add(t, "estimatedTokens", prompt + completion);
+    }
     // model record: the same metrics as "<metric>|<model>" fields; day-model: "requests|<model>"
     if (n.model) {
       this.#count(n.models, n.model, outcome, prompt, completion);
@@ -73,7 +90,7 @@ export class StatsRecorder {
     }
   }
 
-  #count(record: string, f: Fields, outcome: "success" | "failure" | "clientErrors", prompt: number, completion: number): CounterDelta {
+  #count(record: string, f: Fields, outcome: OutcomeField, prompt: number, completion: number): CounterDelta {
     const d = this.#delta(record);
     add(d, f.requests, 1);
     add(d, f[outcome], 1);
@@ -83,13 +100,34 @@ export class StatsRecorder {
   }
 
   /**
-   * Counts one upstream attempt with a key: requests, success, failure, clientErrors, lastUsed
-   * (`request()` adds the key's promptTokens and completionTokens when it answered).
+   * Model names the provider's keys are known to serve (a health check read their model lists):
+   * they get statistics fields of their own ahead of client-chosen names.
+   */
+  served(provider: string, models: Iterable<string>): void {
+    this.#names.served(provider, models);
+  }
+
+  /** Reads the model names already stored, so a restarted instance keeps counting under them. */
+  async load(providers: string[]): Promise<void> {
+    const stored = await this.#sink.read(providers.map((p) => statsRecord.models(p)));
+    providers.forEach((p, i) => {
+      const names: string[] = [];
+      for (const f in stored[i]) if (f.startsWith("requests|")) names.push(f.slice(9));
+      // The busiest first: after a restart over a store from before the bound, those stay.
+      names.sort((a, b) => (stored[i][`requests|${b}`] ?? 0) - (stored[i][`requests|${a}`] ?? 0));
+      this.#names.models.admit(p, names);
+    });
+  }
+
+  /**
+   * Counts one upstream attempt with a key, once its outcome is known (for an answer the key
+   * gave, when its body is through): requests, success, failure, clientErrors, clientClosed,
+   * lastUsed (`request()` adds the key's promptTokens and completionTokens when it answered).
    */
   attempt(provider: string, keyId: string, outcome: RequestOutcome): void {
     const k = this.#delta(this.#names.key(provider, keyId));
     add(k, "requests", 1);
-    add(k, outcome === "client_error" ? "clientErrors" : outcome, 1);
+    add(k, OUTCOME_FIELD[outcome], 1);
     k.max.lastUsed = this.#now();
   }
 
@@ -121,6 +159,11 @@ export class StatsRecorder {
     return this.#pending.size;
   }
 
+  /** Completed flushes so far: a view cached under an older number may miss written counts. */
+  get flushes(): number {
+    return this.#flushes;
+  }
+
   /** Increments lost because the pending buffer was full (a long storage outage). */
   get dropped(): number {
     return this.#dropped;
@@ -132,7 +175,9 @@ export class StatsRecorder {
     if (this.#pending.size === 0) return Promise.resolve();
     const batch = this.#pending;
     this.#pending = new Map();
-    this.#flushing = this.#sink.apply(batch).catch((err) => {
+    this.#flushing = this.#sink.apply(batch).then(() => {
+      this.#flushes++;
+    }, (err) => {
       for (const [k, d] of batch) mergeInto(this.#delta(k), d);
       throw err;
     }).finally(() => {

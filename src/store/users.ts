@@ -28,6 +28,8 @@ export interface UserStore {
 }
 
 const REC = "users:rec";
+/** The shape of ids `newUserId` makes, with room to spare. */
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
 
 /** Wraps a storage as a {@link UserStore}. */
@@ -41,7 +43,8 @@ export function createUserStore(storage: Storage): UserStore {
     return out;
   };
   return {
-    get: (id) => storage.getItem<UserRecord>(`${REC}:${id}`),
+    // Ids come from URLs: one that is not an id the pool made (`../..`) is nobody, not a storage error.
+    get: (id) => USER_ID.test(id) ? storage.getItem<UserRecord>(`${REC}:${id}`) : Promise.resolve(null),
     idByEmail: async (h) => (await storage.getItem<{ id: string }>(`users:email:${h}`))?.id ?? null,
     async put(user, emailHash) {
       await storage.setItem(`${REC}:${user.id}`, user);
