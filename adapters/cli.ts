@@ -20,7 +20,7 @@ Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
   --port N        listen port (env PORT, default 8787)
   --host H        listen address (env HOST, default 0.0.0.0)
   --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
-  --storage URL   memory: | file:./path | redis://… | postgres://… (env STORAGE_URL;
+  --storage URL   memory: | file:./path | redis://… | postgres://… | upstash: (env STORAGE_URL;
                   default file:<data-dir>)
   --keys FILE     import an ollama.txt into the ollama pool at start
   -h, --help      this text
@@ -30,7 +30,8 @@ OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_R
 STREAM_IDLE_TIMEOUT_MS, HEALTH_CHECK_INTERVAL,
 HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
 RATE_LIMIT_PER_TOKEN, TRUST_PROXY, LOG_RETENTION_DAYS, CORS_ORIGINS, NEON_WS_PROXY,
-NEON_SECURE_WEBSOCKET; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
+NEON_SECURE_WEBSOCKET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN; users: ENABLE_USERS,
+AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
 EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
 TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
 USER_TIME_ZONE, APP_NAME (see README).`;

@@ -19,7 +19,11 @@ export interface CounterDelta {
 /** A batch of deltas keyed by record key. */
 export type CounterBatch = Map<string, CounterDelta>;
 
-/** Where batches go. `apply` must never lose a delta it resolved for. */
+/**
+ * Where batches go. `apply` must never lose a delta it resolved for. A sink that writes a batch in
+ * several requests deletes each written record from `batch` before it rejects, so that the caller,
+ * which puts back what is left, does not count those twice.
+ */
 export interface CounterSink {
   apply(batch: CounterBatch): Promise<void>;
   read(records: string[]): Promise<Counters[]>;
