@@ -15,7 +15,13 @@ export { ollama, type OllamaOptions } from "./src/providers/ollama.ts";
 export { openrouter, type OpenRouterOptions } from "./src/providers/openrouter.ts";
 export { openaiCompatible, type OpenAICompatibleOptions } from "./src/providers/openai_compatible.ts";
 export { classifyDefault, parseRetryAfter } from "./src/providers/classify.ts";
-export type { ClassifyRules, Endpoint, KeyOutcome, Provider, WireFormat } from "./src/providers/types.ts";
+export type { ClassifyRules, Endpoint, KeyOutcome, Provider, Surface, WireFormat } from "./src/providers/types.ts";
+export type { Inspection } from "./src/wire/types.ts";
+export { openaiApi, openaiChat } from "./src/wire/openai_chat.ts";
+export { openaiResponses } from "./src/wire/openai_responses.ts";
+export { anthropicCountTokens, anthropicMessages } from "./src/wire/anthropic_messages.ts";
+export { ollamaNative } from "./src/wire/ollama_native.ts";
+export { MAX_USAGE_VALUE, type Usage } from "./src/proxy/usage.ts";
 export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
 export type {
   ChunkSink, ChunkSource, FetchLike, Transport, TransportFetch, UpstreamAnswer, UpstreamRequest,

@@ -22,7 +22,8 @@ const decoder = new TextDecoder();
 export async function readErrorBody(res: HasBody, waitMs = ERROR_BODY_WAIT_MS): Promise<string | undefined> {
   let body: Uint8Array | ReadableStream<Uint8Array> | null;
   try {
-    body = res.body;
+    body = res.body; // a getter on some transports' answers and on Responses: may throw
+
   } catch {
     return undefined;
   }
