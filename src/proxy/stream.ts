@@ -186,7 +186,9 @@ export function createTap(o: TapOptions): StreamTap {
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
     const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
-    if (carry === "" && whole && !text.includes("\r")) {
+    // And the last chunk ended where a character did: else the decoder held the start of one,
+    // which this chunk's own bytes lack (it left with no earlier chunk's output either).
+    if (carry === "" && atLineStart && whole && !text.includes("\r")) {
       const at = text.indexOf(marker);
       if (at < 0) return chunk;
       const cut = text.length === chunk.length ? cutUsage(chunk, text, at) : undefined;
