@@ -228,7 +228,16 @@ export function createTap(o: TapOptions): StreamTap {
 /** Wraps an upstream body in a tapped stream; see the module doc. */
 export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
-  const tap = createTap(o);
+  // A stall ends the pending read here, not only through the upstream request's abort: a
+  // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
+  let stalled: Error | undefined;
+  const tap = createTap({
+    ...o,
+    abortUpstream: (reason) => {
+      if (reason) (stalled = reason, reader.cancel(reason).catch(() => {}));
+      o.abortUpstream(reason);
+    },
+  });
   let over = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -236,6 +245,7 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
         for (;;) {
           tap.waiting();
           const { done, value } = await reader.read();
+          if (stalled) throw stalled;
           if (done) {
             over = true;
             const tail = tap.done();
