@@ -19,7 +19,8 @@ import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
-import { isAtomic } from "./store/sinks.ts";
+import { Quarantine } from "./store/quarantine.ts";
+import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
 import { createUsers, type Users } from "./users/users.ts";
 
@@ -37,6 +38,8 @@ export interface StoreHealth {
   /** The last storage error, while degraded. */
   error?: string;
   since?: number;
+  /** Unreadable records set aside under `quarantine:` (degraded while there are any). */
+  quarantined?: number;
 }
 
 /** Everything routes need. */
@@ -75,7 +78,8 @@ export interface PoolState {
 
 /** Builds the state; nothing is read from storage until `ready()`. */
 export function createState(options: ResolvedOptions): PoolState {
-  const store = createStore(options.storage);
+  const quarantine = new Quarantine(options.storage, (m) => options.logger.error(m), options.now);
+  const store = createStore(options.storage, counterSinkFor(options.storage, quarantine), quarantine);
   const feed = new ChangeFeed(options.storage, options.now);
   const ids = options.providers.map((p) => p.id);
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
@@ -92,7 +96,7 @@ export function createState(options: ResolvedOptions): PoolState {
     ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
   const users = options.users
-    ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
+    ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
     : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
@@ -119,6 +123,7 @@ export function createState(options: ResolvedOptions): PoolState {
     admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
       options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
     }));
+    await quarantine.load();
     await Promise.all([keys.load(), tokens.load(), stats.load(ids)]);
     await limits.sync(tokens.list()); // quota usage known before the first request
   };
@@ -189,9 +194,9 @@ export function createState(options: ResolvedOptions): PoolState {
       if (failed) throw failed.reason;
     },
     storeHealth() {
-      return failure
-        ? { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since }
-        : { status: "ok", driver, atomicCounters };
+      const quarantined = quarantine.count ? { quarantined: quarantine.count } : {};
+      if (failure) return { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since, ...quarantined };
+      return { status: quarantine.count ? "degraded" : "ok", driver, atomicCounters, ...quarantined };
     },
   };
 }

@@ -54,7 +54,8 @@ export const PROXY_SCHEMAS: Record<string, Schema> = {
   AnthropicError: obj({
     type: { const: "error" },
     error: obj({ type: t.enumOf(["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "overloaded_error"]), message: t.str() }),
-  }, [], { description: "Anthropic's error shape, which every error on the Messages routes has." }),
+    request_id: t.str("The request's id, as in `x-request-id` and the request log."),
+  }, ["request_id"], { description: "Anthropic's error shape, which every error on the Messages routes has." }),
 };
 
 const SSE: Record<string, { schema: Schema }> = {
