@@ -13,8 +13,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { KeyPool } from "../src/keys/key_pool.ts";
-import type { KeyRecord } from "../src/keys/types.ts";
+import { pickCost } from "./pick.ts";
 import { freePort, killAllNow, startChild } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -30,26 +29,6 @@ async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { peakMb: Math.round(kb("VmHWM") / 1024), nowMb: Math.round(kb("VmRSS") / 1024) };
-}
-
-/** Nanoseconds per pick over `n` keys, 10 % of them resting, picks excluding one tried key. */
-function pickCost(n: number): number {
-  let t = 1_000_000;
-  const pool = new KeyPool("bench", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => t, () => {});
-  for (let i = 0; i < n; i++) {
-    const rec: KeyRecord = { id: `k${i}`, provider: "bench", secret: `s${i}`, state: "active", failures: 0, createdAt: i };
-    pool.put(rec);
-  }
-  for (let i = 0; i < n; i += 10) pool.report(`k${i}`, { kind: "cooldown", ms: 1e9, reason: "bench" });
-  const tried = new Set<string>(["k1"]);
-  const rounds = 2_000_000;
-  for (let i = 0; i < 100_000; i++) pool.pick(tried); // warm up the JIT
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i++) {
-    if (!pool.pick(tried)) throw new Error("no key");
-    t++;
-  }
-  return Number(process.hrtime.bigint() - t0) / rounds;
 }
 
 /** The built server importing `file` at start: seconds (from its own log) and peak RSS. */

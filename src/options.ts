@@ -44,6 +44,12 @@ export interface HealthCheckSettings {
   timeoutMs?: number;
   /** Re-probe disabled keys this often (`HEALTH_CHECK_INTERVAL`, in seconds, for the server). @default off */
   intervalMs?: number;
+  /**
+   * Read the model list of every newly added key in the background (a few per tick, at the
+   * probe's concurrency), so requests go only to keys that list their model. Keys whose list is
+   * unknown are tried for any model. @default false (the server turns it on: `DISCOVER_MODELS`)
+   */
+  discoverModels?: boolean;
 }
 
 /** Options of `createPool`. */
@@ -110,6 +116,7 @@ export interface PoolOptions {
 export const DEFAULT_FAILOVER: FailoverOptions = {
   maxAttempts: 3,
   firstByteTimeoutMs: 30_000,
+  modelUnavailableMs: 600_000,
   rateLimitCooldownMs: 60_000,
   errorCooldownMs: 5_000,
   failuresBeforeDisable: 3,
@@ -126,7 +133,7 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   syncIntervalMs: number;
   maxBodyBytes: number;
-  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
+  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
   clientIp: (request: Request, env: unknown) => string | undefined;
@@ -213,6 +220,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
       ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
+      discoverModels: o.healthCheck?.discoverModels === true,
     },
     now: o.now ?? Date.now,
     logger,

@@ -76,6 +76,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
   const users = options.users
     ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
     : undefined;
@@ -164,6 +165,8 @@ export function createState(options: ResolvedOptions): PoolState {
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
       const checks = scheduledChecks();
       if (checks) background(checks, ctx);
+      const discovery = options.healthCheck.discoverModels ? health.discover(providers) : undefined;
+      if (discovery) background(discovery.then(() => keys.flush()), ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

@@ -47,6 +47,10 @@ export interface HealthCheckOptions {
 
 /** Most jobs kept for polling; the oldest finished ones go first. */
 const KEPT_JOBS = 20;
+/** New keys waiting for their model list to be read; beyond this they stay "any model". */
+const MAX_DISCOVERY_QUEUE = 10_000;
+/** Keys probed per discovery round (one round per tick at most). */
+const DISCOVERY_BATCH = 64;
 
 /** Runs and remembers health-check jobs. */
 export class HealthChecks {
@@ -56,6 +60,9 @@ export class HealthChecks {
   #rules: ClassifyRules & { disableMs: number };
   #options: HealthCheckOptions;
   #now: () => number;
+  /** Newly added keys whose model list is to be read, per provider, oldest first. */
+  #discovery = new Map<string, Set<string>>();
+  #discovering: Promise<void> | undefined;
 
   constructor(keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number) {
     this.#keys = keys;
@@ -82,6 +89,7 @@ export class HealthChecks {
       const rec = pool.get(id);
       if (!rec) return undefined;
       const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules);
+      if (r.healthy && r.models) pool.setModels(id, r.models);
       if (r.healthy) pool.enable(id);
       else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
       else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);
@@ -103,6 +111,46 @@ export class HealthChecks {
       onProgress?.(job);
     });
     return job;
+  }
+
+  /** Queues keys whose model lists a later {@link discover} round reads. Bounded. */
+  queueDiscovery(provider: string, ids: string[]): void {
+    let queue = this.#discovery.get(provider);
+    if (!queue) this.#discovery.set(provider, queue = new Set());
+    for (const id of ids) {
+      if (queue.size >= MAX_DISCOVERY_QUEUE) break;
+      queue.add(id);
+    }
+  }
+
+  /**
+   * Reads the model lists of up to {@link DISCOVERY_BATCH} queued keys, bounded in concurrency like
+   * health checks. A key that answers is given its list; any other result leaves the key as it is
+   * (the request path judges keys; a probe failing here only means the list stays unknown).
+   * Undefined when nothing is queued or a round is running.
+   */
+  discover(providers: ReadonlyMap<string, Provider>): Promise<void> | undefined {
+    if (this.#discovering || this.#discovery.size === 0) return undefined;
+    const batch: Array<[Provider, string]> = [];
+    for (const [pid, queue] of this.#discovery) {
+      const provider = providers.get(pid);
+      for (const id of queue) {
+        if (batch.length >= DISCOVERY_BATCH) break;
+        queue.delete(id);
+        if (provider?.probe) batch.push([provider, id]);
+      }
+      if (queue.size === 0) this.#discovery.delete(pid);
+    }
+    this.#discovering = runBounded(batch, this.#options.concurrency, async ([provider, id]) => {
+      const pool = this.#keys.pool(provider.id);
+      const rec = pool.get(id);
+      if (!rec) return;
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules);
+      if (r.healthy && r.models) pool.setModels(id, r.models);
+    }).then(() => {}).finally(() => {
+      this.#discovering = undefined;
+    });
+    return this.#discovering;
   }
 
   #remember(job: HealthJob): void {

@@ -38,6 +38,8 @@ export class KeyRegistry {
   #feed: ChangeFeed;
   #now: () => number;
   #flushing: Promise<void> = Promise.resolve();
+  /** Told the ids of keys just added (for reading their model lists in the background). */
+  onAdded?: (provider: string, ids: string[]) => void;
 
   constructor(providerIds: string[], store: PoolStore, feed: ChangeFeed, rules: HealthRules, now: () => number) {
     this.#store = store;
@@ -94,6 +96,7 @@ export class KeyRegistry {
       for (const r of records) addedIds.push(r.id);
     }
     await this.#feed.publish({ kind: "keys", provider, ids: addedIds });
+    if (addedIds.length) this.onAdded?.(provider, addedIds);
     return { added: addedIds.length, existing: keys.length - addedIds.length, ids };
   }
 

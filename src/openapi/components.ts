@@ -42,6 +42,9 @@ export const SCHEMAS: Record<string, Schema> = {
     until: t.nullable("integer", "Epoch ms the rest or disable ends."),
     created_at: t.int("Epoch ms."),
     expires_at: t.nullable("integer", "Epoch ms, when added with a ttl."),
+    priority: t.int("Tier: keys of a higher priority take every request while one of them is ready (default 0)."),
+    weight: t.int("Share of its tier's requests relative to the tier's other keys (default 1)."),
+    models: { type: ["array", "null"], items: t.str(), description: "Models the key's own list names (from a probe); null = not known, any model is tried." },
   }),
   ImportResult: obj({
     provider: t.str(),

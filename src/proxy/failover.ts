@@ -12,6 +12,7 @@ import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
   attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
 } from "./attempt.ts";
+import { readNotFound } from "./model_missing.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
@@ -24,7 +25,15 @@ export interface FailoverRules extends ClassifyRules {
   maxAttempts: number;
   /** How long to wait for upstream response headers before trying the next key. */
   firstByteTimeoutMs: number;
+  /** How long a key that answered "model not found" is not asked for that model again. */
+  modelUnavailableMs: number;
 }
+
+/**
+ * Keys asked per request beyond `maxAttempts` when they answer "model not found": such an answer
+ * costs the key nothing, so it does not use up an attempt, but the detours are bounded too.
+ */
+const MAX_MODEL_DETOURS = 8;
 
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
@@ -77,8 +86,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
+  let notFound: Response | undefined;
+  let detours = 0;
   for (let i = 0; i < d.rules.maxAttempts && !gone; i++) {
-    const key = c.keys.pick(tried);
+    const key = c.keys.pick(tried, c.request.model);
     if (!key) break;
     tried.add(key.id);
     const sentAt = performance.now();
@@ -116,12 +127,24 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       lastReason = "upstream closed the connection while sending the body";
       continue;
     }
-    if (result.response && outcome.kind === "client-error") {
+    let clientError = result.response;
+    if (clientError && outcome.kind === "client-error" && clientError.status === 404 && c.request.model !== undefined) {
+      // "Model not found" from one key: that key cannot use this model; another may.
+      const verdict = await readNotFound(clientError);
+      clientError = verdict.response;
+      if (verdict.modelMissing) {
+        c.keys.markModelUnavailable(key.id, c.request.model, d.rules.modelUnavailableMs);
+        notFound = clientError;
+        if (detours++ < MAX_MODEL_DETOURS) i--;
+        continue;
+      }
+    }
+    if (clientError && outcome.kind === "client-error") {
       // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
       finish("client_error");
-      const headers = passHeaders(result.response);
+      const headers = passHeaders(clientError);
       overheadHeader(d, c, headers);
-      return new Response(result.response.body, { status: result.response.status, headers });
+      return new Response(clientError.body, { status: clientError.status, headers });
     }
     await result.response?.body?.cancel().catch(() => {});
     if (outcome.kind === "cooldown" && outcome.rateLimited) {
@@ -133,6 +156,13 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   }
 
   if (gone) throw new PoolError(499, "client_closed", "client closed the request");
+  if (notFound && lastReason === "") {
+    // Every key asked lacks the model: the client gets the upstream's own 404.
+    finish("client_error");
+    const headers = passHeaders(notFound);
+    overheadHeader(d, c, headers);
+    return new Response(notFound.body, { status: notFound.status, headers });
+  }
   finish("failure");
   throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
 }
@@ -144,6 +174,9 @@ function exhausted(
   const id = c.provider.id;
   if (tried.size === 0) {
     if (c.keys.size === 0) return new PoolError(503, "no_keys", `no upstream keys are configured for provider "${id}"`);
+    if (c.request.model !== undefined && c.keys.counts().active > 0) {
+      return new PoolError(404, "model_not_found", `no key of provider "${id}" serves model "${c.request.model}"`);
+    }
     const wake = c.keys.nextWake();
     if (wake === undefined) return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled`);
     const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));

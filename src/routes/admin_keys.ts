@@ -22,6 +22,9 @@ export function keyView(r: KeyRecord): Record<string, unknown> {
     until: r.until ?? null,
     created_at: r.createdAt,
     expires_at: r.expiresAt ?? null,
+    priority: r.priority ?? 0,
+    weight: r.weight ?? 1,
+    models: r.models ?? null,
   };
 }
 

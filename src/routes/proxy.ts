@@ -2,6 +2,7 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
+import { isModelList, ModelCatalog } from "../keys/catalog.ts";
 import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
@@ -41,10 +42,21 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
+  const catalog = new ModelCatalog();
+  const startedSeconds = Math.floor(o.now() / 1000);
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
+      const listing = isModelList(endpoint.method, endpoint.path);
       const forward = async (c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number): Promise<Response> => {
+        if (listing) {
+          // The union of what the keys list, once probes have read any list; else one key's answer.
+          const body = catalog.body(keys, endpoint.format, startedSeconds);
+          if (body !== undefined) {
+            state.stats.request({ provider: provider.id, tokenId: record.id, outcome: "success" });
+            return new Response(body, { headers: { "content-type": "application/json" } });
+          }
+        }
         const url = c.req.url;
         const q = url.indexOf("?");
         const search = q < 0 ? "" : url.slice(q);

@@ -15,8 +15,8 @@
  * | `die-`       | a stream (or body) that breaks after its first part            |
  * | other        | a healthy key                                                  |
  *
- * A key containing `models~a+b` lists only models `a` and `b` (what that account can use).
- * Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
+ * A key containing `models~a+b` lists only models `a` and `b` (what that account can use) and
+ * answers other models with Ollama's 404 "model not found". Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
  * there but not an array, answers 400.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
@@ -128,6 +128,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (!body || typeof body.model !== "string") return sendError(res, native, 400, "model is required", "invalid_request");
     const model = body.model;
     if (model === "missing-model") return sendError(res, native, 404, `model "${model}" not found`, "model_not_found");
+    const own = /models~(\S+)/.exec(key)?.[1]?.split("+");
+    if (own && !own.includes(model)) return sendError(res, native, 404, `model '${model}' not found`, "model_not_found");
     if ((path === "/v1/chat/completions" || path === "/api/chat") && body.messages !== undefined && !Array.isArray(body.messages)) {
       return sendError(res, native, 400, "'messages' must be an array", "invalid_request");
     }
