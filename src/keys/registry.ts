@@ -79,9 +79,15 @@ export class KeyRegistry {
       for (const k of keys.slice(start, start + ADD_CHUNK)) {
         const id = keyId(provider, k.secret);
         ids.push(id);
-        if (pool.has(id)) continue;
+        if (pool.has(id)) {
+          // An import may re-tier keys it already holds; written with the next state flush.
+          if (k.priority !== undefined || k.weight !== undefined) pool.setPlacement(id, k);
+          continue;
+        }
         const rec: KeyRecord = { id, provider, secret: ownCopy(k.secret), state: "active", failures: 0, createdAt: now };
         if (k.label) rec.label = ownCopy(k.label);
+        if (k.priority) rec.priority = k.priority;
+        if (k.weight !== undefined && k.weight !== 1) rec.weight = k.weight;
         if (expiresAt) rec.expiresAt = expiresAt;
         // Put first so that a duplicate later in the same chunk is seen as existing.
         pool.put(rec);

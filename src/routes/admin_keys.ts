@@ -1,7 +1,7 @@
 /** Admin: upstream keys — list, add, delete, import, enable/disable. @module */
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
-import { parseKeyLines, parseKeyList, secretProblem } from "../keys/parse.ts";
+import { parseKeyLines, parseKeyList, placementProblem, secretProblem } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
 import type { PoolState } from "../state.ts";
@@ -38,6 +38,18 @@ function seconds(body: Record<string, unknown>, name: string, allowZero = false)
   return v;
 }
 
+/** `priority` and `weight` of a body, validated; 400 naming the field. */
+function placement(body: Record<string, unknown>): { priority?: number; weight?: number } {
+  const out: { priority?: number; weight?: number } = {};
+  for (const name of ["priority", "weight"] as const) {
+    const v = body[name] ?? undefined;
+    const problem = placementProblem(name, v);
+    if (problem) throw badRequest(problem, "invalid_field");
+    if (v !== undefined) out[name] = v as number;
+  }
+  return out;
+}
+
 export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
 
@@ -69,9 +81,24 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const ttl = seconds(body, "ttl");
     const label = stringField(body, "username");
     const expiresAt = ttl ? state.options.now() + ttl * 1000 : undefined;
-    const r = await state.keys.add(provider, [{ secret, label, line: 1 }], expiresAt);
+    const r = await state.keys.add(provider, [{ secret, label, line: 1, ...placement(body) }], expiresAt);
     if (r.added === 0) throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);
     return c.json({ success: true, message: "key added", id: r.ids[0], provider }, 201);
+  });
+
+  app.patch("/api-keys", async (c) => {
+    const body = await jsonBody(c, state);
+    const provider = providerParam(c, state, body);
+    const given = stringField(body, "id", "apiKey", "api_key");
+    if (!given) throw badRequest("'id' (or 'apiKey') is required", "missing_field");
+    const change = placement(body);
+    if (change.priority === undefined && change.weight === undefined) throw badRequest("nothing to change: give 'priority' and/or 'weight'", "missing_field");
+    const id = await state.keys.resolve(provider, given);
+    if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
+    const pool = state.keys.pool(provider);
+    pool.setPlacement(id, change);
+    await state.keys.flush();
+    return c.json({ success: true, key: keyView(pool.get(id)!) });
   });
 
   app.delete("/api-keys", async (c) => {
