@@ -8,7 +8,9 @@ import type { HealthRules } from "./keys/types.ts";
 import type { RateLimitOptions } from "./limits/limits.ts";
 import type { CacheOptions } from "./cache/response_cache.ts";
 import type { FetchLike } from "./proxy/attempt.ts";
+import { aliasProblem, type ModelAliases } from "./proxy/aliases.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
+import { urlProblem } from "./providers/base_url.ts";
 import type { Provider } from "./providers/types.ts";
 import { type ResolvedUsersOptions, resolveUsersOptions, type UsersOptions } from "./users/options.ts";
 
@@ -56,6 +58,13 @@ export interface HealthCheckSettings {
 export interface PoolOptions {
   /** Upstream providers; at least one. Their endpoint paths must not overlap. */
   providers: Provider[];
+  /**
+   * Model aliases for the OpenAI-format routes: a client asking for the alias gets the first
+   * target with a key that serves it, and the next target when that one cannot serve.
+   * @example { fast: [{ provider: "ollama", model: "gpt-oss:20b" }, { provider: "groq", model: "openai/gpt-oss-20b" }] }
+   * @default none
+   */
+  models?: ModelAliases;
   /**
    * Any unstorage `Storage`, or a driver to wrap in one.
    * @default in-memory storage (nothing survives a restart)
@@ -126,6 +135,7 @@ export const DEFAULT_FAILOVER: FailoverOptions = {
 /** Options with every default filled in. */
 export interface ResolvedOptions {
   providers: Provider[];
+  models: ModelAliases;
   storage: Storage;
   auth: AuthOptions;
   fetch: FetchLike;
@@ -173,17 +183,16 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     if (!Array.isArray(p.endpoints) || p.endpoints.length === 0) fail(`providers[${i}].endpoints: at least one endpoint is required`);
     if (typeof p.authorize !== "function") fail(`providers[${i}].authorize: a function is required`);
     for (const e of p.endpoints) {
-      try {
-        new URL(e.upstream);
-      } catch {
-        fail(`providers[${i}] (${p.id}): upstream URL "${e.upstream}" is not an absolute URL`);
-      }
+      const problem = urlProblem(e.upstream);
+      if (problem) fail(`providers[${i}] (${p.id}): upstream URL ${problem}`);
       const route = `${e.method} ${e.path}`;
       const other = paths.get(route);
       if (other) fail(`providers[${i}] (${p.id}): route ${route} is already served by provider "${other}"`);
       paths.set(route, p.id);
     }
   });
+  const aliasError = aliasProblem(o.models, o.providers);
+  if (aliasError) fail(aliasError);
   let storage: Storage;
   if (o.storage === undefined) storage = createStorage({ driver: memoryDriver() });
   else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
@@ -197,6 +206,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   const users = resolveUsersOptions(o.users, o.providers.map((p) => p.id), logger);
   return {
     providers: o.providers,
+    models: o.models ?? {},
     storage,
     auth: o.auth ?? {},
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),

@@ -21,13 +21,14 @@ export class ModelCatalog {
     this.#aliases = [...aliases].sort();
   }
 
-  /** The JSON body, or undefined when no key's list is known (the upstream is asked then). */
+  /** The JSON body, or undefined when no key's list is known (the upstream is asked then; see {@link withAliases}). */
   body(pool: KeyPool, format: WireFormat, createdSeconds: number): string | undefined {
-    if (!pool.models.known && this.#aliases.length === 0) return undefined;
+    if (!pool.models.known) return undefined;
     const cacheKey = `${pool.provider}\n${format}`;
     const hit = this.#cache.get(cacheKey);
     if (hit && hit.version === pool.models.version) return hit.body;
-    const names = [...new Set([...pool.models.union(), ...this.#aliases])];
+    // Aliases are served on the OpenAI-format routes only.
+    const names = [...new Set([...pool.models.union(), ...(format === "openai" ? this.#aliases : [])])];
     const body = format === "ollama"
       ? JSON.stringify({
         models: names.map((name) => ({ name, model: name, modified_at: new Date(createdSeconds * 1000).toISOString(), size: 0, digest: "", details: {} })),
@@ -38,5 +39,21 @@ export class ModelCatalog {
       });
     this.#cache.set(cacheKey, { version: pool.models.version, body });
     return body;
+  }
+}
+
+/**
+ * An upstream's OpenAI model list with the aliases added (when the keys' own lists are not known
+ * yet). Any other shape is passed back unchanged.
+ */
+export function withAliases(body: Uint8Array, aliases: string[], owner: string, createdSeconds: number): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    const json = JSON.parse(new TextDecoder().decode(body)) as { data?: unknown };
+    if (!Array.isArray(json.data)) return undefined;
+    const have = new Set(json.data.map((m) => (m as { id?: unknown })?.id));
+    for (const id of aliases) if (!have.has(id)) json.data.push({ id, object: "model", created: createdSeconds, owned_by: owner });
+    return new TextEncoder().encode(JSON.stringify(json));
+  } catch {
+    return undefined;
   }
 }

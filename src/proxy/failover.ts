@@ -56,6 +56,8 @@ export interface ProxyCall {
   /** Tells when the client goes away: the upstream request in flight is then aborted. */
   onClientGone?: ClientGone;
   tokenId?: string;
+  /** The model alias the client asked for, when `request.model` is one of its targets (statistics count both). */
+  alias?: string;
   /** Told the usage of the finished request (for token limits). */
   onUsage?(usage: Usage): void;
   /** Called when the request is over — for streams, when the stream ends, after the handler returned. */
@@ -73,7 +75,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
   const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
-    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
+    d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage });
     if (usage) c.onUsage?.(usage);
     c.onFinish?.();
   };

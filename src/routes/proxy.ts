@@ -2,9 +2,10 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
-import { isModelList, ModelCatalog } from "../keys/catalog.ts";
+import { isModelList, ModelCatalog, withAliases } from "../keys/catalog.ts";
+import { AliasRouter } from "../proxy/aliases.ts";
 import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
-import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
+import { type ProxyCall, proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
@@ -42,7 +43,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
-  const catalog = new ModelCatalog();
+  const aliases = new AliasRouter(o.models, state.providers, (id) => state.keys.pool(id));
+  const catalog = new ModelCatalog(aliases.names);
   const startedSeconds = Math.floor(o.now() / 1000);
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
@@ -72,7 +74,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
               return hit;
             }
           }
-          const res = await proxyWithFailover(deps, {
+          const call: ProxyCall = {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
@@ -86,7 +88,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             // counts are written without waiting for the next request (Workers, Deno Deploy).
             onFinish: () => state.tick(ctx),
             startedAt,
-          });
+          };
+          let res = aliases.applies(endpoint, request.model)
+            ? await aliases.proxy(deps, call, request.model!)
+            : await proxyWithFailover(deps, call);
+          if (listing && aliases.names.length > 0 && endpoint.format === "openai" && res.status === 200) {
+            const bytes: Uint8Array<ArrayBuffer> = new Uint8Array(await res.arrayBuffer());
+            const merged = withAliases(bytes, aliases.names, "pool", startedSeconds) ?? bytes;
+            res = new Response(merged, { status: 200, headers: { "content-type": "application/json" } });
+          }
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
           state.tick(ctx);
