@@ -4,7 +4,7 @@
  * import from `ollama-api-pool` and `ollama-api-pool/cloudflare` instead of the relative paths.
  * @module
  */
-import { createPool, ollama, openrouter, type Pool } from "../../mod.ts";
+import { createPool, type Pool, poolOptionsFrom, Settings } from "../../mod.ts";
 import { kvStorage } from "../../adapters/cloudflare.ts";
 
 /** The part of Workers' `ExecutionContext` the pool uses (no @cloudflare/workers-types needed). */
@@ -12,15 +12,16 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** The bindings `wrangler.toml` (and the dashboard's secrets) provide. */
+/**
+ * The bindings `wrangler.toml` (and the dashboard's secrets) provide: `KV`, and any setting of
+ * README's configuration table that is not about Node (`ADMIN_TOKEN`, `OLLAMA_BASE_URL`,
+ * `FLUSH_INTERVAL_MS` — each statistics write is a KV write —, `MAX_ATTEMPTS`, …), read by the
+ * same rules as the Node server.
+ */
 export interface Env {
   /** The KV namespace every record of the pool lives in. */
   KV: unknown;
-  ADMIN_TOKEN?: string;
-  OLLAMA_BASE_URL?: string;
-  OPENROUTER_BASE_URL?: string;
-  /** Statistics are written at most this often (ms); each write is a KV write. @default 5000 */
-  FLUSH_INTERVAL_MS?: string;
+  [setting: string]: unknown;
 }
 
 // Bindings exist only inside a request on Workers, so the pool is built on the first one and
@@ -28,15 +29,7 @@ export interface Env {
 let pool: Pool | undefined;
 
 function build(env: Env): Pool {
-  return createPool({
-    providers: [
-      ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
-      openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined }),
-    ],
-    storage: kvStorage(env.KV),
-    auth: { adminToken: env.ADMIN_TOKEN || undefined },
-    flushIntervalMs: env.FLUSH_INTERVAL_MS ? Number(env.FLUSH_INTERVAL_MS) : undefined,
-  });
+  return createPool({ ...poolOptionsFrom(new Settings(env)), storage: kvStorage(env.KV) });
 }
 
 export default {

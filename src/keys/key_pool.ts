@@ -44,7 +44,7 @@ export class KeyPool {
   /** Per tier, models no ready key of it serves: the tier version checked and until when it holds. */
   #negative = new Map<Rotation, Map<string, { version: number; until: number }>>();
   #resting = new WakeHeap();
-  readonly models = new ModelIndex();
+  readonly models: ModelIndex = new ModelIndex();
   /** What the pick in progress asks for: fields, not a closure per pick (closures cost ~1 µs under tsx's keepNames). */
   #exclude: ReadonlySet<string> | undefined;
   #model: string | undefined;

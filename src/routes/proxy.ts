@@ -51,14 +51,6 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     for (const endpoint of provider.endpoints) {
       const listing = isModelList(endpoint.method, endpoint.path);
       const forward = async (c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number): Promise<Response> => {
-        if (listing) {
-          // The union of what the keys list, once probes have read any list; else one key's answer.
-          const body = catalog.body(keys, endpoint.format, startedSeconds);
-          if (body !== undefined) {
-            state.stats.request({ provider: provider.id, tokenId: record.id, outcome: "success" });
-            return new Response(body, { headers: { "content-type": "application/json" } });
-          }
-        }
         const url = c.req.url;
         const q = url.indexOf("?");
         const search = q < 0 ? "" : url.slice(q);
@@ -67,6 +59,14 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           : undefined;
         const ctx = (): ExecutionContextLike | undefined => executionContext(c);
         try {
+          if (listing) {
+            // The union of what the keys list, once probes have read any list; else one key's answer.
+            const body = catalog.body(keys, endpoint.format, startedSeconds);
+            if (body !== undefined) {
+              state.stats.request({ provider: provider.id, tokenId: record.id, outcome: "success" });
+              return new Response(body, { headers: { "content-type": "application/json" } });
+            }
+          }
           if (cacheKey) {
             const hit = await state.cache.get(cacheKey);
             if (hit) {
