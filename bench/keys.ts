@@ -35,7 +35,7 @@ async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
 async function builtStartupImport(file: string, dataDir: string): Promise<{ seconds: number; rssPeakMb: number }> {
   spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
   const child = spawn(process.execPath, ["dist/adapters/cli.js", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--keys", file], {
-    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "x", OLLAMA_BASE_URL: "http://127.0.0.1:9" }, stdio: ["ignore", "pipe", "inherit"],
+    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "x", OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" }, stdio: ["ignore", "pipe", "inherit"],
   });
   try {
     let out = "";
@@ -59,7 +59,7 @@ async function main(N: number): Promise<void> {
   const server = await startChild({
     name: "pool", cwd: ROOT, file: "adapters/cli.ts",
     args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data")],
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
     ready: /listening on (http:\/\/\S+)/,
   });
   try {
@@ -77,7 +77,7 @@ async function main(N: number): Promise<void> {
     const plainServer = await startChild({
       name: "pool-plain", cwd: ROOT, file: "adapters/cli.ts",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data-plain")],
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
       ready: /listening on (http:\/\/\S+)/,
     });
     const t1 = performance.now();
