@@ -52,6 +52,12 @@ export interface HealthCheckSettings {
    * unknown are tried for any model. @default false (the server turns it on: `DISCOVER_MODELS`)
    */
   discoverModels?: boolean;
+  /**
+   * Ask each key of providers with a usage endpoint (Ollama Cloud's undocumented `/api/usage`)
+   * for its usage this often, 16 keys at a time at most; a key at 98 % of a window rests until
+   * the window resets. Best effort: an absent or changed endpoint changes nothing. @default off
+   */
+  usageIntervalMs?: number;
 }
 
 /** Options of `createPool`. */
@@ -143,7 +149,7 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   syncIntervalMs: number;
   maxBodyBytes: number;
-  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean };
+  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean; usageIntervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
   clientIp: (request: Request, env: unknown) => string | undefined;
@@ -231,6 +237,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
       ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
       discoverModels: o.healthCheck?.discoverModels === true,
+      ...(o.healthCheck?.usageIntervalMs === undefined ? {} : { usageIntervalMs: positiveInt("healthCheck.usageIntervalMs", o.healthCheck.usageIntervalMs) }),
     },
     now: o.now ?? Date.now,
     logger,

@@ -10,6 +10,7 @@ import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { UsagePoller } from "./keys/usage_poll.ts";
 import { Limits } from "./limits/limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
@@ -45,6 +46,8 @@ export interface PoolState {
   readonly keys: KeyRegistry;
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
+  /** Usage polling, when `healthCheck.usageIntervalMs` is set. */
+  readonly usage?: UsagePoller;
   readonly limits: Limits;
   readonly cache: ResponseCache;
   readonly metrics: Metrics;
@@ -76,6 +79,9 @@ export function createState(options: ResolvedOptions): PoolState {
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const usage = options.healthCheck.usageIntervalMs === undefined
+    ? undefined
+    : new UsagePoller(options.fetch, options.healthCheck.usageIntervalMs, options.healthCheck.timeoutMs, options.now);
   if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
   const users = options.users
     ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
@@ -146,7 +152,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage,
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {
@@ -167,6 +173,8 @@ export function createState(options: ResolvedOptions): PoolState {
       if (checks) background(checks, ctx);
       const discovery = options.healthCheck.discoverModels ? health.discover(providers) : undefined;
       if (discovery) background(discovery.then(() => keys.flush()), ctx);
+      const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
+      if (polled) background(polled, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

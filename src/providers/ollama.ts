@@ -1,6 +1,7 @@
 /** The Ollama preset: OpenAI routes under `/v1` and Ollama's native `/api/*` routes. @module */
 import type { Endpoint, Provider } from "./types.ts";
 import { bearer, openaiEndpoints, openaiModelsProbe, trimSlash } from "./openai_compatible.ts";
+import { readOllamaUsage } from "../keys/usage_poll.ts";
 
 /** Options of {@link ollama}. */
 export interface OllamaOptions {
@@ -36,5 +37,6 @@ export function ollama(options: OllamaOptions = {}): Provider {
     ],
     authorize: bearer,
     probe: openaiModelsProbe(`${base}/v1`),
+    usage: { url: `${base}/api/usage`, read: readOllamaUsage },
   };
 }

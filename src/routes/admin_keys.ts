@@ -4,14 +4,15 @@ import { badRequest, PoolError } from "../errors.ts";
 import { parseKeyLines, parseKeyList, placementProblem, secretProblem } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
+import type { KeyUsage } from "../keys/usage_poll.ts";
 import type { PoolState } from "../state.ts";
 import { readBody } from "../proxy/request.ts";
 import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
 
 const STATES = new Set(["active", "cooling", "disabled"]);
 
-/** A key as admins see it: masked, addressed by id. */
-export function keyView(r: KeyRecord): Record<string, unknown> {
+/** A key as admins see it: masked, addressed by id; `usage` from usage polling, when on. */
+export function keyView(r: KeyRecord, usage?: KeyUsage & { at: number }): Record<string, unknown> {
   return {
     id: r.id,
     api_key: maskSecret(r.secret),
@@ -25,6 +26,7 @@ export function keyView(r: KeyRecord): Record<string, unknown> {
     priority: r.priority ?? 0,
     weight: r.weight ?? 1,
     models: r.models ?? null,
+    usage: usage ? { session: usage.session ?? null, weekly: usage.weekly ?? null, checked_at: usage.at } : null,
   };
 }
 
@@ -68,7 +70,7 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
       if (total >= from && items.length < pageSize) items.push(r);
       total++;
     }
-    return c.json({ provider, api_keys: items.map(keyView), total, page, pageSize, totalPages: Math.ceil(total / pageSize) });
+    return c.json({ provider, api_keys: items.map((r) => keyView(r, state.usage?.get(provider, r.id))), total, page, pageSize, totalPages: Math.ceil(total / pageSize) });
   });
 
   app.post("/api-keys", async (c) => {
@@ -98,7 +100,7 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const pool = state.keys.pool(provider);
     pool.setPlacement(id, change);
     await state.keys.flush();
-    return c.json({ success: true, key: keyView(pool.get(id)!) });
+    return c.json({ success: true, key: keyView(pool.get(id)!, state.usage?.get(provider, id)) });
   });
 
   app.delete("/api-keys", async (c) => {

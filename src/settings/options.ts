@@ -60,7 +60,11 @@ export function poolOptionsFrom(settings: Settings, config: PoolConfig = { optio
     ...defined({ maxBodyBytes: settings.int("MAX_BODY_BYTES"), flushIntervalMs: settings.int("FLUSH_INTERVAL_MS") }),
     healthCheck: {
       ...file.healthCheck,
-      ...defined({ intervalMs: seconds("HEALTH_CHECK_INTERVAL"), concurrency: settings.int("HEALTH_CHECK_CONCURRENCY") }),
+      ...defined({
+        intervalMs: seconds("HEALTH_CHECK_INTERVAL"),
+        concurrency: settings.int("HEALTH_CHECK_CONCURRENCY"),
+        usageIntervalMs: seconds("USAGE_POLL_INTERVAL"),
+      }),
       discoverModels: settings.raw("DISCOVER_MODELS") === undefined && file.healthCheck?.discoverModels !== undefined
         ? file.healthCheck.discoverModels
         : settings.bool("DISCOVER_MODELS"),

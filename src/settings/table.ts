@@ -51,6 +51,9 @@ export const SETTINGS: readonly Setting[] = [
   s("DISCOVER_MODELS", "bool", "Read each new key's model list in the background, so requests go to keys that serve their model", {
     shown: "`true`", value: true,
   }),
+  s("USAGE_POLL_INTERVAL", "int", "Ask Ollama keys for their usage (`/api/usage`, undocumented, best effort) every N seconds; a key at 98 % of a window rests until it resets", {
+    shown: "off",
+  }),
   s("ENABLE_RATE_LIMIT", "bool", "Turn on per-IP limits (and `RATE_LIMIT_PER_TOKEN`)", { shown: "`false`", value: false }),
   s("RATE_LIMIT_REQUESTS", "int", "Requests per window per client IP", { shown: "`60`", value: 60 }),
   s("RATE_LIMIT_WINDOW", "int", "Window in seconds", { shown: "`60`", value: 60 }),

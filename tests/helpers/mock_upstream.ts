@@ -16,7 +16,9 @@
  * | other        | a healthy key                                                  |
  *
  * A key containing `models~a+b` lists only models `a` and `b` (what that account can use) and
- * answers other models with Ollama's 404 "model not found". Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
+ * answers other models with Ollama's 404 "model not found". A key containing `usage~S~W` answers
+ * `GET /api/usage` as Ollama Cloud has (`limits.session.usage` S, `limits.weekly.usage` W); other
+ * keys get 404 there, as from a server without it. Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
  * there but not an array, answers 400.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
@@ -120,6 +122,11 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (req.method === "GET" && path === "/v1/models") {
       const own = /models~(\S+)/.exec(key)?.[1]?.split("+") ?? MODELS;
       return send(res, 200, { object: "list", data: own.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })) });
+    }
+    if (req.method === "GET" && path === "/api/usage") {
+      const usage = /usage~([^~\s]+)~([^~\s]+)/.exec(key);
+      if (!usage) return sendError(res, native, 404, "404 page not found", "not_found");
+      return send(res, 200, { limits: { session: { usage: Number(usage[1]) }, weekly: { usage: Number(usage[2]) } }, plan: "free" });
     }
     if (req.method === "GET" && path === "/api/tags") {
       return send(res, 200, { models: MODELS.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "0", details: {} })) });

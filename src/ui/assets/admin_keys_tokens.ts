@@ -57,9 +57,10 @@ function keysTab() {
       placementCell(k, "priority", -1000, 1000),
       placementCell(k, "weight", 1, 1000),
       h("td", {}, k.models ? String(k.models.length) : "?"),
+      h("td", { class: "num" }, k.usage ? ["session", "weekly"].filter((w) => k.usage[w] !== null).map((w) => w[0] + " " + Math.round(k.usage[w] * 100) + "%").join(" / ") : ""),
       h("td", {}, fmtDate(k.created_at)),
       keyButtons(k))));
-    if (d.api_keys.length === 0) body.replaceChildren(h("tr", {}, h("td", { colspan: "10", class: "muted" }, "No keys match.")));
+    if (d.api_keys.length === 0) body.replaceChildren(h("tr", {}, h("td", { colspan: "11", class: "muted" }, "No keys match.")));
     return { total: d.total, pages: d.totalPages };
   });
   const load = () => list.reload();

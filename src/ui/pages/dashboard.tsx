@@ -39,7 +39,7 @@ function KeysTab(): Child {
         </select>
         <button type="submit">Search</button>
       </form>
-      <Table head={["Key", "Label", "Status", "Reason", "Failures", "Priority", "Weight", "Models", "Added", ""]} body="keys-body" num={[4, 5, 6]} />
+      <Table head={["Key", "Label", "Status", "Reason", "Failures", "Priority", "Weight", "Models", "Usage", "Added", ""]} body="keys-body" num={[4, 5, 6, 8]} />
       <Pager id="keys" />
     </section>
   );
