@@ -12,6 +12,7 @@ import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
 import { UsagePoller } from "./keys/usage_poll.ts";
 import { Limits } from "./limits/limits.ts";
+import { RequestLog } from "./logs/request_log.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
@@ -50,6 +51,8 @@ export interface PoolState {
   readonly usage?: UsagePoller;
   readonly limits: Limits;
   readonly cache: ResponseCache;
+  /** The request log; absent when `logRetentionDays` is 0. */
+  readonly logs?: RequestLog;
   readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
   /** The user system, when `users` is configured. */
@@ -77,12 +80,15 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, options.storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const usage = options.healthCheck.usageIntervalMs === undefined
     ? undefined
     : new UsagePoller(options.fetch, options.healthCheck.usageIntervalMs, options.healthCheck.timeoutMs, options.now);
   if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
+  const logs = options.logRetentionDays > 0
+    ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
+    : undefined;
   const users = options.users
     ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
     : undefined;
@@ -144,7 +150,8 @@ export function createState(options: ResolvedOptions): PoolState {
   };
   const flushStats = (): Promise<void> => {
     lastFlush = options.now();
-    return guarded(() => stats.flush());
+    // The log flushes on the statistics' schedule: both are batches that may wait a few seconds.
+    return guarded(() => Promise.all([stats.flush(), logs?.flush()]).then(() => {}));
   };
   const background = (p: Promise<void>, ctx?: () => ExecutionContextLike | undefined): void => {
     const safe = p.catch(() => {}); // already logged once by guarded(); retried on the next tick
@@ -152,7 +159,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage, logs,
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

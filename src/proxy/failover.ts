@@ -10,9 +10,13 @@ import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
-  attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
+  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, NULL_BODY_STATUSES, passHeaders, RESPONSE_PARTS,
+  type ResponseParts, secretsOf, upstreamHeader,
 } from "./attempt.ts";
-import { readNotFound } from "./model_missing.ts";
+import type { RequestTrace } from "../logs/trace.ts";
+import { readBody } from "./body.ts";
+import { isModelMissing } from "./model_missing.ts";
+import { needlesOf, redactBytes } from "./redact.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { type Usage, usageOfText } from "./usage.ts";
@@ -35,10 +39,26 @@ export interface FailoverRules extends ClassifyRules {
  */
 const MAX_MODEL_DETOURS = 8;
 
+/** A key's "model not found" answer, kept to be the client's if no other key has the model. */
+interface ModelMissing {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+/** Bounds on what the proxy reads from an upstream answer. */
+export interface ResponseLimits {
+  /** Most bytes of one buffered upstream answer, after decompression (streams are not buffered). */
+  maxResponseBytes: number;
+  /** Longest gap between two upstream body chunks. */
+  streamIdleTimeoutMs: number;
+}
+
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
   fetch: FetchLike;
   rules: FailoverRules;
+  limits: ResponseLimits;
   stats: StatsRecorder;
   metrics: Metrics;
   now: () => number;
@@ -66,6 +86,10 @@ export interface ProxyCall {
   startedAt?: number;
   /** Milliseconds spent waiting on upstream so far (filled in here). */
   upstreamMs?: number;
+  /** The request's id, sent back as `x-request-id`. */
+  requestId?: string;
+  /** The request's log record under way: told each attempt and the end of the answer. */
+  trace?: RequestTrace;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -74,9 +98,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, bytes?: number): void => {
     d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage });
     if (usage) c.onUsage?.(usage);
+    c.trace?.ended({ ...usage, bytes });
     c.onFinish?.();
   };
 
@@ -88,7 +113,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
-  let notFound: Response | undefined;
+  let notFound: ModelMissing | undefined;
   let detours = 0;
   for (let i = 0; i < d.rules.maxAttempts && !gone; i++) {
     const key = c.keys.pick(tried, c.request.model);
@@ -118,35 +143,33 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const res = result.response ?? result.error!;
     const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
     c.keys.report(key.id, outcome);
+    c.trace?.attempt({
+      key: key.id,
+      outcome: outcome.kind,
+      ms: Math.round(waited * 10) / 10,
+      ...(result.response ? { status: result.response.status } : {}),
+      ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
+    });
     d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
 
-    if (result.response && outcome.kind === "ok") {
-      const done = await answer(d, c, key.id, result.response, controller, finish);
-      if (done) return done;
-      // Headers came, the body did not: as good as a connection error.
-      c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
-      rateLimitedOnly = false;
-      lastReason = "upstream closed the connection while sending the body";
-      continue;
-    }
-    let clientError = result.response;
-    if (clientError && outcome.kind === "client-error" && clientError.status === 404 && c.request.model !== undefined) {
-      // "Model not found" from one key: that key cannot use this model; another may.
-      const verdict = await readNotFound(clientError);
-      clientError = verdict.response;
-      if (verdict.modelMissing) {
-        c.keys.markModelUnavailable(key.id, c.request.model, d.rules.modelUnavailableMs);
-        notFound = clientError;
+    const secrets = secretsOf(c.provider, key.secret);
+    if (result.response && (outcome.kind === "ok" || outcome.kind === "client-error")) {
+      const done = outcome.kind === "ok"
+        ? await answer(d, c, key.id, result.response, controller, secrets, finish)
+        : await clientError(d, c, result.response, secrets, finish);
+      if (done instanceof Response) return done;
+      if (typeof done === "object") {
+        // "Model not found" from one key: that key cannot use this model; another may.
+        c.keys.markModelUnavailable(key.id, c.request.model!, d.rules.modelUnavailableMs);
+        notFound = done.modelMissing;
         if (detours++ < MAX_MODEL_DETOURS) i--;
         continue;
       }
-    }
-    if (clientError && outcome.kind === "client-error") {
-      // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
-      finish("client_error");
-      const headers = passHeaders(clientError);
-      overheadHeader(d, c, headers);
-      return new Response(clientError.body, { status: clientError.status, headers });
+      // Headers came, the body did not: as good as a connection error.
+      c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
+      rateLimitedOnly = false;
+      lastReason = done;
+      continue;
     }
     await result.response?.body?.cancel().catch(() => {});
     if (outcome.kind === "cooldown" && outcome.rateLimited) {
@@ -160,10 +183,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   if (gone) throw new PoolError(499, "client_closed", "client closed the request");
   if (notFound && lastReason === "") {
     // Every key asked lacks the model: the client gets the upstream's own 404.
-    finish("client_error");
-    const headers = passHeaders(notFound);
-    overheadHeader(d, c, headers);
-    return new Response(notFound.body, { status: notFound.status, headers });
+    finish("client_error", undefined, undefined, notFound.body.byteLength);
+    overheadHeader(d, c, notFound.headers);
+    return new Response(notFound.body, { status: notFound.status, headers: notFound.headers });
   }
   finish("failure");
   throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
@@ -203,12 +225,67 @@ function exhausted(
   return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
 }
 
-/** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
+/** Why a body could not be read, for the exhausted error; see readBody(). */
+const BODY_FAILED = {
+  stalled: "upstream stopped sending the body",
+  broken: "upstream closed the connection while sending the body",
+};
+
+/**
+ * Reads a whole upstream body within the limits and takes the key out of it. Too large: the
+ * request is over (counted as a failure, the key not blamed: it worked, the answer is what it
+ * is). Stalled or broken: the reason, and the caller tries the next key.
+ */
+async function bufferedBody(
+  d: ProxyDeps, res: Response, secrets: string[], over: () => void,
+): Promise<Uint8Array<ArrayBuffer> | null | string> {
+  const read = await readBody(res, { maxBytes: d.limits.maxResponseBytes, idleMs: d.limits.streamIdleTimeoutMs });
+  if (!read.ok) {
+    if (read.why !== "too_large") return BODY_FAILED[read.why];
+    over();
+    throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${d.limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
+  }
+  if (NULL_BODY_STATUSES.has(res.status)) return null;
+  return redactBytes(read.bytes, needlesFor(secrets)) as Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key.
+ * A 404 about the model of the request is the key's account lacking it: handed back to the loop
+ * (`modelMissing`), unfinished, so another key can be asked.
+ */
+async function clientError(
+  d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, bytes?: number) => void,
+): Promise<Response | string | { modelMissing: ModelMissing }> {
+  const headers = passHeaders(res, secrets);
+  const body = await bufferedBody(d, res, secrets, () => finish("failure"));
+  if (typeof body === "string") return body;
+  if (res.status === 404 && c.request.model !== undefined && body && isModelMissing(body)) {
+    return { modelMissing: { status: res.status, headers, body } };
+  }
+  finish("client_error", undefined, undefined, body?.byteLength ?? 0);
+  overheadHeader(d, c, headers);
+  return new Response(body, { status: res.status, headers });
+}
+
+/** Needles per secrets list (one list per key, see secretsOf): encoded once. */
+const needlesBySecrets = new WeakMap<string[], Uint8Array[]>();
+function needlesFor(secrets: string[]): Uint8Array[] {
+  let needles = needlesBySecrets.get(secrets);
+  if (!needles) needlesBySecrets.set(secrets, needles = needlesOf(secrets));
+  return needles;
+}
+
+/**
+ * A successful upstream answer: streams are tapped, bodies read for usage. A string (why) when
+ * the body broke or stalled before anything reached the client.
+ */
 async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController,
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
-): Promise<Response | undefined> {
-  const headers = passHeaders(res);
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, bytes?: number) => void,
+): Promise<Response | string> {
+  const headers = passHeaders(res, secrets);
   const type = upstreamHeader(res, "content-type") ?? "";
   // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
   const stream = type.includes("text/event-stream") || type.includes("ndjson")
@@ -220,14 +297,16 @@ async function answer(
     const tapOptions: TapOptions = {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
-      abortUpstream: () => upstream.abort(),
+      abortUpstream: (reason) => upstream.abort(reason),
+      idleTimeoutMs: d.limits.streamIdleTimeoutMs,
+      secrets: needlesFor(secrets),
       onEnd: (end: StreamEnd) => {
         d.metrics.streamClosed();
         if (end.kind === "error") {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
+        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId, end.bytes);
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
@@ -245,23 +324,31 @@ async function answer(
     (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;
     return response;
   }
-  let bytes: Uint8Array<ArrayBuffer>;
   const readAt = performance.now();
+  let bytes: Uint8Array<ArrayBuffer> | null | string;
   try {
-    bytes = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES] ?? new Uint8Array(await res.arrayBuffer());
-  } catch {
-    return undefined;
+    bytes = await bufferedBody(d, res, secrets, () => finish("failure", undefined, keyId));
   } finally {
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
-  const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
-  finish("success", usage, keyId);
+  if (typeof bytes === "string") return bytes;
+  const usage = bytes && type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
+  finish("success", usage, keyId, bytes?.byteLength ?? 0);
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
 }
 
-/** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
+/**
+ * The pool's own answer headers: `x-request-id`, and `x-pool-overhead-ms`, the time this request
+ * spent in the pool, upstream waits excluded.
+ */
 function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Record<string, string>): void {
+  if (c.requestId !== undefined) {
+    // The upstream's own id stays available under another name: it is what its support asks for.
+    const upstreamId = headers["x-request-id"];
+    if (upstreamId !== undefined) headers["x-upstream-request-id"] = upstreamId;
+    headers["x-request-id"] = c.requestId;
+  }
   if (c.startedAt === undefined) return;
   const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
   d.metrics.overhead(ms);

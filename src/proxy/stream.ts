@@ -7,13 +7,14 @@
  * @module
  */
 import type { WireFormat } from "../providers/types.ts";
+import { concat, streamRedactor } from "./redact.ts";
 import { type Usage, usageOf } from "./usage.ts";
 
 /** How a tapped stream ended. */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage }
-  | { kind: "error"; error: unknown; usage?: Usage }
-  | { kind: "cancelled"; usage?: Usage };
+  | { kind: "done"; usage?: Usage; bytes?: number }
+  | { kind: "error"; error: unknown; usage?: Usage; bytes?: number }
+  | { kind: "cancelled"; usage?: Usage; bytes?: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -22,8 +23,16 @@ export interface TapOptions {
   dropUsageChunk: boolean;
   /** Called once, when the stream ends in any way. */
   onEnd(end: StreamEnd): void;
-  /** Stops the upstream request (the client went away). */
-  abortUpstream(): void;
+  /** Stops the upstream request (the client went away, or the upstream went quiet). */
+  abortUpstream(reason?: Error): void;
+  /**
+   * Longest wait for the next upstream chunk while the client waits for one; then the upstream
+   * request is aborted and the stream ends with the in-band error. Time a slow client takes to
+   * read is not counted.
+   */
+  idleTimeoutMs?: number;
+  /** Secrets (as bytes) to redact from the stream; see redact.ts. */
+  secrets?: Uint8Array[];
 }
 
 const encoder = new TextEncoder();
@@ -54,6 +63,8 @@ export interface StreamTap {
   failed(error: unknown): Uint8Array;
   /** The client went away. */
   cancelled(): void;
+  /** A read waits for the next upstream chunk: the idle timer runs until chunk() or the end. */
+  waiting(): void;
 }
 
 /** The tap's state machine; see the module doc. */
@@ -62,11 +73,20 @@ export function createTap(o: TapOptions): StreamTap {
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
   let ended = false;
+  let bytes = 0; // what the upstream sent, for the request log
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let stalled = false;
+  const quiet = (): void => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
   const end = (e: StreamEnd): void => {
+    quiet();
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage });
+    o.onEnd({ ...e, usage, bytes });
   };
+  const redactor = o.secrets?.length ? streamRedactor(o.secrets) : undefined;
   const readUsage = (json: string): Record<string, unknown> | undefined => {
     try {
       const parsed = JSON.parse(json);
@@ -153,23 +173,42 @@ export function createTap(o: TapOptions): StreamTap {
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  const pass = o.dropUsageChunk ? filter : observe;
   return {
-    chunk: o.dropUsageChunk ? filter : observe,
+    chunk(chunk) {
+      quiet();
+      bytes += chunk.byteLength;
+      if (!redactor) return pass(chunk);
+      const clean = redactor.chunk(chunk);
+      return clean.length === 0 ? undefined : pass(clean);
+    },
     done() {
+      const held = redactor?.flush();
+      const last = held ? pass(held) : undefined;
       const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
       end({ kind: "done" });
-      return tail;
+      return last && tail ? concat([last, tail]) : last ?? tail;
     },
     failed(error) {
       // Finish a half-written line so the error frame parses on its own.
       const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
-      const message = "upstream stream failed after the response started; the answer is incomplete";
+      const message = stalled
+        ? `upstream sent nothing for ${o.idleTimeoutMs} ms; the answer is incomplete`
+        : "upstream stream failed after the response started; the answer is incomplete";
       end({ kind: "error", error });
       return encoder.encode(lead + errorFrame(o.format, message));
     },
     cancelled() {
       end({ kind: "cancelled" });
       o.abortUpstream();
+    },
+    waiting() {
+      if (idle !== undefined || ended || !o.idleTimeoutMs) return;
+      idle = setTimeout(() => {
+        idle = undefined;
+        stalled = true;
+        o.abortUpstream(new DOMException(`upstream sent nothing for ${o.idleTimeoutMs} ms`, "TimeoutError"));
+      }, o.idleTimeoutMs);
     },
   };
 }
@@ -183,6 +222,7 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     async pull(controller) {
       try {
         for (;;) {
+          tap.waiting();
           const { done, value } = await reader.read();
           if (done) {
             over = true;

@@ -40,7 +40,10 @@ export class ConfigError extends Error {
 }
 
 /** Options that are plain data (functions, storage and fetch cannot come from JSON). */
-const PLAIN_OPTIONS = ["failover", "flushIntervalMs", "syncIntervalMs", "maxBodyBytes", "healthCheck", "rateLimit", "cache"] as const;
+const PLAIN_OPTIONS = [
+  "failover", "flushIntervalMs", "syncIntervalMs", "maxBodyBytes", "maxResponseBytes", "streamIdleTimeoutMs", "logRetentionDays", "healthCheck",
+  "rateLimit", "cache",
+] as const;
 const TYPES = ["ollama", "openrouter", "openai-compatible"];
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const PREFIX = /^\/[A-Za-z0-9._~\/-]*$/;

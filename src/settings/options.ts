@@ -57,7 +57,13 @@ export function poolOptionsFrom(settings: Settings, config: PoolConfig = { optio
       ...file.failover,
       ...defined({ maxAttempts: settings.int("MAX_ATTEMPTS"), firstByteTimeoutMs: settings.int("FIRST_BYTE_TIMEOUT_MS") }),
     },
-    ...defined({ maxBodyBytes: settings.int("MAX_BODY_BYTES"), flushIntervalMs: settings.int("FLUSH_INTERVAL_MS") }),
+    ...defined({
+      maxBodyBytes: settings.int("MAX_BODY_BYTES"),
+      flushIntervalMs: settings.int("FLUSH_INTERVAL_MS"),
+      logRetentionDays: settings.count("LOG_RETENTION_DAYS"),
+      maxResponseBytes: settings.int("MAX_RESPONSE_BYTES"),
+      streamIdleTimeoutMs: settings.int("STREAM_IDLE_TIMEOUT_MS"),
+    }),
     healthCheck: {
       ...file.healthCheck,
       ...defined({

@@ -66,6 +66,15 @@ export class Settings {
     return n;
   }
 
+  /** A non-negative integer (0 often means "off"). */
+  count(env: string): number | undefined {
+    const v = this.raw(env);
+    if (v === undefined) return setting(env).value as number | undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new SettingError(`${this.origin(env)} must be a whole number (0 or more), got "${v.slice(0, 50)}"`);
+    return n;
+  }
+
   /** A port: 0 (any free one) to 65535. */
   port(env: string): number | undefined {
     const v = this.raw(env);

@@ -5,8 +5,8 @@
  * @module
  */
 
-/** How a value is read. `bool` accepts true/false, 1/0, yes/no, on/off (any case). */
-export type SettingType = "int" | "port" | "bool" | "string" | "url" | "secret";
+/** How a value is read: `int` a positive integer, `count` one that may be 0; `bool` accepts true/false, 1/0, yes/no, on/off (any case). */
+export type SettingType = "int" | "count" | "port" | "bool" | "string" | "url" | "secret";
 
 /** One setting. */
 export interface Setting {
@@ -60,6 +60,11 @@ export const SETTINGS: readonly Setting[] = [
   s("RATE_LIMIT_PER_TOKEN", "int", "Requests per window per client token without its own `rpm`", { shown: "off" }),
   s("TRUST_PROXY", "bool", "Take the client IP from the last `X-Forwarded-For` entry (the one your proxy added)", { shown: "`false`", value: false }),
   s("MAX_BODY_BYTES", "int", "Larger request bodies get 413", { shown: "`20971520`" }),
+  s("LOG_RETENTION_DAYS", "count", "Days the request log keeps its records (`0` turns the log off; see \"Request log\")", { shown: "`7`" }),
+  s("MAX_RESPONSE_BYTES", "int", "Largest upstream answer held in memory (non-stream, error bodies, probes), after decompression; larger: 502", {
+    shown: "`33554432` (32 MiB)",
+  }),
+  s("STREAM_IDLE_TIMEOUT_MS", "int", "Longest pause between two chunks of an upstream body (see the failure rules)", { shown: "`60000`" }),
   s("FLUSH_INTERVAL_MS", "int", "Statistics are written at most this often (on Workers KV each write counts)", { shown: "`5000`" }),
   s("ENABLE_USERS", "bool", "Turn on the user system (see \"Users\")", { shown: "`false`", value: false }),
   s("AUTH_SECRET", "secret", "Required with `ENABLE_USERS`: at least 32 characters (`openssl rand -hex 32`); sessions, code hashes and the encryption of users' tokens derive from it"),

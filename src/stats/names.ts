@@ -11,6 +11,8 @@ export const statsRecord = {
   models: (provider: string): string => `stats:model:${provider}`,
   day: (provider: string, day: string): string => `stats:hour:${provider}:${day}`,
   dayModels: (provider: string, day: string): string => `stats:daymodel:${provider}:${day}`,
+  /** Failed requests of a day by the pool's error code: "<code>|<HH>" fields. */
+  dayErrors: (provider: string, day: string): string => `stats:dayerror:${provider}:${day}`,
   token: (tokenId: string): string => `stats:token:${tokenId}`,
   key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
 };

@@ -5,7 +5,8 @@
  * @module
  */
 import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, mergeDelta } from "../store/counters.ts";
-import { type Fields, PLAIN_FIELDS, StatsNames } from "./names.ts";
+import { latencyBucket, latencyField } from "./latency.ts";
+import { dayAndHour, type Fields, PLAIN_FIELDS, statsRecord, StatsNames } from "./names.ts";
 
 /** How a client request ended. */
 export type RequestOutcome = "success" | "failure" | "client_error";
@@ -97,6 +98,20 @@ export class StatsRecorder {
     add(k, "requests", 1);
     add(k, outcome === "client_error" ? "clientErrors" : outcome, 1);
     k.max.lastUsed = this.#now();
+  }
+
+  /**
+   * Counts how a logged request went, for the dashboard's charts: its duration in the day
+   * record's latency histogram and, when it failed, its error code in the day's error record.
+   * `code` is one of the pool's own codes (a fixed set) or `upstream_<status>`.
+   */
+  finished(provider: string, at: number, ms: number, status: number, code?: string): void {
+    const [day, hh] = dayAndHour(at);
+    add(this.#delta(statsRecord.day(provider, day)), latencyField(latencyBucket(ms), hh), 1);
+    if (status >= 400) {
+      const reason = code ?? `upstream_${Math.min(999, Math.max(100, Math.trunc(status)))}`;
+      add(this.#delta(statsRecord.dayErrors(provider, day)), `${reason}|${hh}`, 1);
+    }
   }
 
   /** Stored counters plus the pending deltas. */

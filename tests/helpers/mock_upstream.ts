@@ -18,13 +18,19 @@
  * A key containing `models~a+b` lists only models `a` and `b` (what that account can use) and
  * answers other models with Ollama's 404 "model not found". A key containing `usage~S~W` answers
  * `GET /api/usage` as Ollama Cloud has (`limits.session.usage` S, `limits.weekly.usage` W); other
- * keys get 404 there, as from a server without it. Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
+ * keys get 404 there, as from a server without it.
+ * With `raw: true` the mock answers on raw sockets instead, as `odd.<status>.<framing>.<encoding>`
+ * keys say: odd statuses (1xx first, 600, 999), every body framing (content-length, chunked,
+ * close-delimited, slow, stalled, reset), gzip/br/corrupt encodings, and upstreams that echo the
+ * key; see odd_upstream.ts.
+ * Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
  * there but not an array, answers 400.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startOddServer } from "./odd_upstream.ts";
 
 /** One request the mock received. */
 export interface MockRequest {
@@ -47,6 +53,8 @@ export interface MockOptions {
   port?: number;
   /** Keep no request log (for load tests). @default false */
   quiet?: boolean;
+  /** Misbehave as `odd.…` keys say, on raw sockets (see odd_upstream.ts). @default false */
+  raw?: boolean;
 }
 
 /** A running mock. */
@@ -92,6 +100,7 @@ function sendError(res: ServerResponse, native: boolean, status: number, message
 
 /** Starts the mock on 127.0.0.1. */
 export async function startMockUpstream(options: MockOptions = {}): Promise<MockUpstream> {
+  if (options.raw) return startRawMock(options);
   const chunks = options.chunks ?? 3;
   const delay = options.chunkDelayMs ?? 0;
   const hits = new Map<string, number>();
@@ -232,5 +241,26 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** The raw-socket mock: the same interface, answers as the keys script them. */
+async function startRawMock(options: MockOptions): Promise<MockUpstream> {
+  const hits = new Map<string, number>();
+  const requests: MockRequest[] = [];
+  const odd = await startOddServer((r) => {
+    hits.set(r.key, (hits.get(r.key) ?? 0) + 1);
+    if (!options.quiet) requests.push({ method: r.method, path: r.path, key: r.key, headers: r.headers, body: r.body });
+  });
+  return {
+    url: odd.url,
+    hits,
+    requests,
+    closedEarly: 0,
+    reset() {
+      hits.clear();
+      requests.length = 0;
+    },
+    close: odd.close,
   };
 }
