@@ -76,6 +76,25 @@ describe("model-aware keys", () => {
   });
 });
 
+describe("model not found next to broken keys", () => {
+  it("a key's 'model not found' wins over other keys' failures, and counts as the caller's mistake", async () => {
+    const t = await setupPool({ keys: ["err-key-00001", LLAMA] });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await t.call("/v1/chat/completions", chat("qwen3:8b"));
+        assert.equal(res.status, 404);
+        assert.equal((await res.json()).error.code, "model_not_found");
+      }
+      await t.pool.flush();
+      const stats = await (await t.admin("GET", "/admin/stats")).json();
+      assert.equal(stats.client_error_count, 2);
+      assert.equal(stats.failure_count, 0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("model discovery of new keys", () => {
   it("reads each new key's list in the background when discoverModels is on", async () => {
     const t = await setupPool({ healthCheck: { discoverModels: true } });

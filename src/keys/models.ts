@@ -48,6 +48,8 @@ export class ModelIndex {
   #lists = new Map<string, SharedList>();
   #byKey = new Map<string, SharedList>();
   #unavailable = new Map<string, number>();
+  /** Per model, until when some key is marked as lacking it. Bound: as `#unavailable`, cleared with it. */
+  #markedUntil = new Map<string, number>();
   /** Bumped when any list changes, so the union can be cached. */
   version = 0;
 
@@ -96,6 +98,13 @@ export class ModelIndex {
     this.#unavailable.delete(k); // re-inserted last: the Map's order is the eviction order
     this.#unavailable.set(k, until);
     if (this.#unavailable.size > MAX_UNAVAILABLE) this.#unavailable.delete(this.#unavailable.keys().next().value!);
+    if (this.#markedUntil.size >= MAX_UNAVAILABLE) this.#markedUntil.clear();
+    this.#markedUntil.set(model, Math.max(until, this.#markedUntil.get(model) ?? 0));
+  }
+
+  /** Whether some key said, recently, that it lacks `model`. */
+  lacked(model: string, now: number): boolean {
+    return (this.#markedUntil.get(model) ?? 0) > now;
   }
 
   /** Whether any (key, model) pair is marked. */

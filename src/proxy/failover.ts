@@ -181,14 +181,16 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   }
 
   if (gone) throw new PoolError(499, "client_closed", "client closed the request");
-  if (notFound && lastReason === "") {
-    // Every key asked lacks the model: the client gets the upstream's own 404.
+  if (notFound) {
+    // A key said the model is not there and no key answered otherwise: that 404 is the one
+    // definite thing known (keys that failed or rested said nothing about the model).
     finish("client_error", undefined, undefined, notFound.body.byteLength);
     overheadHeader(d, c, notFound.headers);
     return new Response(notFound.body, { status: notFound.status, headers: notFound.headers });
   }
-  finish("failure");
-  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+  const error = exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+  finish(error.code === "model_not_found" ? "client_error" : "failure"); // a model no key has is the caller's mistake
+  throw error;
 }
 
 /** The error for a request no key could serve. */
@@ -211,6 +213,10 @@ function exhausted(
       return new PoolError(429, "keys_cooling_down", `every upstream key of provider "${id}" is resting; retry in ${seconds} s`, { headers });
     }
     return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled; the first is re-tried in ${seconds} s`, { headers });
+  }
+  if (c.request.model !== undefined && c.keys.models.lacked(c.request.model, d.now())) {
+    // Keys that could have the model failed; others said they lack it: the definite answer wins.
+    return new PoolError(404, "model_not_found", `no key of provider "${id}" that was asked serves model "${c.request.model}"`);
   }
   if (rateLimitedOnly) {
     // A pool-wide limit: every key tried got 429. None is disabled, and they cool only for what
