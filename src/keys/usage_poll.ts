@@ -7,9 +7,9 @@
  * as without it.
  * @module
  */
-import { createFetch } from "ofetch";
 import type { Provider, UsageSpec } from "../providers/types.ts";
 import type { FetchLike } from "../proxy/attempt.ts";
+import { sideFetch } from "../proxy/side_fetch.ts";
 import type { KeyPool } from "./key_pool.ts";
 
 /** A key's share of its usage windows, 0–1; absent = unknown or no limit. */
@@ -55,16 +55,13 @@ export class UsagePoller {
   #seen = new Map<string, KeyUsage & { at: number }>();
   #cursor = new Map<string, Iterator<string>>();
   #running: Promise<void> | undefined;
-  #fetch: ReturnType<typeof createFetch>;
+  #fetch: ReturnType<typeof sideFetch>;
   #intervalMs: number;
-  #timeoutMs: number;
   #now: () => number;
 
   constructor(fetch: FetchLike, intervalMs: number, timeoutMs: number, now: () => number) {
-    // ofetch: JSON parsing, the timeout and non-2xx as errors, over the pool's own transport.
-    this.#fetch = createFetch({ fetch: fetch as typeof globalThis.fetch, defaults: { retry: 0, timeout: timeoutMs } });
+    this.#fetch = sideFetch(fetch, timeoutMs);
     this.#intervalMs = intervalMs;
-    this.#timeoutMs = timeoutMs;
     this.#now = now;
   }
 
@@ -123,7 +120,7 @@ export class UsagePoller {
     provider.authorize(headers, rec.secret);
     let usage: KeyUsage | undefined;
     try {
-      usage = spec.read(await this.#fetch(spec.url, { headers, timeout: this.#timeoutMs }));
+      usage = spec.read((await this.#fetch.json(spec.url, { headers })).json);
     } catch {
       usage = undefined; // absent endpoint, error, timeout: unknown
     }
