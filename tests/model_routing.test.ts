@@ -95,6 +95,20 @@ describe("model not found next to broken keys", () => {
   });
 });
 
+describe("validated import", () => {
+  it("keeps each valid key's model list from its probe", async () => {
+    const t = await setupPool();
+    try {
+      const r = await (await t.admin("POST", "/admin/api-keys/import-with-validation", { content: `${LLAMA}\n${QWEN}\nbad-key-000001` })).json();
+      assert.equal(r.added, 2);
+      const listed = (await (await t.admin("GET", "/admin/api-keys")).json()).api_keys;
+      assert.deepEqual(listed.map((k: { models: string[] }) => k.models).sort(), [["llama3.2"], ["qwen3:8b"]]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("model discovery of new keys", () => {
   it("reads each new key's list in the background when discoverModels is on", async () => {
     const t = await setupPool({ healthCheck: { discoverModels: true } });
