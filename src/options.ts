@@ -65,7 +65,7 @@ export interface PoolOptions {
   /** Upstream providers; at least one. Their endpoint paths must not overlap. */
   providers: Provider[];
   /**
-   * Model aliases for the OpenAI-format routes: a client asking for the alias gets the first
+   * Model aliases for the `/v1` routes (OpenAI, Responses, Anthropic Messages): a client asking for the alias gets the first
    * target with a key that serves it, and the next target when that one cannot serve.
    * @example { fast: [{ provider: "ollama", model: "gpt-oss:20b" }, { provider: "groq", model: "openai/gpt-oss-20b" }] }
    * @default none
@@ -145,6 +145,13 @@ export interface PoolOptions {
   now?: () => number;
   /** @default console */
   logger?: Logger;
+  /**
+   * Browser origins allowed to call the proxy routes (CORS): `"*"` for any, or a list
+   * (`["https://chat.example"]`, or the same comma-separated, as `CORS_ORIGINS` takes it). Admin,
+   * dashboard, metrics and user routes never answer cross-origin requests.
+   * @default "*"
+   */
+  corsOrigins?: string | string[];
 }
 
 /** The failover defaults. */
@@ -178,6 +185,8 @@ export interface ResolvedOptions {
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
+  /** `"*"` or the exact origins allowed. */
+  corsOrigins: "*" | string[];
   users?: ResolvedUsersOptions;
 }
 
@@ -267,8 +276,20 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     },
     now: o.now ?? Date.now,
     logger,
+    corsOrigins: resolveCorsOrigins(o.corsOrigins),
     ...(users ? { users } : {}),
   };
+}
+
+/** `"*"`, a comma-separated list, or a list of origins, validated as `scheme://host[:port]`. */
+function resolveCorsOrigins(v: string | string[] | undefined): "*" | string[] {
+  if (v === undefined) return "*";
+  const list = (typeof v === "string" ? v.split(",") : v).map((s) => typeof s === "string" ? s.trim() : "").filter((s) => s !== "");
+  if (list.length === 0 || list.includes("*")) return "*";
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) fail(`corsOrigins: "${origin}" is not an origin like https://chat.example (no path, no trailing slash)`);
+  }
+  return list;
 }
 
 /**

@@ -62,9 +62,14 @@ describe("model aliases", () => {
     await admin("DELETE", "/admin/api-keys?provider=ollama", { apiKeys: ["olla-key-0001"] });
     await admin("POST", "/admin/api-keys/import?provider=ollama", { keys: ["olla-models~gpt-oss:20b"] });
     mock.reset();
+    await pool.flush();
+    const requests = async (p: string) => (await (await admin("GET", `/admin/stats?provider=${p}`)).json()).total_requests;
+    const before = [await requests("ollama"), await requests("groq")];
     const res = await ask("fast");
     assert.equal(res.status, 200);
     await res.arrayBuffer();
+    await pool.flush();
+    assert.deepEqual([await requests("ollama"), await requests("groq")], [before[0], before[1] + 1], "counted once, where it was served");
     assert.deepEqual(modelsSeenBy("olla-models~gpt-oss:20b"), ["qwen3:8b"]);
     assert.deepEqual(modelsSeenBy("groq-key-0001"), ["llama3.2"]);
   });

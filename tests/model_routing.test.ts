@@ -6,7 +6,7 @@ import { chat, setupPool, type TestPool } from "./helpers/setup.ts";
 const LLAMA = "acct-a-models~llama3.2";
 const QWEN = "acct-b-models~qwen3:8b";
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error("condition not met in time");

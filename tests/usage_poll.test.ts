@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { readOllamaUsage, windowReset } from "../src/keys/usage_poll.ts";
 import { chat, setupPool } from "./helpers/setup.ts";
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error("condition not met in time");

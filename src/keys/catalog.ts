@@ -24,12 +24,13 @@ export class ModelCatalog {
   /** The JSON body, or undefined when no key's list is known (the upstream is asked then; see {@link withAliases}). */
   body(pool: KeyPool, format: WireFormat, createdSeconds: number): string | undefined {
     if (!pool.models.known) return undefined;
-    const cacheKey = `${pool.provider}\n${format}`;
+    const cacheKey = `${pool.provider}\n${format.id}`;
     const hit = this.#cache.get(cacheKey);
     if (hit && hit.version === pool.models.version) return hit.body;
-    // Aliases are served on the OpenAI-format routes only.
-    const names = [...new Set([...pool.models.union(), ...(format === "openai" ? this.#aliases : [])])];
-    const body = format === "ollama"
+    // Aliases are served on the `/v1` routes, not on Ollama's native ones.
+    const native = format.id === "ollama_native";
+    const names = [...new Set([...pool.models.union(), ...(native ? [] : this.#aliases)])];
+    const body = native
       ? JSON.stringify({
         models: names.map((name) => ({ name, model: name, modified_at: new Date(createdSeconds * 1000).toISOString(), size: 0, digest: "", details: {} })),
       })

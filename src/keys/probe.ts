@@ -55,7 +55,7 @@ async function probe(
   } catch (err) {
     res = err instanceof Error ? err : new Error(String(err));
   }
-  const outcome = provider.classify?.(res, rules) ?? classifyDefault(res, rules);
+  const outcome = provider.classify?.(res, rules, { now: Date.now() }) ?? classifyDefault(res, rules);
   const ms = Date.now() - t0;
   if (res instanceof Error) {
     return { healthy: false, reason: outcome.kind === "cooldown" ? outcome.reason : res.message, outcome, ms };

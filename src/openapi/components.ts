@@ -41,6 +41,7 @@ export const SCHEMAS: Record<string, Schema> = {
     failures: t.int("Consecutive failures."),
     reason: t.nullable("string", "Why the key rests or is disabled."),
     until: t.nullable("integer", "Epoch ms the rest or disable ends."),
+    usage_limit: t.nullable("string", "The usage cap (`session`, `hourly`, `daily`, `weekly`, `monthly`) the key's account last reported; cleared by a success."),
     created_at: t.int("Epoch ms."),
     expires_at: t.nullable("integer", "Epoch ms, when added with a ttl."),
     priority: t.int("Tier: keys of a higher priority take every request while one of them is ready (default 0)."),

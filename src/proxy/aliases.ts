@@ -1,6 +1,6 @@
 /**
  * Model aliases: one public model name served by a list of (provider, model) targets, tried in
- * order. A client asking for the alias on an OpenAI-format route gets the first target with a
+ * order. A client asking for the alias on a `/v1` route (OpenAI, Responses, Anthropic Messages) gets the first target with a
  * key that serves it; when a target's keys are all resting, failing or lack the model, the next
  * target is tried — before the first byte, so the client sees one answer.
  * @module
@@ -46,9 +46,11 @@ interface Route {
 }
 
 /** Failures that mean "this target cannot serve now": the next one is tried. */
-const FALL_OVER = new Set(["no_keys", "no_active_keys", "keys_cooling_down", "upstream_rate_limited", "upstream_unavailable", "model_not_found"]);
+const FALL_OVER = new Set([
+  "no_keys", "no_active_keys", "keys_cooling_down", "upstream_rate_limited", "upstream_usage_limited", "upstream_unavailable", "model_not_found",
+]);
 
-/** Resolves aliases for the OpenAI-format routes. */
+/** Resolves aliases for the `/v1` routes. */
 export class AliasRouter {
   #aliases: Map<string, AliasTarget[]>;
   #providers: Map<string, Provider>;
@@ -64,9 +66,9 @@ export class AliasRouter {
     return [...this.#aliases.keys()];
   }
 
-  /** Whether a request on `endpoint` for `model` is an alias to resolve. */
+  /** Whether a request on `endpoint` for `model` is an alias to resolve: the `/v1` routes (OpenAI, Responses, Anthropic), not Ollama's native ones. */
   applies(endpoint: Endpoint, model: string | undefined): boolean {
-    return model !== undefined && endpoint.format === "openai" && endpoint.method === "POST" && this.#aliases.has(model);
+    return model !== undefined && endpoint.method === "POST" && endpoint.path.includes("/v1/") && this.#aliases.has(model);
   }
 
   /**
@@ -84,9 +86,7 @@ export class AliasRouter {
       const request: ParsedRequest = { ...call.request, model: r.target.model, body: withModel(call.request.body, r.target.model) };
       const isLast = i === routes.length - 1;
       try {
-        const res = await proxyWithFailover(d, { ...call, provider: r.provider, keys: r.keys, endpoint: r.endpoint, request, alias });
-        if (res.status !== 404 || isLast) return res;
-        await res.body?.cancel().catch(() => {}); // every key of this target lacks the model
+        return await proxyWithFailover(d, { ...call, provider: r.provider, keys: r.keys, endpoint: r.endpoint, request, alias, fallsThrough: !isLast });
       } catch (err) {
         if (isLast || !(err instanceof PoolError) || !FALL_OVER.has(err.code)) throw err;
         last = err;
@@ -95,13 +95,13 @@ export class AliasRouter {
     throw last;
   }
 
-  /** The targets whose provider serves the same OpenAI route (`…/chat/completions` etc.). */
+  /** The targets whose provider serves the same route in the same dialect (`…/chat/completions` etc.). */
   #routes(alias: string, endpoint: Endpoint): Route[] {
     const suffix = endpoint.path.slice(endpoint.path.lastIndexOf("/v1/") + 3);
     const out: Route[] = [];
     for (const target of this.#aliases.get(alias) ?? []) {
       const provider = this.#providers.get(target.provider);
-      const match = provider?.endpoints.find((e) => e.format === "openai" && e.method === "POST" && e.path.endsWith(suffix));
+      const match = provider?.endpoints.find((e) => e.format.id === endpoint.format.id && e.method === "POST" && e.path.endsWith(suffix));
       if (provider && match) out.push({ target, provider, keys: this.#keys(provider.id), endpoint: match });
     }
     return out;

@@ -6,7 +6,7 @@
 import { PoolError } from "../errors.ts";
 import type { KeyPool } from "../keys/key_pool.ts";
 import { classifyDefault } from "../providers/classify.ts";
-import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
+import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
@@ -19,7 +19,8 @@ import { isModelMissing } from "./model_missing.ts";
 import { needlesOf, redactBytes } from "./redact.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
-import { type Usage, usageOfText } from "./usage.ts";
+import { readErrorBody } from "./error_body.ts";
+import { estimateUsage, type Usage } from "./usage.ts";
 
 const decoder = new TextDecoder();
 
@@ -78,6 +79,11 @@ export interface ProxyCall {
   tokenId?: string;
   /** The model alias the client asked for, when `request.model` is one of its targets (statistics count both). */
   alias?: string;
+  /**
+   * Another alias target follows: when no key here can serve, the error is thrown uncounted (the
+   * next target's call counts the request, once).
+   */
+  fallsThrough?: boolean;
   /** Told the usage of the finished request (for token limits). */
   onUsage?(usage: Usage): void;
   /** Called when the request is over — for streams, when the stream ends, after the handler returned. */
@@ -90,6 +96,8 @@ export interface ProxyCall {
   requestId?: string;
   /** The request's log record under way: told each attempt and the end of the answer. */
   trace?: RequestTrace;
+  /** Set here once the client has gone away: what fails after that is not the upstream's doing. */
+  clientClosed?: boolean;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
@@ -98,18 +106,37 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, bytes?: number): void => {
-    d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage });
+  /** Keys that answered with a usage cap: they rest until their reset, whatever else happens. */
+  const capped = new Set<string>();
+  /**
+   * Counts the request, and the attempt of the key that answered (`keyId`) now that its outcome
+   * is known. A client that left makes it `client_closed` and, without usage from the upstream,
+   * is charged the estimate of what it cost (`lines`: line breaks streamed so far). `bytes`: the
+   * answer's size, for the request log.
+   */
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent: { lines?: number; bytes?: number } = {}): void => {
+    let estimated = false;
+    if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
+    if (c.clientClosed || outcome === "client_closed") {
+      outcome = "client_closed";
+      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+    }
+    if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
+    d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
-    c.trace?.ended({ ...usage, bytes });
+    c.trace?.ended({ ...usage, estimated, bytes: sent.bytes });
     c.onFinish?.();
+  };
+  const clientClosed = (keyId?: string): PoolError => {
+    finish("client_closed", undefined, keyId);
+    return new PoolError(499, "client_closed", "client closed the request");
   };
 
   // One listener per request, whatever the number of attempts: it aborts the one in flight.
   let gone = false;
   let current: AbortController | undefined;
   c.onClientGone?.(() => {
-    gone = true;
+    gone = c.clientClosed = true;
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
@@ -136,12 +163,17 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     c.upstreamMs = (c.upstreamMs ?? 0) + waited;
     d.metrics.upstream(c.provider.id, waited);
     if (gone) {
-      // The client left: nobody reads this answer and no key is to blame.
+      // The client left: nobody reads this answer and no key is to blame, but the upstream had
+      // the request, so it counts (and is charged).
       await result.response?.body?.cancel().catch(() => {});
-      throw new PoolError(499, "client_closed", "client closed the request");
+      throw clientClosed(key.id);
     }
     const res = result.response ?? result.error!;
-    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
+    // Bodies the pool discards anyway are read (bounded) first: some reasons are only there.
+    const body = result.response && bodyForClassify(result.response.status) ? await readErrorBody(result.response) : undefined;
+    if (gone) throw clientClosed(key.id);
+    const now = d.now();
+    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
     c.keys.report(key.id, outcome);
     c.trace?.attempt({
       key: key.id,
@@ -150,7 +182,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       ...(result.response ? { status: result.response.status } : {}),
       ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
     });
-    d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
+    // An answer's attempt counts once its body is through (in finish): a 200 whose body then
+    // breaks is no success of the key.
+    if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
 
     const secrets = secretsOf(c.provider, key.secret);
     if (result.response && (outcome.kind === "ok" || outcome.kind === "client-error")) {
@@ -158,6 +192,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         ? await answer(d, c, key.id, result.response, controller, secrets, finish)
         : await clientError(d, c, result.response, secrets, finish);
       if (done instanceof Response) return done;
+      // The client left while the body was arriving: the body failed because of that.
+      if (gone) throw clientClosed(key.id);
       if (typeof done === "object") {
         // "Model not found" from one key: that key cannot use this model; another may.
         c.keys.markModelUnavailable(key.id, c.request.model!, d.rules.modelUnavailableMs);
@@ -165,6 +201,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         if (detours++ < MAX_MODEL_DETOURS) i--;
         continue;
       }
+      if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
       rateLimitedOnly = false;
@@ -172,7 +209,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       continue;
     }
     await result.response?.body?.cancel().catch(() => {});
-    if (outcome.kind === "cooldown" && outcome.rateLimited) {
+    if (outcome.kind === "cooldown" && outcome.cap !== undefined) {
+      capped.add(key.id);
+    } else if (outcome.kind === "cooldown" && outcome.rateLimited) {
       if (outcome.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.retryAfterMs);
     } else {
       rateLimitedOnly = false;
@@ -180,22 +219,24 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     lastReason = outcome.kind === "failure" || outcome.kind === "cooldown" ? outcome.reason : lastReason;
   }
 
-  if (gone) throw new PoolError(499, "client_closed", "client closed the request");
+  if (gone) throw clientClosed();
+  if (notFound && c.fallsThrough) throw new PoolError(404, "model_not_found", `no key of provider "${c.provider.id}" serves model "${c.request.model}"`);
   if (notFound) {
     // A key said the model is not there and no key answered otherwise: that 404 is the one
     // definite thing known (keys that failed or rested said nothing about the model).
-    finish("client_error", undefined, undefined, notFound.body.byteLength);
+    finish("client_error", undefined, undefined, { bytes: notFound.body.byteLength });
     overheadHeader(d, c, notFound.headers);
     return new Response(notFound.body, { status: notFound.status, headers: notFound.headers });
   }
-  const error = exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+  const error = exhausted(d, c, tried, lastReason, rateLimitedOnly, capped, retryAfterMs);
+  if (c.fallsThrough) throw error;
   finish(error.code === "model_not_found" ? "client_error" : "failure"); // a model no key has is the caller's mistake
   throw error;
 }
 
 /** The error for a request no key could serve. */
 function exhausted(
-  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, retryAfterMs?: number,
+  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, capped: Set<string>, retryAfterMs?: number,
 ): PoolError {
   const id = c.provider.id;
   if (tried.size === 0) {
@@ -218,11 +259,22 @@ function exhausted(
     // Keys that could have the model failed; others said they lack it: the definite answer wins.
     return new PoolError(404, "model_not_found", `no key of provider "${id}" that was asked serves model "${c.request.model}"`);
   }
+  if (rateLimitedOnly && capped.size === tried.size) {
+    // Every account tried used up its allowance: each rests until its own reset. The client may
+    // come back when the first key wakes (or at once, if keys not tried here are ready).
+    const wake = c.keys.counts().active > 0 ? d.now() : c.keys.nextWake() ?? d.now();
+    const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
+    return new PoolError(429, "upstream_usage_limited", `every upstream key tried for provider "${id}" has reached a usage limit (last: ${lastReason}); retry in ${seconds} s`, {
+      headers: { "retry-after": String(seconds) },
+    });
+  }
   if (rateLimitedOnly) {
     // A pool-wide limit: every key tried got 429. None is disabled, and they cool only for what
     // the upstream asked (or briefly when it did not say), so the pool recovers with the upstream.
+    // Keys that reported a usage cap are not part of it: they keep resting until their reset.
+    // (Not marked rateLimited: the key's own 429 already counted toward its back-off.)
     const ms = retryAfterMs ?? d.rules.errorCooldownMs;
-    for (const keyId of tried) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit", rateLimited: true });
+    for (const keyId of tried) if (!capped.has(keyId)) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit" });
     const seconds = Math.max(1, Math.ceil(ms / 1000));
     return new PoolError(429, "upstream_rate_limited", `every upstream key tried for provider "${id}" is rate limited; retry in ${seconds} s`, {
       headers: { "retry-after": String(seconds) },
@@ -262,7 +314,7 @@ async function bufferedBody(
  */
 async function clientError(
   d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string, bytes?: number) => void,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string | { modelMissing: ModelMissing }> {
   const headers = passHeaders(res, secrets);
   const body = await bufferedBody(d, res, secrets, () => finish("failure"));
@@ -270,7 +322,7 @@ async function clientError(
   if (res.status === 404 && c.request.model !== undefined && body && isModelMissing(body)) {
     return { modelMissing: { status: res.status, headers, body } };
   }
-  finish("client_error", undefined, undefined, body?.byteLength ?? 0);
+  finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(body, { status: res.status, headers });
 }
@@ -289,7 +341,7 @@ function needlesFor(secrets: string[]): Uint8Array[] {
  */
 async function answer(
   d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string, bytes?: number) => void,
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
   const headers = passHeaders(res, secrets);
   const type = upstreamHeader(res, "content-type") ?? "";
@@ -308,11 +360,13 @@ async function answer(
       secrets: needlesFor(secrets),
       onEnd: (end: StreamEnd) => {
         d.metrics.streamClosed();
-        if (end.kind === "error") {
+        // A stream that breaks after its client left broke because of that: no key is blamed.
+        if (end.kind === "error" && !c.clientClosed) {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId, end.bytes);
+        const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
+        finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
@@ -338,8 +392,8 @@ async function answer(
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
   if (typeof bytes === "string") return bytes;
-  const usage = bytes && type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
-  finish("success", usage, keyId, bytes?.byteLength ?? 0);
+  const usage = bytes && type.includes("json") ? c.endpoint.format.usageOfText(decoder.decode(bytes)) : undefined;
+  finish("success", usage, keyId, { bytes: bytes?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
 }

@@ -21,6 +21,7 @@ export function keyView(r: KeyRecord, usage?: KeyUsage & { at: number }): Record
     failures: r.failures,
     reason: r.reason ?? null,
     until: r.until ?? null,
+    usage_limit: r.cap ?? null,
     created_at: r.createdAt,
     expires_at: r.expiresAt ?? null,
     priority: r.priority ?? 0,

@@ -58,6 +58,7 @@ export const SETTINGS: readonly Setting[] = [
   s("RATE_LIMIT_REQUESTS", "int", "Requests per window per client IP", { shown: "`60`", value: 60 }),
   s("RATE_LIMIT_WINDOW", "int", "Window in seconds", { shown: "`60`", value: 60 }),
   s("RATE_LIMIT_PER_TOKEN", "int", "Requests per window per client token without its own `rpm`", { shown: "off" }),
+  s("CORS_ORIGINS", "string", "Browser origins allowed on the proxy routes, comma-separated (`https://chat.example`); `*` = any", { shown: "`*`" }),
   s("TRUST_PROXY", "bool", "Take the client IP from the last `X-Forwarded-For` entry (the one your proxy added)", { shown: "`false`", value: false }),
   s("MAX_BODY_BYTES", "int", "Larger request bodies get 413", { shown: "`20971520`" }),
   s("LOG_RETENTION_DAYS", "count", "Days the request log keeps its records (`0` turns the log off; see \"Request log\")", { shown: "`7`" }),
