@@ -15,11 +15,13 @@ import { SETTINGS } from "../src/settings/table.ts";
 import { nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
 import { storageFrom } from "./storage_url.ts";
+import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
 import { usersFromEnv } from "./users_env.ts";
 
 const HELP = `ollama-api-pool ${VERSION} — many upstream LLM keys behind one OpenAI-compatible endpoint
 
 Usage: ollama-api-pool [--config FILE] [--port N] [--storage URL] [--keys FILE [--provider ID]]
+       ollama-api-pool export|import|migrate …   (move the pool's state; see export --help)
        ollama-api-pool --version | --help
 
 Settings (flag, environment variable; flags win over the environment, both over --config):
@@ -53,6 +55,8 @@ async function loadConfig(path: string, origin: string): Promise<PoolConfig> {
 }
 
 async function main(): Promise<void> {
+  const command = process.argv[2] as TransferCommand;
+  if (TRANSFER_COMMANDS.includes(command)) return runTransfer(command, process.argv.slice(3));
   const flags: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" }, version: { type: "boolean" } };
   for (const s of SETTINGS) if (s.flag) flags[s.flag] = { type: "string" };
   const { values } = parseArgs({ options: flags });

@@ -1,11 +1,12 @@
-/** Two `npm start` processes on one STORAGE_URL (Redis, then Postgres) act as one pool. */
+/** Two `npm start` processes on one STORAGE_URL (Redis, Postgres, Upstash over REST) act as one pool. */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
+import { startUpstashRest } from "./helpers/upstash_rest.ts";
 
-const ADMIN = "shared-cli-admin";
+const ADMIN = "shared-cli-admin-token";
 
 function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1"], {
@@ -34,18 +35,29 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 const cases: Array<[string, () => Promise<{ env: Record<string, string>; stop(): Promise<void> }>]> = [
-  ["redis", async () => {
+  ["redis://", async () => {
     const r: RedisServer = await startRedis();
     return { env: { STORAGE_URL: r.url }, stop: () => r.stop() };
   }],
-  ["postgres", async () => {
+  ["postgres://", async () => {
     const p: PostgresServer = await startPostgres();
     return { env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" }, stop: () => p.stop() };
+  }],
+  ["upstash:", async () => {
+    const r = await startRedis();
+    const rest = await startUpstashRest(r.port);
+    return {
+      env: { STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: rest.token },
+      stop: async () => {
+        await rest.close();
+        await r.stop();
+      },
+    };
   }],
 ];
 
 for (const [name, startStore] of cases) {
-  describe(`two servers on STORAGE_URL=${name}://`, () => {
+  describe(`two servers on STORAGE_URL=${name}`, () => {
     let mock: MockUpstream;
     let store: { env: Record<string, string>; stop(): Promise<void> };
     let servers: Array<{ child: ChildProcess; url: string }> = [];

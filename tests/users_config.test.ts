@@ -80,7 +80,7 @@ describe("users: configuration", () => {
   it("the server refuses to start with ENABLE_USERS=true and no AUTH_SECRET", { timeout: 30_000 }, async () => {
     const port = await freePort();
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", String(port), "--host", "127.0.0.1", "--storage", "memory:"], {
-      env: { ...process.env, ADMIN_TOKEN: "x", ENABLE_USERS: "true", AUTH_SECRET: "" },
+      env: { ...process.env, ADMIN_TOKEN: "users-config-admin-01", ENABLE_USERS: "true", AUTH_SECRET: "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let err = "";

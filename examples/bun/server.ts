@@ -10,7 +10,7 @@
  * @module
  */
 import { createStorage } from "unstorage";
-import fsDriver from "unstorage/drivers/fs";
+import { atomicFsDriver } from "../../adapters/fs_atomic.ts";
 import { createPool, poolOptionsFrom, Settings } from "../../mod.ts";
 
 // The Bun API used here, typed locally: the project's tsc checks every example with Node's types.
@@ -35,7 +35,8 @@ const settings = new Settings(process.env);
 const dataDir = settings.raw("DATA_DIR");
 const pool = createPool({
   ...poolOptionsFrom(settings),
-  storage: dataDir ? createStorage({ driver: fsDriver({ base: dataDir }) }) : undefined,
+  // Atomic, fsync'ed writes (unstorage's own fs driver writes in place: a crash can tear a record).
+  storage: dataDir ? createStorage({ driver: atomicFsDriver({ base: dataDir }) }) : undefined,
   // Bun passes its server to the handler, which the pool receives as `env`.
   clientIp: (request, server) => (server as BunServer).requestIP(request)?.address,
 });

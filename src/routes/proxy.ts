@@ -30,12 +30,14 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
   return new Response(body, { status: res.status, headers });
 }
 
-/** A log record under way for a request with a valid token; undefined when the log is off. */
+/**
+ * A request's record under way, once its token is valid: it feeds the dashboard's latency and
+ * error counters always, and the request log when that is on.
+ */
 function logTrace(
   state: PoolState, id: string, provider: string, endpoint: Endpoint, token: TokenRecord, ip: string | undefined,
-): RequestTrace | undefined {
+): RequestTrace {
   const logs = state.logs;
-  if (!logs) return undefined;
   const t = state.options.now();
   return new RequestTrace({
     t, id, provider, route: endpoint.path, dialect: endpoint.format.id, stream: false,
@@ -43,7 +45,7 @@ function logTrace(
     ...(token.userId === undefined ? {} : { user: token.userId }),
     ...(ip === undefined ? {} : { ip }),
   }, () => performance.now(), (r) => {
-    logs.add(r);
+    logs?.add(r);
     state.stats.finished(provider, r.t, r.ms, r.status, r.error);
   });
 }
@@ -150,8 +152,9 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
           if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
+          state.guesses.token.check(ip);
           const record = state.tokens.verify(token);
-          if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          if (!record) throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
           // Logged from here on: requests without a valid token are counted in /metrics only,
           // so a flood of guesses cannot push real requests out of the log's buffer.
           trace = logTrace(state, requestId, provider.id, endpoint, record, ip);

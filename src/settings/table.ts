@@ -29,7 +29,7 @@ export const SETTINGS: readonly Setting[] = [
   s("PORT", "port", "Listen port", { flag: "port", shown: "`8787`", value: 8787 }),
   s("HOST", "string", "Listen address", { flag: "host", shown: "`0.0.0.0`", value: "0.0.0.0" }),
   s("DATA_DIR", "string", "Filesystem storage folder", { flag: "data-dir", shown: "`./.data`", value: "./.data" }),
-  s("STORAGE_URL", "string", "`memory:` (nothing kept), `file:./path`, `redis://…`, `postgres://…` (see \"Shared storage\")", {
+  s("STORAGE_URL", "string", "`memory:` (nothing kept), `file:./path`, `redis://…`, `upstash:`, `postgres://…` (see \"Shared storage\")", {
     flag: "storage", shown: "`file:<DATA_DIR>`",
   }),
   s("POOL_CONFIG", "string", "A JSON config file: providers, model aliases and other options (see \"Config file\"); settings here override it", {
@@ -37,9 +37,11 @@ export const SETTINGS: readonly Setting[] = [
   }),
   s("KEYS_FILE", "string", "Import this key file (ollama.txt lines or one key per line) at start", { flag: "keys" }),
   s("KEYS_PROVIDER", "string", "The provider whose pool `--keys` fills", { flag: "provider", shown: "the first provider" }),
+  s("UPSTASH_REDIS_REST_URL", "url", "With `STORAGE_URL=upstash:`: the database's REST URL, as Upstash's console shows it"),
+  s("UPSTASH_REDIS_REST_TOKEN", "secret", "With `STORAGE_URL=upstash:`: its REST token"),
   s("NEON_WS_PROXY", "string", "For `postgres://` on your own Postgres: the WebSocket-to-TCP proxy, e.g. `127.0.0.1:6543/`"),
   s("NEON_SECURE_WEBSOCKET", "bool", "`false` when that proxy speaks plain `ws:`", { shown: "`true`", value: true }),
-  s("ADMIN_TOKEN", "secret", "Admin credential. Unset: generated on the first start, stored as a hash, printed once", { shown: "generated" }),
+  s("ADMIN_TOKEN", "secret", "Admin credential, at least 16 characters (shorter: the server refuses to start). Unset: generated on the first start, stored as a hash, printed once", { shown: "generated" }),
   s("OLLAMA_BASE_URL", "url", "Ollama upstream root (without `/v1` or `/api`)", { shown: "`https://ollama.com`" }),
   s("OPENROUTER_BASE_URL", "url", "OpenRouter upstream root (without `/v1`)", { shown: "`https://openrouter.ai/api`" }),
   s("OPENROUTER_APP_URL", "string", "Sent to OpenRouter as `HTTP-Referer`"),

@@ -7,6 +7,7 @@ import type { Storage } from "unstorage";
 import type { KeyRecord } from "../keys/types.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { CounterSink } from "./counters.ts";
+import { Quarantine } from "./quarantine.ts";
 import { counterSinkFor } from "./sinks.ts";
 
 /** How many writes go out at once (file-backed storage runs out of descriptors beyond a few hundred). */
@@ -16,6 +17,8 @@ const WRITE_CHUNK = 256;
 export interface PoolStore {
   readonly storage: Storage;
   readonly counters: CounterSink;
+  /** Where unreadable records go, and how many there are. */
+  readonly quarantine: Quarantine;
   listKeys(provider: string): Promise<KeyRecord[]>;
   getKey(provider: string, id: string): Promise<KeyRecord | null>;
   putKeys(records: KeyRecord[]): Promise<void>;
@@ -37,29 +40,44 @@ async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promi
   }
 }
 
-/** Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver can). */
-async function readAll<T>(storage: Storage, base: string): Promise<T[]> {
+/**
+ * Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver
+ * can); unreadable ones are set aside, not skipped.
+ */
+async function readAll<T>(storage: Storage, quarantine: Quarantine, base: string): Promise<T[]> {
   const names = await storage.getKeys(base);
   const out: T[] = [];
   for (let i = 0; i < names.length; i += 1000) {
-    for (const { value } of await storage.getItems(names.slice(i, i + 1000))) {
-      if (value && typeof value === "object") out.push(value as T);
-    }
+    out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
   }
   return out;
 }
 
 /** Wraps an unstorage `Storage` as a {@link PoolStore}. */
-export function createStore(storage: Storage, counters: CounterSink = counterSinkFor(storage)): PoolStore {
+export function createStore(
+  storage: Storage,
+  counters: CounterSink = counterSinkFor(storage),
+  quarantine: Quarantine = new Quarantine(storage, console.error),
+): PoolStore {
+  const one = async <T>(name: string): Promise<T | null> => {
+    const value = await storage.getItem(name);
+    return (await quarantine.admit(name, value)) ? value as T : null;
+  };
   return {
     storage,
     counters,
-    listKeys: (provider) => readAll<KeyRecord>(storage, `keys:${provider}`),
-    getKey: (provider, id) => storage.getItem<KeyRecord>(keyPath(provider, id)),
-    putKeys: (records) => inChunks(records, (r) => storage.setItem(keyPath(r.provider, r.id), r)),
+    quarantine,
+    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, `keys:${provider}`),
+    getKey: (provider, id) => one<KeyRecord>(keyPath(provider, id)),
+    // One setItems per chunk: one query on Postgres, one folder fsync per chunk on the filesystem.
+    putKeys: async (records) => {
+      for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+        await storage.setItems(records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: keyPath(r.provider, r.id), value: r })));
+      }
+    },
     removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(keyPath(provider, id))),
-    listTokens: () => readAll<TokenRecord>(storage, "tokens"),
-    getToken: (id) => storage.getItem<TokenRecord>(`tokens:${id}`),
+    listTokens: () => readAll<TokenRecord>(storage, quarantine, "tokens"),
+    getToken: (id) => one<TokenRecord>(`tokens:${id}`),
     putToken: (record) => storage.setItem(`tokens:${record.id}`, record),
     removeToken: (id) => storage.removeItem(`tokens:${id}`),
     getMeta: <T>(name: string) => storage.getItem<T>(`meta:${name}`),

@@ -15,7 +15,7 @@ import { createPool, ollama } from "../../mod.ts";
 import { redisBackend } from "../helpers/backends.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 
-const ADMIN = "outage-admin";
+const ADMIN = "outage-admin-token-01";
 const KEYS = ["good-outage-k001", "good-outage-k002", "good-outage-k003", "good-outage-k004"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
