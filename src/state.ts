@@ -11,6 +11,7 @@ import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { UsagePoller } from "./keys/usage_poll.ts";
 import { createGuessThrottles, type GuessThrottles } from "./limits/guesses.ts";
 import { Limits } from "./limits/limits.ts";
 import { RequestLog } from "./logs/request_log.ts";
@@ -51,6 +52,8 @@ export interface PoolState {
   readonly keys: KeyRegistry;
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
+  /** Usage polling, when `healthCheck.usageIntervalMs` is set. */
+  readonly usage?: UsagePoller;
   readonly limits: Limits;
   /** Failed admin-token and client-token checks per client address. */
   readonly guesses: GuessThrottles;
@@ -92,6 +95,10 @@ export function createState(options: ResolvedOptions): PoolState {
     (p, models) => stats.served(p, models),
   );
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const usage = options.healthCheck.usageIntervalMs === undefined
+    ? undefined
+    : new UsagePoller(options.fetch, options.healthCheck.usageIntervalMs, options.healthCheck.timeoutMs, options.now);
+  if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
   const logs = options.logRetentionDays > 0
     ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
@@ -166,7 +173,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, logs,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage, logs,
     guesses: createGuessThrottles(store.counters, options.now),
     endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
@@ -187,6 +194,10 @@ export function createState(options: ResolvedOptions): PoolState {
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
       const checks = scheduledChecks();
       if (checks) background(checks, ctx);
+      const discovery = options.healthCheck.discoverModels ? health.discover(providers) : undefined;
+      if (discovery) background(discovery.then(() => keys.flush()), ctx);
+      const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
+      if (polled) background(polled, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

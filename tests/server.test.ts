@@ -138,7 +138,7 @@ describe("CLI (npm start)", () => {
       const admin = { authorization: "Bearer cli-admin-token-0123", "content-type": "application/json" };
       const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
       const res = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }),
+        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "llama3.2", messages: [] }),
       });
       assert.equal(res.status, 200);
       await res.text();

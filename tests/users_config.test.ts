@@ -49,7 +49,8 @@ describe("users: configuration", () => {
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true" }, log), /needs AUTH_SECRET/);
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: "too-short" }, log), /AUTH_SECRET must have at least 32/);
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: SECRET, ENABLE_TURNSTILE: "true" }, log), /TURNSTILE_SECRET_KEY/);
-    assert.throws(() => usersFromEnv({ ENABLE_USERS: "yes", AUTH_SECRET: SECRET }, log), /ENABLE_USERS must be true or false/);
+    assert.throws(() => usersFromEnv({ ENABLE_USERS: "maybe", AUTH_SECRET: SECRET }, log), /ENABLE_USERS must be true or false/);
+    assert.ok(usersFromEnv({ ENABLE_USERS: "yes", AUTH_SECRET: SECRET }, log), "booleans read alike everywhere: yes is on");
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: SECRET, USER_TOKEN_DAYS: "0" }, log), /USER_TOKEN_DAYS/);
     const o = usersFromEnv({
       ENABLE_USERS: "true", AUTH_SECRET: SECRET, USER_TOKEN_DAYS: "5", USER_MAX_TOKEN_DAYS: "30", USER_TIME_ZONE: "Asia/Shanghai",

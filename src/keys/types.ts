@@ -28,7 +28,19 @@ export interface KeyRecord {
   createdAt: number;
   /** After this the key is not used (set from the `ttl` of POST /admin/api-keys). */
   expiresAt?: number;
+  /** Tier: keys of a higher priority take every request while one of them is ready. Absent = 0. */
+  priority?: number;
+  /** Share of its tier's requests relative to the other keys of the tier. Absent = 1. */
+  weight?: number;
+  /** Models the key's own model list names (from a probe); absent = unknown, any model is tried. */
+  models?: string[];
+  /** When `models` was last read. */
+  modelsAt?: number;
 }
+
+/** Bounds of the placement fields, checked wherever they are set. */
+export const PRIORITY_RANGE = { min: -1000, max: 1000 } as const;
+export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;
 
 /** Failure rules (DESIGN.md §3). */
 export interface HealthRules {
