@@ -11,6 +11,8 @@
  *   `close` (no length, no chunking: the body ends when the connection closes);
  * - encoding: `identity`, `gzip`, `br`, `corrupt` (claims gzip, is not);
  * - `echo`: the key comes back in `www-authenticate`, `set-cookie`, `x-echo-key` and in the body;
+ * - `escaped` (with `echo`): in the body the key is written as JSON encoders may write it: `/`
+ *   as `\/` (PHP), its first character as `\u00XX`, every character as `\uXXXX` (upper case);
  * - `big<N>`: the answer carries N KiB of padding (zeros: gzip makes that a small "bomb").
  *
  * The body is the route's: a model list for `GET /v1/models`, SSE for OpenAI requests with
@@ -28,6 +30,8 @@ export interface OddScript {
   framing: "cl" | "chunked1" | "pieces" | "slow" | "stall" | "reset" | "close";
   encoding: "identity" | "gzip" | "br" | "corrupt";
   echo: boolean;
+  /** The echoed key JSON-escaped in the body (see the module doc). */
+  escaped: boolean;
   /** KiB of padding in the answer. */
   padKiB: number;
 }
@@ -52,12 +56,22 @@ export function oddScript(key: string): OddScript | undefined {
     framing: framing as OddScript["framing"],
     encoding: encoding as OddScript["encoding"],
     echo: flags.includes("echo"),
+    escaped: flags.includes("escaped"),
     padKiB: Number(flags.find((f) => f.startsWith("big"))?.slice(3) ?? 0),
   };
 }
 
 /** The answer's body and type, before encoding and framing. */
 function content(req: OddRequest, s: OddScript): { type: string; text: string } {
+  const made = plainContent(req, s);
+  if (!s.escaped) return made;
+  const k = req.key;
+  const u = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  const forms = [k.replaceAll("/", "\\/"), u(k[0]) + k.slice(1), [...k].map(u).join("").toUpperCase().replaceAll("\\U", "\\u")];
+  return { type: made.type, text: made.text.replaceAll(k, forms.join(" ")) };
+}
+
+function plainContent(req: OddRequest, s: OddScript): { type: string; text: string } {
   const said = s.echo ? ` (you sent ${req.key})` : "";
   if (s.status >= 400 || s.status < 200) {
     return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}`, type: "invalid_request_error", code: "odd" } }) };
