@@ -153,8 +153,19 @@ let matchEnd = 0;
 function find(hay: Uint8Array, p: Pattern, from: number, partial = false): number {
   let a = hay.indexOf(p.first, from);
   let b = p.first === BACKSLASH ? -1 : hay.indexOf(BACKSLASH, from);
+  const short = p.chars[0].short;
   while (a >= 0 || b >= 0) {
     const i = b < 0 || (a >= 0 && a < b) ? a : b;
+    if (i === b) {
+      // Most backslashes start an ordinary escape (`\n`, `\"`, `\\`): rejected on the byte
+      // after the run, before any matching.
+      let q = i + 1;
+      while (q < hay.length && hay[q] === BACKSLASH) q++;
+      if (q < hay.length && hay[q] !== LETTER_U && hay[q] !== short) {
+        b = hay.indexOf(BACKSLASH, q + 1);
+        continue;
+      }
+    }
     const end = matchAt(hay, i, p);
     if (end >= 0 || (partial && end === PARTIAL)) {
       matchEnd = end;
