@@ -6,7 +6,8 @@
  *
  * - status: any number, or `100-200` / `103-200` (an interim answer, then the final one);
  * - framing: `cl` (content-length), `chunked1` (chunked, one write), `pieces` (chunked, 7-byte
- *   chunks in separate writes), `slow` (ten pieces, 15 ms apart), `stall` (half the body, then
+ *   chunks in separate writes), `slow` (ten pieces, 15 ms apart), `trickle` (16 bytes every
+ *   40 ms: every gap short, the whole body slow), `stall` (half the body, then
  *   silence until the client leaves), `reset` (half the body, then the socket is destroyed),
  *   `close` (no length, no chunking: the body ends when the connection closes);
  * - encoding: `identity`, `gzip`, `br`, `corrupt` (claims gzip, is not);
@@ -27,7 +28,7 @@ import { brotliCompressSync, gzipSync } from "node:zlib";
 export interface OddScript {
   status: number;
   interim?: number;
-  framing: "cl" | "chunked1" | "pieces" | "slow" | "stall" | "reset" | "close";
+  framing: "cl" | "chunked1" | "pieces" | "slow" | "trickle" | "stall" | "reset" | "close";
   encoding: "identity" | "gzip" | "br" | "corrupt";
   echo: boolean;
   /** The echoed key JSON-escaped in the body (see the module doc). */
@@ -74,7 +75,7 @@ function content(req: OddRequest, s: OddScript): { type: string; text: string } 
 function plainContent(req: OddRequest, s: OddScript): { type: string; text: string } {
   const said = s.echo ? ` (you sent ${req.key})` : "";
   if (s.status >= 400 || s.status < 200) {
-    return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}`, type: "invalid_request_error", code: "odd" } }) };
+    return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}${s.padKiB ? ` ${"0".repeat(s.padKiB * 1024)}` : ""}`, type: "invalid_request_error", code: "odd" } }) };
   }
   const model = typeof req.body?.model === "string" ? req.body.model : "llama3.2";
   if (req.method === "GET") {
@@ -152,11 +153,11 @@ async function answer(socket: Socket, req: OddRequest, s: OddScript): Promise<"k
     }
     return "closed"; // stall: silence until the client gives up and closes
   }
-  const piece = s.framing === "slow" ? Math.ceil(body.length / 10) : 7;
+  const piece = s.framing === "slow" ? Math.ceil(body.length / 10) : s.framing === "trickle" ? 16 : 7;
   for (let i = 0; i < body.length; i += piece) {
     if (socket.destroyed) return "closed";
     write(chunk(body.subarray(i, i + piece)));
-    await (s.framing === "slow" ? sleep(15) : new Promise((r) => setImmediate(r)));
+    await (s.framing === "slow" ? sleep(15) : s.framing === "trickle" ? sleep(40) : new Promise((r) => setImmediate(r)));
   }
   write("0\r\n\r\n");
   return "keep";
