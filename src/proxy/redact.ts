@@ -3,7 +3,7 @@
  * (in an error message, a debug field, an echoed request) must not show it to the client, in
  * any form a JSON encoder may write it in: byte for byte, with `/` as `\/` (PHP's json_encode),
  * with any character as `\uXXXX` (either case of hex: .NET escapes `+` as `\u002B`, some
- * encoders escape everything), and those escapes escaped once or twice more (a JSON document
+ * encoders escape everything), and those escapes escaped once more (a JSON document
  * quoted inside a JSON string). Candidates are found with the runtime's native `indexOf` for the
  * key's first byte and for `\`, so a body with neither costs one scan per byte value and no copy.
  * @module
@@ -17,7 +17,10 @@ const decoder = new TextDecoder();
 const MARK = encoder.encode(REDACTED);
 const BACKSLASH = 0x5c;
 const LETTER_U = 0x75;
-/** Most backslashes in front of an escape: `\/`, `\\/`, `\\\/` (JSON in JSON in JSON). */
+/**
+ * Most backslashes in front of an escape: `\/` as written once; `\\u0041` or `\\\/` escaped
+ * again (JSON quoted in a JSON string). Deeper nesting is not recognised.
+ */
 const MAX_BACKSLASHES = 3;
 /** Longest form of one UTF-16 unit: the backslashes, `u`, four hex digits. */
 const MAX_UNIT_FORM = MAX_BACKSLASHES + 5;
