@@ -116,6 +116,16 @@ export interface PoolOptions {
    * @default 60_000
    */
   streamIdleTimeoutMs?: number;
+  /**
+   * Longest time for a whole non-stream upstream body, from its headers to its last byte
+   * (`UPSTREAM_BODY_TIMEOUT_MS`): an upstream that trickles keeps every gap under
+   * `streamIdleTimeoutMs` yet must not hold the request for as long as it likes. Past it the
+   * body is given up on and the next key tried (nothing has reached the client). Streams are
+   * not bounded by it. Long enough for an upstream that sends its headers early and the answer
+   * when it is generated.
+   * @default 300_000
+   */
+  upstreamBodyTimeoutMs?: number;
   healthCheck?: HealthCheckSettings;
   /** Cache of non-stream answers (`X-Cache: HIT|MISS`). @default off */
   cache?: CacheOptions;
@@ -179,6 +189,7 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   maxResponseBytes: number;
   streamIdleTimeoutMs: number;
+  upstreamBodyTimeoutMs: number;
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean; usageIntervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
@@ -262,6 +273,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
     maxResponseBytes: positiveInt("maxResponseBytes", o.maxResponseBytes ?? 32 * 1024 * 1024),
     streamIdleTimeoutMs: positiveInt("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
+    upstreamBodyTimeoutMs: positiveInt("upstreamBodyTimeoutMs", o.upstreamBodyTimeoutMs ?? 300_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),

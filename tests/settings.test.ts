@@ -101,7 +101,7 @@ describe("settings", () => {
       failover: "fast",
       colour: "blue",
     }), [
-      "colour: is not a config option (known: providers, models, failover, flushIntervalMs, syncIntervalMs, maxBodyBytes, maxResponseBytes, streamIdleTimeoutMs, logRetentionDays, healthCheck, rateLimit, cache)",
+      "colour: is not a config option (known: providers, models, failover, flushIntervalMs, syncIntervalMs, maxBodyBytes, maxResponseBytes, streamIdleTimeoutMs, upstreamBodyTimeoutMs, logRetentionDays, healthCheck, rateLimit, cache)",
       "providers[2].baseURL: must be an http(s) URL, got \"api.deepseek.com/v1\" (add http:// or https://)",
       "providers[3].baseURL: \"https://x.example/v1/v1\" has /v1 twice; give the base URL with /v1 once",
       "providers[3].prefix: must be a path such as \"/groq/v1\"",

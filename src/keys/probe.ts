@@ -72,7 +72,7 @@ async function probe(
   }
   let models: string[] | undefined;
   if (spec.models) {
-    const read = await readBody(res, { maxBytes, idleMs: timeoutMs });
+    const read = await readBody(res, { maxBytes, idleMs: timeoutMs, totalMs: timeoutMs });
     try {
       // Model ids are the upstream's words: one that echoes the key is not shown.
       models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret)) : undefined;

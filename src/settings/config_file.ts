@@ -41,7 +41,7 @@ export class ConfigError extends Error {
 
 /** Options that are plain data (functions, storage and fetch cannot come from JSON). */
 const PLAIN_OPTIONS = [
-  "failover", "flushIntervalMs", "syncIntervalMs", "maxBodyBytes", "maxResponseBytes", "streamIdleTimeoutMs", "logRetentionDays", "healthCheck",
+  "failover", "flushIntervalMs", "syncIntervalMs", "maxBodyBytes", "maxResponseBytes", "streamIdleTimeoutMs", "upstreamBodyTimeoutMs", "logRetentionDays", "healthCheck",
   "rateLimit", "cache",
 ] as const;
 const TYPES = ["ollama", "openrouter", "openai-compatible"];

@@ -63,6 +63,7 @@ export function poolOptionsFrom(settings: Settings, config: PoolConfig = { optio
       logRetentionDays: settings.count("LOG_RETENTION_DAYS"),
       maxResponseBytes: settings.int("MAX_RESPONSE_BYTES"),
       streamIdleTimeoutMs: settings.int("STREAM_IDLE_TIMEOUT_MS"),
+      upstreamBodyTimeoutMs: settings.int("UPSTREAM_BODY_TIMEOUT_MS"),
       corsOrigins: settings.str("CORS_ORIGINS"),
     }),
     healthCheck: {

@@ -68,6 +68,7 @@ export const SETTINGS: readonly Setting[] = [
     shown: "`33554432` (32 MiB)",
   }),
   s("STREAM_IDLE_TIMEOUT_MS", "int", "Longest pause between two chunks of an upstream body (see the failure rules)", { shown: "`60000`" }),
+  s("UPSTREAM_BODY_TIMEOUT_MS", "int", "Longest time for a whole non-stream upstream body, headers to last byte (a trickling upstream is given up on; streams are not bounded by it)", { shown: "`300000`" }),
   s("FLUSH_INTERVAL_MS", "int", "Statistics are written at most this often (on Workers KV each write counts)", { shown: "`5000`" }),
   s("ENABLE_USERS", "bool", "Turn on the user system (see \"Users\")", { shown: "`false`", value: false }),
   s("AUTH_SECRET", "secret", "Required with `ENABLE_USERS`: at least 32 characters (`openssl rand -hex 32`); sessions, code hashes and the encryption of users' tokens derive from it"),
