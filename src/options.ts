@@ -7,17 +7,12 @@ import memoryDriver from "unstorage/drivers/memory";
 import type { HealthRules } from "./keys/types.ts";
 import type { RateLimitOptions } from "./limits/limits.ts";
 import type { CacheOptions } from "./cache/response_cache.ts";
-import type { FetchLike } from "./proxy/attempt.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
 import type { Provider } from "./providers/types.ts";
+import type { FetchLike, Logger } from "./types.ts";
 import { type ResolvedUsersOptions, resolveUsersOptions, type UsersOptions } from "./users/options.ts";
 
-/** Where the pool writes what it has to say. It never passes secrets to it. */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Logger } from "./types.ts";
 
 /** Admin credential options. */
 export interface AuthOptions {

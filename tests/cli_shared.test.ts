@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { within } from "./helpers/poll.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
 
 const ADMIN = "shared-cli-admin";
@@ -66,16 +67,11 @@ for (const [name, startStore] of cases) {
       const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
       await fetch(`${a.url}/admin/api-keys/import`, { method: "POST", headers: admin, body: JSON.stringify({ keys: ["good-shared-cli-1"] }) });
       const { token } = await (await fetch(`${a.url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "x" }) })).json();
-      const t0 = Date.now();
-      let status = 0;
-      while (Date.now() - t0 < 5000) {
+      await within(5000, async () => {
         const res = await fetch(`${b.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }) });
-        status = res.status;
         await res.text();
-        if (status === 200) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(status, 200);
+        return res.status === 200;
+      }, "the second server served the token", 100);
       assert.equal(mock.hits.get("good-shared-cli-1"), 1);
       const health = await (await fetch(`${b.url}/health`)).json();
       assert.equal(health.storage.status, "ok");

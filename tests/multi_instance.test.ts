@@ -4,20 +4,10 @@ import { after, before, describe, it } from "node:test";
 import { createPool, ollama, type Pool } from "../mod.ts";
 import { type Backend, postgresBackend, redisBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { sleep, within } from "./helpers/poll.ts";
 
 const ADMIN = "multi-admin";
 const quiet = { info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds; returns how long that took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
 for (const factory of [redisBackend, postgresBackend]) {
   describe(`three instances on one ${factory.name.replace(/Backend$/, "")}`, () => {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { build, stop as stopEsbuild } from "esbuild";
 import { Miniflare } from "miniflare";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { within } from "./helpers/poll.ts";
 import { chat, type Fetcher, importKeyAndToken } from "./helpers/smoke.ts";
 
 const ADMIN = "workers-admin-token";
@@ -67,12 +68,8 @@ describe("Cloudflare Workers example (miniflare)", () => {
   /** The global statistics record of the Ollama pool as stored in KV. */
   const storedStats = async (): Promise<Record<string, number>> => (await kv.get("stats:global:ollama", "json") as Record<string, number> | null) ?? {};
   const waitForStored = async (requests: number): Promise<Record<string, number>> => {
-    for (let i = 0; i < 100; i++) {
-      const s = await storedStats();
-      if ((s.requests ?? 0) >= requests) return s;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return storedStats();
+    await within(2000, async () => ((await storedStats()).requests ?? 0) >= requests, `${requests} requests stored in KV`, 20).catch(() => {});
+    return storedStats(); // the caller's assertion names what is missing
   };
 
   it("imports keys, creates a token and answers plain and streamed chats", async () => {

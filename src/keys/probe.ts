@@ -5,7 +5,7 @@
  */
 import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, KeyOutcome, Provider } from "../providers/types.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 
 /** What probing one key found. */
 export interface ProbeResult {

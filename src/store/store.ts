@@ -1,6 +1,6 @@
 /**
  * Typed records over unstorage: keys, client tokens, metadata and counters, each under its own
- * prefix. The only module that knows storage key names.
+ * prefix; the names themselves are in key_names.ts, with every other record's.
  * @module
  */
 import type { Storage } from "unstorage";
@@ -8,6 +8,7 @@ import type { KeyRecord } from "../keys/types.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { CounterSink } from "./counters.ts";
 import { counterSinkFor } from "./sinks.ts";
+import { poolKeys, PREFIX } from "./key_names.ts";
 
 /** How many writes go out at once (file-backed storage runs out of descriptors beyond a few hundred). */
 const WRITE_CHUNK = 256;
@@ -27,8 +28,6 @@ export interface PoolStore {
   getMeta<T>(name: string): Promise<T | null>;
   setMeta<T>(name: string, value: T): Promise<void>;
 }
-
-const keyPath = (provider: string, id: string): string => `keys:${provider}:${id}`;
 
 /** Runs `fn` over `items` in sequential chunks of parallel calls. */
 async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -54,15 +53,15 @@ export function createStore(storage: Storage, counters: CounterSink = counterSin
   return {
     storage,
     counters,
-    listKeys: (provider) => readAll<KeyRecord>(storage, `keys:${provider}`),
-    getKey: (provider, id) => storage.getItem<KeyRecord>(keyPath(provider, id)),
-    putKeys: (records) => inChunks(records, (r) => storage.setItem(keyPath(r.provider, r.id), r)),
-    removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(keyPath(provider, id))),
-    listTokens: () => readAll<TokenRecord>(storage, "tokens"),
-    getToken: (id) => storage.getItem<TokenRecord>(`tokens:${id}`),
-    putToken: (record) => storage.setItem(`tokens:${record.id}`, record),
-    removeToken: (id) => storage.removeItem(`tokens:${id}`),
-    getMeta: <T>(name: string) => storage.getItem<T>(`meta:${name}`),
-    setMeta: (name, value) => storage.setItem(`meta:${name}`, value as never),
+    listKeys: (provider) => readAll<KeyRecord>(storage, poolKeys.keysOf(provider)),
+    getKey: (provider, id) => storage.getItem<KeyRecord>(poolKeys.key(provider, id)),
+    putKeys: (records) => inChunks(records, (r) => storage.setItem(poolKeys.key(r.provider, r.id), r)),
+    removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(poolKeys.key(provider, id))),
+    listTokens: () => readAll<TokenRecord>(storage, PREFIX.tokens),
+    getToken: (id) => storage.getItem<TokenRecord>(poolKeys.token(id)),
+    putToken: (record) => storage.setItem(poolKeys.token(record.id), record),
+    removeToken: (id) => storage.removeItem(poolKeys.token(id)),
+    getMeta: <T>(name: string) => storage.getItem<T>(poolKeys.meta(name)),
+    setMeta: (name, value) => storage.setItem(poolKeys.meta(name), value as never),
   };
 }

@@ -4,8 +4,8 @@
  * `ollama-api-pool/smtp`, since it needs sockets.
  * @module
  */
-import type { Logger } from "../options.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { Logger } from "../types.ts";
+import type { FetchLike } from "../types.ts";
 
 /** One message; `html` is already escaped. */
 export interface MailMessage {

@@ -4,7 +4,7 @@
  * @module
  */
 import { PoolError } from "../errors.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 
 /** Cloudflare's siteverify endpoint. */
 export const TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";

@@ -14,18 +14,10 @@ import { Redis } from "ioredis";
 import { createPool, ollama } from "../../mod.ts";
 import { redisBackend } from "../helpers/backends.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
+import { sleep, within } from "../helpers/poll.ts";
 
 const ADMIN = "outage-admin";
 const KEYS = ["good-outage-k001", "good-outage-k002", "good-outage-k003", "good-outage-k004"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** Every counter hash the pool wrote, by record name (`pool:stats:…` without the prefix). */
 async function storedStats(url: string): Promise<Map<string, Record<string, number>>> {
