@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
+import { type Need, skipUnless } from "./helpers/requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
 
 const ADMIN = "shared-cli-admin";
@@ -34,19 +35,20 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-const cases: Array<[string, () => Promise<{ env: Record<string, string>; stop(): Promise<void> }>]> = [
-  ["redis", async () => {
+const cases: Array<[string, Need[], () => Promise<{ env: Record<string, string>; stop(): Promise<void> }>]> = [
+  ["redis", ["redis-server", "processes"], async () => {
     const r: RedisServer = await startRedis();
     return { env: { STORAGE_URL: r.url }, stop: () => r.stop() };
   }],
-  ["postgres", async () => {
+  ["postgres", ["postgresql", "websockify", "processes"], async () => {
     const p: PostgresServer = await startPostgres();
     return { env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" }, stop: () => p.stop() };
   }],
 ];
 
-for (const [name, startStore] of cases) {
-  describe(`two servers on STORAGE_URL=${name}://`, () => {
+for (const [name, needs, startStore] of cases) {
+  const suite = `two servers on STORAGE_URL=${name}://`;
+  describe(suite, skipUnless(suite, ...needs), () => {
     let mock: MockUpstream;
     let store: { env: Record<string, string>; stop(): Promise<void> };
     let servers: Array<{ child: ChildProcess; url: string }> = [];

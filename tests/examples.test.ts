@@ -12,12 +12,13 @@ import { after, before, describe, it } from "node:test";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
 import { spawnServer } from "./helpers/spawn.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const ADMIN = "examples-admin-token";
 
-describe("runtime examples over real HTTP", () => {
+describe("runtime examples over real HTTP", skipUnless("runtime examples over real HTTP", "processes"), () => {
   let mock: MockUpstream;
   let dir: string;
   let env: Record<string, string>;

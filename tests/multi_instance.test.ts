@@ -2,15 +2,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama, type Pool } from "../mod.ts";
-import { type Backend, postgresBackend, redisBackend } from "./helpers/backends.ts";
+import { type Backend, needsOf, postgresBackend, redisBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { sleep, within } from "./helpers/poll.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "multi-admin";
 const quiet = { info() {}, warn() {}, error() {} };
 
 for (const factory of [redisBackend, postgresBackend]) {
-  describe(`three instances on one ${factory.name.replace(/Backend$/, "")}`, () => {
+  const suite = `three instances on one ${factory.name.replace(/Backend$/, "")}`;
+  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
     let backend: Backend;
     let mock: MockUpstream;
     let pools: Pool[];
@@ -94,7 +96,7 @@ for (const factory of [redisBackend, postgresBackend]) {
   });
 }
 
-describe("store outage (Redis stopped mid-traffic)", () => {
+describe("store outage (Redis stopped mid-traffic)", skipUnless("store outage (Redis stopped mid-traffic)", "redis-server"), () => {
   it("keeps serving, reports degraded, and flushes the counts when Redis returns", { timeout: 60_000 }, async () => {
     const backend = await redisBackend();
     const mock = await startMockUpstream();

@@ -9,6 +9,7 @@ import { fsStorage, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -115,7 +116,7 @@ describe("Node adapter and filesystem storage", () => {
   });
 });
 
-describe("CLI (npm start)", () => {
+describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
   it("imports --keys, serves, and flushes on SIGTERM", { timeout: 30_000 }, async () => {
     const mock = await startMockUpstream();
     const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));

@@ -10,11 +10,12 @@ import { serve, type RunningServer } from "../adapters/node.ts";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-admin-token";
 const XSS = (tag: string) => `<img src=x onerror="globalThis.__xss='${tag}'">`;
 
-describe("dashboard in Chromium", () => {
+describe("dashboard in Chromium", skipUnless("dashboard in Chromium", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;

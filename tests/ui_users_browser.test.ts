@@ -10,12 +10,13 @@ import { serve, type RunningServer } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-users-admin-token";
 const EMAIL = "ada+pool@example.com";
 const PASSWORD = "correct horse battery";
 
-describe("user pages in Chromium", () => {
+describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;

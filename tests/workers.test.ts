@@ -12,10 +12,11 @@ import { Miniflare } from "miniflare";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { chat, type Fetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "workers-admin-token";
 
-describe("Cloudflare Workers example (miniflare)", () => {
+describe("Cloudflare Workers example (miniflare)", skipUnless("Cloudflare Workers example (miniflare)", "processes"), () => {
   let mock: MockUpstream;
   let dir: string;
   let mf: Miniflare;

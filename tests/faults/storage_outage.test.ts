@@ -15,6 +15,7 @@ import { createPool, ollama } from "../../mod.ts";
 import { redisBackend } from "../helpers/backends.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { sleep, within } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const ADMIN = "outage-admin";
 const KEYS = ["good-outage-k001", "good-outage-k002", "good-outage-k003", "good-outage-k004"];
@@ -34,7 +35,8 @@ async function storedStats(url: string): Promise<Map<string, Record<string, numb
   }
 }
 
-describe("fault suite: a storage outage under concurrent load", () => {
+const SUITE = "fault suite: a storage outage under concurrent load";
+describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
   it("loses no count: Redis after its restart holds exactly what it had not been given before it stopped", { timeout: 60_000 }, async () => {
     const backend = await redisBackend();
     const mock = await startMockUpstream({ quiet: true });

@@ -14,6 +14,7 @@ import { kvStorage } from "../../adapters/cloudflare.ts";
 import { neonStorage } from "../../adapters/neon.ts";
 import { fsStorage } from "../../adapters/node.ts";
 import { redisStorage } from "../../adapters/redis.ts";
+import type { Need } from "./requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./services.ts";
 
 /** A started backend: make as many `Storage` handles on it as instances need. */
@@ -77,3 +78,14 @@ export async function kvBackend(): Promise<Backend> {
 }
 
 export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, kvBackend];
+
+/** What a backend's suites need beyond npm packages, for `skipUnless` (miniflare runs workerd). */
+const NEEDS = new Map<BackendFactory, Need[]>([
+  [redisBackend, ["redis-server"]],
+  [postgresBackend, ["postgresql", "websockify"]],
+  [kvBackend, ["processes"]],
+]);
+
+export function needsOf(factory: BackendFactory): Need[] {
+  return NEEDS.get(factory) ?? [];
+}

@@ -1,14 +1,16 @@
 /**
  * Real Redis and PostgreSQL (+ websockify for the Neon driver) started for a test file, on free
- * local ports with data in a temp dir, and stopped by PID afterwards. `.ci/run` installs the
- * Debian packages; nothing here is mocked.
+ * local ports with data in a temp dir, and stopped by PID afterwards. `npm test` installs the
+ * Debian packages when it can; suites declare what they need with `skipUnless` (requires.ts).
+ * Nothing here is mocked.
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { postgresBinDir } from "./requires.ts";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -89,9 +91,9 @@ export interface PostgresServer {
 }
 
 function pgBin(name: string): string {
-  const versions = readdirSync("/usr/lib/postgresql").sort().reverse();
-  if (versions.length === 0) throw new Error("PostgreSQL is not installed (apt-get install postgresql)");
-  return `/usr/lib/postgresql/${versions[0]}/bin/${name}`;
+  const dir = postgresBinDir();
+  if (!dir) throw new Error("PostgreSQL is not installed (apt-get install postgresql)");
+  return join(dir, name);
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
