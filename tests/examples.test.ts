@@ -1,7 +1,8 @@
 /**
- * The runtime examples, each started as its own process the way its header says, then driven
- * over real HTTP: Deno (`Deno.serve`, Deno KV), Bun (`Bun.serve`, filesystem) and a plain
- * `node:http` server with the pool's listener beside the app's own route.
+ * The runtime examples, each started as its own process with the README's command, then driven
+ * over real HTTP: Deno (`npm run start:deno`: `Deno.serve`, Deno KV), Bun (`npm run start:bun`:
+ * `Bun.serve`, filesystem) and a plain `node:http` server with the pool's listener beside the
+ * app's own route.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,7 +16,6 @@ import { spawnServer } from "./helpers/spawn.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "node_modules", ".bin");
 const ADMIN = "examples-admin-token";
 
 describe("runtime examples over real HTTP", skipUnless("runtime examples over real HTTP", "processes"), () => {
@@ -32,10 +32,10 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("Deno: examples/deno/main.ts on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
-    const args = ["run", "-A", "--unstable-kv", "examples/deno/main.ts"];
+  it("Deno: `npm run start:deno` (examples/deno/main.ts) on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
+    const args = ["run", "--silent", "start:deno"];
     const denoEnv = { ...env, STORAGE_URL: `denokv:${join(dir, "pool.sqlite")}` };
-    const first = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    const first = await spawnServer("npm", args, { cwd: ROOT, env: denoEnv });
     let token: string;
     try {
       assert.match(first.output(), /\(deno\) listening on/);
@@ -45,7 +45,7 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
     } finally {
       await first.stop(); // SIGTERM: the example flushes its statistics to Deno KV, then exits
     }
-    const second = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    const second = await spawnServer("npm", args, { cwd: ROOT, env: denoEnv });
     try {
       const f = httpFetcher(second.url);
       assert.equal((await (await f("/health")).json()).storage.driver, "deno-kv");
@@ -59,8 +59,8 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
     }
   });
 
-  it("Bun: examples/bun/server.ts", { timeout: 60_000 }, async () => {
-    const server = await spawnServer(join(BIN, "bun"), ["examples/bun/server.ts"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
+  it("Bun: `npm run start:bun` (examples/bun/server.ts)", { timeout: 60_000 }, async () => {
+    const server = await spawnServer("npm", ["run", "--silent", "start:bun"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
     try {
       assert.match(server.output(), /\(bun\) listening on/);
       const f = httpFetcher(server.url);

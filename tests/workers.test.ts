@@ -1,17 +1,19 @@
 /**
  * examples/workers on workerd: bundled with esbuild as wrangler would, run by miniflare with a
- * KV namespace, upstream calls going out of workerd to the mock on 127.0.0.1.
+ * KV namespace, upstream calls going out of workerd to the mock on 127.0.0.1; and the README's
+ * local command, `npm run start:workers`, over real HTTP across a restart.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { build, stop as stopEsbuild } from "esbuild";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
+import { startLocalWorker } from "../examples/workers/local.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
-import { chat, type Fetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { chat, type Fetcher, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { spawnServer } from "./helpers/spawn.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "workers-admin-token";
@@ -27,35 +29,8 @@ describe("Cloudflare Workers example (miniflare)", skipUnless("Cloudflare Worker
   before(async () => {
     mock = await startMockUpstream();
     dir = await mkdtemp(join(tmpdir(), "pool-worker-"));
-    const script = join(dir, "worker.js");
-    // wrangler's own esbuild settings for a modules worker: ESM, the workerd/worker/browser
-    // export conditions, no Node built-ins (nodejs_compat is off), so a stray node:* import fails here.
-    await build({
-      entryPoints: ["examples/workers/worker.ts"],
-      outfile: script,
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-      logLevel: "silent",
-    });
-    await stopEsbuild(); // ends esbuild's service process now rather than at exit
-    const toml = await readFile("examples/workers/wrangler.toml", "utf8");
-    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-    assert.ok(compatibilityDate, "wrangler.toml names a compatibility_date");
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: script,
-      modulesRoot: dir, // module paths must stay inside it; the bundle lives in a temp dir
-      compatibilityDate,
-      cf: false, // otherwise miniflare downloads the Request.cf placeholder from the internet
-      kvNamespaces: ["KV"],
-      // FLUSH_INTERVAL_MS=1: every proxied request hands a statistics flush to ctx.waitUntil.
-      bindings: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, FLUSH_INTERVAL_MS: "1" },
-    });
-    await mf.ready; // a runtime that fails to start rejects here (getKVNamespace would wait forever)
+    // FLUSH_INTERVAL_MS=1: every proxied request hands a statistics flush to ctx.waitUntil.
+    mf = await startLocalWorker({ outDir: dir, bindings: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, FLUSH_INTERVAL_MS: "1" } });
     kv = (await mf.getKVNamespace("KV")) as unknown as typeof kv;
     // miniflare's Request/Response types are undici's; the calls are the same.
     call = (path, init) => mf.dispatchFetch(`http://pool.test${path}`, init as never) as unknown as Promise<Response>;
@@ -96,5 +71,36 @@ describe("Cloudflare Workers example (miniflare)", skipUnless("Cloudflare Worker
     assert.equal(stored.requests, 3);
     assert.equal(stored.success, 3);
     assert.equal(stored.completionTokens, 6, "usage of the plain and the streamed chat");
+  });
+});
+
+const LOCAL = "npm run start:workers (the README's local command)";
+describe(LOCAL, skipUnless(LOCAL, "processes"), () => {
+  it("serves over HTTP from workerd and keeps keys and tokens in KV_DIR across a restart", { timeout: 90_000 }, async () => {
+    const mock = await startMockUpstream();
+    const dir = await mkdtemp(join(tmpdir(), "pool-worker-dev-"));
+    const env = { PORT: "0", ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, KV_DIR: join(dir, "kv") };
+    try {
+      const first = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+      let token: string;
+      try {
+        assert.match(first.output(), /\(workers, local workerd\) listening on/);
+        const f = httpFetcher(first.url);
+        assert.equal((await (await f("/health")).json()).storage.driver, "cloudflare-kv-binding");
+        token = await importKeyAndToken(f, ADMIN, "good-key-wrk-dev-001");
+        await chat(f, token, false);
+      } finally {
+        await first.stop();
+      }
+      const second = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+      try {
+        await chat(httpFetcher(second.url), token, true); // the key and the token came back from KV_DIR
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await mock.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The pool as a Cloudflare Worker, on Workers KV. Deploy: `npx wrangler deploy` in this folder
+ * The pool as a Cloudflare Worker, on Workers KV. Locally: `npm run start:workers` (dev.ts, in
+ * workerd). Deploy: `npx wrangler deploy` in this folder
  * (`wrangler.toml` names the KV binding; `wrangler secret put ADMIN_TOKEN`). In your own project
  * import from `ollama-api-pool` and `ollama-api-pool/cloudflare` instead of the relative paths.
  * @module
