@@ -28,7 +28,7 @@ describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromiu
     const pool = createPool({
       providers: [ollama({ baseURL: mock.url })],
       auth: { adminToken: ADMIN },
-      users: { secret: "a-test-secret-of-at-least-32-characters!", pbkdf2Iterations: 100_000, mailer: { send: async (m) => void mails.push(m) } },
+      users: { secret: "a-test-secret-of-at-least-32-characters!", pbkdf2Iterations: 100_000, mailer: { send: (m) => Promise.resolve(void mails.push(m)) } },
       logger: { info() {}, warn() {}, error() {} },
     });
     server = await serve(pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });
