@@ -28,7 +28,7 @@ export interface AuthOptions {
   onAdminTokenGenerated?: (token: string) => void;
 }
 
-/** Retry, cooldown and disable rules (DESIGN.md §3). */
+/** Retry, cooldown and disable rules: when a key rests, when it is disabled, how often a request retries. */
 export interface FailoverOptions extends FailoverRules, HealthRules {}
 
 /** Health checks and validated imports. */

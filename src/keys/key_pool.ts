@@ -1,6 +1,6 @@
 /**
  * One provider's keys in memory: O(1) round-robin over the ready keys, a wake-time heap for the
- * resting ones, and the state machine of DESIGN.md §3. No I/O: changes are reported through
+ * resting ones, and the key states (active, cooling, disabled; docs/ARCHITECTURE.md). No I/O: changes are reported through
  * `onChange` so the caller persists them off the request path.
  * @module
  */

@@ -20,7 +20,7 @@ export interface KeyRecord {
   expiresAt?: number;
 }
 
-/** Failure rules (DESIGN.md §3). */
+/** When key failures (401/402/403, never the caller's 4xx) disable a key, and for how long. */
 export interface HealthRules {
   /**
    * Consecutive 401/403 answers that disable a key.
