@@ -5,7 +5,8 @@
 # Set-up: as root with apt-get, the Debian packages the tests start (redis-server, postgresql,
 # websockify) and drive (chromium) are installed when missing (POOL_TEST_NO_INSTALL=1 turns that
 # off); `npm ci` runs when node_modules lacks the test tools. A suite whose service cannot be had
-# is skipped (tests/helpers/requires.ts) and named in the summary at the end.
+# is skipped (tests/helpers/requires.ts) and named in the summary at the end; with
+# POOL_TEST_STRICT=1 (set by .ci/run) a skip fails the run, so CI cannot go green on less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=node_modules/.bin
@@ -65,6 +66,7 @@ if [ -s "$POOL_TEST_SKIP_LOG" ]; then
       END { for (i = 1; i <= n; i++) { split(order[i], p, "\t"); printf "  - %s [%s]\n      %s\n", p[1], seen[order[i]], p[2] } }' "$POOL_TEST_SKIP_LOG"
     echo "=================================================================="
   } >&2
+  [ "${POOL_TEST_STRICT:-}" = 1 ] && failed+=("skips (POOL_TEST_STRICT=1)")
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED on: ${failed[*]}" >&2
