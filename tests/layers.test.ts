@@ -28,7 +28,10 @@ function graph(): Map<string, string[]> {
   for (const file of sources(join(ROOT, "src"))) {
     const text = readFileSync(file, "utf8");
     const specs = [...text.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2]);
-    g.set(relative(ROOT, file), specs.map((s) => s.startsWith(".") ? relative(ROOT, normalize(join(dirname(file), s))) : s));
+    g.set(
+      relative(ROOT, file),
+      specs.map((s) => s.startsWith(".") ? relative(ROOT, normalize(join(dirname(file), s))) : s),
+    );
   }
   return g;
 }

@@ -48,7 +48,10 @@ describe("browser scripts type-check against the DOM", () => {
   }
 
   it("finds a name no part defines (the check can fail)", () => {
-    const errors = typeErrors("broken.js", 'const root = document.querySelector("main");\nroot.dataset.x = undefinedHelper(1);\n');
+    const errors = typeErrors(
+      "broken.js",
+      'const root = document.querySelector("main");\nroot.dataset.x = undefinedHelper(1);\n',
+    );
     assert.ok(errors.some((e) => /Cannot find name 'undefinedHelper'/.test(e)), errors.join("\n"));
     assert.ok(errors.some((e) => /dataset/.test(e)), "Element has no dataset: the DOM types apply");
   });

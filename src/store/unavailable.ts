@@ -46,7 +46,9 @@ export function failingAsUnavailable(storage: Storage): Storage {
       if (!wrapper) {
         wrapper = (...args: unknown[]) => {
           const result = member.apply(target, args);
-          return typeof (result as PromiseLike<unknown> | undefined)?.then === "function" ? Promise.resolve(result).catch(asUnavailable) : result;
+          return typeof (result as PromiseLike<unknown> | undefined)?.then === "function"
+            ? Promise.resolve(result).catch(asUnavailable)
+            : result;
         };
         wrappers.set(prop, wrapper);
       }

@@ -10,7 +10,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Calls `check` every `everyMs` until it returns true; resolves with the milliseconds that took.
  * Rejects naming `what` once `ms` have passed (a check that throws rejects at once).
  */
-export async function within(ms: number, check: () => boolean | Promise<boolean>, what = "the condition", everyMs = 50): Promise<number> {
+export async function within(
+  ms: number,
+  check: () => boolean | Promise<boolean>,
+  what = "the condition",
+  everyMs = 50,
+): Promise<number> {
   const t0 = Date.now();
   while (!(await check())) {
     if (Date.now() - t0 > ms) throw new Error(`${what} did not hold within ${ms} ms`);

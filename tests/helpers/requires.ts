@@ -53,7 +53,8 @@ export function postgresBinDir(): string | undefined {
 /** Where Debian's `apt-get install chromium` puts the browser (CHROMIUM_PATH overrides). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-const APT_HINT = "install it with `apt-get install redis-server postgresql websockify chromium`, or run `npm test` as root";
+const APT_HINT =
+  "install it with `apt-get install redis-server postgresql websockify chromium`, or run `npm test` as root";
 
 /** Why `need` cannot be had here, or undefined when it can. */
 function whyMissing(need: Need): string | undefined {
@@ -64,7 +65,9 @@ function whyMissing(need: Need): string | undefined {
     case "postgresql":
       if (!postgresBinDir()) return `PostgreSQL's initdb is not in /usr/lib/postgresql/*/bin (${APT_HINT})`;
       // initdb refuses to run as root; as root the tests run it as the postgres user.
-      if (process.getuid?.() === 0 && !onPath("runuser")) return "running as root without runuser to start PostgreSQL as the postgres user";
+      if (process.getuid?.() === 0 && !onPath("runuser")) {
+        return "running as root without runuser to start PostgreSQL as the postgres user";
+      }
       return undefined;
     case "websockify":
       return onPath("websockify") ? undefined : `websockify is not on PATH (${APT_HINT})`;
