@@ -10,6 +10,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { within } from "./poll.ts";
 import { postgresBinDir } from "./requires.ts";
 
 /** A free TCP port on 127.0.0.1. */
@@ -26,19 +27,15 @@ export function freePort(): Promise<number> {
 
 /** Resolves once something accepts TCP connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const c = createConnection({ port, host: "127.0.0.1" }, () => {
         c.destroy();
         resolve(true);
       });
       c.on("error", () => resolve(false));
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+  await within(timeoutMs, accepts, `something listening on 127.0.0.1:${port}`);
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
