@@ -6,10 +6,12 @@
  * Deno, Bun and Workers keep their native `fetch`.
  * @module
  */
-import { Readable, type Transform } from "node:stream";
+import { pipeline, type Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
-import { BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD } from "../src/proxy/attempt.ts";
+import {
+  BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD, invalidStatus, NULL_BODY_STATUSES,
+} from "../src/proxy/attempt.ts";
 import type { StreamTap } from "../src/proxy/stream.ts";
 
 /** Options of {@link undiciFetch}. */
@@ -24,6 +26,39 @@ export interface UndiciFetchOptions {
    * @default 30000
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * undici's `headersTimeout`. Off by default, so that undici's own 300 s default never decides:
+   * the pool's `failover.firstByteTimeoutMs` bounds the wait for headers on every transport.
+   * Set it when using this transport without the pool.
+   * @default 0 (off)
+   */
+  headersTimeoutMs?: number;
+  /**
+   * undici's `bodyTimeout`: the longest gap between two body chunks (undici does not count time
+   * a slow reader keeps the body paused). Off by default for the same reason: the pool's
+   * `streamIdleTimeoutMs` bounds it on every transport.
+   * @default 0 (off)
+   */
+  bodyTimeoutMs?: number;
+}
+
+/**
+ * Bodies with a `content-length` up to this size are read here, in one piece (the common small
+ * JSON answer); larger or unsized ones go to the pool as streams, which it reads with its own
+ * size bound and idle timeout. So this transport never holds more than 1 MiB of one body.
+ */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const ignore = (): void => {};
+
+/**
+ * Throws a body away without ever leaving an "error" event unheard: undici's body emits one
+ * (RequestAbortedError) when destroyed before it was read to the end.
+ */
+function discard(body: Readable & { dump?: () => Promise<void> }): void {
+  body.on("error", ignore);
+  if (typeof body.dump === "function") body.dump().catch(ignore); // reads a little, then closes
+  else body.destroy();
 }
 
 const DECODERS: Record<string, () => Transform> = {
@@ -44,6 +79,8 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
   const dispatcher = new Agent({
     connections: options.connections ?? 256,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    headersTimeout: options.headersTimeoutMs ?? 0,
+    bodyTimeout: options.bodyTimeoutMs ?? 0,
   });
   // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request.
   const direct = typeof (dispatcher as Partial<Agent>).request === "function";
@@ -61,6 +98,13 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       ? await dispatcher.request({ ...options, origin: slash < 0 ? url : url.slice(0, slash), path: slash < 0 ? "/" : url.slice(slash) })
       : await request(url, { ...options, dispatcher });
     const status = res.statusCode;
+    // The body's errors are heard from now on, whatever happens to it below.
+    res.body.on("error", ignore);
+    // `new Response` throws a RangeError for these; to the pool they are a failed attempt.
+    if (status < 200 || status > 599) {
+      discard(res.body);
+      throw invalidStatus(status);
+    }
     // undici gives lowercase names; a name sent more than once comes as an array.
     let record: Record<string, string> | undefined = {};
     for (const k in res.headers) {
@@ -72,21 +116,25 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       }
     }
     const headers: HeadersInit = record ?? toHeaders(res.headers);
-    if (status === 204 || status === 304 || init.method === "HEAD") {
-      await res.body.dump();
+    // 204, 205 and 304 have no body by definition (`new Response` refuses one); nor has HEAD.
+    if (NULL_BODY_STATUSES.has(status) || init.method === "HEAD") {
+      discard(res.body);
       return tagged(new Response(null, { status, headers }), record);
     }
     const encoding = (record ? record["content-encoding"] : new Headers(headers).get("content-encoding"))?.toLowerCase();
-    const decoder = encoding ? DECODERS[encoding] : undefined;
+    // Bun's "undici" runs on its fetch, which has decoded the body already.
+    const decoder = encoding && direct ? DECODERS[encoding] : undefined;
     if (decoder) {
       const out = new Headers(headers);
       out.delete("content-encoding");
       out.delete("content-length");
-      const decoded = res.body.pipe(decoder());
-      res.body.on("error", (err) => decoded.destroy(err));
+      // pipeline() hears every error of both streams (a corrupt gzip body emits one on the
+      // decoder) and destroys both when either fails or the reader cancels.
+      const decoded = pipeline(res.body, decoder(), ignore);
       return new Response(toWeb(decoded).stream, { status, headers: out });
     }
-    if (record ? record["content-length"] !== undefined : new Headers(headers).has("content-length")) {
+    const length = record ? record["content-length"] : new Headers(headers).get("content-length") ?? undefined;
+    if (length !== undefined && Number(length) <= MAX_BUFFERED_BYTES) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
       // A Uint8Array body (not an ArrayBuffer) keeps @hono/node-server's light Response on its
       // fast path; BODY_BYTES lets the pool take the bytes without reading the body again.
@@ -166,11 +214,6 @@ function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install:
       if (tail) controller.enqueue(tail);
       controller.close();
     });
-    source.once("error", broken);
-    // Closed without "end": the upstream connection broke mid-body.
-    source.once("close", () => {
-      if (open) broken(new Error("upstream connection closed mid-body")); // (an Error costs a stack trace)
-    });
   };
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
@@ -178,6 +221,7 @@ function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install:
     },
     pull() {
       if (!listening) (listening = true, listen());
+      tap?.waiting();
       source.resume();
     },
     cancel() {
@@ -185,6 +229,13 @@ function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install:
       source.destroy();
     },
   }, { highWaterMark: 0 });
+  // Heard from the start, not from the first read: a body the pool discards unread is destroyed,
+  // and undici then emits an error that, unheard, would end the process.
+  source.on("error", broken);
+  // Closed without "end": the upstream connection broke mid-body.
+  source.once("close", () => {
+    if (open) broken(new Error("upstream connection closed mid-body")); // (an Error costs a stack trace)
+  });
   return {
     stream,
     install: (t) => {

@@ -47,6 +47,8 @@ export class PoolError extends Error {
   readonly code: string;
   readonly type: PoolErrorType;
   readonly headers: Record<string, string>;
+  /** The request's id, when the route gave it one: shown in the body and as `x-request-id`. */
+  requestId?: string;
 
   constructor(status: number, code: string, message: string, options: PoolErrorOptions = {}) {
     super(message);
@@ -58,15 +60,20 @@ export class PoolError extends Error {
   }
 
   /** The OpenAI-shaped JSON body. */
-  toJSON(): { error: { message: string; type: string; code: string } } {
-    return { error: { message: this.message, type: this.type, code: this.code } };
+  toJSON(): { error: { message: string; type: string; code: string; request_id?: string } } {
+    const error = { message: this.message, type: this.type, code: this.code };
+    return { error: this.requestId === undefined ? error : { ...error, request_id: this.requestId } };
   }
 
   /** A ready `Response` with the JSON body and any extra headers. */
   toResponse(): Response {
     return new Response(JSON.stringify(this.toJSON()), {
       status: this.status,
-      headers: { "content-type": "application/json; charset=utf-8", ...this.headers },
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        ...this.headers,
+        ...(this.requestId === undefined ? {} : { "x-request-id": this.requestId }),
+      },
     });
   }
 }

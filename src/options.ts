@@ -74,11 +74,31 @@ export interface PoolOptions {
    * @default 20_971_520 (20 MiB)
    */
   maxBodyBytes?: number;
+  /**
+   * Largest upstream answer the pool holds in memory (`MAX_RESPONSE_BYTES` for the server):
+   * non-stream answers, error bodies and probe answers, counted after decompression. A larger
+   * one ends the request with a 502 `upstream_response_too_large`; the key is not blamed.
+   * Streams pass through and are not bounded by it.
+   * @default 33_554_432 (32 MiB)
+   */
+  maxResponseBytes?: number;
+  /**
+   * Longest gap between two chunks of an upstream body (`STREAM_IDLE_TIMEOUT_MS`): a stream that
+   * goes quiet this long ends with the in-band error event; a non-stream body, before anything
+   * reached the client, is given up on and the next key tried.
+   * @default 60_000
+   */
+  streamIdleTimeoutMs?: number;
   healthCheck?: HealthCheckSettings;
   /** Cache of non-stream answers (`X-Cache: HIT|MISS`). @default off */
   cache?: CacheOptions;
   /** Request limits per client IP and per client token. @default none */
   rateLimit?: RateLimitOptions;
+  /**
+   * Days the request log keeps its records (`LOG_RETENTION_DAYS`); 0 turns the log off.
+   * @default 7
+   */
+  logRetentionDays?: number;
   /**
    * The user system: email-code registration, login, daily check-in, `/api/auth/*` and
    * `/admin/users`. Needs `secret` (`AUTH_SECRET`).
@@ -121,9 +141,12 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   syncIntervalMs: number;
   maxBodyBytes: number;
+  maxResponseBytes: number;
+  streamIdleTimeoutMs: number;
   healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
+  logRetentionDays: number;
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
@@ -192,6 +215,8 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
+    maxResponseBytes: positiveInt("maxResponseBytes", o.maxResponseBytes ?? 32 * 1024 * 1024),
+    streamIdleTimeoutMs: positiveInt("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
@@ -203,6 +228,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       ...(o.cache?.maxEntries === undefined ? {} : { maxEntries: positiveInt("cache.maxEntries", o.cache.maxEntries) }),
       ...(o.cache?.maxBytes === undefined ? {} : { maxBytes: positiveInt("cache.maxBytes", o.cache.maxBytes) }),
     },
+    logRetentionDays: positiveInt("logRetentionDays", o.logRetentionDays ?? 7, true),
     clientIp: o.clientIp ?? cloudflareClientIp,
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),

@@ -8,6 +8,7 @@ import { PoolError } from "./errors.ts";
 import { type PoolOptions, resolveOptions } from "./options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
 import { adminKeyRoutes } from "./routes/admin_keys.ts";
+import { adminLogRoutes } from "./routes/admin_logs.ts";
 import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
@@ -71,6 +72,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminKeyRoutes(state));
   app.route("/admin", adminTokenRoutes(state));
   app.route("/admin", adminStatsRoutes(state));
+  app.route("/admin", adminLogRoutes(state));
   app.route("/admin", adminHealthRoutes(state));
   app.route("/admin", adminCacheRoutes(state));
   app.route("/admin", adminUserRoutes(state));

@@ -11,6 +11,7 @@ import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
 import { Limits } from "./limits/limits.ts";
+import { RequestLog } from "./logs/request_log.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
@@ -48,6 +49,8 @@ export interface PoolState {
   readonly health: HealthChecks;
   readonly limits: Limits;
   readonly cache: ResponseCache;
+  /** The request log; absent when `logRetentionDays` is 0. */
+  readonly logs?: RequestLog;
   readonly metrics: Metrics;
   readonly providers: Map<string, Provider>;
   /** The user system, when `users` is configured. */
@@ -77,8 +80,11 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, options.healthCheck, options.now);
+  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const logs = options.logRetentionDays > 0
+    ? new RequestLog(storage, { retentionDays: options.logRetentionDays, now: options.now })
+    : undefined;
   const users = options.users
     ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
     : undefined;
@@ -140,7 +146,8 @@ export function createState(options: ResolvedOptions): PoolState {
   };
   const flushStats = (): Promise<void> => {
     lastFlush = options.now();
-    return guarded(() => stats.flush());
+    // The log flushes on the statistics' schedule: both are batches that may wait a few seconds.
+    return guarded(() => Promise.all([stats.flush(), logs?.flush()]).then(() => {}));
   };
   const background = (p: Promise<void>, ctx?: () => ExecutionContextLike | undefined): void => {
     const safe = p.catch(() => {}); // already logged once by guarded(); retried on the next tick
@@ -148,7 +155,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, logs,
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {

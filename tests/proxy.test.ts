@@ -120,9 +120,12 @@ describe("proxy: client-side errors", () => {
   });
   after(() => t.close());
 
+  /** The error object; on proxy routes it names the request, as `x-request-id` does. */
   const errorOf = async (res: Response) => {
     const body = await res.json();
-    assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "type"]);
+    const proxied = res.headers.get("x-request-id") !== null;
+    assert.deepEqual(Object.keys(body.error).sort(), proxied ? ["code", "message", "request_id", "type"] : ["code", "message", "type"]);
+    if (proxied) assert.equal(body.error.request_id, res.headers.get("x-request-id"));
     return body.error;
   };
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createTap, type StreamEnd } from "../src/proxy/stream.ts";
+import { estimateUsage } from "../src/proxy/usage.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -45,5 +46,30 @@ describe("stream tap, drop mode", () => {
     assert.equal(run([content("a"), usageOnly, "data: [DONE]\n\n"]).out, content("a") + "data: [DONE]\n\n");
     const mention = content('the "usage" field');
     assert.equal(run([mention + usageOnly]).out, mention);
+  });
+});
+
+describe("stream tap, a client leaving before the usage event", () => {
+  it("reports what was streamed so far, from which the charge is estimated", () => {
+    for (const dropUsageChunk of [true, false]) {
+      let end: StreamEnd | undefined;
+      const tap = createTap({ format: "openai", dropUsageChunk, onEnd: (e) => (end = e), abortUpstream: () => {} });
+      for (const word of ["Hel", "lo", " there"]) tap.chunk(enc.encode(content(word)));
+      tap.chunk(enc.encode("data: {\"choices\":[{\"delta\":{\"content\":\"half"));
+      tap.cancelled();
+      assert.equal(end?.kind, "cancelled");
+      assert.equal(end?.usage, undefined);
+      assert.equal(end?.lines, 6);
+      const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(400) }] });
+      assert.deepEqual(estimateUsage("openai", body, end!.lines), { promptTokens: Math.ceil(body.length / 4), completionTokens: 3 });
+    }
+  });
+
+  it("counts NDJSON lines one token each", () => {
+    let end: StreamEnd | undefined;
+    const tap = createTap({ format: "ollama", dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
+    tap.chunk(enc.encode('{"message":{"content":"a"},"done":false}\n{"message":{"content":"b"},"done":false}\n'));
+    tap.cancelled();
+    assert.equal(estimateUsage("ollama", undefined, end!.lines).completionTokens, 2);
   });
 });

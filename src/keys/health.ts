@@ -43,6 +43,8 @@ export interface HealthCheckOptions {
   concurrency: number;
   /** Per-key probe timeout. @default 10000 */
   timeoutMs: number;
+  /** Most bytes of a probe's answer read (the model list). @default 32 MiB */
+  maxResponseBytes?: number;
 }
 
 /** Most jobs kept for polling; the oldest finished ones go first. */
@@ -81,7 +83,7 @@ export class HealthChecks {
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules);
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes);
       if (r.healthy) pool.enable(id);
       else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
       else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);
@@ -97,10 +99,15 @@ export class HealthChecks {
         else job.unhealthy++;
       }
       onProgress?.(job);
+    }).catch(() => {
+      // Only a bug could land here (probeKey never throws); the job still ends, and nobody
+      // awaiting it (a job started without ?wait) is left with an unhandled rejection.
     }).then(async () => {
       job.finishedAt = this.#now();
       await this.#keys.flush().catch(() => {}); // state changes reach storage and other instances
-      onProgress?.(job);
+      try {
+        onProgress?.(job);
+      } catch { /* a progress listener's failure is its own */ }
     });
     return job;
   }

@@ -8,6 +8,19 @@ import type { KeyOutcome } from "../providers/types.ts";
 import { WakeHeap } from "./heap.ts";
 import type { HealthRules, KeyRecord } from "./types.ts";
 
+/**
+ * Longest rest after repeated 429s without Retry-After (1 h): the first rests
+ * `rateLimitCooldownMs` (60 s), each further one twice as long, up to this.
+ */
+export const MAX_BACKOFF_MS = 3_600_000;
+
+/**
+ * How long a key woken after a usage cap stays out of rotation while its one half-open try is in
+ * flight. The try's answer normally decides sooner (back to work, or resting until the next
+ * reset); without one (its client left first) the key is tried again after this.
+ */
+export const HALF_OPEN_MS = 60_000;
+
 /** Counts by state, for health and stats views. */
 export interface KeyCounts {
   total: number;
@@ -73,7 +86,8 @@ export class KeyPool {
 
   /**
    * The next ready key not in `exclude`, round-robin. Wakes keys whose rest is over first.
-   * Cost is O(|exclude| + keys woken), independent of the pool size.
+   * Cost is O(|exclude| + keys woken), independent of the pool size. A key awake after a usage
+   * cap is handed out once (its half-open try) and rests again until that try reports.
    */
   pick(exclude?: ReadonlySet<string>): KeyRecord | undefined {
     const now = this.#now();
@@ -86,8 +100,14 @@ export class KeyPool {
         this.#transition(rec, { state: "disabled", until: undefined, reason: "expired" });
         continue;
       }
-      if (!exclude?.has(rec.id)) return rec;
-      tries--;
+      if (exclude?.has(rec.id)) {
+        tries--;
+        continue;
+      }
+      if (rec.cap !== undefined) {
+        this.#transition(rec, { state: "cooling", until: now + HALF_OPEN_MS, reason: `half-open try after the ${rec.cap} usage limit` });
+      }
+      return rec;
     }
     return undefined;
   }
@@ -98,25 +118,45 @@ export class KeyPool {
     return this.#resting.peek();
   }
 
-  /** Applies what an attempt with this key found. Returns the key's state afterwards. */
+  /**
+   * Applies what an attempt with this key found. Returns the key's state afterwards. A usage cap
+   * rests the key until its reset, and no shorter rest reported meanwhile (by requests that were
+   * in flight) cuts that short. A 429 without Retry-After rests the key `ms` × 2^(n−1) for the
+   * n-th in a row, at most {@link MAX_BACKOFF_MS}; those reported before the rest of the last
+   * step ended (sent in parallel) count as the same step. A success clears failures, cap and streak.
+   */
   report(id: string, outcome: KeyOutcome): KeyRecord["state"] | undefined {
     const rec = this.#records.get(id);
     if (!rec) return undefined;
     const now = this.#now();
     switch (outcome.kind) {
       case "ok":
-        if (rec.failures !== 0 || rec.state !== "active") {
-          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined });
+        if (rec.failures !== 0 || rec.state !== "active" || rec.cap !== undefined || rec.rateLimitStreak !== undefined) {
+          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
         }
         break;
       case "client-error":
         break;
-      case "cooldown":
+      case "cooldown": {
         // A key disabled meanwhile (by a failure on a parallel request) stays disabled.
-        if (rec.state !== "disabled") {
-          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason });
+        if (rec.state === "disabled") break;
+        if (outcome.cap !== undefined) {
+          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason, cap: outcome.cap, rateLimitStreak: undefined, backoffUntil: undefined });
+          break;
         }
+        if (rec.cap !== undefined && rec.state === "cooling" && (rec.until ?? Infinity) > now + outcome.ms) break;
+        const patch: Partial<KeyRecord> = { state: "cooling", until: now + outcome.ms, reason: outcome.reason };
+        if (outcome.rateLimited && outcome.retryAfterMs === undefined) {
+          // 429s of requests sent before the last step's rest ended are the same burst: one step.
+          const sameBurst = rec.rateLimitStreak !== undefined && now < (rec.backoffUntil ?? 0);
+          const streak = sameBurst ? rec.rateLimitStreak! : Math.min((rec.rateLimitStreak ?? 0) + 1, 32); // 2^31 × 60 s is far past the bound
+          patch.until = now + Math.min(outcome.ms * 2 ** (streak - 1), Math.max(MAX_BACKOFF_MS, outcome.ms));
+          patch.rateLimitStreak = streak;
+          if (!sameBurst) patch.backoffUntil = patch.until;
+        }
+        this.#transition(rec, patch);
         break;
+      }
       case "failure": {
         const failures = rec.failures + 1;
         if (failures >= this.#rules.failuresBeforeDisable) {
@@ -130,11 +170,11 @@ export class KeyPool {
     return rec.state;
   }
 
-  /** Admin: back into rotation now, failure count cleared. */
+  /** Admin: back into rotation now, failure count, usage cap and rate-limit streak cleared. */
   enable(id: string): boolean {
     const rec = this.#records.get(id);
     if (!rec) return false;
-    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined });
+    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
     return true;
   }
 
@@ -156,7 +196,7 @@ export class KeyPool {
     this.#counts[rec.state]--;
     Object.assign(rec, patch);
     this.#counts[rec.state]++;
-    for (const k of ["until", "reason"] as const) if (rec[k] === undefined) delete rec[k];
+    for (const k of ["until", "reason", "cap", "rateLimitStreak", "backoffUntil"] as const) if (rec[k] === undefined) delete rec[k];
     if (wasReady && rec.state !== "active") this.#unready(rec.id);
     if (!this.#slot.has(rec.id)) this.#place(rec);
     this.#onChange(rec);

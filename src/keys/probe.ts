@@ -6,6 +6,8 @@
 import { classifyDefault } from "../providers/classify.ts";
 import type { ClassifyRules, KeyOutcome, Provider } from "../providers/types.ts";
 import type { FetchLike } from "../types.ts";
+import { invalidStatus } from "../proxy/attempt.ts";
+import { readBody } from "../proxy/body.ts";
 
 /** What probing one key found. */
 export interface ProbeResult {
@@ -20,12 +22,23 @@ export interface ProbeResult {
   ms: number;
 }
 
-/** Probes one key. Never throws: every failure is a result. */
+/** Probes one key. Never throws: every failure (a provider hook's included) is a result. */
 export async function probeKey(
-  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules,
+  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes = 32 * 1024 * 1024,
+): Promise<ProbeResult> {
+  const t0 = Date.now();
+  try {
+    return await probe(fetch, provider, secret, timeoutMs, rules, maxBytes, t0);
+  } catch (err) {
+    const reason = `probe failed (${(err as Error)?.message ?? err})`;
+    return { healthy: false, reason, outcome: { kind: "cooldown", ms: rules.errorCooldownMs, reason }, ms: Date.now() - t0 };
+  }
+}
+
+async function probe(
+  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes: number, t0: number,
 ): Promise<ProbeResult> {
   const spec = provider.probe;
-  const t0 = Date.now();
   if (!spec) {
     return { healthy: false, reason: `provider "${provider.id}" has no probe`, outcome: { kind: "client-error" }, ms: 0 };
   }
@@ -34,11 +47,16 @@ export async function probeKey(
   provider.authorize(headers, secret);
   let res: Response | Error;
   try {
+    // The signal bounds the whole probe, body included.
     res = await fetch(spec.url, { method: spec.method, headers, body: spec.body, signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status < 200 || res.status > 599) {
+      await res.body?.cancel().catch(() => {});
+      res = invalidStatus(res.status);
+    }
   } catch (err) {
     res = err instanceof Error ? err : new Error(String(err));
   }
-  const outcome = provider.classify?.(res, rules) ?? classifyDefault(res, rules);
+  const outcome = provider.classify?.(res, rules, { now: Date.now() }) ?? classifyDefault(res, rules);
   const ms = Date.now() - t0;
   if (res instanceof Error) {
     return { healthy: false, reason: outcome.kind === "cooldown" ? outcome.reason : res.message, outcome, ms };
@@ -49,10 +67,15 @@ export async function probeKey(
     return { healthy: false, status: res.status, reason, outcome, ms };
   }
   let models: string[] | undefined;
-  try {
-    models = spec.models?.(await res.json());
-  } catch {
-    models = undefined; // a healthy key whose list we cannot read is still healthy
+  if (spec.models) {
+    const read = await readBody(res, { maxBytes, idleMs: timeoutMs });
+    try {
+      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))) : undefined;
+    } catch {
+      models = undefined; // a healthy key whose list we cannot read is still healthy
+    }
+  } else {
+    await res.body?.cancel().catch(() => {});
   }
   return { healthy: true, status: res.status, models, outcome, ms };
 }

@@ -1,4 +1,5 @@
 /** Key records and the rules that move them between states. @module */
+import type { UsageWindow } from "../providers/usage_caps.ts";
 
 /** One upstream key as stored. `secret` never leaves the pool in a response. */
 export interface KeyRecord {
@@ -15,6 +16,15 @@ export interface KeyRecord {
   failures: number;
   /** Why the key is cooling or disabled. */
   reason?: string;
+  /**
+   * The usage cap the key's account last reported (Ollama Cloud): while cooling, the key rests
+   * until that window resets; once awake it gets one half-open try, and a success clears it.
+   */
+  cap?: UsageWindow;
+  /** Consecutive 429s without Retry-After: each rests the key twice as long (a success resets it). */
+  rateLimitStreak?: number;
+  /** When the rest of the streak's last step ends: 429s reported before then were sent in parallel. */
+  backoffUntil?: number;
   createdAt: number;
   /** After this the key is not used (set from the `ttl` of POST /admin/api-keys). */
   expiresAt?: number;

@@ -10,7 +10,9 @@ export const ADMIN_STATS_DOCS: RouteDoc[] = [
       provider: t.str(),
       total_api_keys: t.int(), active_keys: t.int(), cooling_keys: t.int(), failed_keys: t.int("Disabled keys."),
       total_client_tokens: t.int(), total_requests: t.int(), success_count: t.int(), failure_count: t.int(),
-      client_error_count: t.int(), success_rate: t.num("Percent, two decimals."), prompt_tokens: t.int(), completion_tokens: t.int(),
+      client_error_count: t.int(), client_closed_count: t.int("Requests whose client left before the answer was complete (499)."),
+      success_rate: t.num("Percent, two decimals."), prompt_tokens: t.int(), completion_tokens: t.int(),
+      estimated_tokens: t.int("Of the token counts, the pool's estimate for requests whose client left before the upstream reported usage."),
       top_models: t.arr(ref("ModelRow"), "At most 20."),
       hourly: t.arr({ allOf: [ref("HourRow"), obj({ tokens: t.int() })] }, "24 rows, oldest first."),
       storage: t.str("Storage driver name."),
@@ -25,6 +27,7 @@ export const ADMIN_STATS_DOCS: RouteDoc[] = [
       provider: t.str(),
       stats: t.arr(obj({
         id: t.str(), key: t.str("Masked."), username: t.nullable("string"), totalRequests: t.int(), successCount: t.int(), failureCount: t.int(),
+        clientClosedCount: t.int("Attempts whose client left before the answer was complete."),
         successRate: t.num("Percent."), promptTokens: t.int(), completionTokens: t.int(), lastUsed: t.nullable("integer", "Epoch ms."),
         status: ref("KeyState"), disabledReason: t.nullable("string", "Null for active keys."),
       })),

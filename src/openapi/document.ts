@@ -8,6 +8,7 @@ import type { Provider } from "../providers/types.ts";
 import { VERSION } from "../version.ts";
 import { ADMIN_HEALTH_DOCS } from "./admin_health.ts";
 import { ADMIN_KEY_DOCS } from "./admin_keys.ts";
+import { ADMIN_LOG_DOCS, LOG_RECORD } from "./admin_logs.ts";
 import { ADMIN_STATS_DOCS } from "./admin_stats.ts";
 import { ADMIN_TOKEN_DOCS } from "./admin_tokens.ts";
 import { ERROR_RESPONSES, providerSchemas, SCHEMAS, SECURITY, SECURITY_SCHEMES } from "./components.ts";
@@ -17,7 +18,7 @@ import { USER_SCHEMAS, userDocs } from "./users.ts";
 import type { ParamDoc, ResponseDoc, RouteDoc, Schema } from "./types.ts";
 
 /** The hand-described areas; proxy operations are generated from the providers. */
-const AREAS: RouteDoc[][] = [PUBLIC_DOCS, ADMIN_KEY_DOCS, ADMIN_HEALTH_DOCS, ADMIN_TOKEN_DOCS, ADMIN_STATS_DOCS];
+const AREAS: RouteDoc[][] = [PUBLIC_DOCS, ADMIN_KEY_DOCS, ADMIN_HEALTH_DOCS, ADMIN_TOKEN_DOCS, ADMIN_STATS_DOCS, ADMIN_LOG_DOCS];
 
 /** Tag order and descriptions; a tag not listed here (a provider's) is appended. */
 const TAGS: Array<[string, string]> = [
@@ -27,6 +28,7 @@ const TAGS: Array<[string, string]> = [
   ["Admin: tokens", "Client tokens."],
   ["Admin: stats", "Usage figures."],
   ["Admin: cache", "The response cache."],
+  ["Admin: logs", "The request log: one record per proxied request, kept `LOG_RETENTION_DAYS` days."],
   ["Users", "Self-service accounts: registration by mailed code, sign-in, the daily check-in."],
   ["Admin: users", "Managing self-service users (404 `users_disabled` when the user system is off)."],
   ["Pages", "HTML pages and their assets."],
@@ -120,7 +122,7 @@ export function buildOpenApi(providers: Provider[], base = "", features: DocFeat
     tags,
     paths,
     components: {
-      schemas: { ...SCHEMAS, ...providerSchemas({ providers: ids }), ...PROXY_SCHEMAS, ...(features.users ? USER_SCHEMAS : {}) },
+      schemas: { ...SCHEMAS, LogRecord: LOG_RECORD, ...providerSchemas({ providers: ids }), ...PROXY_SCHEMAS, ...(features.users ? USER_SCHEMAS : {}) },
       parameters,
       responses,
       securitySchemes: SECURITY_SCHEMES,

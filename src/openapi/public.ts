@@ -18,6 +18,7 @@ export const PUBLIC_DOCS: RouteDoc[] = [
       storage: obj({
         status: t.enumOf(["ok", "degraded"]), driver: t.str(), atomicCounters: t.bool(), error: t.str(), since: t.int("Epoch ms."),
         pendingStats: t.int("Counter records not yet written."), droppedStats: t.int(),
+        pendingLogs: t.int("Request-log records not yet written."), droppedLogs: t.int("Request-log records lost to a full buffer."),
       }, ["error", "since"]),
       timestamp: t.str("ISO time."),
     })),

@@ -31,15 +31,15 @@ export function parseRetryAfter(headers: Headers, now: number = Date.now()): num
 export function classifyDefault(res: Response | Error, rules: ClassifyRules, now?: number): KeyOutcome {
   if (res instanceof Error) {
     const timedOut = res.name === "TimeoutError" || res.name === "AbortError";
-    return {
-      kind: "cooldown",
-      ms: rules.errorCooldownMs,
-      reason: timedOut ? "upstream timed out before the first byte" : `upstream connection failed (${res.message})`,
-    };
+    const reason = timedOut
+      ? "upstream timed out before the first byte"
+      : res.name === "UpstreamStatusError" ? res.message : `upstream connection failed (${res.message})`;
+    return { kind: "cooldown", ms: rules.errorCooldownMs, reason };
   }
   const s = res.status;
   if (s < 400) return { kind: "ok" };
-  if (s === 401 || s === 402 || s === 403) return { kind: "failure", reason: `upstream answered ${s} ${res.statusText}`.trim() };
+  // Not the statusText: it is the upstream's own words (it could even echo the key).
+  if (s === 401 || s === 402 || s === 403) return { kind: "failure", reason: `upstream answered ${s}` };
   if (s === 429) {
     const retryAfterMs = parseRetryAfter(res.headers, now);
     return {
@@ -50,6 +50,6 @@ export function classifyDefault(res: Response | Error, rules: ClassifyRules, now
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
   }
-  if (s === 408 || s >= 500) return { kind: "cooldown", ms: rules.errorCooldownMs, reason: `upstream answered ${s} ${res.statusText}`.trim() };
+  if (s === 408 || s >= 500) return { kind: "cooldown", ms: rules.errorCooldownMs, reason: `upstream answered ${s}` };
   return { kind: "client-error" };
 }

@@ -3,15 +3,19 @@
  * Presets (ollama, openrouter, openaiCompatible) are factories returning these literals.
  * @module
  */
+import type { UsageWindow } from "./usage_caps.ts";
 
 /** What one upstream attempt says about the key that made it. */
 export type KeyOutcome =
   | { kind: "ok" }
   /**
    * 429, 5xx, timeouts, connection errors: rest the key for `ms`, try the next one.
-   * `retryAfterMs` is set only when the upstream said how long to wait.
+   * `retryAfterMs` is set only when the upstream said how long to wait; a rate limit without it
+   * rests the key longer each time it repeats (see KeyPool.report).
+   * `cap`: the account used up its allowance for that window (a usage cap). The key rests the
+   * whole `ms`, until the window resets: no pool-wide rate limit or other rest shortens it.
    */
-  | { kind: "cooldown"; ms: number; reason: string; rateLimited?: boolean; retryAfterMs?: number }
+  | { kind: "cooldown"; ms: number; reason: string; rateLimited?: boolean; retryAfterMs?: number; cap?: UsageWindow }
   /** 401/403/402: the key itself is bad; counts toward disabling it. */
   | { kind: "failure"; reason: string }
   /** 400/404/422...: the caller's fault; answered as is, the key is not blamed. */
@@ -34,10 +38,34 @@ export interface Endpoint {
 
 /** The timing knobs {@link Provider.classify} needs to turn a response into an outcome. */
 export interface ClassifyRules {
-  /** Cooldown after a 429 without a usable Retry-After. */
+  /** Cooldown after a 429 without a usable Retry-After; doubled for each further one in a row, at most 1 h. */
   rateLimitCooldownMs: number;
   /** Cooldown after a 5xx, a timeout or a connection error. */
   errorCooldownMs: number;
+}
+
+/**
+ * Most bytes of an error answer's body the pool reads for {@link Provider.classify} (64 KiB):
+ * reasons such as usage caps fit in a few hundred.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** What the pool hands {@link Provider.classify} besides the answer itself. */
+export interface AnswerContext {
+  /** The pool's clock (epoch ms), for Retry-After dates and reset times. */
+  now: number;
+  /**
+   * The start of the body (at most MAX_ERROR_BODY_BYTES, decoded as UTF-8) of an answer the pool
+   * never passes on — 401, 402, 403, 408, 429, 5xx — where the reason is often only in the body.
+   * The body of the Response is already read then. Undefined for other answers (their bodies go
+   * back to the client unread) and when the body did not arrive within a few seconds.
+   */
+  body?: string;
+}
+
+/** Statuses whose bodies the pool reads for classification (see {@link AnswerContext.body}). */
+export function bodyForClassify(status: number): boolean {
+  return status === 429 || status >= 500 || status === 401 || status === 402 || status === 403 || status === 408;
 }
 
 /** How to check one key cheaply: an authorized request whose success proves the key works. */
@@ -67,6 +95,9 @@ export interface Provider {
   headers?: Record<string, string>;
   /** How health checks and validated imports test a key. */
   probe?: ProbeSpec;
-  /** Overrides the default classification; return undefined to fall back to it. */
-  classify?(res: Response | Error, rules: ClassifyRules): KeyOutcome | undefined;
+  /**
+   * Overrides the default classification; return undefined to fall back to it. `res` is the
+   * upstream answer (headers arrived) or the error that ended the attempt.
+   */
+  classify?(res: Response | Error, rules: ClassifyRules, answer: AnswerContext): KeyOutcome | undefined;
 }

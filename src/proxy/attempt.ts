@@ -69,11 +69,37 @@ export type ClientGone = (listener: () => void) => void;
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
 const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
 
-/** Response headers that describe the hop, not the answer. */
-const HOP_HEADERS = new Set([
-  "connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
-  "set-cookie", "alt-svc", "strict-transport-security", "server", "date",
+/**
+ * Upstream response headers a client may see: what describes the answer (type, caching), ids to
+ * quote in a support ticket, and rate-limit information. Everything else stays here: cookies,
+ * `www-authenticate`, CORS headers (the pool answers for its own origin), hop headers, and
+ * whatever an upstream invents (it may reflect the key).
+ */
+const PASSED_HEADERS = new Set([
+  "content-type", "content-language", "cache-control", "expires", "etag", "last-modified", "vary",
+  "retry-after", "retry-after-ms", "x-request-id", "request-id", "x-amzn-requestid", "cf-ray",
+  "openai-processing-ms", "openai-version", "openai-model", "openai-organization",
 ]);
+/** Header name prefixes passed on as well (rate-limit information). */
+const PASSED_PREFIXES = ["x-ratelimit-", "ratelimit", "anthropic-ratelimit-"];
+
+/** Whether an upstream response header `name` (lowercase) may reach the client. */
+function passedHeader(name: string): boolean {
+  return PASSED_HEADERS.has(name) || PASSED_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** Statuses whose responses have no body; `new Response` refuses one for them. */
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
+/**
+ * The error an attempt ends with when the upstream's final status is outside 200–599 (`new
+ * Response` throws a RangeError for those): a failure of that attempt, like a broken connection.
+ */
+export function invalidStatus(status: number): Error {
+  const error = new Error(`upstream answered status ${status}, outside 200-599`);
+  error.name = "UpstreamStatusError";
+  return error;
+}
 
 /**
  * Most (provider, secret) pairs whose authorized base headers are kept (about 200 B each). A pool
@@ -149,6 +175,10 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
       body: o.body,
       signal: controller.signal,
     });
+    if (response.status < 200 || response.status > 599) {
+      await response.body?.cancel().catch(() => {});
+      return { error: invalidStatus(response.status) };
+    }
     return { response };
   } catch (err) {
     const error = controller.signal.aborted && controller.signal.reason instanceof Error
@@ -167,16 +197,44 @@ export function upstreamHeader(res: Response, name: string): string | undefined 
   return res.headers.get(name) ?? undefined;
 }
 
-/** The upstream response headers worth passing to the client, as a plain record. */
-export function passHeaders(upstream: Response): Record<string, string> {
+/**
+ * The upstream response headers a client may see (see PASSED_HEADERS), as a plain record; a
+ * value that contains one of `secrets` (the key, or what was sent upstream to authorize) is
+ * dropped whatever its name.
+ */
+export function passHeaders(upstream: Response, secrets: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
+  const take = (v: string, k: string): void => {
+    if (passedHeader(k) && !secrets.some((s) => v.includes(s))) out[k] = v;
+  };
   const record = (upstream as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD];
   if (record) {
-    for (const k in record) if (!HOP_HEADERS.has(k)) out[k] = record[k];
+    for (const k in record) take(record[k], k);
   } else {
-    upstream.headers.forEach((v, k) => {
-      if (!HOP_HEADERS.has(k)) out[k] = v;
-    });
+    upstream.headers.forEach(take);
   }
   return out;
 }
+
+/**
+ * What an upstream could echo that would show the key: the secret itself and every value
+ * `authorize` puts on the request (an encoded form, such as HTTP Basic, does not contain the
+ * secret's text). Values under 8 characters are left out: they would match ordinary text, and
+ * keys are at least 8 characters long.
+ */
+export function secretsOf(provider: Provider, secret: string): string[] {
+  const base = authorizedBase(provider, secret);
+  let out = secretsByBase.get(base);
+  if (!out) {
+    out = [secret];
+    const fixed = new Headers(provider.headers);
+    for (const k in base) {
+      const v = base[k];
+      if (v.length >= 8 && !v.includes(secret) && fixed.get(k) !== v) out.push(v);
+    }
+    secretsByBase.set(base, out);
+  }
+  return out;
+}
+/** secretsOf() per cached base record: computed once per key, gone with the record. */
+const secretsByBase = new WeakMap<Record<string, string>, string[]>();

@@ -6,15 +6,20 @@
 import { PoolError } from "../errors.ts";
 import type { KeyPool } from "../keys/key_pool.ts";
 import { classifyDefault } from "../providers/classify.ts";
-import type { ClassifyRules, Endpoint, KeyOutcome, Provider } from "../providers/types.ts";
+import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
-  attemptUpstream, BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS, type ResponseParts, upstreamHeader,
+  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, NULL_BODY_STATUSES, passHeaders, RESPONSE_PARTS,
+  type ResponseParts, secretsOf, upstreamHeader,
 } from "./attempt.ts";
+import type { RequestTrace } from "../logs/trace.ts";
+import { readBody } from "./body.ts";
+import { needlesOf, redactBytes } from "./redact.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
-import { type Usage, usageOfText } from "./usage.ts";
+import { readErrorBody } from "./error_body.ts";
+import { estimateUsage, type Usage, usageOfText } from "./usage.ts";
 
 const decoder = new TextDecoder();
 
@@ -26,10 +31,19 @@ export interface FailoverRules extends ClassifyRules {
   firstByteTimeoutMs: number;
 }
 
+/** Bounds on what the proxy reads from an upstream answer. */
+export interface ResponseLimits {
+  /** Most bytes of one buffered upstream answer, after decompression (streams are not buffered). */
+  maxResponseBytes: number;
+  /** Longest gap between two upstream body chunks. */
+  streamIdleTimeoutMs: number;
+}
+
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
   fetch: FetchLike;
   rules: FailoverRules;
+  limits: ResponseLimits;
   stats: StatsRecorder;
   metrics: Metrics;
   now: () => number;
@@ -55,6 +69,12 @@ export interface ProxyCall {
   startedAt?: number;
   /** Milliseconds spent waiting on upstream so far (filled in here). */
   upstreamMs?: number;
+  /** The request's id, sent back as `x-request-id`. */
+  requestId?: string;
+  /** The request's log record under way: told each attempt and the end of the answer. */
+  trace?: RequestTrace;
+  /** Set here once the client has gone away: what fails after that is not the upstream's doing. */
+  clientClosed?: boolean;
 }
 
 /** Sends the call upstream, rotating keys on key-level failures (the request path in docs/ARCHITECTURE.md). */
@@ -63,17 +83,36 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   let lastReason = "";
   let rateLimitedOnly = true;
   let retryAfterMs: number | undefined;
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string): void => {
-    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage });
+  /** Keys that answered with a usage cap: they rest until their reset, whatever else happens. */
+  const capped = new Set<string>();
+  /**
+   * Counts the request, and the attempt of the key that answered (`keyId`) now that its outcome
+   * is known. A client that left makes it `client_closed` and, without usage from the upstream,
+   * is charged the estimate of what it cost (`lines`: line breaks streamed so far). `bytes`: the
+   * answer's size, for the request log.
+   */
+  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent: { lines?: number; bytes?: number } = {}): void => {
+    let estimated = false;
+    if (c.clientClosed || outcome === "client_closed") {
+      outcome = "client_closed";
+      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+    }
+    if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
+    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
+    c.trace?.ended({ ...usage, estimated, bytes: sent.bytes });
     c.onFinish?.();
+  };
+  const clientClosed = (keyId?: string): PoolError => {
+    finish("client_closed", undefined, keyId);
+    return new PoolError(499, "client_closed", "client closed the request");
   };
 
   // One listener per request, whatever the number of attempts: it aborts the one in flight.
   let gone = false;
   let current: AbortController | undefined;
   c.onClientGone?.(() => {
-    gone = true;
+    gone = c.clientClosed = true;
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
@@ -98,33 +137,48 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     c.upstreamMs = (c.upstreamMs ?? 0) + waited;
     d.metrics.upstream(c.provider.id, waited);
     if (gone) {
-      // The client left: nobody reads this answer and no key is to blame.
+      // The client left: nobody reads this answer and no key is to blame, but the upstream had
+      // the request, so it counts (and is charged).
       await result.response?.body?.cancel().catch(() => {});
-      throw new PoolError(499, "client_closed", "client closed the request");
+      throw clientClosed(key.id);
     }
     const res = result.response ?? result.error!;
-    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules) ?? classifyDefault(res, d.rules, d.now());
+    // Bodies the pool discards anyway are read (bounded) first: some reasons are only there.
+    const body = result.response && bodyForClassify(result.response.status) ? await readErrorBody(result.response) : undefined;
+    if (gone) throw clientClosed(key.id);
+    const now = d.now();
+    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
     c.keys.report(key.id, outcome);
-    d.stats.attempt(c.provider.id, key.id, outcome.kind === "ok" ? "success" : outcome.kind === "client-error" ? "client_error" : "failure");
+    c.trace?.attempt({
+      key: key.id,
+      outcome: outcome.kind,
+      ms: Math.round(waited * 10) / 10,
+      ...(result.response ? { status: result.response.status } : {}),
+      ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
+    });
+    // An answer's attempt counts once its body is through (in finish): a 200 whose body then
+    // breaks is no success of the key.
+    if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
 
-    if (result.response && outcome.kind === "ok") {
-      const done = await answer(d, c, key.id, result.response, controller, finish);
-      if (done) return done;
+    const secrets = secretsOf(c.provider, key.secret);
+    if (result.response && (outcome.kind === "ok" || outcome.kind === "client-error")) {
+      const done = outcome.kind === "ok"
+        ? await answer(d, c, key.id, result.response, controller, secrets, finish)
+        : await clientError(d, c, result.response, secrets, finish);
+      if (done instanceof Response) return done;
+      // The client left while the body was arriving: the body failed because of that.
+      if (gone) throw clientClosed(key.id);
+      if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
       rateLimitedOnly = false;
-      lastReason = "upstream closed the connection while sending the body";
+      lastReason = done;
       continue;
     }
-    if (result.response && outcome.kind === "client-error") {
-      // The caller's own mistake (400/404/422): its body explains it, so it goes back as it is.
-      finish("client_error");
-      const headers = passHeaders(result.response);
-      overheadHeader(d, c, headers);
-      return new Response(result.response.body, { status: result.response.status, headers });
-    }
     await result.response?.body?.cancel().catch(() => {});
-    if (outcome.kind === "cooldown" && outcome.rateLimited) {
+    if (outcome.kind === "cooldown" && outcome.cap !== undefined) {
+      capped.add(key.id);
+    } else if (outcome.kind === "cooldown" && outcome.rateLimited) {
       if (outcome.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, outcome.retryAfterMs);
     } else {
       rateLimitedOnly = false;
@@ -132,14 +186,14 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     lastReason = outcome.kind === "failure" || outcome.kind === "cooldown" ? outcome.reason : lastReason;
   }
 
-  if (gone) throw new PoolError(499, "client_closed", "client closed the request");
+  if (gone) throw clientClosed();
   finish("failure");
-  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, retryAfterMs);
+  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, capped, retryAfterMs);
 }
 
 /** The error for a request no key could serve. */
 function exhausted(
-  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, retryAfterMs?: number,
+  d: ProxyDeps, c: ProxyCall, tried: Set<string>, lastReason: string, rateLimitedOnly: boolean, capped: Set<string>, retryAfterMs?: number,
 ): PoolError {
   const id = c.provider.id;
   if (tried.size === 0) {
@@ -155,11 +209,22 @@ function exhausted(
     }
     return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled; the first is re-tried in ${seconds} s`, { headers });
   }
+  if (rateLimitedOnly && capped.size === tried.size) {
+    // Every account tried used up its allowance: each rests until its own reset. The client may
+    // come back when the first key wakes (or at once, if keys not tried here are ready).
+    const wake = c.keys.counts().active > 0 ? d.now() : c.keys.nextWake() ?? d.now();
+    const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
+    return new PoolError(429, "upstream_usage_limited", `every upstream key tried for provider "${id}" has reached a usage limit (last: ${lastReason}); retry in ${seconds} s`, {
+      headers: { "retry-after": String(seconds) },
+    });
+  }
   if (rateLimitedOnly) {
     // A pool-wide limit: every key tried got 429. None is disabled, and they cool only for what
     // the upstream asked (or briefly when it did not say), so the pool recovers with the upstream.
+    // Keys that reported a usage cap are not part of it: they keep resting until their reset.
+    // (Not marked rateLimited: the key's own 429 already counted toward its back-off.)
     const ms = retryAfterMs ?? d.rules.errorCooldownMs;
-    for (const keyId of tried) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit", rateLimited: true });
+    for (const keyId of tried) if (!capped.has(keyId)) c.keys.report(keyId, { kind: "cooldown", ms, reason: "upstream rate limit" });
     const seconds = Math.max(1, Math.ceil(ms / 1000));
     return new PoolError(429, "upstream_rate_limited", `every upstream key tried for provider "${id}" is rate limited; retry in ${seconds} s`, {
       headers: { "retry-after": String(seconds) },
@@ -168,12 +233,60 @@ function exhausted(
   return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
 }
 
-/** A successful upstream answer: streams are tapped, bodies read for usage; undefined if the body broke. */
+/** Why a body could not be read, for the exhausted error; see readBody(). */
+const BODY_FAILED = {
+  stalled: "upstream stopped sending the body",
+  broken: "upstream closed the connection while sending the body",
+};
+
+/**
+ * Reads a whole upstream body within the limits and takes the key out of it. Too large: the
+ * request is over (counted as a failure, the key not blamed: it worked, the answer is what it
+ * is). Stalled or broken: the reason, and the caller tries the next key.
+ */
+async function bufferedBody(
+  d: ProxyDeps, res: Response, secrets: string[], over: () => void,
+): Promise<Uint8Array<ArrayBuffer> | null | string> {
+  const read = await readBody(res, { maxBytes: d.limits.maxResponseBytes, idleMs: d.limits.streamIdleTimeoutMs });
+  if (!read.ok) {
+    if (read.why !== "too_large") return BODY_FAILED[read.why];
+    over();
+    throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${d.limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
+  }
+  if (NULL_BODY_STATUSES.has(res.status)) return null;
+  return redactBytes(read.bytes, needlesFor(secrets)) as Uint8Array<ArrayBuffer>;
+}
+
+/** The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key. */
+async function clientError(
+  d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
+): Promise<Response | string> {
+  const headers = passHeaders(res, secrets);
+  const body = await bufferedBody(d, res, secrets, () => finish("failure"));
+  if (typeof body === "string") return body;
+  finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
+  overheadHeader(d, c, headers);
+  return new Response(body, { status: res.status, headers });
+}
+
+/** Needles per secrets list (one list per key, see secretsOf): encoded once. */
+const needlesBySecrets = new WeakMap<string[], Uint8Array[]>();
+function needlesFor(secrets: string[]): Uint8Array[] {
+  let needles = needlesBySecrets.get(secrets);
+  if (!needles) needlesBySecrets.set(secrets, needles = needlesOf(secrets));
+  return needles;
+}
+
+/**
+ * A successful upstream answer: streams are tapped, bodies read for usage. A string (why) when
+ * the body broke or stalled before anything reached the client.
+ */
 async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController,
-  finish: (o: RequestOutcome, u?: Usage, keyId?: string) => void,
-): Promise<Response | undefined> {
-  const headers = passHeaders(res);
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
+  finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
+): Promise<Response | string> {
+  const headers = passHeaders(res, secrets);
   const type = upstreamHeader(res, "content-type") ?? "";
   // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
   const stream = type.includes("text/event-stream") || type.includes("ndjson")
@@ -185,14 +298,18 @@ async function answer(
     const tapOptions: TapOptions = {
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
-      abortUpstream: () => upstream.abort(),
+      abortUpstream: (reason) => upstream.abort(reason),
+      idleTimeoutMs: d.limits.streamIdleTimeoutMs,
+      secrets: needlesFor(secrets),
       onEnd: (end: StreamEnd) => {
         d.metrics.streamClosed();
-        if (end.kind === "error") {
+        // A stream that breaks after its client left broke because of that: no key is blamed.
+        if (end.kind === "error" && !c.clientClosed) {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
         }
-        finish(end.kind === "error" ? "failure" : "success", end.usage, keyId);
+        const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
+        finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });
       },
     };
     // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
@@ -210,23 +327,31 @@ async function answer(
     (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;
     return response;
   }
-  let bytes: Uint8Array<ArrayBuffer>;
   const readAt = performance.now();
+  let bytes: Uint8Array<ArrayBuffer> | null | string;
   try {
-    bytes = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES] ?? new Uint8Array(await res.arrayBuffer());
-  } catch {
-    return undefined;
+    bytes = await bufferedBody(d, res, secrets, () => finish("failure", undefined, keyId));
   } finally {
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
-  const usage = type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
-  finish("success", usage, keyId);
+  if (typeof bytes === "string") return bytes;
+  const usage = bytes && type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
+  finish("success", usage, keyId, { bytes: bytes?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });
 }
 
-/** `x-pool-overhead-ms`: the time this request spent in the pool, upstream waits excluded. */
+/**
+ * The pool's own answer headers: `x-request-id`, and `x-pool-overhead-ms`, the time this request
+ * spent in the pool, upstream waits excluded.
+ */
 function overheadHeader(d: ProxyDeps, c: ProxyCall, headers: Record<string, string>): void {
+  if (c.requestId !== undefined) {
+    // The upstream's own id stays available under another name: it is what its support asks for.
+    const upstreamId = headers["x-request-id"];
+    if (upstreamId !== undefined) headers["x-upstream-request-id"] = upstreamId;
+    headers["x-request-id"] = c.requestId;
+  }
   if (c.startedAt === undefined) return;
   const ms = Math.max(0, performance.now() - c.startedAt - (c.upstreamMs ?? 0));
   d.metrics.overhead(ms);

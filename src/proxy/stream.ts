@@ -7,13 +7,17 @@
  * @module
  */
 import type { WireFormat } from "../providers/types.ts";
+import { concat, streamRedactor } from "./redact.ts";
 import { type Usage, usageOf } from "./usage.ts";
 
-/** How a tapped stream ended. */
+/**
+ * How a tapped stream ended. `lines`: line breaks the upstream sent so far (an SSE event ends
+ * with two, an NDJSON line with one): what was produced, when no usage came to say it exactly.
+ */
 export type StreamEnd =
-  | { kind: "done"; usage?: Usage }
-  | { kind: "error"; error: unknown; usage?: Usage }
-  | { kind: "cancelled"; usage?: Usage };
+  | { kind: "done"; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "error"; error: unknown; usage?: Usage; lines: number; bytes?: number }
+  | { kind: "cancelled"; usage?: Usage; lines: number; bytes?: number };
 
 /** Options of {@link tapStream}. */
 export interface TapOptions {
@@ -22,8 +26,16 @@ export interface TapOptions {
   dropUsageChunk: boolean;
   /** Called once, when the stream ends in any way. */
   onEnd(end: StreamEnd): void;
-  /** Stops the upstream request (the client went away). */
-  abortUpstream(): void;
+  /** Stops the upstream request (the client went away, or the upstream went quiet). */
+  abortUpstream(reason?: Error): void;
+  /**
+   * Longest wait for the next upstream chunk while the client waits for one; then the upstream
+   * request is aborted and the stream ends with the in-band error. Time a slow client takes to
+   * read is not counted.
+   */
+  idleTimeoutMs?: number;
+  /** Secrets (as bytes) to redact from the stream; see redact.ts. */
+  secrets?: Uint8Array[];
 }
 
 const encoder = new TextEncoder();
@@ -54,6 +66,8 @@ export interface StreamTap {
   failed(error: unknown): Uint8Array;
   /** The client went away. */
   cancelled(): void;
+  /** A read waits for the next upstream chunk: the idle timer runs until chunk() or the end. */
+  waiting(): void;
 }
 
 /** The tap's state machine; see the module doc. */
@@ -61,12 +75,26 @@ export function createTap(o: TapOptions): StreamTap {
   const decoder = new TextDecoder();
   let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
   let usage: Usage | undefined;
+  let lines = 0;
   let ended = false;
-  const end = (e: StreamEnd): void => {
+  let bytes = 0; // what the upstream sent, for the request log
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let stalled = false;
+  const quiet = (): void => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
+  const end = (e: { kind: "done" | "cancelled" } | { kind: "error"; error: unknown }): void => {
+    quiet();
     if (ended) return;
     ended = true;
-    o.onEnd({ ...e, usage });
+    o.onEnd({ ...e, usage, lines, bytes } as StreamEnd);
   };
+  /** Counts the line breaks of a decoded chunk (an indexOf loop: no allocation). */
+  const count = (text: string): void => {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+  };
+  const redactor = o.secrets?.length ? streamRedactor(o.secrets) : undefined;
   const readUsage = (json: string): Record<string, unknown> | undefined => {
     try {
       const parsed = JSON.parse(json);
@@ -81,6 +109,7 @@ export function createTap(o: TapOptions): StreamTap {
   // Observe mode: the original bytes go out untouched; complete lines are scanned for usage.
   const observe = (chunk: Uint8Array): Uint8Array => {
     const text = decoder.decode(chunk, { stream: true });
+    count(text);
     const cut = text.lastIndexOf("\n");
     if (cut < 0) {
       carry = carry.length > MAX_CARRY ? "" : carry + text;
@@ -120,6 +149,7 @@ export function createTap(o: TapOptions): StreamTap {
   // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
+    count(text);
     // The common chunk: whole events, no usage in them. Its own bytes go on, not re-encoded.
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
@@ -153,23 +183,42 @@ export function createTap(o: TapOptions): StreamTap {
     return out === "" ? undefined : encoder.encode(out);
   };
 
+  const pass = o.dropUsageChunk ? filter : observe;
   return {
-    chunk: o.dropUsageChunk ? filter : observe,
+    chunk(chunk) {
+      quiet();
+      bytes += chunk.byteLength;
+      if (!redactor) return pass(chunk);
+      const clean = redactor.chunk(chunk);
+      return clean.length === 0 ? undefined : pass(clean);
+    },
     done() {
+      const held = redactor?.flush();
+      const last = held ? pass(held) : undefined;
       const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
       end({ kind: "done" });
-      return tail;
+      return last && tail ? concat([last, tail]) : last ?? tail;
     },
     failed(error) {
       // Finish a half-written line so the error frame parses on its own.
       const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
-      const message = "upstream stream failed after the response started; the answer is incomplete";
+      const message = stalled
+        ? `upstream sent nothing for ${o.idleTimeoutMs} ms; the answer is incomplete`
+        : "upstream stream failed after the response started; the answer is incomplete";
       end({ kind: "error", error });
       return encoder.encode(lead + errorFrame(o.format, message));
     },
     cancelled() {
       end({ kind: "cancelled" });
       o.abortUpstream();
+    },
+    waiting() {
+      if (idle !== undefined || ended || !o.idleTimeoutMs) return;
+      idle = setTimeout(() => {
+        idle = undefined;
+        stalled = true;
+        o.abortUpstream(new DOMException(`upstream sent nothing for ${o.idleTimeoutMs} ms`, "TimeoutError"));
+      }, o.idleTimeoutMs);
     },
   };
 }
@@ -183,6 +232,7 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
     async pull(controller) {
       try {
         for (;;) {
+          tap.waiting();
           const { done, value } = await reader.read();
           if (done) {
             over = true;

@@ -47,3 +47,16 @@ export function usageOfText(format: WireFormat, text: string): Usage | undefined
   if (prompt === undefined && completion === undefined) return undefined;
   return { promptTokens: prompt ?? 0, completionTokens: completion ?? 0 };
 }
+
+/**
+ * The charge for a request whose client left before the upstream reported usage: the prompt at
+ * 4 characters of the request body per token, and one completion token per streamed event (an
+ * SSE event ends with two line breaks, an NDJSON line with one; Ollama and OpenAI-compatible
+ * servers send about one token per event). An estimate, counted as such in statistics.
+ */
+export function estimateUsage(format: WireFormat, requestBody: string | undefined, lines: number): Usage {
+  return {
+    promptTokens: Math.ceil((requestBody?.length ?? 0) / 4),
+    completionTokens: format === "openai" ? Math.floor(lines / 2) : lines,
+  };
+}

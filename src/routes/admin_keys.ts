@@ -20,6 +20,7 @@ export function keyView(r: KeyRecord): Record<string, unknown> {
     failures: r.failures,
     reason: r.reason ?? null,
     until: r.until ?? null,
+    usage_limit: r.cap ?? null,
     created_at: r.createdAt,
     expires_at: r.expiresAt ?? null,
   };

@@ -19,6 +19,7 @@ import { createThrottle } from "../users/throttle.ts";
 import type { ResolvedUsersOptions } from "../users/options.ts";
 import { Dashboard, Login, TABS } from "../ui/pages/dashboard.tsx";
 import { StatsPage } from "../ui/pages/stats.tsx";
+import { analytics } from "../stats/analytics.ts";
 import { type PoolEnv, providerParam } from "./context.ts";
 import { publicStats } from "./public.ts";
 
@@ -66,10 +67,20 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
   app.get("/", async (c) => {
     const base = mountBase(c);
     if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now()))) return page(Login({ base }));
-    const tabs = TABS.filter(([id]) => id !== "users" || usersOn());
+    const tabs = TABS.filter(([id]) => (id !== "users" || usersOn()) && (id !== "logs" || state.logs !== undefined));
     const asked = c.req.query("tab") ?? "keys";
     const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
-    return page(Dashboard({ base, tab, tabs, provider: providerParam(c, state), providers: providers() }));
+    const provider = providerParam(c, state);
+    // Links from the charts open the Logs tab filtered; only short plain values are taken over.
+    const logFilter: Record<string, string> = {};
+    for (const k of ["token", "key", "model", "status"]) {
+      const v = c.req.query(k);
+      if (v && v.length <= 256) logFilter[k] = v;
+    }
+    return page(Dashboard({
+      base, tab, tabs, provider, providers: providers(), logFilter,
+      analytics: tab === "analytics" ? await analytics(state, provider) : undefined,
+    }));
   });
 
   const loginsPerIp = createThrottle("admin-login-ip", ADMIN_LOGIN_WINDOW_MS, state.store.counters, state.options.now);

@@ -2,11 +2,14 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
+import { requestIdFor } from "../logs/request_id.ts";
+import { RequestTrace } from "../logs/trace.ts";
 import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
+import type { Endpoint } from "../providers/types.ts";
 import type { ExecutionContextLike, PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
 
@@ -16,9 +19,30 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
   if (res.status !== 200 || type.includes("event-stream") || type.includes("ndjson")) return res;
   const body = new Uint8Array(await res.arrayBuffer());
   const headers = new Headers(res.headers);
+  const id = headers.get("x-request-id");
+  headers.delete("x-request-id"); // this request's, not the answer's: each hit gets its own
   await state.cache.set(key, { status: res.status, headers, body }, provider, model);
   headers.set("x-cache", "MISS");
+  if (id !== null) headers.set("x-request-id", id);
   return new Response(body, { status: res.status, headers });
+}
+
+/** A log record under way for a request with a valid token; undefined when the log is off. */
+function logTrace(
+  state: PoolState, id: string, provider: string, endpoint: Endpoint, token: TokenRecord, ip: string | undefined,
+): RequestTrace | undefined {
+  const logs = state.logs;
+  if (!logs) return undefined;
+  const t = state.options.now();
+  return new RequestTrace({
+    t, id, provider, route: endpoint.path, dialect: endpoint.format, stream: false,
+    token: token.id, tokenName: token.name,
+    ...(token.userId === undefined ? {} : { user: token.userId }),
+    ...(ip === undefined ? {} : { ip }),
+  }, () => performance.now(), (r) => {
+    logs.add(r);
+    state.stats.finished(provider, r.t, r.ms, r.status, r.error);
+  });
 }
 
 /** The client's disconnect as the request's signal tells it (runtimes without CLIENT_GONE). */
@@ -36,6 +60,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   const deps: ProxyDeps = {
     fetch: o.fetch,
     rules: o.failover,
+    limits: o,
     stats: state.stats,
     metrics: state.metrics,
     now: o.now,
@@ -44,7 +69,9 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
-      const forward = async (c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number): Promise<Response> => {
+      const forward = async (
+        c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number, requestId: string, trace?: RequestTrace,
+      ): Promise<Response> => {
         const url = c.req.url;
         const q = url.indexOf("?");
         const search = q < 0 ? "" : url.slice(q);
@@ -57,7 +84,10 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             const hit = await state.cache.get(cacheKey);
             if (hit) {
               state.stats.request({ provider: provider.id, model: request.model, tokenId: record.id, outcome: "success" });
-              return hit;
+              trace?.ended();
+              const headers = new Headers(hit.headers);
+              headers.set("x-request-id", requestId);
+              return new Response(hit.body, { status: hit.status, headers });
             }
           }
           const res = await proxyWithFailover(deps, {
@@ -74,6 +104,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             // counts are written without waiting for the next request (Workers, Deno Deploy).
             onFinish: () => state.tick(ctx),
             startedAt,
+            requestId,
+            trace,
           });
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
@@ -83,21 +115,33 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
 
       app.on(endpoint.method, endpoint.path, async (c) => {
         const startedAt = performance.now();
+        const requestId = requestIdFor(c.req.raw.headers);
         let model: string | undefined;
+        let trace: RequestTrace | undefined;
         try {
-          state.limits.checkIp(o.clientIp(c.req.raw, c.env));
+          const ip = o.clientIp(c.req.raw, c.env);
+          state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
           if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
           const record = state.tokens.verify(token);
           if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          // Logged from here on: requests without a valid token are counted in /metrics only,
+          // so a flood of guesses cannot push real requests out of the log's buffer.
+          trace = logTrace(state, requestId, provider.id, endpoint, record, ip);
           const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
           model = request.model === undefined ? undefined : statsModelName(request.model);
+          if (trace) (trace.record.model = model, trace.record.stream = request.stream);
           state.limits.checkToken(record, request.model);
-          const res = await forward(c, record, request, startedAt);
+          const res = await forward(c, record, request, startedAt, requestId, trace);
           state.metrics.request(provider.id, model, res.status);
+          trace?.responded(res.status, res.status >= 400 ? `upstream_${res.status}` : undefined);
           return res;
         } catch (err) {
-          state.metrics.request(provider.id, model, (err as { status?: number }).status ?? 500);
+          const status = (err as { status?: number }).status ?? 500;
+          state.metrics.request(provider.id, model, status);
+          if (err instanceof PoolError) err.requestId = requestId;
+          trace?.responded(status, err instanceof PoolError ? err.code : "internal_error");
+          trace?.ended();
           throw err;
         }
       });

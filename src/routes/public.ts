@@ -21,7 +21,13 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
       status: storage.status,
       version: VERSION,
       providers,
-      storage: { ...storage, pendingStats: state.stats.pendingRecords, droppedStats: state.stats.dropped },
+      storage: {
+        ...storage,
+        pendingStats: state.stats.pendingRecords,
+        droppedStats: state.stats.dropped,
+        pendingLogs: state.logs?.pending ?? 0,
+        droppedLogs: state.logs?.dropped ?? 0,
+      },
       timestamp: new Date(state.options.now()).toISOString(),
     });
   });

@@ -37,6 +37,8 @@ export interface Fields {
   success: string;
   failure: string;
   clientErrors: string;
+  /** Requests whose client left before the answer was complete (HTTP 499). */
+  clientClosed: string;
   promptTokens: string;
   completionTokens: string;
 }
@@ -50,7 +52,7 @@ export interface RequestNames {
   /** "<metric>|<model>" fields, and the day-model field "requests|<model>"; absent without a model. */
   model?: Fields & { day: string };
   /** The day record's "<metric>|<HH>" fields. */
-  hour: { requests: string; success: string; failure: string; clientErrors: string; tokens: string };
+  hour: { requests: string; success: string; failure: string; clientErrors: string; clientClosed: string; tokens: string };
 }
 
 const fields = (suffix: string): Fields => ({
@@ -58,6 +60,7 @@ const fields = (suffix: string): Fields => ({
   success: `success${suffix}`,
   failure: `failure${suffix}`,
   clientErrors: `clientErrors${suffix}`,
+  clientClosed: `clientClosed${suffix}`,
   promptTokens: `promptTokens${suffix}`,
   completionTokens: `completionTokens${suffix}`,
 });
@@ -96,7 +99,7 @@ export class StatsNames {
         model: name ? { ...fields(`|${name}`), day: `requests|${name}` } : undefined,
         hour: {
           requests: `requests|${hh}`, success: `success|${hh}`, failure: `failure|${hh}`,
-          clientErrors: `clientErrors|${hh}`, tokens: `tokens|${hh}`,
+          clientErrors: `clientErrors|${hh}`, clientClosed: `clientClosed|${hh}`, tokens: `tokens|${hh}`,
         },
       };
       if (byModel.size >= MAX_CACHED_NAMES) byModel.clear();

@@ -5,10 +5,18 @@
  * @module
  */
 import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, mergeDelta } from "../store/counters.ts";
-import { type Fields, PLAIN_FIELDS, StatsNames } from "./names.ts";
+import { latencyBucket, latencyField } from "./latency.ts";
+import { dayAndHour, type Fields, PLAIN_FIELDS, statsRecord, StatsNames } from "./names.ts";
 
-/** How a client request ended. */
-export type RequestOutcome = "success" | "failure" | "client_error";
+/**
+ * How a client request ended. `client_closed`: the client left before its answer was complete
+ * (HTTP 499); the upstream had the request, so it counts, but no key is blamed.
+ */
+export type RequestOutcome = "success" | "failure" | "client_error" | "client_closed";
+
+/** The counter field of each outcome. */
+const OUTCOME_FIELD = { success: "success", failure: "failure", client_error: "clientErrors", client_closed: "clientClosed" } as const;
+type OutcomeField = (typeof OUTCOME_FIELD)[RequestOutcome];
 
 /** One finished client request. */
 export interface RequestEvent {
@@ -20,6 +28,8 @@ export interface RequestEvent {
   outcome: RequestOutcome;
   promptTokens?: number;
   completionTokens?: number;
+  /** The token counts are the pool's estimate (the client left before the upstream reported usage). */
+  estimated?: boolean;
 }
 
 export { dayAndHour, statsModelName, statsRecord } from "./names.ts";
@@ -50,11 +60,18 @@ export class StatsRecorder {
     const at = this.#now();
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
-    const outcome = e.outcome === "client_error" ? "clientErrors" : e.outcome;
+    const outcome = OUTCOME_FIELD[e.outcome];
     const n = this.#names.request(e.provider, e.model, at);
-    // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed
-    this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
-    if (e.tokenId) this.#count(this.#names.token(e.tokenId), PLAIN_FIELDS, outcome, prompt, completion).max.lastUsed = at;
+    // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed,
+    // and estimatedTokens: the part of the token counts that is the pool's estimate
+    const g = this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion);
+    g.max.lastUsed = at;
+    if (e.estimated) add(g, "estimatedTokens", prompt + completion);
+    if (e.tokenId) {
+      const t = this.#count(this.#names.token(e.tokenId), PLAIN_FIELDS, outcome, prompt, completion);
+      t.max.lastUsed = at;
+      if (e.estimated) add(t, "estimatedTokens", prompt + completion);
+    }
     // model record: the same metrics as "<metric>|<model>" fields; day-model: "requests|<model>"
     if (n.model) {
       this.#count(n.models, n.model, outcome, prompt, completion);
@@ -72,7 +89,7 @@ export class StatsRecorder {
     }
   }
 
-  #count(record: string, f: Fields, outcome: "success" | "failure" | "clientErrors", prompt: number, completion: number): CounterDelta {
+  #count(record: string, f: Fields, outcome: OutcomeField, prompt: number, completion: number): CounterDelta {
     const d = this.#delta(record);
     add(d, f.requests, 1);
     add(d, f[outcome], 1);
@@ -82,14 +99,29 @@ export class StatsRecorder {
   }
 
   /**
-   * Counts one upstream attempt with a key: requests, success, failure, clientErrors, lastUsed
-   * (`request()` adds the key's promptTokens and completionTokens when it answered).
+   * Counts one upstream attempt with a key, once its outcome is known (for an answer the key
+   * gave, when its body is through): requests, success, failure, clientErrors, clientClosed,
+   * lastUsed (`request()` adds the key's promptTokens and completionTokens when it answered).
    */
   attempt(provider: string, keyId: string, outcome: RequestOutcome): void {
     const k = this.#delta(this.#names.key(provider, keyId));
     add(k, "requests", 1);
-    add(k, outcome === "client_error" ? "clientErrors" : outcome, 1);
+    add(k, OUTCOME_FIELD[outcome], 1);
     k.max.lastUsed = this.#now();
+  }
+
+  /**
+   * Counts how a logged request went, for the dashboard's charts: its duration in the day
+   * record's latency histogram and, when it failed, its error code in the day's error record.
+   * `code` is one of the pool's own codes (a fixed set) or `upstream_<status>`.
+   */
+  finished(provider: string, at: number, ms: number, status: number, code?: string): void {
+    const [day, hh] = dayAndHour(at);
+    add(this.#delta(statsRecord.day(provider, day)), latencyField(latencyBucket(ms), hh), 1);
+    if (status >= 400) {
+      const reason = code ?? `upstream_${Math.min(999, Math.max(100, Math.trunc(status)))}`;
+      add(this.#delta(statsRecord.dayErrors(provider, day)), `${reason}|${hh}`, 1);
+    }
   }
 
   /** Stored counters plus the pending deltas. */

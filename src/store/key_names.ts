@@ -26,6 +26,8 @@ export const PREFIX = {
   cache: "cache",
   /** The change feed between instances: `events:<time>-<instance>-<n>`, kept two minutes. */
   events: "events",
+  /** The request log, in segments: `logs:<YYYYMMDDHH>:<maxT>-<minT>-<instance>-<seq>` (logs/segments.ts). */
+  logs: "logs",
 } as const;
 
 /** Keys and tokens. */
@@ -42,6 +44,8 @@ export const statsKeys = {
   models: (provider: string): string => `${PREFIX.stats}:model:${provider}`,
   day: (provider: string, day: string): string => `${PREFIX.stats}:hour:${provider}:${day}`,
   dayModels: (provider: string, day: string): string => `${PREFIX.stats}:daymodel:${provider}:${day}`,
+  /** Failed requests of a day by the pool's error code: "<code>|<HH>" fields. */
+  dayErrors: (provider: string, day: string): string => `${PREFIX.stats}:dayerror:${provider}:${day}`,
   token: (tokenId: string): string => `${PREFIX.stats}:token:${tokenId}`,
   key: (provider: string, keyId: string): string => `${PREFIX.stats}:key:${provider}:${keyId}`,
 };

@@ -7,6 +7,7 @@
 import { sha256HexSync } from "../auth/sha256.ts";
 import { ADMIN_IMPORT_HEALTH_JS } from "./assets/admin_import_health.ts";
 import { ADMIN_KEYS_TOKENS_JS } from "./assets/admin_keys_tokens.ts";
+import { ADMIN_LOGS_JS } from "./assets/admin_logs.ts";
 import { ADMIN_USERS_JS } from "./assets/admin_users.ts";
 import { CLIENT_COMMON_JS } from "./assets/client_common.ts";
 import { STYLE_CSS } from "./assets/style.ts";
@@ -26,7 +27,7 @@ function script(...parts: string[]): string {
 }
 
 const ADMIN_MAIN_JS = `
-const tabs = { keys: keysTab, import: importTab, tokens: tokensTab, analytics: analyticsTab, health: healthTab, users: usersTab };
+const tabs = { keys: keysTab, import: importTab, tokens: tokensTab, analytics: analyticsTab, logs: logsTab, health: healthTab, users: usersTab };
 const run = tabs[root.dataset.tab];
 if (run) Promise.resolve().then(run).catch((err) => say(err.message || String(err), "error"));
 `;
@@ -34,7 +35,7 @@ if (run) Promise.resolve().then(run).catch((err) => say(err.message || String(er
 const SOURCES: Record<string, { body: string; type: string }> = {
   "app.css": { body: STYLE_CSS, type: "text/css; charset=utf-8" },
   "admin.js": {
-    body: script(CLIENT_COMMON_JS, ADMIN_KEYS_TOKENS_JS, ADMIN_IMPORT_HEALTH_JS, ADMIN_USERS_JS, ADMIN_MAIN_JS),
+    body: script(CLIENT_COMMON_JS, ADMIN_KEYS_TOKENS_JS, ADMIN_IMPORT_HEALTH_JS, ADMIN_USERS_JS, ADMIN_LOGS_JS, ADMIN_MAIN_JS),
     type: "text/javascript; charset=utf-8",
   },
   "user.js": { body: script(CLIENT_COMMON_JS, USER_JS), type: "text/javascript; charset=utf-8" },

@@ -195,7 +195,9 @@ describe("fault suite: half the keys broken, under mixed load", skipUnless("faul
     const cooling: Array<[string, number, RegExp]> = [
       ["limited-fault-01", 2_000, /429/],
       ["limitedms-fault1", 1_500, /429/],
-      ["limited0-fault-1", RATE_LIMIT_COOLDOWN_MS, /429/],
+      // 429 without a retry header backs off: 60 s from wave 0 (at T), 2 min from wave 1 (T+61 s),
+      // resting through wave 2, 4 min from wave 3 (T+183 s): until T+423 s, the final clock T+305 s.
+      ["limited0-fault-1", 4 * RATE_LIMIT_COOLDOWN_MS - 122_000, /429/],
       ["err-fault-000001", ERROR_COOLDOWN_MS, /500/],
       ["reset-fault-0001", ERROR_COOLDOWN_MS, /connection failed/],
       ["slow-fault-00001", ERROR_COOLDOWN_MS, /timed out/],

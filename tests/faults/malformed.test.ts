@@ -71,7 +71,10 @@ async function expectError(res: Response, c: Case): Promise<void> {
   assert.match(res.headers.get("content-type") ?? "", /^application\/json/, where);
   const body = await res.json();
   assert.deepEqual(Object.keys(body), ["error"], where);
-  assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "type"], where);
+  // Proxy routes name the request too, as their x-request-id header does.
+  const id = res.headers.get("x-request-id");
+  assert.deepEqual(Object.keys(body.error).sort(), id === null ? ["code", "message", "type"] : ["code", "message", "request_id", "type"], where);
+  if (id !== null) assert.equal(body.error.request_id, id, where);
   assert.ok(typeof body.error.message === "string" && typeof body.error.type === "string", where);
   assert.equal(body.error.code, c.code, where);
   if (c.status === 405) assert.ok(res.headers.get("allow"), where);
@@ -135,7 +138,9 @@ describe("fault suite: 1,000 malformed requests", () => {
   };
   const rawJson = (r: Raw, status: number, code: string) => {
     assert.equal(r.status, status, r.body);
-    assert.deepEqual(Object.keys(JSON.parse(r.body).error).sort(), ["code", "message", "type"]);
+    const error = JSON.parse(r.body).error;
+    assert.deepEqual(Object.keys(error).filter((k) => k !== "request_id").sort(), ["code", "message", "type"]);
+    assert.ok(error.request_id === undefined || /^[0-9a-f-]{36}$/.test(error.request_id), error.request_id);
     assert.equal(JSON.parse(r.body).error.code, code);
   };
 

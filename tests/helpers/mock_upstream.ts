@@ -9,6 +9,7 @@
  * | `limited-`   | 429 with `Retry-After: 2`                                      |
  * | `limitedms-` | 429 with `retry-after-ms: 1500`                                |
  * | `limited0-`  | 429 without any retry header                                   |
+ * | `capped-<w>-`| 429 without retry header, Ollama Cloud's `<w>` usage-limit body |
  * | `err-`       | 500                                                            |
  * | `reset-`     | the socket is destroyed before any response                    |
  * | `slow-`      | headers only after `slowMs`                                    |
@@ -16,6 +17,10 @@
  * | other        | a healthy key                                                  |
  *
  * A key containing `models~a+b` lists only models `a` and `b` (what that account can use).
+ * With `raw: true` the mock answers on raw sockets instead, as `odd.<status>.<framing>.<encoding>`
+ * keys say: odd statuses (1xx first, 600, 999), every body framing (content-length, chunked,
+ * close-delimited, slow, stalled, reset), gzip/br/corrupt encodings, and upstreams that echo the
+ * key; see odd_upstream.ts.
  * Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
  * there but not an array, answers 400.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
@@ -23,6 +28,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startOddServer } from "./odd_upstream.ts";
 
 /** One request the mock received. */
 export interface MockRequest {
@@ -45,6 +51,8 @@ export interface MockOptions {
   port?: number;
   /** Keep no request log (for load tests). @default false */
   quiet?: boolean;
+  /** Misbehave as `odd.…` keys say, on raw sockets (see odd_upstream.ts). @default false */
+  raw?: boolean;
 }
 
 /** A running mock. */
@@ -90,6 +98,7 @@ function sendError(res: ServerResponse, native: boolean, status: number, message
 
 /** Starts the mock on 127.0.0.1. */
 export async function startMockUpstream(options: MockOptions = {}): Promise<MockUpstream> {
+  if (options.raw) return startRawMock(options);
   const chunks = options.chunks ?? 3;
   const delay = options.chunkDelayMs ?? 0;
   const hits = new Map<string, number>();
@@ -112,6 +121,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (key.startsWith("slow-")) await sleep(options.slowMs ?? 2000);
     if (res.destroyed) return;
     if (!key || key.startsWith("bad-")) return sendError(res, native, 401, "Invalid API key provided", "invalid_api_key");
+    const cap = /^capped-(\w+)-/.exec(key)?.[1];
+    if (cap) return sendError(res, native, 429, `you (mock) have reached your ${cap} usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 0a1b2c)`, "usage_limit");
     if (key.startsWith("limited0-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded");
     if (key.startsWith("limitedms-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
     if (key.startsWith("limited-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });
@@ -223,5 +234,26 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** The raw-socket mock: the same interface, answers as the keys script them. */
+async function startRawMock(options: MockOptions): Promise<MockUpstream> {
+  const hits = new Map<string, number>();
+  const requests: MockRequest[] = [];
+  const odd = await startOddServer((r) => {
+    hits.set(r.key, (hits.get(r.key) ?? 0) + 1);
+    if (!options.quiet) requests.push({ method: r.method, path: r.path, key: r.key, headers: r.headers, body: r.body });
+  });
+  return {
+    url: odd.url,
+    hits,
+    requests,
+    closedEarly: 0,
+    reset() {
+      hits.clear();
+      requests.length = 0;
+    },
+    close: odd.close,
   };
 }

@@ -24,7 +24,9 @@ function keysTab() {
       say("key deleted", "ok");
       await load();
     });
-    return h("td", { class: "actions" }, k.status === "active" ? off : on, " ", del);
+    const info = h("button", { class: "secondary", "data-action": "details" }, "Details");
+    action(info, () => showKeyDetail(k.id));
+    return h("td", { class: "actions" }, info, " ", k.status === "active" ? off : on, " ", del);
   };
 
   const list = pager("keys", "keys", async (page) => {

@@ -31,7 +31,14 @@ td button{padding:.2rem .5rem;font-size:.85rem}
 .muted{color:var(--muted)}progress{width:100%;height:1rem}
 .secret-once{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.secret-once code{padding:.4rem;background:var(--bg);border-radius:4px;overflow-wrap:anywhere}
 .chart svg{width:100%;height:auto;display:block}.chart .bar-ok{fill:var(--ok)}.chart .bar-bad{fill:var(--bad)}.chart text{fill:var(--muted);font-size:10px}
-.chart line{stroke:var(--line)}
+.chart line{stroke:var(--line)}.chart .bar-tok{fill:var(--accent)}.chart .bar-warn{fill:var(--warn)}.chart .hit{fill:transparent}
+.chart polyline{stroke-width:2}.chart .line-p50{stroke:var(--accent)}.chart .line-p95{stroke:var(--warn)}.chart h3{font-size:.95rem;margin:0 0 .4rem}
+.grid.wide{grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr))}.grid.wide .card{margin-bottom:0}.chart text{font-size:11px}.legend{font-size:.8rem;color:var(--muted);font-weight:400}
+.legend i{display:inline-block;width:.7rem;height:.7rem;margin:0 .2rem 0 .5rem;vertical-align:-1px}
+.legend i.bar-ok{background:var(--ok)}.legend i.bar-bad{background:var(--bad)}.legend i.bar-warn{background:var(--warn)}
+.legend i.line-p50{background:var(--accent)}.legend i.line-p95{background:var(--warn)}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 .8rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
+.grid.wide{align-items:start}tr.log-row{cursor:pointer}tr.log-detail td{background:var(--bg)}
 .login{max-width:420px;margin:3rem auto}.login input{width:100%;margin-bottom:.75rem}.login .row input{width:auto;flex:1;margin-bottom:0}input.days{width:5rem}
 .docs details{border-bottom:1px solid var(--line);padding:.4rem 0}.docs summary{cursor:pointer}.method{display:inline-block;min-width:4.2rem;font-weight:600}
 .docs pre{background:var(--bg);padding:.6rem;border-radius:6px;overflow-x:auto;font-size:.8rem}

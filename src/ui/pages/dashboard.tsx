@@ -4,7 +4,9 @@
  * @module
  */
 import type { Child } from "hono/jsx";
+import type { Analytics } from "../../stats/analytics.ts";
 import { Layout } from "../layout.tsx";
+import { AnalyticsCharts } from "./analytics.tsx";
 import { Pager, Table } from "../parts.tsx";
 
 /** The dashboard's tabs, in display order. */
@@ -13,6 +15,7 @@ export const TABS: ReadonlyArray<readonly [id: string, label: string]> = [
   ["import", "Import"],
   ["tokens", "Client tokens"],
   ["analytics", "Analytics"],
+  ["logs", "Logs"],
   ["health", "Health check"],
   ["users", "Users"],
 ];
@@ -24,6 +27,10 @@ export interface DashboardProps {
   tabs: ReadonlyArray<readonly [id: string, label: string]>;
   provider: string;
   providers: string[];
+  /** The Analytics tab's chart data (only on that tab). */
+  analytics?: Analytics;
+  /** Initial filters of the Logs tab (from the page's query). */
+  logFilter?: Record<string, string>;
 }
 
 function KeysTab(): Child {
@@ -41,6 +48,7 @@ function KeysTab(): Child {
       </form>
       <Table head={["Key", "Label", "Status", "Reason", "Failures", "Added", ""]} body="keys-body" num={[4]} />
       <Pager id="keys" />
+      <div id="key-detail" class="card" hidden></div>
     </section>
   );
 }
@@ -84,14 +92,41 @@ function TokensTab(): Child {
   );
 }
 
-function AnalyticsTab(): Child {
+function AnalyticsTab(p: DashboardProps): Child {
   return (
     <section>
+      {p.analytics ? <AnalyticsCharts a={p.analytics} base={p.base} /> : null}
+      <h2>Totals</h2>
       <div id="analytics-cards" class="grid"></div>
       <h2>Models</h2>
       <div class="card"><Table head={["Model", "Requests", "Success", "Tokens in", "Tokens out"]} body="models-body" num={[1, 2, 3, 4]} /></div>
       <h2>Keys by requests</h2>
       <div class="card"><Table head={["Key", "Label", "Requests", "Success rate", "Tokens in / out", "Status"]} body="keystats-body" num={[2, 3, 4]} /></div>
+    </section>
+  );
+}
+
+function LogsTab(p: DashboardProps): Child {
+  const f = p.logFilter ?? {};
+  return (
+    <section class="card">
+      <form id="logs-filter" class="row" role="search">
+        <input name="token" value={f.token} placeholder="Token id" aria-label="Client token id" size={14} />
+        <input name="key" value={f.key} placeholder="Key id" aria-label="Key id" size={14} />
+        <input name="model" value={f.model} placeholder="Model" aria-label="Model" size={14} />
+        <input name="status" value={f.status} placeholder="Status or 4xx" aria-label="Status" size={8} pattern="\d{3}|[1-9]xx" />
+        <input name="since" type="datetime-local" aria-label="Since" />
+        <input name="until" type="datetime-local" aria-label="Until" />
+        <button type="submit">Search</button>
+        <label><input id="logs-auto" type="checkbox" checked /> Refresh</label>
+        <a id="logs-export" href="#">Export NDJSON</a>
+      </form>
+      <Table head={["Time", "Status", "Model", "Token", "Attempts", "Duration", "Tokens in / out", "Request id"]} body="logs-body" num={[1, 4, 5, 6]} />
+      <div class="row">
+        <button id="logs-newer" class="secondary" type="button" disabled>Newer</button>
+        <button id="logs-older" class="secondary" type="button" disabled>Older</button>
+        <span id="logs-info" class="muted"></span>
+      </div>
     </section>
   );
 }
@@ -133,8 +168,8 @@ function UsersTab(): Child {
   );
 }
 
-const BODIES: Record<string, () => Child> = {
-  keys: KeysTab, import: ImportTab, tokens: TokensTab, analytics: AnalyticsTab, health: HealthTab, users: UsersTab,
+const BODIES: Record<string, (p: DashboardProps) => Child> = {
+  keys: KeysTab, import: ImportTab, tokens: TokensTab, analytics: AnalyticsTab, logs: LogsTab, health: HealthTab, users: UsersTab,
 };
 
 export function Dashboard(p: DashboardProps): Child {
@@ -154,7 +189,7 @@ export function Dashboard(p: DashboardProps): Child {
           {p.tabs.map(([id, label]) => <a href={link(id, p.provider)} aria-current={id === p.tab ? "page" : undefined}>{label}</a>)}
         </nav>
         <div id="msg" class="msg" role="status" hidden></div>
-        {BODIES[p.tab]()}
+        {BODIES[p.tab](p)}
       </main>
     </Layout>
   );

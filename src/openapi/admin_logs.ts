@@ -1,0 +1,90 @@
+/** Descriptors of the request log and a key's detail (routes/admin_logs.ts). @module */
+import { json, obj, ok, query, ref, type RouteDoc, type Schema, t } from "./types.ts";
+
+const attempt: Schema = obj({
+  key: t.str("Key id."),
+  outcome: t.enumOf(["ok", "cooldown", "failure", "client-error"], "How the pool judged the attempt."),
+  status: t.int("Upstream status, when it answered."),
+  ms: t.num("Milliseconds until the upstream's headers or the error."),
+  reason: t.str("Why it failed, in the pool's words."),
+}, ["status", "reason"]);
+
+/** One record of the request log; never bodies, prompts or secrets. */
+export const LOG_RECORD: Schema = obj({
+  t: t.int("When the pool got the request, epoch ms."),
+  id: t.str("Request id (`x-request-id`)."),
+  provider: t.str(),
+  route: t.str("Path served, e.g. `/v1/chat/completions`."),
+  dialect: t.str("Wire format of the route."),
+  model: t.str("Model asked for."),
+  target: t.str("Model sent upstream, when an alias mapped it."),
+  token: t.str("Client token id."),
+  tokenName: t.str(),
+  user: t.str("User id, for tokens of the user system."),
+  ip: t.str("Client address, when known."),
+  attempts: t.arr(attempt),
+  status: t.int("Status the client got."),
+  error: t.str("The pool's error code (or `upstream_<status>`), when the request failed."),
+  ttfbMs: t.num("Milliseconds until the answer's headers were ready."),
+  ms: t.num("Milliseconds until the answer was complete (streams: until they ended)."),
+  promptTokens: t.int(),
+  completionTokens: t.int(),
+  estimated: t.bool("Token counts are the pool's estimate."),
+  stream: t.bool(),
+  bytes: t.int("Body bytes as the upstream sent them."),
+}, ["model", "target", "token", "tokenName", "user", "ip", "error", "ttfbMs", "promptTokens", "completionTokens", "estimated", "bytes"]);
+
+const text = (name: string, description: string) => query(name, { type: "string", maxLength: 256 }, description);
+const time = (name: string, description: string) =>
+  query(name, { oneOf: [{ type: "integer", minimum: 0 }, { type: "string", format: "date-time" }] }, description);
+
+/** `GET /admin/logs`, `GET /admin/api-keys/{id}`. */
+export const ADMIN_LOG_DOCS: RouteDoc[] = [
+  {
+    method: "GET", path: "/admin/logs", operationId: "getLogs", tag: "Admin: logs", auth: "admin",
+    summary: "Search the request log, newest first",
+    description: "Filters combine with AND. Pages follow `next_cursor`. With `Accept: application/x-ndjson` every matching " +
+      "record is streamed as one JSON line each (no `limit`). 404 `log_disabled` when `LOG_RETENTION_DAYS` is 0.",
+    params: [
+      text("token", "Client token id."),
+      text("key", "Upstream key id (any attempt)."),
+      text("model", "Model asked for, or alias target."),
+      query("provider", { type: "string" }, "Provider id."),
+      query("status", { type: "string", pattern: "^(\\d{3}|[1-9]xx)$" }, "A status (`429`) or a class (`4xx`)."),
+      time("since", "Oldest time, inclusive: epoch ms or ISO 8601."),
+      time("until", "Newest time, inclusive: epoch ms or ISO 8601."),
+      text("cursor", "`next_cursor` of the previous page."),
+      query("limit", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Records per page, 1 to 500."),
+      query("format", { type: "string", enum: ["ndjson"] }, "`ndjson`: the export, as with `Accept: application/x-ndjson`."),
+    ],
+    responses: {
+      200: {
+        description: "A page of records, or the NDJSON export.",
+        content: {
+          ...json(obj({
+            records: t.arr(ref("LogRecord")),
+            next_cursor: t.nullable("string", "Null on the last page."),
+            partial: t.bool("The page stopped at the read bound before it was full; `next_cursor` goes on."),
+            retention_days: t.int(),
+          })),
+          "application/x-ndjson": { schema: ref("LogRecord") },
+        },
+      },
+    },
+    errors: [404],
+  },
+  {
+    method: "GET", path: "/admin/api-keys/:id", operationId: "getKeyDetail", tag: "Admin: keys", auth: "admin", provider: true,
+    summary: "One key: state, rest reason, statistics and its last failed attempts",
+    params: [{ name: "id", in: "path", required: true, description: "Key id.", schema: { type: "string", maxLength: 64 } }],
+    responses: ok(obj({
+      key: { allOf: [ref("KeyView"), obj({ models: { type: ["array", "null"], items: { type: "string" }, description: "Models the key serves, when probed." } })] },
+      stats: obj({
+        requests: t.int(), success: t.int(), failure: t.int(), client_errors: t.int(), success_rate: t.num("Percent."),
+        prompt_tokens: t.int(), completion_tokens: t.int(), last_used: t.nullable("integer", "Epoch ms."),
+      }),
+      last_errors: t.arr({ allOf: [obj({ t: t.int(), request_id: t.str(), model: t.nullable("string") }), attempt] }, "At most 10, newest first."),
+    })),
+    errors: [404],
+  },
+];
