@@ -113,7 +113,7 @@ for (const [transport, makeFetch] of transports) describe(`clients hanging up ea
   let base: string;
   const admin = async (method: string, path: string, body?: unknown) =>
     (await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json();
-  const newToken = async (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => admin("POST", "/admin/tokens", { name: "hangup", ...policy });
+  const newToken = (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => admin("POST", "/admin/tokens", { name: "hangup", ...policy });
   /** Waits until the pool has counted `n` client_closed requests in all. */
   const closedCount = async (n: number): Promise<Stats> => {
     for (let i = 0; i < 100; i++) {
