@@ -119,6 +119,13 @@ export interface PoolOptions {
   now?: () => number;
   /** @default console */
   logger?: Logger;
+  /**
+   * Browser origins allowed to call the proxy routes (CORS): `"*"` for any, or a list
+   * (`["https://chat.example"]`, or the same comma-separated, as `CORS_ORIGINS` takes it). Admin,
+   * dashboard, metrics and user routes never answer cross-origin requests.
+   * @default "*"
+   */
+  corsOrigins?: string | string[];
 }
 
 /** The failover defaults. */
@@ -150,6 +157,8 @@ export interface ResolvedOptions {
   clientIp: (request: Request, env: unknown) => string | undefined;
   now: () => number;
   logger: Logger;
+  /** `"*"` or the exact origins allowed. */
+  corsOrigins: "*" | string[];
   users?: ResolvedUsersOptions;
 }
 
@@ -237,8 +246,20 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     },
     now: o.now ?? Date.now,
     logger,
+    corsOrigins: resolveCorsOrigins(o.corsOrigins),
     ...(users ? { users } : {}),
   };
+}
+
+/** `"*"`, a comma-separated list, or a list of origins, validated as `scheme://host[:port]`. */
+function resolveCorsOrigins(v: string | string[] | undefined): "*" | string[] {
+  if (v === undefined) return "*";
+  const list = (typeof v === "string" ? v.split(",") : v).map((s) => typeof s === "string" ? s.trim() : "").filter((s) => s !== "");
+  if (list.length === 0 || list.includes("*")) return "*";
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) fail(`corsOrigins: "${origin}" is not an origin like https://chat.example (no path, no trailing slash)`);
+  }
+  return list;
 }
 
 /**

@@ -112,9 +112,10 @@ describe("OpenAPI document", () => {
       assert.ok(statuses.some((s) => /^[23]/.test(s)), `${where}: no success response`);
       for (const s of statuses.filter((x) => /^[45]/.test(x))) {
         // Every error is the shared OpenAI error object (the login form's 401 and the user
-        // pages' 404 when self-service is off are pages).
+        // pages' 404 when self-service is off are pages), but Anthropic's shape on its routes.
         if ((path === "/ui/login" && (s === "401" || s === "429")) || (path.startsWith("/user") && s === "404")) continue;
-        assert.deepEqual(responseSchema(doc, method, path, Number(s)), { $ref: "#/components/schemas/Error" }, `${where} ${s}`);
+        const shape = path.includes("/messages") ? "AnthropicError" : "Error";
+        assert.deepEqual(responseSchema(doc, method, path, Number(s)), { $ref: `#/components/schemas/${shape}` }, `${where} ${s}`);
       }
     }
   });
@@ -215,6 +216,23 @@ describe("OpenAPI document", () => {
     }
     const denied = await t.call("/v1/models", { headers: { authorization: "Bearer wrong" } });
     assertConforms(doc, responseSchema(doc, "GET", "/v1/models", 401), await denied.json(), "a 401");
+  });
+
+  it("Responses, Anthropic Messages and /api/version answers match, Anthropic errors too", async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      t.call(path, { method: "POST", body: JSON.stringify(body), headers });
+    const resp = await post("/v1/responses", { model: "llama3.2", input: "hi" });
+    assertConforms(doc, responseSchema(doc, "POST", "/v1/responses", 200), await resp.json(), "a response");
+    const msg = { model: "llama3.2", max_tokens: 16, messages: [{ role: "user", content: "hi" }] };
+    const m = await post("/v1/messages", msg);
+    assertConforms(doc, responseSchema(doc, "POST", "/v1/messages", 200), await m.json(), "a message");
+    const count = await post("/v1/messages/count_tokens", msg);
+    assertConforms(doc, responseSchema(doc, "POST", "/v1/messages/count_tokens", 200), await count.json(), "a token count");
+    const version = await t.call("/api/version");
+    assertConforms(doc, responseSchema(doc, "GET", "/api/version", 200), await version.json(), "a version");
+    const denied = await post("/v1/messages", msg, { authorization: "", "x-api-key": "wrong" });
+    assert.equal(denied.status, 401);
+    assertConforms(doc, responseSchema(doc, "POST", "/v1/messages", 401), await denied.json(), "an Anthropic 401");
   });
 
   it("/api-docs is a CSP-protected page listing every path and linking the JSON", async () => {

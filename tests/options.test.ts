@@ -28,7 +28,7 @@ describe("createPool options", () => {
     const o = ollama();
     assert.equal(o.baseURL, "https://ollama.com");
     assert.ok(o.endpoints.some((e) => e.path === "/v1/chat/completions" && e.upstream === "https://ollama.com/v1/chat/completions"));
-    assert.ok(o.endpoints.some((e) => e.path === "/api/chat" && e.format === "ollama"));
+    assert.ok(o.endpoints.some((e) => e.path === "/api/chat" && e.format.id === "ollama_native"));
     const r = openrouter({ appUrl: "https://a.example", appTitle: "A" });
     assert.ok(r.endpoints.some((e) => e.path === "/openrouter/v1/chat/completions" && e.upstream === "https://openrouter.ai/api/v1/chat/completions"));
     assert.deepEqual(r.headers, { "HTTP-Referer": "https://a.example", "X-Title": "A" });

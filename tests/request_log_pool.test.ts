@@ -66,7 +66,7 @@ describe("request log through the pool", () => {
     assert.ok(r.ms >= (r.ttfbMs ?? 0));
     const st = records.find((x) => x.id === "a-stream")!;
     assert.equal(st.stream, true);
-    assert.equal(st.dialect, "ollama");
+    assert.equal(st.dialect, "ollama_native");
     assert.ok((st.completionTokens ?? 0) > 0 && (st.bytes ?? 0) > 0);
   });
 

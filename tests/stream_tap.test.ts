@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createTap, type StreamEnd } from "../src/proxy/stream.ts";
 import { estimateUsage } from "../src/proxy/usage.ts";
+import { anthropicMessages } from "../src/wire/anthropic_messages.ts";
+import { ollamaNative } from "../src/wire/ollama_native.ts";
+import { openaiChat } from "../src/wire/openai_chat.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -12,7 +15,7 @@ const usageOnly = event({ choices: [], usage: { prompt_tokens: 5, completion_tok
 /** Runs chunks through a drop-mode tap; returns the client's text and how the stream ended. */
 function run(chunks: string[]): { out: string; end?: StreamEnd } {
   let end: StreamEnd | undefined;
-  const tap = createTap({ format: "openai", dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream: () => {} });
+  const tap = createTap({ format: openaiChat, dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream: () => {} });
   let out = "";
   for (const c of chunks) {
     const b = tap.chunk(enc.encode(c));
@@ -53,7 +56,7 @@ describe("stream tap, a client leaving before the usage event", () => {
   it("reports what was streamed so far, from which the charge is estimated", () => {
     for (const dropUsageChunk of [true, false]) {
       let end: StreamEnd | undefined;
-      const tap = createTap({ format: "openai", dropUsageChunk, onEnd: (e) => (end = e), abortUpstream: () => {} });
+      const tap = createTap({ format: openaiChat, dropUsageChunk, onEnd: (e) => (end = e), abortUpstream: () => {} });
       for (const word of ["Hel", "lo", " there"]) tap.chunk(enc.encode(content(word)));
       tap.chunk(enc.encode("data: {\"choices\":[{\"delta\":{\"content\":\"half"));
       tap.cancelled();
@@ -61,15 +64,25 @@ describe("stream tap, a client leaving before the usage event", () => {
       assert.equal(end?.usage, undefined);
       assert.equal(end?.lines, 6);
       const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(400) }] });
-      assert.deepEqual(estimateUsage("openai", body, end!.lines), { promptTokens: Math.ceil(body.length / 4), completionTokens: 3 });
+      assert.deepEqual(estimateUsage(openaiChat, body, end!.lines), { promptTokens: Math.ceil(body.length / 4), completionTokens: 3 });
     }
   });
 
   it("counts NDJSON lines one token each", () => {
     let end: StreamEnd | undefined;
-    const tap = createTap({ format: "ollama", dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
+    const tap = createTap({ format: ollamaNative, dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
     tap.chunk(enc.encode('{"message":{"content":"a"},"done":false}\n{"message":{"content":"b"},"done":false}\n'));
     tap.cancelled();
-    assert.equal(estimateUsage("ollama", undefined, end!.lines).completionTokens, 2);
+    assert.equal(estimateUsage(ollamaNative, undefined, end!.lines).completionTokens, 2);
+  });
+
+  it("counts named SSE events (event: and data: lines) one token each", () => {
+    // Anthropic's content_block_delta events: three line breaks each.
+    const delta = (t: string) => `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", delta: { text: t } })}\n\n`;
+    let end: StreamEnd | undefined;
+    const tap = createTap({ format: anthropicMessages, dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
+    tap.chunk(enc.encode(delta("a") + delta("b") + delta("c")));
+    tap.cancelled();
+    assert.equal(estimateUsage(anthropicMessages, undefined, end!.lines).completionTokens, 3);
   });
 });

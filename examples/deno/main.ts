@@ -40,6 +40,7 @@ const pool = createPool({
   providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
   storage: storageFrom(env("STORAGE_URL")),
   auth: { adminToken: env("ADMIN_TOKEN") },
+  corsOrigins: env("CORS_ORIGINS"),
   // Deno hands the connection info to the handler, which the pool receives as `env`.
   clientIp: (_request, info) => (info as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
 });

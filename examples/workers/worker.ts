@@ -20,6 +20,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   OLLAMA_BASE_URL?: string;
   OPENROUTER_BASE_URL?: string;
+  /** Browser origins allowed on the proxy routes, comma-separated. @default "*" */
+  CORS_ORIGINS?: string;
   /** Statistics are written at most this often (ms); each write is a KV write. @default 5000 */
   FLUSH_INTERVAL_MS?: string;
 }
@@ -36,6 +38,7 @@ function build(env: Env): Pool {
     ],
     storage: kvStorage(env.KV),
     auth: { adminToken: env.ADMIN_TOKEN || undefined },
+    corsOrigins: env.CORS_ORIGINS || undefined,
     flushIntervalMs: env.FLUSH_INTERVAL_MS ? Number(env.FLUSH_INTERVAL_MS) : undefined,
   });
 }

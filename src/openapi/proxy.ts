@@ -36,12 +36,37 @@ export const PROXY_SCHEMAS: Record<string, Schema> = {
   OllamaEmbeddings: obj({ embedding: t.arr(t.num()) }, [], { additionalProperties: true }),
   OllamaShowRequest: obj({ model: t.str() }, [], { additionalProperties: true }),
   OllamaTags: obj({ models: t.arr(obj({ name: t.str(), model: t.str() }, ["model"], { additionalProperties: true })) }, [], { additionalProperties: true }),
+  OllamaVersion: obj({ version: t.str() }, [], { additionalProperties: true }),
+  OllamaRunning: obj({ models: t.arr(t.open()) }, [], { additionalProperties: true }),
+  ResponseRequest: obj({ model: t.str(), input: { description: "A string or a list of input items." }, stream: t.bool("Stream named server-sent events; usage comes with `response.completed`.") }, ["stream"], { additionalProperties: true }),
+  Response: obj({
+    id: t.str(), object: { const: "response" }, status: t.str(), model: t.str(), output: t.arr(t.open()),
+    usage: obj({ input_tokens: t.int(), output_tokens: t.int(), total_tokens: t.int() }, ["total_tokens"], { additionalProperties: true }),
+  }, ["status", "model"], { additionalProperties: true }),
+  AnthropicMessageRequest: obj({ model: t.str(), max_tokens: t.int(), messages: t.arr(t.open()), stream: t.bool("Stream Anthropic's named server-sent events.") }, ["max_tokens", "stream"], { additionalProperties: true }),
+  AnthropicMessage: obj({
+    id: t.str(), type: { const: "message" }, role: { const: "assistant" }, content: t.arr(t.open()), model: t.str(),
+    stop_reason: t.nullable("string"),
+    usage: obj({ input_tokens: t.int(), output_tokens: t.int() }, [], { additionalProperties: true }),
+  }, ["id", "stop_reason"], { additionalProperties: true }),
+  AnthropicCountTokensRequest: obj({ model: t.str(), messages: t.arr(t.open()) }, [], { additionalProperties: true }),
+  AnthropicTokenCount: obj({ input_tokens: t.int() }, [], { additionalProperties: true }),
+  AnthropicError: obj({
+    type: { const: "error" },
+    error: obj({ type: t.enumOf(["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "overloaded_error"]), message: t.str() }),
+  }, [], { description: "Anthropic's error shape, which every error on the Messages routes has." }),
 };
 
 const SSE: Record<string, { schema: Schema }> = {
   "text/event-stream": { schema: { type: "string", description: "`data: {chunk}` events, ending with `data: [DONE]`; usage in the last chunk." } },
 };
 const NDJSON = { "application/x-ndjson": { schema: ref("OllamaChunk") } };
+const RESPONSE_EVENTS: Record<string, { schema: Schema }> = {
+  "text/event-stream": { schema: { type: "string", description: "Named events `response.created` … `response.output_text.delta` … `response.completed` (with usage); a stream that breaks ends with `event: error`." } },
+};
+const MESSAGE_EVENTS: Record<string, { schema: Schema }> = {
+  "text/event-stream": { schema: { type: "string", description: "Named events `message_start` (input usage), `content_block_*`, `message_delta` (output usage), `message_stop`; a stream that breaks ends with `event: error`." } },
+};
 
 interface Shape {
   summary: string;
@@ -50,34 +75,47 @@ interface Shape {
   /** Media types the answer may stream as, beyond JSON. */
   streams?: Record<string, { schema: Schema }>;
   example?: unknown;
+  /** Errors come in Anthropic's shape rather than OpenAI's. */
+  anthropic?: boolean;
 }
 
 const chatExample = { model: "llama3.2", messages: [{ role: "user", content: "Hello" }], stream: false };
 
+const messageExample = { model: "llama3.2", max_tokens: 256, messages: [{ role: "user", content: "Hello" }] };
+
 /** What each known endpoint takes and answers, by the tail of its path. */
-const OPENAI: Record<string, Shape> = {
+const SHAPES: Record<string, Shape> = {
   "/chat/completions": { summary: "Chat completion", request: "ChatCompletionRequest", response: "ChatCompletion", streams: SSE, example: chatExample },
   "/completions": { summary: "Text completion (legacy)", request: "CompletionRequest", response: "Completion", streams: SSE, example: { model: "llama3.2", prompt: "Say hi" } },
   "/embeddings": { summary: "Embeddings", request: "EmbeddingRequest", response: "EmbeddingList", example: { model: "nomic-embed-text", input: "hello" } },
   "/models": { summary: "List models", response: "ModelList" },
-};
-const OLLAMA: Record<string, Shape> = {
+  "/responses": { summary: "Response (OpenAI Responses)", request: "ResponseRequest", response: "Response", streams: RESPONSE_EVENTS, example: { model: "llama3.2", input: "Hello" } },
+  "/messages": { summary: "Message (Anthropic Messages)", request: "AnthropicMessageRequest", response: "AnthropicMessage", streams: MESSAGE_EVENTS, example: messageExample, anthropic: true },
+  "/messages/count_tokens": { summary: "Count tokens (Anthropic Messages)", request: "AnthropicCountTokensRequest", response: "AnthropicTokenCount", example: { model: "llama3.2", messages: messageExample.messages }, anthropic: true },
   "/api/chat": { summary: "Chat (Ollama native)", request: "OllamaChatRequest", response: "OllamaChunk", streams: NDJSON, example: chatExample },
   "/api/generate": { summary: "Generate (Ollama native)", request: "OllamaGenerateRequest", response: "OllamaChunk", streams: NDJSON, example: { model: "llama3.2", prompt: "Why is the sky blue?", stream: false } },
   "/api/embed": { summary: "Embeddings (Ollama native)", request: "OllamaEmbedRequest", response: "OllamaEmbed", example: { model: "nomic-embed-text", input: ["hello"] } },
   "/api/embeddings": { summary: "Embedding, legacy (Ollama native)", request: "OllamaEmbeddingsRequest", response: "OllamaEmbeddings", example: { model: "nomic-embed-text", prompt: "hello" } },
   "/api/show": { summary: "Model details (Ollama native)", request: "OllamaShowRequest", response: "ObjectAny", example: { model: "llama3.2" } },
   "/api/tags": { summary: "List models (Ollama native)", response: "OllamaTags" },
+  "/api/version": { summary: "Server version (Ollama native; Open WebUI's connection check)", response: "OllamaVersion" },
+  "/api/ps": { summary: "Running models (Ollama native)", response: "OllamaRunning" },
 };
+const TAILS = Object.keys(SHAPES).sort((a, b) => b.length - a.length);
 
 /** The shape of an endpoint; a custom one the table does not know gets an open passthrough. */
 function shapeOf(e: Endpoint): Shape {
-  const table = e.format === "ollama" ? OLLAMA : OPENAI;
-  const tail = Object.keys(table).sort((a, b) => b.length - a.length).find((k) => e.path.endsWith(k));
-  return tail ? table[tail] : { summary: "Proxied to the upstream as is", request: e.method === "POST" ? "ObjectAny" : undefined, response: "ObjectAny" };
+  const tail = TAILS.find((k) => e.path.endsWith(k));
+  return tail ? SHAPES[tail] : { summary: "Proxied to the upstream as is", request: e.method === "POST" ? "ObjectAny" : undefined, response: "ObjectAny" };
 }
 
 const slug = (s: string): string => s.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_|_$/g, "");
+
+/** The shared error statuses of a proxy route, in Anthropic's shape. */
+function anthropicErrors(method: string): Record<string, ResponseDoc> {
+  const statuses = method === "POST" ? [400, 401, 403, 413, 429, 503] : [401, 429, 503];
+  return Object.fromEntries(statuses.map((s) => [String(s), { description: `Error (${s}), in Anthropic's shape.`, content: json(ref("AnthropicError")) }]));
+}
 
 /** One operation per endpoint of every provider, tagged with the provider's id. */
 export function proxyDocs(providers: Provider[]): RouteDoc[] {
@@ -95,10 +133,11 @@ export function proxyDocs(providers: Provider[]): RouteDoc[] {
         tag: `Proxy: ${p.id}`,
         summary: s.summary,
         description: `Forwarded to \`${e.method} ${e.upstream}\` with a pooled key; on a key failure the next key is tried. ` +
-          "Upstream client errors (400, 404, 422) are returned as the upstream sent them.",
+          "Upstream client errors (400, 404, 422) are returned as the upstream sent them." +
+          (s.anthropic ? " Clients may authenticate with `x-api-key` (as Anthropic's SDK does) or `Authorization: Bearer`; `anthropic-version` and `anthropic-beta` are forwarded." : ""),
         auth: "client",
         body: s.request ? { content: json(ref(s.request), s.example) } : undefined,
-        responses: { "200": ok },
+        responses: { "200": ok, ...(s.anthropic ? anthropicErrors(e.method) : {}) },
         errors: e.method === "POST" ? [403, 429, 503] : [429, 503],
       };
     })

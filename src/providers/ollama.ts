@@ -1,5 +1,6 @@
-/** The Ollama preset: OpenAI routes under `/v1` and Ollama's native `/api/*` routes. @module */
-import type { AnswerContext, ClassifyRules, Endpoint, KeyOutcome, Provider } from "./types.ts";
+/** The Ollama preset: OpenAI and Responses routes under `/v1`, Anthropic Messages, and Ollama's native `/api/*` routes. @module */
+import { ollamaNative } from "../wire/ollama_native.ts";
+import type { AnswerContext, ClassifyRules, Endpoint, KeyOutcome, Provider, Surface } from "./types.ts";
 import { bearer, openaiEndpoints, openaiModelsProbe, trimSlash } from "./openai_compatible.ts";
 import { usageCapOf } from "./usage_caps.ts";
 
@@ -10,7 +11,15 @@ export interface OllamaOptions {
    * @default "https://ollama.com"
    */
   baseURL?: string;
+  /**
+   * The client APIs to serve. Ollama speaks all of them itself, so the pool passes each through.
+   * @default ["chat", "completions", "embeddings", "models", "responses", "messages", "native"]
+   */
+  surfaces?: Surface[];
 }
+
+/** Everything Ollama serves: OpenAI's routes and Responses under `/v1`, Anthropic's Messages, its own `/api/*`. */
+export const OLLAMA_SURFACES: Surface[] = ["chat", "completions", "embeddings", "models", "responses", "messages", "native"];
 
 const NATIVE: Array<[Endpoint["method"], string]> = [
   ["POST", "/api/chat"],
@@ -19,6 +28,9 @@ const NATIVE: Array<[Endpoint["method"], string]> = [
   ["POST", "/api/embeddings"],
   ["POST", "/api/show"],
   ["GET", "/api/tags"],
+  // Open WebUI's connection check and its running-models view.
+  ["GET", "/api/version"],
+  ["GET", "/api/ps"],
 ];
 
 /**
@@ -40,13 +52,16 @@ export function classifyOllama(res: Response | Error, _rules: ClassifyRules, ans
  */
 export function ollama(options: OllamaOptions = {}): Provider {
   const base = trimSlash(options.baseURL ?? "https://ollama.com");
+  const surfaces = options.surfaces ?? OLLAMA_SURFACES;
   return {
     id: "ollama",
     baseURL: base,
     endpoints: [
-      ...openaiEndpoints("/v1", `${base}/v1`),
-      ...NATIVE.map(([method, path]): Endpoint => ({ method, path, upstream: base + path, format: "ollama" })),
+      // Anthropic clients take the root as their base and add `/v1/messages`, which is also Ollama's path.
+      ...openaiEndpoints("/v1", `${base}/v1`, surfaces),
+      ...(surfaces.includes("native") ? NATIVE.map(([method, path]): Endpoint => ({ method, path, upstream: base + path, format: ollamaNative })) : []),
     ],
+    surfaces: [...surfaces],
     authorize: bearer,
     probe: openaiModelsProbe(`${base}/v1`),
     classify: classifyOllama,

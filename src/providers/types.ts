@@ -5,6 +5,8 @@
  */
 import type { UsageWindow } from "./usage_caps.ts";
 
+import type { WireFormat } from "../wire/types.ts";
+
 /** What one upstream attempt says about the key that made it. */
 export type KeyOutcome =
   | { kind: "ok" }
@@ -21,8 +23,14 @@ export type KeyOutcome =
   /** 400/404/422...: the caller's fault; answered as is, the key is not blamed. */
   | { kind: "client-error" };
 
-/** How the pool reads usage and shapes in-band errors for an endpoint. */
-export type WireFormat = "openai" | "ollama";
+export type { WireFormat } from "../wire/types.ts";
+
+/**
+ * The client APIs a provider can serve: OpenAI `chat` (completions), `completions` (legacy),
+ * `embeddings`, `models`, `responses` (OpenAI Responses), `messages` (Anthropic Messages and its
+ * token count), and `native` (Ollama's `/api/*`).
+ */
+export type Surface = "chat" | "completions" | "embeddings" | "models" | "responses" | "messages" | "native";
 
 /** One proxied route: a client path mapped to an upstream URL. */
 export interface Endpoint {
@@ -31,9 +39,8 @@ export interface Endpoint {
   path: string;
   /** Absolute upstream URL. */
   upstream: string;
+  /** The dialect: how requests are read, usage found, and errors shaped on this route. */
   format: WireFormat;
-  /** OpenAI chat completions: the pool asks for `stream_options.include_usage`. */
-  chat?: boolean;
 }
 
 /** The timing knobs {@link Provider.classify} needs to turn a response into an outcome. */
@@ -86,6 +93,8 @@ export interface Provider {
   /** Upstream base URL, shown in `/health`. */
   baseURL: string;
   endpoints: Endpoint[];
+  /** The client APIs the endpoints serve (see {@link Surface}). */
+  surfaces?: Surface[];
   /**
    * Puts the upstream key on an outgoing request. It must depend only on `secret`: the proxy
    * calls it once per key and reuses the headers it set (see `authorizedBase` in attempt.ts).

@@ -67,7 +67,7 @@ export const CLIENT_GONE: unique symbol = Symbol.for("ollama-api-pool.client-gon
 export type ClientGone = (listener: () => void) => void;
 
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
-const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta"];
+const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta", "anthropic-version", "anthropic-beta"];
 
 /**
  * Upstream response headers a client may see: what describes the answer (type, caching), ids to

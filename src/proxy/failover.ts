@@ -19,7 +19,7 @@ import { needlesOf, redactBytes } from "./redact.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { readErrorBody } from "./error_body.ts";
-import { estimateUsage, type Usage, usageOfText } from "./usage.ts";
+import { estimateUsage, type Usage } from "./usage.ts";
 
 const decoder = new TextDecoder();
 
@@ -93,6 +93,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
    */
   const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent: { lines?: number; bytes?: number } = {}): void => {
     let estimated = false;
+    if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
       if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
@@ -335,7 +336,7 @@ async function answer(
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }
   if (typeof bytes === "string") return bytes;
-  const usage = bytes && type.includes("json") ? usageOfText(c.endpoint.format, decoder.decode(bytes)) : undefined;
+  const usage = bytes && type.includes("json") ? c.endpoint.format.usageOfText(decoder.decode(bytes)) : undefined;
   finish("success", usage, keyId, { bytes: bytes?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(bytes, { status: res.status, headers });

@@ -1,6 +1,6 @@
 /**
- * Reading the client's request: size limit, JSON validation, the model name for statistics, and
- * the one rewrite the pool makes (asking for usage on OpenAI chat streams).
+ * Reading the client's request: size limit, JSON validation, the model name for statistics; the
+ * stream flag and any rewrite come from the endpoint's wire format (src/wire/).
  * @module
  */
 import { PoolError, badRequest } from "../errors.ts";
@@ -13,7 +13,10 @@ export interface ParsedRequest {
   /** `model` from the body, trimmed to a sane length, for statistics. */
   model?: string;
   stream: boolean;
-  /** The pool added `stream_options.include_usage`; the client did not ask for the usage chunk. */
+  /**
+   * The wire format rewrote the body to ask for usage the client did not ask for (OpenAI chat's
+   * `stream_options.include_usage`); the stream tap drops that part of the answer again.
+   */
   injectedUsage: boolean;
 }
 
@@ -88,17 +91,6 @@ export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit:
     throw badRequest("'model' must be a string", "invalid_model");
   }
   const model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_NAME) : undefined;
-  // Ollama's native chat/generate stream unless told not to; OpenAI routes only when asked.
-  const stream = endpoint.format === "ollama" ? body.stream !== false : body.stream === true;
-  if (endpoint.chat && stream) {
-    const so = body.stream_options;
-    if (so !== undefined && (typeof so !== "object" || so === null)) {
-      throw badRequest("'stream_options' must be an object", "invalid_stream_options");
-    }
-    if ((so as Record<string, unknown> | undefined)?.include_usage !== true) {
-      body.stream_options = { ...(so as object | undefined), include_usage: true };
-      return { body: JSON.stringify(body), model, stream, injectedUsage: true };
-    }
-  }
-  return { body: text, model, stream, injectedUsage: false };
+  const { stream, rewritten } = endpoint.format.inspect(body);
+  return { body: rewritten ? JSON.stringify(body) : text, model, stream, injectedUsage: rewritten };
 }

@@ -1,14 +1,14 @@
 /**
  * Stream pass-through with a usage tap. Bytes flow chunk by chunk as the client reads them
  * (pull-based, no buffering beyond one incomplete line or event). The tap reads usage from the
- * SSE usage chunk or the final NDJSON line; it drops the usage-only SSE chunk when the pool, not
- * the client, asked for it. An upstream failure after the first byte ends the stream with an
+ * events or lines that contain the wire format's usage marker (nothing else is parsed); it drops
+ * the usage-only SSE chunk when the pool, not the client, asked for it. An upstream failure after the first byte ends the stream with an
  * in-band error event instead of a silent truncation.
  * @module
  */
-import type { WireFormat } from "../providers/types.ts";
+import type { WireFormat } from "../wire/types.ts";
 import { concat, streamRedactor } from "./redact.ts";
-import { type Usage, usageOf } from "./usage.ts";
+import type { Usage } from "./usage.ts";
 
 /**
  * How a tapped stream ended. `lines`: line breaks the upstream sent so far (an SSE event ends
@@ -22,7 +22,7 @@ export type StreamEnd =
 /** Options of {@link tapStream}. */
 export interface TapOptions {
   format: WireFormat;
-  /** Remove the SSE chunk that carries only usage (`choices: []`). */
+  /** Remove the SSE event that carries only usage the pool asked for (see WireFormat.isUsageOnly). */
   dropUsageChunk: boolean;
   /** Called once, when the stream ends in any way. */
   onEnd(end: StreamEnd): void;
@@ -46,11 +46,9 @@ const encoder = new TextEncoder();
  */
 const MAX_CARRY = 1024 * 1024;
 
-/** In-band error frames, in each wire format. */
+/** The in-band error frame that ends a broken stream, in the wire format's own shape. */
 export function errorFrame(format: WireFormat, message: string): string {
-  if (format === "ollama") return `${JSON.stringify({ error: message })}\n`;
-  const body = { error: { message, type: "upstream_error", code: "stream_interrupted" } };
-  return `data: ${JSON.stringify(body)}\n\n`;
+  return format.streamError(message);
 }
 
 /**
@@ -98,13 +96,16 @@ export function createTap(o: TapOptions): StreamTap {
   const readUsage = (json: string): Record<string, unknown> | undefined => {
     try {
       const parsed = JSON.parse(json);
-      usage = usageOf(o.format, parsed) ?? usage;
+      usage = o.format.usageOfEvent(parsed, usage);
       return parsed;
     } catch {
       return undefined;
     }
   };
-  const marker = o.format === "openai" ? '"usage"' : '"eval_count"';
+  // A format whose streams carry no usage gets a marker no text contains (JSON has no raw NUL).
+  const marker = o.format.usageMarker ?? "\u0000";
+  const sse = o.format.framing === "sse";
+  const isUsageOnly = (parsed: unknown): boolean => o.format.isUsageOnly?.(parsed) === true;
 
   // Observe mode: the original bytes go out untouched; complete lines are scanned for usage.
   const observe = (chunk: Uint8Array): Uint8Array => {
@@ -121,7 +122,8 @@ export function createTap(o: TapOptions): StreamTap {
     if (complete.includes(marker)) {
       for (const line of complete.split("\n")) {
         if (!line.includes(marker)) continue;
-        readUsage(o.format === "openai" ? line.replace(/^data:\s?/, "") : line);
+        if (!sse) readUsage(line);
+        else if (line.startsWith("data:")) readUsage(line.replace(/^data:\s?/, ""));
       }
     }
     return chunk;
@@ -138,7 +140,7 @@ export function createTap(o: TapOptions): StreamTap {
     const end = text.indexOf("\n\n", at) + 2;
     if (!text.startsWith("data:", start) || text.includes(marker, end)) return undefined;
     const parsed = readUsage(text.slice(start, end - 2).replace(/^data:\s?/, ""));
-    if (!Array.isArray(parsed?.choices) || parsed.choices.length !== 0) return { bytes: chunk };
+    if (!isUsageOnly(parsed)) return { bytes: chunk };
     if (start === 0 && end === chunk.length) return { bytes: undefined };
     const out = new Uint8Array(chunk.length - (end - start));
     out.set(chunk.subarray(0, start));
@@ -146,7 +148,7 @@ export function createTap(o: TapOptions): StreamTap {
     return { bytes: out };
   };
 
-  // Drop mode (OpenAI SSE only): whole events are re-emitted, minus the usage-only one.
+  // Drop mode (SSE formats that rewrite requests): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
     const text = decoder.decode(chunk, { stream: true });
     count(text);
@@ -176,7 +178,7 @@ export function createTap(o: TapOptions): StreamTap {
       if (event === "") continue;
       if (event.includes(marker) && event.startsWith("data:")) {
         const parsed = readUsage(event.replace(/^data:\s?/, ""));
-        if (Array.isArray(parsed?.choices) && parsed.choices.length === 0) continue;
+        if (isUsageOnly(parsed)) continue;
       }
       out += `${event}\n\n`;
     }
@@ -201,7 +203,7 @@ export function createTap(o: TapOptions): StreamTap {
     },
     failed(error) {
       // Finish a half-written line so the error frame parses on its own.
-      const lead = carry !== "" && !o.dropUsageChunk ? (o.format === "openai" ? "\n\n" : "\n") : "";
+      const lead = carry !== "" && !o.dropUsageChunk ? (sse ? "\n\n" : "\n") : "";
       const message = stalled
         ? `upstream sent nothing for ${o.idleTimeoutMs} ms; the answer is incomplete`
         : "upstream stream failed after the response started; the answer is incomplete";

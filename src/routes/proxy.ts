@@ -12,6 +12,7 @@ import type { TokenRecord } from "../auth/types.ts";
 import type { Endpoint } from "../providers/types.ts";
 import type { ExecutionContextLike, PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
+import { proxyCors } from "./cors.ts";
 
 /** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
 async function storeInCache(state: PoolState, key: string, res: Response, provider: string, model?: string): Promise<Response> {
@@ -35,7 +36,7 @@ function logTrace(
   if (!logs) return undefined;
   const t = state.options.now();
   return new RequestTrace({
-    t, id, provider, route: endpoint.path, dialect: endpoint.format, stream: false,
+    t, id, provider, route: endpoint.path, dialect: endpoint.format.id, stream: false,
     token: token.id, tokenName: token.name,
     ...(token.userId === undefined ? {} : { user: token.userId }),
     ...(ip === undefined ? {} : { ip }),
@@ -66,6 +67,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
+  const cors = proxyCors(o.corsOrigins);
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
@@ -113,6 +115,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         }
       };
 
+      // Before the handler: a preflight is answered here, without a token.
+      app.use(endpoint.path, cors);
       app.on(endpoint.method, endpoint.path, async (c) => {
         const startedAt = performance.now();
         const requestId = requestIdFor(c.req.raw.headers);
@@ -122,7 +126,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           const ip = o.clientIp(c.req.raw, c.env);
           state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
-          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>'");
+          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
           const record = state.tokens.verify(token);
           if (!record) throw new PoolError(401, "invalid_api_key", "invalid or expired client token");
           // Logged from here on: requests without a valid token are counted in /metrics only,
@@ -139,9 +143,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         } catch (err) {
           const status = (err as { status?: number }).status ?? 500;
           state.metrics.request(provider.id, model, status);
-          if (err instanceof PoolError) err.requestId = requestId;
           trace?.responded(status, err instanceof PoolError ? err.code : "internal_error");
           trace?.ended();
+          if (err instanceof PoolError) {
+            err.requestId = requestId;
+            // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
+            const res = endpoint.format.errorResponse(err);
+            res.headers.set("x-request-id", requestId);
+            return res;
+          }
           throw err;
         }
       });

@@ -49,6 +49,8 @@ export class Metrics {
   #upstream = new Map<string, Histogram>();
   #overhead = new Histogram();
   #openStreams = 0;
+  /** Usage values ignored as not sane, by provider (one series per configured provider). */
+  #usageRejected = new Map<string, number>();
 
   /** A finished client request. */
   request(provider: string, model: string | undefined, status: number): void {
@@ -69,6 +71,11 @@ export class Metrics {
   /** Time the pool itself spent on a request, upstream waits excluded. */
   overhead(ms: number): void {
     this.#overhead.observe(ms / 1000);
+  }
+
+  /** `n` usage values an upstream reported were not sane token counts and were ignored. */
+  usageRejected(provider: string, n: number): void {
+    this.#usageRejected.set(provider, (this.#usageRejected.get(provider) ?? 0) + n);
   }
 
   streamOpened(): void {
@@ -96,6 +103,9 @@ export class Metrics {
     for (const [p, c] of Object.entries(keys)) {
       for (const state of ["active", "cooling", "disabled"] as const) out.push(`pool_keys{provider="${label(p)}",state="${state}"} ${c[state]}`);
     }
+    out.push("# HELP pool_usage_values_rejected_total Upstream usage values ignored as not a sane token count (a non-negative integer below 1e9).");
+    out.push("# TYPE pool_usage_values_rejected_total counter");
+    for (const [p, n] of this.#usageRejected) out.push(`pool_usage_values_rejected_total{provider="${label(p)}"} ${n}`);
     out.push("# HELP pool_open_streams Streamed answers in flight.", "# TYPE pool_open_streams gauge");
     out.push(`pool_open_streams ${this.#openStreams}`);
     return `${out.join("\n")}\n`;

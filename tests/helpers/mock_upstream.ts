@@ -23,12 +23,14 @@
  * key; see odd_upstream.ts.
  * Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
  * there but not an array, answers 400.
+ * The Responses and Anthropic Messages dialects live in mock_dialects.ts.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startOddServer } from "./odd_upstream.ts";
+import { answerDialect } from "./mock_dialects.ts";
 
 /** One request the mock received. */
 export interface MockRequest {
@@ -127,6 +129,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (key.startsWith("limitedms-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
     if (key.startsWith("limited-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });
     if (key.startsWith("err-")) return sendError(res, native, 500, "Internal server error", "server_error");
+    // Responses, Anthropic Messages, /api/version: answered in mock_dialects.ts.
+    if (await answerDialect({ req, res, path, body, chunks, delayMs: delay, die: key.startsWith("die-") })) return;
 
     if (req.method === "GET" && path === "/v1/models") {
       const own = /models~(\S+)/.exec(key)?.[1]?.split("+") ?? MODELS;
