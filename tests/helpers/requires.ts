@@ -16,9 +16,13 @@ import { delimiter, join } from "node:path";
  * Things a suite may need: Debian packages for the services and the browser; "processes" for
  * suites that start child processes (the CLI, Deno, Bun, npm, workerd) and "time" for suites
  * that take seconds by design (100,000 keys, minutes of load squeezed into seconds). The quick
- * run leaves all of them out to stay fast.
+ * run leaves all of them out to stay fast. "agents" is opt-in (POOL_AGENT_TESTS=1, `npm run
+ * test:agents`): the coding-agent suites start processes of a few hundred MB each.
  */
-export type Need = "redis-server" | "postgresql" | "websockify" | "chromium" | "processes" | "time";
+export type Need = "redis-server" | "postgresql" | "websockify" | "chromium" | "processes" | "time" | "agents";
+
+/** Needs that are off unless asked for: their skips are reported but never fail a strict run. */
+const OPT_IN = new Set<Need>(["agents"]);
 
 const QUICK = process.env.POOL_TEST_QUICK === "1";
 
@@ -76,6 +80,8 @@ function whyMissing(need: Need): string | undefined {
     case "processes":
     case "time":
       return undefined;
+    case "agents":
+      return process.env.POOL_AGENT_TESTS === "1" ? undefined : "opt-in: set POOL_AGENT_TESTS=1 (npm run test:agents)";
   }
 }
 
@@ -83,7 +89,8 @@ const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "n
 
 /**
  * Options for `describe`/`it`: `{ skip: reason }` when any of `needs` is missing, after saying so
- * on stderr and in POOL_TEST_SKIP_LOG. Usage:
+ * on stderr and in POOL_TEST_SKIP_LOG (suite, reason, runtime, and "opt-in" or "missing": only
+ * the latter fails a POOL_TEST_STRICT=1 run). Usage:
  * `describe(name, skipUnless(name, "redis-server"), () => …)`.
  */
 export function skipUnless(suite: string, ...needs: Need[]): { skip?: string } {
@@ -92,6 +99,7 @@ export function skipUnless(suite: string, ...needs: Need[]): { skip?: string } {
   const skip = reasons.join("; ");
   if (!QUICK) console.error(`# SKIP ${suite}: ${skip}`);
   const log = process.env.POOL_TEST_SKIP_LOG;
-  if (log) appendFileSync(log, `${suite}\t${skip}\t${runtime}\n`);
+  const kind = needs.every((n) => OPT_IN.has(n) || whyMissing(n) === undefined) ? "opt-in" : "missing";
+  if (log) appendFileSync(log, `${suite}\t${skip}\t${runtime}\t${kind}\n`);
   return { skip };
 }
