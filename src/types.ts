@@ -11,5 +11,13 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** Tokens one request consumed (read by the wire formats, counted by proxy/usage.ts's rules). */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** How many reported values were ignored as not sane (for `/metrics`); absent when none. */
+  rejected?: number;
+}
+
 /** A `fetch`-shaped upstream transport. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;

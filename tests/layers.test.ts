@@ -11,8 +11,11 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** Packages `src/` may import: web-standard code only. */
-const ALLOWED = /^(hono(\/(html|jsx|jwt|route))?|unstorage(\/drivers\/memory)?)$/;
+/**
+ * Packages `src/` may import: web-standard code only. Hono's middleware and helpers are; its
+ * runtime adapters (`hono/bun`, `hono/deno`, `hono/cloudflare-workers`, …) are not.
+ */
+const ALLOWED = /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?)$/;
 // Import and re-export specifiers at the start of a line (not ones inside template strings).
 const SPECIFIER = /^(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"|^import\s+"([^"]+)"/gm;
 
