@@ -5,21 +5,22 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createStorage, type Storage } from "unstorage";
-import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
-import { fsStorage, nodeClientIp, serve } from "./node.ts";
+import { nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
+import { storageFrom } from "./storage_url.ts";
+import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
 import { usersFromEnv } from "./users_env.ts";
 
 const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
 
 Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
+       ollama-api-pool export|import|migrate …   (move the pool's state; see export --help)
 
   --port N        listen port (env PORT, default 8787)
   --host H        listen address (env HOST, default 0.0.0.0)
   --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
-  --storage URL   memory: | file:./path | redis://… | postgres://… (env STORAGE_URL;
+  --storage URL   memory: | file:./path | redis://… | postgres://… | upstash: (env STORAGE_URL;
                   default file:<data-dir>)
   --keys FILE     import an ollama.txt into the ollama pool at start
   -h, --help      this text
@@ -29,30 +30,11 @@ OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_R
 STREAM_IDLE_TIMEOUT_MS, HEALTH_CHECK_INTERVAL,
 HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
 RATE_LIMIT_PER_TOKEN, TRUST_PROXY, LOG_RETENTION_DAYS, CORS_ORIGINS, NEON_WS_PROXY,
-NEON_SECURE_WEBSOCKET; users: ENABLE_USERS, AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
+NEON_SECURE_WEBSOCKET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN; users: ENABLE_USERS,
+AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
 EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
 TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
 USER_TIME_ZONE, APP_NAME (see README).`;
-
-/** The storage a URL names; Redis and Postgres drivers are loaded only when named. */
-async function storageFrom(url: string | undefined, dataDir: string): Promise<Storage> {
-  if (!url) return fsStorage(dataDir);
-  if (url === "memory:" || url === "memory") return createStorage({ driver: memoryDriver() });
-  if (url.startsWith("file:")) return fsStorage(url.slice(5).replace(/^\/\/(?=\/)/, "") || dataDir);
-  if (/^rediss?:\/\//.test(url)) return (await import("./redis.ts")).redisStorage(url);
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    const [{ neonStorage }, { default: ws }] = await Promise.all([import("./neon.ts"), import("ws")]);
-    return neonStorage({
-      connectionString: url,
-      // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (README: "Postgres").
-      wsProxy: process.env.NEON_WS_PROXY || undefined,
-      secureWebSocket: process.env.NEON_SECURE_WEBSOCKET !== "false",
-      webSocket: (globalThis as { WebSocket?: unknown }).WebSocket ?? ws,
-    });
-  }
-  const shown = url.replace(/\/\/[^@/]*@/, "//***@"); // never print credentials
-  throw new Error(`STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://… or postgres://…`);
-}
 
 function intEnv(name: string): number | undefined {
   const v = process.env[name];
@@ -63,6 +45,8 @@ function intEnv(name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+  const command = process.argv[2] as TransferCommand;
+  if (TRANSFER_COMMANDS.includes(command)) return runTransfer(command, process.argv.slice(3));
   const { values } = parseArgs({
     options: {
       port: { type: "string" },

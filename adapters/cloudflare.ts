@@ -2,7 +2,8 @@
  * Cloudflare KV storage for Workers: pass the binding from `env` explicitly.
  * KV has no atomic increment: each isolate batches its counters and merges them with
  * read-modify-write, so concurrent flushes from several isolates can overwrite each other's
- * increments (bounded by what one flush carries). Use Redis or Postgres where counts must be exact.
+ * increments (bounded by what one flush carries). Where counts must be exact on Workers, use
+ * Upstash (`ollama-api-pool/upstash`) or Postgres through the Neon driver.
  * @example
  * import { kvStorage } from "ollama-api-pool/cloudflare";
  * export default { fetch: (req, env, ctx) => (pool ??= createPool({ providers: [ollama()], storage: kvStorage(env.KV) })).fetch(req, env, ctx) };

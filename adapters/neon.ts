@@ -12,7 +12,7 @@
  * createPool({ providers: [ollama()], storage: neonStorage({ connectionString: process.env.DATABASE_URL }) });
  * @module
  */
-import { neonConfig, Pool } from "@neondatabase/serverless";
+import { Client, neonConfig, Pool } from "@neondatabase/serverless";
 import { createStorage, defineDriver, type Driver, type Storage } from "unstorage";
 import type { CounterBatch, Counters, CounterSink } from "../src/store/counters.ts";
 
@@ -39,6 +39,14 @@ export interface NeonDriverOptions {
    * @default 10
    */
   max?: number;
+  /**
+   * Open a connection for each query and close it after, instead of keeping a pool. For Cloudflare
+   * Workers: a connection's WebSocket belongs to the request that opened it, and another request
+   * that uses it hangs until the runtime cancels it. Costs a connect (and password check) per query;
+   * the pool queries only in its background flush and sync, never per proxied request.
+   * @default false
+   */
+  connectionPerQuery?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -52,8 +60,10 @@ export const neonDriver: (opts: NeonDriverOptions) => Driver<NeonDriverOptions, 
   let pool: Pool | undefined;
   let ready: Promise<unknown> | undefined;
 
-  const getPool = (): Pool => {
-    if (pool) return pool;
+  let configured = false;
+  const configure = (): void => {
+    if (configured) return;
+    configured = true;
     if (opts.webSocket) neonConfig.webSocketConstructor = opts.webSocket as typeof WebSocket;
     if (opts.wsProxy) {
       const proxy = opts.wsProxy;
@@ -62,26 +72,43 @@ export const neonDriver: (opts: NeonDriverOptions) => Driver<NeonDriverOptions, 
       neonConfig.pipelineTLS = false;
     }
     if (opts.secureWebSocket === false) neonConfig.useSecureWebSocket = false;
+  };
+  const getPool = (): Pool => {
+    if (pool) return pool;
+    configure();
     pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10 });
     // An idle client's error (server restart) must not crash the process: the next query reconnects.
     pool.on("error", () => {});
     return pool;
   };
+  const run = async (sql: string, params: unknown[]): Promise<Row[]> => {
+    if (!opts.connectionPerQuery) return (await getPool().query(sql, params)).rows as Row[];
+    configure();
+    const client = new Client({ connectionString: opts.connectionString });
+    client.on("error", () => {}); // as for the pool: a dropped connection must not crash the isolate
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as Row[];
+    } finally {
+      client.end().catch(() => {});
+    }
+  };
   const query = async (sql: string, params: unknown[] = []): Promise<Row[]> => {
     // Concurrent CREATE TABLE IF NOT EXISTS from several instances can still collide in
     // Postgres's catalog; an advisory lock makes the first start of many instances safe.
-    ready ??= getPool().query(
+    ready ??= run(
       `BEGIN;
        SELECT pg_advisory_xact_lock(7311996);
        CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at BIGINT);
        CREATE TABLE IF NOT EXISTS ${counters} (record TEXT NOT NULL, field TEXT NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (record, field));
        COMMIT;`,
+      [],
     ).catch((err) => {
       ready = undefined;
       throw err;
     });
     await ready;
-    return (await getPool().query(sql, params)).rows as Row[];
+    return await run(sql, params);
   };
   const live = "(expires_at IS NULL OR expires_at > $2)";
   const like = (base: string): string => `${base.replace(/[\\%_]/g, "\\$&")}%`;
@@ -115,6 +142,10 @@ export const neonDriver: (opts: NeonDriverOptions) => Driver<NeonDriverOptions, 
     },
     async remove(records: string[]) {
       if (records.length) await query(`DELETE FROM ${counters} WHERE record = ANY($1::text[])`, [records]);
+    },
+    async list(prefix: string) {
+      const rows = await query(`SELECT DISTINCT record FROM ${counters} WHERE record LIKE $1`, [like(prefix)]);
+      return rows.map((r) => r.record as string);
     },
     async read(records: string[]) {
       if (records.length === 0) return [];

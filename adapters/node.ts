@@ -11,16 +11,20 @@ import { getRequestListener } from "@hono/node-server";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createStorage, type Storage } from "unstorage";
-import fsDriver from "unstorage/drivers/fs";
 import { PoolError } from "../src/errors.ts";
 import type { Pool } from "../src/pool.ts";
+import { atomicFsDriver } from "./fs_atomic.ts";
 import { nodeHandler } from "./node_write.ts";
 
 export { undiciFetch, type UndiciFetchOptions } from "./node_fetch.ts";
+export { atomicFsDriver, type AtomicFsOptions, DURABLE_PREFIXES } from "./fs_atomic.ts";
 
-/** Filesystem storage under `dir` (created when missing). */
+/**
+ * Filesystem storage under `dir` (created when missing). Writes are atomic (temporary file and
+ * rename) and keys, tokens, users and the admin credential are fsync'ed: see {@link atomicFsDriver}.
+ */
 export function fsStorage(dir: string): Storage {
-  return createStorage({ driver: fsDriver({ base: dir }) });
+  return createStorage({ driver: atomicFsDriver({ base: dir }) });
 }
 
 /**

@@ -33,6 +33,8 @@ export function nodeHandler(
   return async (request, env) => {
     const out = env.outgoing;
     const gone: ClientGone = (listener) => {
+      // Gone already (while the request body was read): "close" will not come again.
+      if (out.destroyed && !out.writableFinished) return listener();
       out.once("close", () => {
         if (!out.writableFinished) listener();
       });

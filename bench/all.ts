@@ -17,6 +17,7 @@ const BENCHES: { name: string; file: string; quick: boolean }[] = [
   { name: "overhead", file: "bench/overhead.ts", quick: true },
   { name: "streams", file: "bench/streams.ts", quick: true },
   { name: "storage", file: "bench/storage.ts", quick: true }, // needs redis-server, PostgreSQL, websockify
+  { name: "storage-fs", file: "bench/storage_fs.ts", quick: false },
   { name: "keys", file: "bench/keys.ts", quick: false },
   { name: "scale", file: "bench/scale.ts", quick: false },
 ];

@@ -56,7 +56,7 @@ function pickCost(n: number): number {
 async function builtStartupImport(file: string, dataDir: string): Promise<{ seconds: number; rssPeakMb: number }> {
   spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
   const child = spawn(process.execPath, ["dist/adapters/cli.js", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--keys", file], {
-    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "x", OLLAMA_BASE_URL: "http://127.0.0.1:9" }, stdio: ["ignore", "pipe", "inherit"],
+    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "bench-keys-probe-admin", OLLAMA_BASE_URL: "http://127.0.0.1:9" }, stdio: ["ignore", "pipe", "inherit"],
   });
   try {
     let out = "";
@@ -76,7 +76,7 @@ async function builtStartupImport(file: string, dataDir: string): Promise<{ seco
 
 async function main(N: number): Promise<void> {
   const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
-  const admin = "bench-keys-admin";
+  const admin = "bench-keys-admin-token";
   const server = await startChild({
     name: "pool", cwd: ROOT, file: "adapters/cli.ts",
     args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data")],

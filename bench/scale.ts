@@ -52,7 +52,7 @@ async function idleRssKb(pid: number, seconds: number): Promise<number> {
 }
 
 async function measure(variant: "tsx" | "built", n: number, dir: string): Promise<Row> {
-  const admin = "bench-scale-admin";
+  const admin = "bench-scale-admin-token";
   const server = track(await startChild({
     name: `pool-${variant}-${n}`, cwd: ROOT,
     file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",

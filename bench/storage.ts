@@ -1,7 +1,8 @@
 /**
  * What does each storage backend cost the pool's proxy throughput? Starts one mock upstream,
- * a real Redis and a real Postgres (+ websockify for the Neon driver), and one pool process per
- * backend (memory, file, redis, postgres), all at once and all pointing at the same mock; then
+ * a real Redis, a real Postgres (+ websockify for the Neon driver), the local Upstash REST
+ * stand-in (its own process, over a second Redis), and one pool process per backend (memory,
+ * file, redis, postgres, upstash), all at once and all pointing at the same mock; then
  * loads each pool with non-stream chat at c=50, interleaved over rounds, and reports medians and
  * the ratio to the memory backend. Same machine, same run, same mock: only the backend differs.
  *
@@ -30,7 +31,7 @@ import { type Child, freePort, startChild } from "./procs.ts";
 import { storageTables, type BackendResult, type StatsCheck } from "./storage_report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BACKENDS = ["memory", "file", "redis", "postgres"] as const;
+const BACKENDS = ["memory", "file", "redis", "postgres", "upstash"] as const;
 type Backend = (typeof BACKENDS)[number];
 const CONNECTIONS = 50;
 // 2 s, not 1: four pools start cold, and the first one measured would otherwise still be tiering up.
@@ -73,6 +74,15 @@ async function startAll(): Promise<Setup> {
   children.push(mock);
   const redis = track({ name: "redis", ...(await startRedis()) });
   const pg = track({ name: "postgres", ...(await startPostgres()) });
+  // Upstash over REST: the stand-in as its own process (its CPU shows apart), on its own Redis.
+  const upstashRedis = track({ name: "redis (upstash)", ...(await startRedis()) });
+  const restToken = randomBytes(24).toString("hex");
+  const rest = track(await startChild({
+    name: "upstash-rest", cwd: ROOT, file: "tests/helpers/upstash_rest_cli.ts",
+    args: ["--redis-port", String(upstashRedis.port)], env: { UPSTASH_REDIS_REST_TOKEN: restToken },
+    ready: /^(http:\/\/\S+)$/m,
+  }));
+  children.push(rest);
   const admin = randomBytes(24).toString("hex");
   // STORAGE_URL through the environment, not --storage: keeps the Postgres password out of `ps`.
   const storageEnv: Record<Backend, Record<string, string>> = {
@@ -80,6 +90,7 @@ async function startAll(): Promise<Setup> {
     file: { STORAGE_URL: `file:${dir}` },
     redis: { STORAGE_URL: redis.url },
     postgres: { STORAGE_URL: pg.url, NEON_WS_PROXY: pg.wsProxy, NEON_SECURE_WEBSOCKET: "false" },
+    upstash: { STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: restToken },
   };
   // All pools compile and start together (allSettled: a failed one must not orphan the others).
   const started = await Promise.allSettled(BACKENDS.map(async (b) => startChild({
@@ -88,7 +99,7 @@ async function startAll(): Promise<Setup> {
     // Every provider points at the mock: nothing may leave 127.0.0.1.
     env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api`, ...storageEnv[b] },
     ready: /listening on (http:\/\/\S+)/,
-    timeoutMs: 60_000, // four cold tsx compiles at once on 2 cores
+    timeoutMs: 90_000, // five cold tsx compiles at once on 2 cores
   })));
   for (const r of started) if (r.status === "fulfilled") children.push(track(r.value));
   for (const r of started) if (r.status === "rejected") throw r.reason;
@@ -96,7 +107,7 @@ async function startAll(): Promise<Setup> {
   const urls = Object.fromEntries(BACKENDS.map((b, i) => [b, pools[i].url])) as Record<Backend, string>;
   const tokens = {} as Record<Backend, string>;
   for (const b of BACKENDS) tokens[b] = await preparePool(urls[b], admin);
-  const pids: Record<string, number> = { mock: mock.pid };
+  const pids: Record<string, number> = { mock: mock.pid, "upstash-rest": rest.pid };
   BACKENDS.forEach((b, i) => (pids[b] = pools[i].pid));
   const rp = redisPid(redis.port);
   if (rp) pids["redis-server"] = rp;
@@ -149,6 +160,7 @@ function summarize(b: Backend, samples: Sample[], memory: Sample[]): BackendResu
     vsMemoryByRound: samples.map((s, i) => round1((s.rps / memory[i].rps) * 100)),
     poolCpu: round1(med((s) => s.cpu[b] ?? NaN)),
     redisCpu: round1(med((s) => s.cpu["redis-server"] ?? NaN)),
+    restCpu: round1(med((s) => s.cpu["upstash-rest"] ?? NaN)),
     otherCpu: round1(med((s) => s.cpu.other ?? NaN)),
     non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
     errors: samples.reduce((n, s) => n + s.errors, 0),
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
   const setup = await startAll();
   console.log(`started: ${BACKENDS.map((b) => `${b} ${setup.urls[b]} (pid ${setup.pids[b]})`).join(", ")}; mock pid ${setup.pids.mock}, redis-server pid ${setup.pids["redis-server"] ?? "?"}\n`);
 
-  const samples = { memory: [], file: [], redis: [], postgres: [] } as Record<Backend, Sample[]>;
+  const samples = { memory: [], file: [], redis: [], postgres: [], upstash: [] } as Record<Backend, Sample[]>;
   const seen = Object.fromEntries(BACKENDS.map((b) => [b, { ok: 0, sent: 0 }])) as Record<Backend, { ok: number; sent: number }>;
   let error: string | undefined;
   try {

@@ -19,6 +19,8 @@ export interface BackendResult {
   poolCpu: number;
   /** Percent of one core used by redis-server meanwhile (whichever pool was loaded). */
   redisCpu: number;
+  /** Percent of one core used by the Upstash REST stand-in meanwhile (its Redis is in "other"). */
+  restCpu: number;
   /** The rest of the machine: Postgres and websockify show up here. */
   otherCpu: number;
   non2xx: number;
@@ -59,18 +61,18 @@ export function storageTables(
     ``,
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${m.platform}. Non-stream chat, c=${s.connections}, max rate (autocannon), ` +
       `medians of ${s.rounds} round(s) × ${s.durationS} s per backend, backends interleaved, one pool process per backend on one shared mock. ` +
-      `Latencies are autocannon's, whole milliseconds. CPU % is of one core; Postgres and websockify are in "other".`,
+      `Latencies are autocannon's, whole milliseconds. CPU % is of one core; Postgres, websockify and the Upstash stand-in's Redis are in "other".`,
     ``,
   ];
   if (results.length) {
     lines.push(
-      `| backend | req/s | p50 ms | p99 ms | vs memory | vs memory, each round | pool CPU % | redis-server CPU % | other CPU % | non2xx | errors |`,
-      `|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|`,
+      `| backend | req/s | p50 ms | p99 ms | vs memory | vs memory, each round | pool CPU % | redis-server CPU % | upstash REST CPU % | other CPU % | non2xx | errors |`,
+      `|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|`,
     );
     for (const r of results) {
       const warn = (n: number): string => (n > 0 ? `${n} ⚠` : "0");
       lines.push(
-        `| ${r.backend} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | **${r.vsMemoryPct} %** | ${r.vsMemoryByRound.map((x) => `${x} %`).join(", ")} | ${fmt(r.poolCpu)} | ${fmt(r.redisCpu)} | ${fmt(r.otherCpu)} | ${warn(r.non2xx)} | ${warn(r.errors)} |`,
+        `| ${r.backend} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | **${r.vsMemoryPct} %** | ${r.vsMemoryByRound.map((x) => `${x} %`).join(", ")} | ${fmt(r.poolCpu)} | ${fmt(r.redisCpu)} | ${fmt(r.restCpu)} | ${fmt(r.otherCpu)} | ${warn(r.non2xx)} | ${warn(r.errors)} |`,
       );
     }
   }

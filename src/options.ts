@@ -17,8 +17,9 @@ export type { Logger } from "./types.ts";
 /** Admin credential options. */
 export interface AuthOptions {
   /**
-   * The admin token (`Authorization: Bearer <adminToken>` on `/admin/*`). When unset, one is
-   * generated on the first start, stored as a hash, and passed to `onAdminTokenGenerated`.
+   * The admin token (`Authorization: Bearer <adminToken>` on `/admin/*`), at least 16 characters.
+   * When unset, one is generated on the first start, stored as a hash, and passed to
+   * `onAdminTokenGenerated`.
    */
   adminToken?: string;
   /**
@@ -162,6 +163,9 @@ export interface ResolvedOptions {
   users?: ResolvedUsersOptions;
 }
 
+/** Shortest admin token accepted: with the per-address guess throttle, 16 characters are out of reach. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function fail(message: string): never {
@@ -209,6 +213,10 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
   else storage = isStorage(o.storage) ? o.storage : createStorage({ driver: o.storage });
 
+  const adminToken = o.auth?.adminToken;
+  if (adminToken !== undefined && (typeof adminToken !== "string" || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)) {
+    fail(`auth.adminToken (ADMIN_TOKEN): must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; a short one can be guessed (leave it unset to have one generated)`);
+  }
   const failover = { ...DEFAULT_FAILOVER, ...o.failover };
   for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
   if (o.fetch !== undefined && typeof o.fetch !== "function") fail("fetch: must be a fetch-like function");

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adminAuthorized } from "./auth/admin_session.ts";
+import { presentedToken } from "./auth/bearer.ts";
 import { PoolError } from "./errors.ts";
 import { type PoolOptions, resolveOptions } from "./options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
@@ -13,7 +14,7 @@ import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
 import type { PoolEnv } from "./routes/context.ts";
 import { docsRoutes } from "./routes/docs.ts";
-import { pageRoutes } from "./routes/pages.ts";
+import { dashboardWithSlash, pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
 import { adminCacheRoutes } from "./routes/admin_cache.ts";
@@ -43,7 +44,7 @@ export interface Pool {
 /**
  * Creates a pool.
  * @example
- * const pool = createPool({ providers: [ollama()], auth: { adminToken: "secret" } });
+ * const pool = createPool({ providers: [ollama()], auth: { adminToken: "a-long-secret-admin-token" } });
  * Deno.serve(pool.fetch);
  */
 export function createPool(options: PoolOptions): Pool {
@@ -59,7 +60,12 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
-    if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now()))) {
+    const bearer = presentedToken(c.req.raw.headers) !== undefined;
+    const ip = bearer ? state.options.clientIp(c.req.raw, c.env) : undefined;
+    state.guesses.admin.check(ip);
+    if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now(), (n) => state.endedSessions.ended(n)))) {
+      const refused = await state.guesses.admin.failed(ip);
+      if (refused) throw refused;
       throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)");
     }
     await next();
@@ -79,6 +85,7 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
   methodNotAllowed(app);
+  app.all("*", dashboardWithSlash(state));
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
   // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.
   app.all("*", (c) => {

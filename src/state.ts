@@ -6,10 +6,12 @@
  * @module
  */
 import { type AdminCredential, resolveAdmin } from "./auth/admin.ts";
+import { EndedSessions } from "./auth/ended_sessions.ts";
 import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { createGuessThrottles, type GuessThrottles } from "./limits/guesses.ts";
 import { Limits } from "./limits/limits.ts";
 import { RequestLog } from "./logs/request_log.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -17,6 +19,7 @@ import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
+import { Quarantine } from "./store/quarantine.ts";
 import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
 import { failingAsUnavailable, sinkFailingAsUnavailable, storageErrorMessage } from "./store/unavailable.ts";
@@ -36,6 +39,8 @@ export interface StoreHealth {
   /** The last storage error, while degraded. */
   error?: string;
   since?: number;
+  /** Unreadable records set aside under `quarantine:` (degraded while there are any). */
+  quarantined?: number;
 }
 
 /** Everything routes need. */
@@ -48,6 +53,10 @@ export interface PoolState {
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
   readonly limits: Limits;
+  /** Failed admin-token and client-token checks per client address. */
+  readonly guesses: GuessThrottles;
+  /** Dashboard sessions ended by logging out. */
+  readonly endedSessions: EndedSessions;
   readonly cache: ResponseCache;
   /** The request log; absent when `logRetentionDays` is 0. */
   readonly logs?: RequestLog;
@@ -72,7 +81,8 @@ export interface PoolState {
 export function createState(options: ResolvedOptions): PoolState {
   // Every storage call below rejects with a 503 storage_unavailable when the backend fails.
   const storage = failingAsUnavailable(options.storage);
-  const store = createStore(storage, sinkFailingAsUnavailable(counterSinkFor(options.storage)));
+  const quarantine = new Quarantine(storage, (m) => options.logger.error(m), options.now);
+  const store = createStore(storage, sinkFailingAsUnavailable(counterSinkFor(options.storage, quarantine)), quarantine);
   const feed = new ChangeFeed(storage, options.now);
   const ids = options.providers.map((p) => p.id);
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
@@ -80,13 +90,16 @@ export function createState(options: ResolvedOptions): PoolState {
   const stats = new StatsRecorder(store.counters, options.now);
   const cache = new ResponseCache(options.cache, storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
-  const health = new HealthChecks(keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now);
+  const health = new HealthChecks(
+    keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now,
+    (p, models) => stats.served(p, models),
+  );
   const providers = new Map(options.providers.map((p) => [p.id, p]));
   const logs = options.logRetentionDays > 0
     ? new RequestLog(storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
   const users = options.users
-    ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now })
+    ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
     : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
@@ -113,7 +126,8 @@ export function createState(options: ResolvedOptions): PoolState {
     admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
       options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
     }));
-    await Promise.all([keys.load(), tokens.load()]);
+    await quarantine.load();
+    await Promise.all([keys.load(), tokens.load(), stats.load(ids)]);
     await limits.sync(tokens.list()); // quota usage known before the first request
   };
 
@@ -156,6 +170,8 @@ export function createState(options: ResolvedOptions): PoolState {
 
   return {
     options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, logs,
+    guesses: createGuessThrottles(store.counters, options.now),
+    endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
     ready() {
       loading ??= load().catch((err) => {
@@ -181,9 +197,9 @@ export function createState(options: ResolvedOptions): PoolState {
       if (failed) throw failed.reason;
     },
     storeHealth() {
-      return failure
-        ? { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since }
-        : { status: "ok", driver, atomicCounters };
+      const quarantined = quarantine.count ? { quarantined: quarantine.count } : {};
+      if (failure) return { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since, ...quarantined };
+      return { status: quarantine.count ? "degraded" : "ok", driver, atomicCounters, ...quarantined };
     },
   };
 }

@@ -1,4 +1,4 @@
-/** Two `npm start` processes on one STORAGE_URL (Redis, then Postgres) act as one pool. */
+/** Two `npm start` processes on one STORAGE_URL (Redis, Postgres, Upstash over REST) act as one pool. */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -6,8 +6,9 @@ import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts
 import { within } from "./helpers/poll.ts";
 import { type Need, skipUnless } from "./helpers/requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
+import { startUpstashRest } from "./helpers/upstash_rest.ts";
 
-const ADMIN = "shared-cli-admin";
+const ADMIN = "shared-cli-admin-token";
 
 function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1"], {
@@ -36,18 +37,29 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 const cases: Array<[string, Need[], () => Promise<{ env: Record<string, string>; stop(): Promise<void> }>]> = [
-  ["redis", ["redis-server", "processes"], async () => {
+  ["redis://", ["redis-server", "processes"], async () => {
     const r: RedisServer = await startRedis();
     return { env: { STORAGE_URL: r.url }, stop: () => r.stop() };
   }],
-  ["postgres", ["postgresql", "websockify", "processes"], async () => {
+  ["postgres://", ["postgresql", "websockify", "processes"], async () => {
     const p: PostgresServer = await startPostgres();
     return { env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" }, stop: () => p.stop() };
+  }],
+  ["upstash:", ["redis-server", "processes"], async () => {
+    const r = await startRedis();
+    const rest = await startUpstashRest(r.port);
+    return {
+      env: { STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: rest.token },
+      stop: async () => {
+        await rest.close();
+        await r.stop();
+      },
+    };
   }],
 ];
 
 for (const [name, needs, startStore] of cases) {
-  const suite = `two servers on STORAGE_URL=${name}://`;
+  const suite = `two servers on STORAGE_URL=${name}`;
   describe(suite, skipUnless(suite, ...needs), () => {
     let mock: MockUpstream;
     let store: { env: Record<string, string>; stop(): Promise<void> };

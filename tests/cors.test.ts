@@ -1,6 +1,7 @@
 /** CORS: on the proxy routes only, preflight before authentication, origins from `corsOrigins`. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { createPool, ollama } from "../mod.ts";
 import { setupPool, type TestPool } from "./helpers/setup.ts";
 
 const preflight = (t: TestPool, path: string, origin: string, headers = "authorization,content-type,x-stainless-os,anthropic-version") =>
@@ -72,7 +73,8 @@ describe("CORS, a list of origins", () => {
     assert.equal(otherCall.headers.get("access-control-allow-origin"), null);
   });
 
-  it("refuses an origin with a path at start-up", async () => {
-    await assert.rejects(setupPool({ corsOrigins: ["https://chat.example/"] }), /corsOrigins/);
+  it("refuses an origin with a path, or without a scheme, at start-up", () => {
+    assert.throws(() => createPool({ providers: [ollama()], corsOrigins: ["https://chat.example/"] }), /corsOrigins/);
+    assert.throws(() => createPool({ providers: [ollama()], corsOrigins: "https://a.example,chat.example" }), /corsOrigins/);
   });
 });

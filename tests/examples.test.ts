@@ -1,8 +1,8 @@
 /**
  * The runtime examples, each started as its own process with the README's command, then driven
- * over real HTTP: Deno (`npm run start:deno`: `Deno.serve`, Deno KV), Bun (`npm run start:bun`:
- * `Bun.serve`, filesystem) and a plain `node:http` server with the pool's listener beside the
- * app's own route.
+ * over real HTTP: Deno (`npm run start:deno`: `Deno.serve`, Deno KV; two instances on Upstash as
+ * on Deploy), Bun (`npm run start:bun`: `Bun.serve`, filesystem) and a plain `node:http` server
+ * with the pool's listener beside the app's own route.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -10,12 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { upstashStorage } from "../adapters/upstash.ts";
+import { createStore } from "../src/store/store.ts";
+import { upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { within } from "./helpers/poll.ts";
 import { spawnServer } from "./helpers/spawn.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "node_modules", ".bin");
 const ADMIN = "examples-admin-token";
 
 describe("runtime examples over real HTTP", skipUnless("runtime examples over real HTTP", "processes"), () => {
@@ -56,6 +61,33 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
       await chat(f, token, false); // the token survived too
     } finally {
       await second.stop();
+    }
+  });
+
+  const upstash = "Deno: two examples/deno/main.ts on one Upstash (as Deploy's regions) count exactly";
+  it(upstash, { timeout: 90_000, ...skipUnless(upstash, "redis-server") }, async () => {
+    const backend = await upstashBackend();
+    const denoEnv = { ...env, STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: backend.rest.url, UPSTASH_REDIS_REST_TOKEN: backend.rest.token };
+    const args = ["run", "-A", "examples/deno/main.ts"];
+    const servers = await Promise.all([0, 1].map(() => spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv })));
+    try {
+      const [a, b] = servers.map((s) => httpFetcher(s.url));
+      assert.equal((await (await a("/health")).json()).storage.driver, "upstash");
+      const token = await importKeyAndToken(a, ADMIN, "good-key-deno-upst1");
+      // B learns the key and the token through the change feed (its sync runs every 2 s).
+      await within(10_000, async () => (await b("/v1/models", { headers: { authorization: `Bearer ${token}` } })).status === 200, "B accepts the token", 100);
+      await Promise.all([a, b].flatMap((f) => Array.from({ length: 50 }, () => chat(f, token, false))));
+    } finally {
+      await Promise.all(servers.map((s) => s.stop())); // SIGTERM: each flushes its statistics, then exits
+    }
+    const storage = upstashStorage({ url: backend.rest.url, token: backend.rest.token });
+    try {
+      const [global] = await createStore(storage).counters.read(["stats:global:ollama"]);
+      // 3 completion tokens per chat; the /v1/models probes count as requests but carry no usage.
+      assert.equal(global.completionTokens, 300, "50 chats on each instance");
+    } finally {
+      await storage.dispose();
+      await backend.stop();
     }
   });
 

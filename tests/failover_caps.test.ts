@@ -61,6 +61,25 @@ for (const [transport, makeFetch] of transports) describe(`usage caps and 429 ba
     assert.equal((await view("capped-weekly-key-01")).until, Date.parse("2026-12-07T00:01:00Z"), "still capped: until the next Monday");
   });
 
+  it("a health check finds a capped key valid but leaves its rest until the reset", async () => {
+    await keys("capped-weekly-key-04", "good-key-cap-0005");
+    await ok(2);
+    const until = (await view("capped-weekly-key-04")).until;
+    const check = await (await t.admin("POST", "/admin/keys/health-check?wait=true", {})).json();
+    assert.ok(check.results.every((r: { healthy: boolean }) => r.healthy), "the model list answers for a capped account too");
+    const v = await view("capped-weekly-key-04");
+    assert.deepEqual([v.status, v.until, v.usage_limit], ["cooling", until, "weekly"]);
+  });
+
+  it("a health check whose probe meets the cap rests the key until the reset too", async () => {
+    await keys("cappedall-session-key-1", "good-key-cap-0006");
+    const check = await (await t.admin("POST", "/admin/keys/health-check?wait=true", {})).json();
+    const capped = check.results.find((r: { healthy: boolean }) => !r.healthy);
+    assert.equal(capped.error, "session usage limit until 19:00 UTC");
+    const v = await view("cappedall-session-key-1");
+    assert.deepEqual([v.status, v.until, v.usage_limit], ["cooling", Date.parse("2026-11-27T19:01:00Z"), "session"]);
+  });
+
   it("every key capped: 429 upstream_usage_limited until the first reset, and no key re-cooled briefly", async () => {
     await keys("capped-session-key-1", "capped-hourly-key-01");
     const res = await t.call("/api/chat", chat("llama3.2", { stream: false }));

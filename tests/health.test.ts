@@ -53,7 +53,7 @@ describe("health checks", () => {
 
   it("streams NDJSON progress lines when the client accepts them", async () => {
     const res = await t.pool.fetch(new Request("http://pool/admin/keys/health-check", {
-      method: "POST", headers: { authorization: "Bearer test-admin-token", accept: "application/x-ndjson" }, body: "{}",
+      method: "POST", headers: { authorization: "Bearer test-admin-token-0123", accept: "application/x-ndjson" }, body: "{}",
     }));
     assert.match(res.headers.get("content-type")!, /ndjson/);
     const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));

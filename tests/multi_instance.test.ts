@@ -1,16 +1,16 @@
-/** Three pool instances on one shared store (Redis, then Postgres) behave as one pool. */
+/** Three pool instances on one shared store (Redis, Postgres, Upstash over REST) behave as one pool. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama, type Pool } from "../mod.ts";
-import { type Backend, needsOf, postgresBackend, redisBackend } from "./helpers/backends.ts";
+import { type Backend, needsOf, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { sleep, within } from "./helpers/poll.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
-const ADMIN = "multi-admin";
+const ADMIN = "multi-admin-token-0123";
 const quiet = { info() {}, warn() {}, error() {} };
 
-for (const factory of [redisBackend, postgresBackend]) {
+for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
   const suite = `three instances on one ${factory.name.replace(/Backend$/, "")}`;
   describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
     let backend: Backend;
@@ -96,60 +96,64 @@ for (const factory of [redisBackend, postgresBackend]) {
   });
 }
 
-describe("store outage (Redis stopped mid-traffic)", skipUnless("store outage (Redis stopped mid-traffic)", "redis-server"), () => {
-  it("keeps serving, reports degraded, and flushes the counts when Redis returns", { timeout: 60_000 }, async () => {
-    const backend = await redisBackend();
-    const mock = await startMockUpstream();
-    const pool = createPool({
-      providers: [ollama({ baseURL: mock.url })],
-      storage: backend.connect(),
-      auth: { adminToken: ADMIN },
-      syncIntervalMs: 200,
-      flushIntervalMs: 200,
-      logger: quiet,
-    });
-    const unhandled: unknown[] = [];
-    const onUnhandled = (e: unknown) => unhandled.push(e);
-    (globalThis as { process?: NodeJS.Process }).process?.on("unhandledRejection", onUnhandled);
-    try {
-      const admin = (path: string, init: RequestInit = {}) => pool.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}` } }));
-      await admin("/admin/api-keys/import", { method: "POST", body: JSON.stringify({ keys: ["good-outage-001"] }) });
-      const { token } = await (await admin("/admin/tokens", { method: "POST", body: JSON.stringify({ name: "o" }) })).json();
-      const chat = () => pool.fetch(new Request("http://pool/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }) }));
-
-      await backend.server.stop();
-      for (let i = 0; i < 20; i++) {
-        const r = await chat();
-        assert.equal(r.status, 200, "proxying goes on from memory");
-        await r.text();
-        pool.tick();
-        await sleep(20);
-      }
-      await within(5000, async () => (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded");
-      const health = await (await pool.fetch(new Request("http://pool/health"))).json();
-      assert.equal(health.status, "degraded");
-      assert.ok(health.storage.pendingStats > 0);
-
-      await backend.server.restart(); // an empty Redis: what it gets now is what was buffered
-      await within(10_000, async () => {
-        pool.tick();
-        return (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "ok";
+// Upstash: the REST stand-in stays up and answers 503 while the Redis behind it is stopped.
+for (const factory of [redisBackend, upstashBackend]) {
+  const outage = `store outage (${factory.name.replace(/Backend$/, "")}: Redis stopped mid-traffic)`;
+  describe(outage, skipUnless(outage, ...needsOf(factory)), () => {
+    it("keeps serving, reports degraded, and flushes the counts when Redis returns", { timeout: 60_000 }, async () => {
+      const backend = await factory();
+      const mock = await startMockUpstream();
+      const pool = createPool({
+        providers: [ollama({ baseURL: mock.url })],
+        storage: backend.connect(),
+        auth: { adminToken: ADMIN },
+        syncIntervalMs: 200,
+        flushIntervalMs: 200,
+        logger: quiet,
       });
-      await pool.flush();
-      const fresh = backend.connect();
-      const stored = await fresh.getKeys("stats");
-      assert.ok(stored.length > 0);
-      const { Redis } = await import("ioredis");
-      const r = new Redis(backend.server.url);
-      const global = await r.hgetall("pool:stats:global:ollama");
-      r.disconnect();
-      assert.equal(Number(global.requests), 20, "every request made during the outage was counted");
-      assert.deepEqual(unhandled, []);
-    } finally {
-      (globalThis as { process?: NodeJS.Process }).process?.off("unhandledRejection", onUnhandled);
-      await pool.close().catch(() => {});
-      await mock.close();
-      await backend.stop();
-    }
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      (globalThis as { process?: NodeJS.Process }).process?.on("unhandledRejection", onUnhandled);
+      try {
+        const admin = (path: string, init: RequestInit = {}) => pool.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}` } }));
+        await admin("/admin/api-keys/import", { method: "POST", body: JSON.stringify({ keys: ["good-outage-001"] }) });
+        const { token } = await (await admin("/admin/tokens", { method: "POST", body: JSON.stringify({ name: "o" }) })).json();
+        const chat = () => pool.fetch(new Request("http://pool/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }) }));
+
+        await backend.server.stop();
+        for (let i = 0; i < 20; i++) {
+          const r = await chat();
+          assert.equal(r.status, 200, "proxying goes on from memory");
+          await r.text();
+          pool.tick();
+          await sleep(20);
+        }
+        await within(5000, async () => (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded");
+        const health = await (await pool.fetch(new Request("http://pool/health"))).json();
+        assert.equal(health.status, "degraded");
+        assert.ok(health.storage.pendingStats > 0);
+
+        await backend.server.restart(); // an empty Redis: what it gets now is what was buffered
+        await within(10_000, async () => {
+          pool.tick();
+          return (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "ok";
+        });
+        await pool.flush();
+        const fresh = backend.connect();
+        const stored = await fresh.getKeys("stats");
+        assert.ok(stored.length > 0);
+        const { Redis } = await import("ioredis");
+        const r = new Redis(backend.server.url);
+        const global = await r.hgetall("pool:stats:global:ollama");
+        r.disconnect();
+        assert.equal(Number(global.requests), 20, "every request made during the outage was counted");
+        assert.deepEqual(unhandled, []);
+      } finally {
+        (globalThis as { process?: NodeJS.Process }).process?.off("unhandledRejection", onUnhandled);
+        await pool.close().catch(() => {});
+        await mock.close();
+        await backend.stop();
+      }
+    });
   });
-});
+}

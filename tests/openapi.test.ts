@@ -254,7 +254,7 @@ describe("OpenAPI document per configuration", () => {
   it("includes an openaiCompatible provider's routes under its prefix, and stays in sync", async () => {
     const pool = createPool({
       providers: [ollama(), openrouter(), openaiCompatible({ id: "acme", baseURL: "http://127.0.0.1:9/v1", prefix: "/acme/v1" })],
-      auth: { adminToken: "x" }, logger: quiet,
+      auth: { adminToken: "openapi-admin-token-x" }, logger: quiet,
     });
     const doc = await getDoc(pool);
     for (const p of ["/acme/v1/chat/completions", "/acme/v1/completions", "/acme/v1/embeddings", "/acme/v1/models"]) assert.ok(doc.paths[p], p);
@@ -267,7 +267,7 @@ describe("OpenAPI document per configuration", () => {
 
   it("names the mount point as its server when mounted under a prefix", async () => {
     const { Hono } = await import("hono");
-    const pool = createPool({ providers: [ollama()], auth: { adminToken: "x" }, logger: quiet });
+    const pool = createPool({ providers: [ollama()], auth: { adminToken: "openapi-admin-token-x" }, logger: quiet });
     const host = new Hono().route("/llm", pool.app);
     const doc = await (await host.request("/llm/openapi.json")).json() as Doc;
     assert.deepEqual(doc.servers, [{ url: "/llm" }]);

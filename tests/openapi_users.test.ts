@@ -7,7 +7,7 @@ import type { Pool } from "../src/pool.ts";
 import { check, pointer } from "./helpers/schema_check.ts";
 
 type Obj = Record<string, unknown>;
-const ADMIN = "openapi-users-admin";
+const ADMIN = "openapi-users-admin-token";
 
 describe("OpenAPI document with users", () => {
   let pool: Pool;

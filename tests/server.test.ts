@@ -123,7 +123,7 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--keys", keys], {
-      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token", OLLAMA_BASE_URL: mock.url },
+      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
@@ -137,7 +137,7 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
         child.on("exit", (code) => reject(new Error(`cli exited ${code}: ${out}`)));
       });
       assert.match(out, /2 lines, 1 added, 0 already present, 1 invalid/);
-      const admin = { authorization: "Bearer cli-admin-token", "content-type": "application/json" };
+      const admin = { authorization: "Bearer cli-admin-token-0123", "content-type": "application/json" };
       const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }),

@@ -1,4 +1,4 @@
-/** One conformance suite, run against every storage backend (memory, fs, Redis, Postgres, KV). */
+/** One conformance suite, run against every storage backend (memory, fs, Redis, Postgres, Upstash, KV). */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { KeyRecord } from "../src/keys/types.ts";

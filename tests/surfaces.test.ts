@@ -1,12 +1,13 @@
 /**
  * The client surfaces beyond chat: OpenAI Responses, Anthropic Messages (and token counting),
  * Ollama's `/api/version`, and CORS, driven by the real client libraries people point at pools
- * (openai, @anthropic-ai/sdk, the Vercel AI SDK) through the pool against the mock upstream.
+ * (openai, @anthropic-ai/sdk, the Vercel AI SDK, LangChain) through the pool against the mock upstream.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { createOpenAI } from "@ai-sdk/openai";
+import { ChatOpenAI } from "@langchain/openai";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { setupPool, type TestPool } from "./helpers/setup.ts";
@@ -168,6 +169,16 @@ describe("client surfaces through the pool", () => {
       for await (const part of s.textStream) streamed += part;
       assert.equal(streamed, "tok0 tok1 tok2 ");
       assert.deepEqual(t.mock.requests.map((r) => r.path), ["/v1/responses", "/v1/chat/completions", "/v1/responses"]);
+    });
+  });
+
+  describe("LangChain", () => {
+    it("ChatOpenAI: invoke and stream (chat completions)", async () => {
+      const llm = new ChatOpenAI({ model: "llama3.2", apiKey: t.token, maxRetries: 0, configuration: { baseURL: "http://pool.local/v1", fetch: inProcess } });
+      assert.equal((await llm.invoke("hi")).content, "tok0 tok1 tok2 ");
+      let text = "";
+      for await (const chunk of await llm.stream("hi")) text += chunk.content;
+      assert.equal(text, "tok0 tok1 tok2 ");
     });
   });
 

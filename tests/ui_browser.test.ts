@@ -1,21 +1,25 @@
 /**
  * The dashboard and the stats page in a real Chromium (Debian's, via playwright-core): log in,
  * import keys, create a token, disable a key, run a health check, see stats — with hostile
- * strings in a key label and a token name that must stay text — on a desktop and a 375 px phone.
+ * strings in a key label and a token name that must stay text — on a desktop and a 375 px phone;
+ * served at the root and mounted under `/llm` of a host Hono app (README's hono-middleware
+ * example), where the mount point is visited with and without its trailing slash.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { serve, type RunningServer } from "../adapters/node.ts";
+import { buildApp } from "../examples/hono-middleware/app.ts";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
-const ADMIN = "ui-admin-token";
+const ADMIN = "ui-admin-token-0123";
 const XSS = (tag: string) => `<img src=x onerror="globalThis.__xss='${tag}'">`;
 
-describe("dashboard in Chromium", skipUnless("dashboard in Chromium", "chromium"), () => {
+const dashboardSuite = (mount: string): string => `dashboard in Chromium${mount ? `, mounted at ${mount}` : ""}`;
+for (const mount of ["", "/llm"]) describe(dashboardSuite(mount), skipUnless(dashboardSuite(mount), "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;
@@ -29,8 +33,10 @@ describe("dashboard in Chromium", skipUnless("dashboard in Chromium", "chromium"
       auth: { adminToken: ADMIN },
       logger: { info() {}, warn() {}, error() {} },
     });
-    server = await serve(pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });
-    url = `http://127.0.0.1:${server.port}`;
+    // Mounted: the host app of examples/hono-middleware serves the pool under /llm.
+    const host = mount ? buildApp(pool) : undefined;
+    server = await serve(host ? { ...pool, fetch: (req, env, ctx) => Promise.resolve(host.fetch(req, env as never, ctx as never)) } : pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });
+    url = `http://127.0.0.1:${server.port}${mount}`;
     browser = await launchChromium();
   });
   after(async () => {
@@ -47,13 +53,14 @@ describe("dashboard in Chromium", skipUnless("dashboard in Chromium", "chromium"
     const watch = watchPage(page);
 
     await step(page, "log in", async () => {
-      await page.goto(`${url}/`);
+      await page.goto(mount ? url : `${url}/`); // mounted: the mount point without a trailing slash
       await page.fill("#token", "wrong");
       await page.click("button[type=submit]");
       await page.waitForSelector("text=That is not the admin token.");
       await page.fill("#token", ADMIN);
       await page.click("button[type=submit]");
       await page.waitForSelector("nav.tabs");
+      assert.equal(new URL(page.url()).pathname, `${mount}/`, "the login redirects to the dashboard");
       const cookies = await context.cookies();
       const session = cookies.find((c) => c.name === "pool_admin");
       assert.ok(session?.httpOnly && session.sameSite === "Strict", "session cookie is HttpOnly and SameSite=Strict");

@@ -81,7 +81,7 @@ describe("users: configuration", () => {
   it(refuses, { timeout: 30_000, ...skipUnless(refuses, "processes") }, async () => {
     const port = await freePort();
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", String(port), "--host", "127.0.0.1", "--storage", "memory:"], {
-      env: { ...process.env, ADMIN_TOKEN: "x", ENABLE_USERS: "true", AUTH_SECRET: "" },
+      env: { ...process.env, ADMIN_TOKEN: "users-config-admin-01", ENABLE_USERS: "true", AUTH_SECRET: "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let err = "";

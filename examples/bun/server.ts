@@ -9,7 +9,7 @@
  * @module
  */
 import { createStorage } from "unstorage";
-import fsDriver from "unstorage/drivers/fs";
+import { atomicFsDriver } from "../../adapters/fs_atomic.ts";
 import { createPool, ollama, openrouter } from "../../mod.ts";
 
 // The Bun API used here, typed locally: the project's tsc checks every example with Node's types.
@@ -33,7 +33,8 @@ const env = (name: string): string | undefined => process.env[name] || undefined
 const dataDir = env("DATA_DIR");
 const pool = createPool({
   providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
-  storage: dataDir ? createStorage({ driver: fsDriver({ base: dataDir }) }) : undefined,
+  // Atomic, fsync'ed writes (unstorage's own fs driver writes in place: a crash can tear a record).
+  storage: dataDir ? createStorage({ driver: atomicFsDriver({ base: dataDir }) }) : undefined,
   auth: { adminToken: env("ADMIN_TOKEN") },
   // Bun passes its server to the handler, which the pool receives as `env`.
   clientIp: (request, server) => (server as BunServer).requestIP(request)?.address,

@@ -6,13 +6,15 @@
  * Environment: `PORT` (default 8000; 0 picks a free one), `HOST` (default 0.0.0.0),
  * `ADMIN_TOKEN`, `OLLAMA_BASE_URL`, `OPENROUTER_BASE_URL`, and `STORAGE_URL`:
  * `memory:` (default, nothing kept), `denokv:` (Deno KV: the managed one on Deno Deploy, a local
- * SQLite file elsewhere) or `denokv:./pool.sqlite`.
+ * SQLite file elsewhere), `denokv:./pool.sqlite`, or `upstash:` (Upstash Redis over HTTPS with
+ * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`: exact counters across Deploy's regions).
  * @module
  */
 import { createStorage, type Storage } from "unstorage";
 import denoKvDriver from "unstorage/drivers/deno-kv";
 import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama, openrouter } from "../../mod.ts";
+import { upstashStorage } from "../../adapters/upstash.ts";
 
 // The few Deno APIs used here, typed locally: the project's tsc checks every example with Node's
 // types only, and Deno itself type-checks against its real ones.
@@ -33,7 +35,9 @@ function storageFrom(url = "memory:"): Storage {
   // Deno KV: needs --unstable-kv outside Deno Deploy. No atomic increments through unstorage, so
   // counters merge by read-modify-write (exact with one instance, like Cloudflare KV otherwise).
   if (url.startsWith("denokv:")) return createStorage({ driver: denoKvDriver({ path: url.slice(7) || undefined }) });
-  throw new Error(`STORAGE_URL "${url}" is not supported here; use memory:, denokv: or denokv:./file`);
+  // Counters with HINCRBY: several Deploy instances on one database add up exactly.
+  if (url === "upstash:") return upstashStorage({ url: env("UPSTASH_REDIS_REST_URL") ?? "", token: env("UPSTASH_REDIS_REST_TOKEN") ?? "" });
+  throw new Error(`STORAGE_URL "${url}" is not supported here; use memory:, denokv:, denokv:./file or upstash:`);
 }
 
 const pool = createPool({

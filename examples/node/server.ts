@@ -1,6 +1,6 @@
 /**
  * The smallest stand-alone server: filesystem storage, Ollama and OpenRouter.
- * Run: `ADMIN_TOKEN=change-me npx tsx examples/node/server.ts`.
+ * Run: `ADMIN_TOKEN=change-me-to-16-chars-or-more npx tsx examples/node/server.ts`.
  * @module
  */
 import { createPool, ollama, openrouter } from "../../mod.ts";

@@ -37,6 +37,12 @@ export async function resolveAdmin(
     hash = await sha256Hex(configured);
   } else {
     const meta = await store.getMeta<AdminMeta>("admin");
+    if (meta !== null && meta !== undefined && typeof meta?.hash !== "string") {
+      // Generating a new credential here would lock the operator out of the old one for good.
+      throw new Error(
+        "the stored admin credential (meta:admin) cannot be read; start with ADMIN_TOKEN set to use a token you choose, or remove that record to have a new one generated",
+      );
+    }
     if (meta?.hash) {
       hash = meta.hash;
     } else {

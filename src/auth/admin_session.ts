@@ -68,18 +68,34 @@ export function clearAdminCookie(secure: boolean, path = "/"): string {
   return `${ADMIN_COOKIE}=; ${cookieAttributes(secure, 0, path)}`;
 }
 
-/** Whether the request carries an unexpired session cookie signed with this credential. */
-export async function hasAdminSession(cred: AdminCredential, req: Request, now: number): Promise<boolean> {
+/** A verified session cookie: its nonce and expiry. */
+export interface AdminSession {
+  nonce: string;
+  expires: number;
+}
+
+/** Tells whether a session was ended by logging out (see ended_sessions.ts). */
+export type SessionEnded = (nonce: string) => Promise<boolean>;
+
+/** The request's unexpired session cookie signed with this credential, if it has one. */
+export async function adminSession(cred: AdminCredential, req: Request, now: number): Promise<AdminSession | undefined> {
   const value = cookieValue(req.headers.get("cookie"), ADMIN_COOKIE);
   const parts = value?.split(".");
-  if (!parts || parts.length !== 3) return false;
+  if (!parts || parts.length !== 3) return undefined;
   const [exp, nonce, sig] = parts;
   const expires = Number(exp);
-  if (!Number.isSafeInteger(expires) || expires <= now) return false;
+  if (!Number.isSafeInteger(expires) || expires <= now) return undefined;
   const bytes = fromB64url(sig);
-  if (!bytes) return false;
+  if (!bytes) return undefined;
   // HMAC verification in Web Crypto compares in constant time.
-  return crypto.subtle.verify("HMAC", await cred.sessionKey(), bytes as Uint8Array<ArrayBuffer>, encoder.encode(`${exp}.${nonce}`));
+  const ok = await crypto.subtle.verify("HMAC", await cred.sessionKey(), bytes as Uint8Array<ArrayBuffer>, encoder.encode(`${exp}.${nonce}`));
+  return ok ? { nonce, expires } : undefined;
+}
+
+/** Whether the request carries a live session: signed, unexpired, and not logged out. */
+export async function hasAdminSession(cred: AdminCredential, req: Request, now: number, ended?: SessionEnded): Promise<boolean> {
+  const s = await adminSession(cred, req, now);
+  return s !== undefined && !(await ended?.(s.nonce));
 }
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -88,9 +104,9 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  * Whether a request may use the admin API: the bearer token, or a dashboard session cookie —
  * the latter for writes only with the {@link UI_HEADER} a cross-site request cannot send.
  */
-export async function adminAuthorized(cred: AdminCredential, req: Request, now: number): Promise<boolean> {
+export async function adminAuthorized(cred: AdminCredential, req: Request, now: number, ended?: SessionEnded): Promise<boolean> {
   const bearer = presentedToken(req.headers);
   if (bearer !== undefined) return cred.check(bearer);
   if (!SAFE.has(req.method) && req.headers.get(UI_HEADER) !== "1") return false;
-  return hasAdminSession(cred, req, now);
+  return hasAdminSession(cred, req, now, ended);
 }

@@ -58,8 +58,14 @@ export class HealthChecks {
   #rules: ClassifyRules & { disableMs: number };
   #options: HealthCheckOptions;
   #now: () => number;
+  #onModels?: (provider: string, models: string[]) => void;
 
-  constructor(keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number) {
+  /** `onModels` hears the model lists healthy keys report (statistics prefer those names). */
+  constructor(
+    keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number,
+    onModels?: (provider: string, models: string[]) => void,
+  ) {
+    this.#onModels = onModels;
     this.#keys = keys;
     this.#fetch = fetch;
     this.#rules = rules;
@@ -83,9 +89,14 @@ export class HealthChecks {
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes);
-      if (r.healthy) pool.enable(id);
-      else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
+      if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
+      // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
+      // stays until its reset (else every check would spend one request on a capped account).
+      const capRest = rec.cap !== undefined && rec.state === "cooling";
+      if (r.healthy) {
+        if (!capRest) pool.enable(id);
+      } else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
       else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);
       return {
         id, key: maskSecret(rec.secret), healthy: r.healthy, status: r.status ?? null, error: r.reason ?? null,

@@ -3,8 +3,10 @@
 /**
  * Min-heap keyed by `at`. Entries may go stale (a key rested again, re-enabled or removed);
  * callers validate what they pop. Bound: every entry leaves when its time comes, so the heap
- * holds at most one entry per rest started within the longest rest (`disableMs`, 1 h) — in
- * practice a few per resting key.
+ * holds at most one entry per rest started within the longest rest (`disableMs` or the 1 h
+ * back-off bound; a usage cap until its reset, up to a month, but a capped key is out of
+ * rotation, so only requests already in flight can rest it again) — in practice a few per
+ * resting key.
  */
 export class WakeHeap {
   #at: number[] = [];

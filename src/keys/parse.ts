@@ -21,6 +21,8 @@ export interface ParseResult {
 }
 
 const SEPARATOR = "----";
+/** Longest key label (`username`) kept: it is free text stored with the key and shown in lists. */
+export const MAX_LABEL_LENGTH = 200;
 const KEY_SHAPE = /^[\x21-\x7e]{8,512}$/;
 
 /** Why a string is not a usable key, or undefined when it is. */
@@ -57,6 +59,10 @@ export function parseKeyLines(content: string): ParseResult {
       continue;
     }
     const label = parts.length > 1 ? parts[0].trim() || undefined : undefined;
+    if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
+      result.invalid.push({ line: i + 1, reason: `username (the first field) is longer than ${MAX_LABEL_LENGTH} characters` });
+      continue;
+    }
     result.keys.push({ secret, label, line: i + 1 });
   }
   return result;
@@ -79,6 +85,10 @@ export function parseKeyList(entries: unknown[]): ParseResult {
       return;
     }
     const label = typeof obj?.username === "string" ? obj.username : undefined;
+    if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
+      result.invalid.push({ line: i + 1, reason: `'username' is longer than ${MAX_LABEL_LENGTH} characters` });
+      return;
+    }
     result.keys.push({ secret, label, line: i + 1 });
   });
   return result;

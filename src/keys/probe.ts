@@ -4,10 +4,11 @@
  * @module
  */
 import { classifyDefault } from "../providers/classify.ts";
-import type { ClassifyRules, KeyOutcome, Provider } from "../providers/types.ts";
+import { bodyForClassify, type ClassifyRules, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { FetchLike } from "../types.ts";
 import { invalidStatus } from "../proxy/attempt.ts";
 import { readBody } from "../proxy/body.ts";
+import { readErrorBody } from "../proxy/error_body.ts";
 
 /** What probing one key found. */
 export interface ProbeResult {
@@ -22,13 +23,14 @@ export interface ProbeResult {
   ms: number;
 }
 
-/** Probes one key. Never throws: every failure (a provider hook's included) is a result. */
+/** Probes one key. Never throws: every failure (a provider hook's included) is a result. `now`: the pool's clock, for reset times. */
 export async function probeKey(
   fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes = 32 * 1024 * 1024,
+  now: () => number = Date.now,
 ): Promise<ProbeResult> {
   const t0 = Date.now();
   try {
-    return await probe(fetch, provider, secret, timeoutMs, rules, maxBytes, t0);
+    return await probe(fetch, provider, secret, timeoutMs, rules, maxBytes, t0, now);
   } catch (err) {
     const reason = `probe failed (${(err as Error)?.message ?? err})`;
     return { healthy: false, reason, outcome: { kind: "cooldown", ms: rules.errorCooldownMs, reason }, ms: Date.now() - t0 };
@@ -37,6 +39,7 @@ export async function probeKey(
 
 async function probe(
   fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes: number, t0: number,
+  now: () => number,
 ): Promise<ProbeResult> {
   const spec = provider.probe;
   if (!spec) {
@@ -56,7 +59,9 @@ async function probe(
   } catch (err) {
     res = err instanceof Error ? err : new Error(String(err));
   }
-  const outcome = provider.classify?.(res, rules, { now: Date.now() }) ?? classifyDefault(res, rules);
+  // As on the proxy path: the body of an answer that is no success may hold the reason (a usage cap).
+  const body = !(res instanceof Error) && bodyForClassify(res.status) ? await readErrorBody(res) : undefined;
+  const outcome = provider.classify?.(res, rules, { now: now(), body }) ?? classifyDefault(res, rules, now());
   const ms = Date.now() - t0;
   if (res instanceof Error) {
     return { healthy: false, reason: outcome.kind === "cooldown" ? outcome.reason : res.message, outcome, ms };
@@ -70,7 +75,8 @@ async function probe(
   if (spec.models) {
     const read = await readBody(res, { maxBytes, idleMs: timeoutMs });
     try {
-      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))) : undefined;
+      // Model ids are the upstream's words: one that echoes the key is not shown.
+      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret)) : undefined;
     } catch {
       models = undefined; // a healthy key whose list we cannot read is still healthy
     }

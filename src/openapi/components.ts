@@ -112,14 +112,14 @@ const errorBody = { "application/json": { schema: ref("Error") } };
 
 /** Shared error responses, by status. */
 export const ERROR_RESPONSES: Record<string, ResponseDoc> = {
-  "400": { description: "Bad JSON, a missing or invalid field or parameter, or an unknown provider.", content: errorBody },
+  "400": { description: "Bad JSON (or nested deeper than 128 levels), a missing, invalid or too long field or parameter, or an unknown provider.", content: errorBody },
   "401": { description: "Missing or invalid credential.", content: errorBody },
   "403": { description: "Forbidden: the client token may not use this model (`allowedModels`), the user is disabled, or the Turnstile challenge failed.", content: errorBody },
   "404": { description: "No such item.", content: errorBody },
   "409": { description: "Already exists.", content: errorBody },
   "413": { description: "Body larger than `maxBodyBytes`.", content: errorBody },
   "429": {
-    description: "Rate limit or quota of the client IP or token reached, or every key is rate limited upstream.",
+    description: "Rate limit or quota of the client IP or token reached, too many wrong tokens from the client address, or every key is rate limited upstream.",
     content: errorBody,
     headers: { "retry-after": { description: "Seconds to wait.", schema: t.int() } },
   },

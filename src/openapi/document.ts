@@ -62,6 +62,7 @@ export function routeDocs(providers: Provider[], features: DocFeatures = {}): Ro
 function errorStatuses(d: RouteDoc): number[] {
   const s = new Set(d.errors ?? []);
   if (d.auth !== "public") s.add(401);
+  if (d.auth === "client" || d.auth === "admin" || d.auth === "adminBearer") s.add(429); // too many wrong tokens from the address
   if (d.provider || d.body?.content["application/json"]) s.add(400); // unknown provider, bad JSON or field
   if (d.body) s.add(413); // every body is read with a size limit
   return [...s].sort((a, b) => a - b);

@@ -54,7 +54,8 @@ export const PROXY_SCHEMAS: Record<string, Schema> = {
   AnthropicError: obj({
     type: { const: "error" },
     error: obj({ type: t.enumOf(["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "overloaded_error"]), message: t.str() }),
-  }, [], { description: "Anthropic's error shape, which every error on the Messages routes has." }),
+    request_id: t.str("The request's id, as in `x-request-id` and the request log."),
+  }, ["request_id"], { description: "Anthropic's error shape, which every error on the Messages routes has." }),
 };
 
 const SSE: Record<string, { schema: Schema }> = {
@@ -132,7 +133,9 @@ export function proxyDocs(providers: Provider[]): RouteDoc[] {
         operationId: `${slug(p.id)}_${e.method.toLowerCase()}_${slug(e.path)}`,
         tag: `Proxy: ${p.id}`,
         summary: s.summary,
-        description: `Forwarded to \`${e.method} ${e.upstream}\` with a pooled key; on a key failure the next key is tried. ` +
+        // The upstream's address stays out: the document is public, and a base URL can name a
+        // private host or gateway.
+        description: `Forwarded to the \`${p.id}\` provider's upstream with a pooled key; on a key failure the next key is tried. ` +
           "Upstream client errors (400, 404, 422) are returned as the upstream sent them." +
           (s.anthropic ? " Clients may authenticate with `x-api-key` (as Anthropic's SDK does) or `Authorization: Bearer`; `anthropic-version` and `anthropic-beta` are forwarded." : ""),
         auth: "client",

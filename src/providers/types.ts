@@ -64,8 +64,10 @@ export interface AnswerContext {
   /**
    * The start of the body (at most MAX_ERROR_BODY_BYTES, decoded as UTF-8) of an answer the pool
    * never passes on — 401, 402, 403, 408, 429, 5xx — where the reason is often only in the body.
-   * The body of the Response is already read then. Undefined for other answers (their bodies go
-   * back to the client unread) and when the body did not arrive within a few seconds.
+   * The body of the Response is already read then. It is the upstream's text, unredacted (some
+   * echo the key): take facts from it, never copy it into a reason, which admins see. Undefined
+   * for other answers (their bodies go back to the client unread) and when the body did not
+   * arrive within a few seconds.
    */
   body?: string;
 }

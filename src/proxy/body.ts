@@ -1,11 +1,21 @@
 /**
  * Reading a whole upstream body into memory, bounded in size and in time. Every answer the pool
  * buffers (non-stream answers, error bodies it passes back, probe answers) is read here, so
- * none can grow memory without a bound or hold a request forever.
+ * none can grow memory without a bound or hold a request forever; what the proxy passes back
+ * leaves without the key (redact.ts).
  * @module
  */
-import { BODY_BYTES, BODY_STREAM } from "./attempt.ts";
-import { concat } from "./redact.ts";
+import { PoolError } from "../errors.ts";
+import { BODY_BYTES, BODY_STREAM, NULL_BODY_STATUSES } from "./attempt.ts";
+import { concat, needlesOf, redactBytes } from "./redact.ts";
+
+/** Bounds on what the proxy reads from an upstream answer. */
+export interface ResponseLimits {
+  /** Most bytes of one buffered upstream answer, after decompression (streams are not buffered). */
+  maxResponseBytes: number;
+  /** Longest gap between two upstream body chunks. */
+  streamIdleTimeoutMs: number;
+}
 
 /** Limits of {@link readBody}. */
 export interface BodyLimits {
@@ -69,4 +79,36 @@ export async function readBody(res: Response, limits: BodyLimits): Promise<BodyR
     parts.push(next.value);
   }
   return { ok: true, bytes: parts.length === 1 && parts[0].buffer instanceof ArrayBuffer ? parts[0] as Uint8Array<ArrayBuffer> : concat(parts) };
+}
+
+/** Why a body could not be read, for the exhausted error; see readBody(). */
+const BODY_FAILED = {
+  stalled: "upstream stopped sending the body",
+  broken: "upstream closed the connection while sending the body",
+};
+
+/**
+ * Reads a whole upstream body within the limits and takes the key out of it. Too large: the
+ * request is over (counted as a failure, the key not blamed: it worked, the answer is what it
+ * is). Stalled or broken: the reason, and the caller tries the next key.
+ */
+export async function bufferedBody(
+  limits: ResponseLimits, res: Response, secrets: string[], over: () => void,
+): Promise<Uint8Array<ArrayBuffer> | null | string> {
+  const read = await readBody(res, { maxBytes: limits.maxResponseBytes, idleMs: limits.streamIdleTimeoutMs });
+  if (!read.ok) {
+    if (read.why !== "too_large") return BODY_FAILED[read.why];
+    over();
+    throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
+  }
+  if (NULL_BODY_STATUSES.has(res.status)) return null;
+  return redactBytes(read.bytes, needlesFor(secrets)) as Uint8Array<ArrayBuffer>;
+}
+
+/** Needles per secrets list (one list per key, see secretsOf): encoded once. */
+const needlesBySecrets = new WeakMap<string[], Uint8Array[]>();
+export function needlesFor(secrets: string[]): Uint8Array[] {
+  let needles = needlesBySecrets.get(secrets);
+  if (!needles) needlesBySecrets.set(secrets, needles = needlesOf(secrets));
+  return needles;
 }

@@ -24,6 +24,8 @@ export async function readErrorBody(res: Response, waitMs = ERROR_BODY_WAIT_MS):
   if (held) return decoder.decode(held.subarray(0, MAX_ERROR_BODY_BYTES));
   let body: ReadableStream<Uint8Array> | null;
   try {
+    // `res.body`, not the transport's BODY_STREAM: the caller cancels `res.body` afterwards, and
+    // on Node a light Response whose stream was read elsewhere throws building that body.
     body = res.body;
   } catch {
     return undefined;

@@ -10,12 +10,11 @@ import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, ty
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
 import {
-  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, NULL_BODY_STATUSES, passHeaders, RESPONSE_PARTS,
+  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS,
   type ResponseParts, secretsOf, upstreamHeader,
 } from "./attempt.ts";
 import type { RequestTrace } from "../logs/trace.ts";
-import { readBody } from "./body.ts";
-import { needlesOf, redactBytes } from "./redact.ts";
+import { bufferedBody, needlesFor, type ResponseLimits } from "./body.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { readErrorBody } from "./error_body.ts";
@@ -29,14 +28,6 @@ export interface FailoverRules extends ClassifyRules {
   maxAttempts: number;
   /** How long to wait for upstream response headers before trying the next key. */
   firstByteTimeoutMs: number;
-}
-
-/** Bounds on what the proxy reads from an upstream answer. */
-export interface ResponseLimits {
-  /** Most bytes of one buffered upstream answer, after decompression (streams are not buffered). */
-  maxResponseBytes: number;
-  /** Longest gap between two upstream body chunks. */
-  streamIdleTimeoutMs: number;
 }
 
 /** What the proxy needs from the pool. */
@@ -96,7 +87,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
-      if (!usage) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      // Charged only when an upstream had the request (a client gone before any attempt cost nothing).
+      if (!usage && tried.size > 0) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
@@ -167,8 +159,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
         ? await answer(d, c, key.id, result.response, controller, secrets, finish)
         : await clientError(d, c, result.response, secrets, finish);
       if (done instanceof Response) return done;
-      // The client left while the body was arriving: the body failed because of that.
-      if (gone) throw clientClosed(key.id);
+      // The client left while the body was arriving: the body failed because of that. (A
+      // client-error answer's attempt is counted already.)
+      if (gone) throw clientClosed(outcome.kind === "ok" ? key.id : undefined);
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
@@ -234,49 +227,17 @@ function exhausted(
   return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
 }
 
-/** Why a body could not be read, for the exhausted error; see readBody(). */
-const BODY_FAILED = {
-  stalled: "upstream stopped sending the body",
-  broken: "upstream closed the connection while sending the body",
-};
-
-/**
- * Reads a whole upstream body within the limits and takes the key out of it. Too large: the
- * request is over (counted as a failure, the key not blamed: it worked, the answer is what it
- * is). Stalled or broken: the reason, and the caller tries the next key.
- */
-async function bufferedBody(
-  d: ProxyDeps, res: Response, secrets: string[], over: () => void,
-): Promise<Uint8Array<ArrayBuffer> | null | string> {
-  const read = await readBody(res, { maxBytes: d.limits.maxResponseBytes, idleMs: d.limits.streamIdleTimeoutMs });
-  if (!read.ok) {
-    if (read.why !== "too_large") return BODY_FAILED[read.why];
-    over();
-    throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${d.limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
-  }
-  if (NULL_BODY_STATUSES.has(res.status)) return null;
-  return redactBytes(read.bytes, needlesFor(secrets)) as Uint8Array<ArrayBuffer>;
-}
-
 /** The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key. */
 async function clientError(
   d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
   const headers = passHeaders(res, secrets);
-  const body = await bufferedBody(d, res, secrets, () => finish("failure"));
+  const body = await bufferedBody(d.limits, res, secrets, () => finish("failure"));
   if (typeof body === "string") return body;
   finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(body, { status: res.status, headers });
-}
-
-/** Needles per secrets list (one list per key, see secretsOf): encoded once. */
-const needlesBySecrets = new WeakMap<string[], Uint8Array[]>();
-function needlesFor(secrets: string[]): Uint8Array[] {
-  let needles = needlesBySecrets.get(secrets);
-  if (!needles) needlesBySecrets.set(secrets, needles = needlesOf(secrets));
-  return needles;
 }
 
 /**
@@ -331,7 +292,7 @@ async function answer(
   const readAt = performance.now();
   let bytes: Uint8Array<ArrayBuffer> | null | string;
   try {
-    bytes = await bufferedBody(d, res, secrets, () => finish("failure", undefined, keyId));
+    bytes = await bufferedBody(d.limits, res, secrets, () => finish("failure", undefined, keyId));
   } finally {
     c.upstreamMs = (c.upstreamMs ?? 0) + performance.now() - readAt;
   }

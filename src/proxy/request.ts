@@ -5,6 +5,7 @@
  */
 import { PoolError, badRequest } from "../errors.ts";
 import type { Endpoint } from "../providers/types.ts";
+import { checkJsonDepth } from "./json_depth.ts";
 
 /** The client request as the proxy needs it. */
 export interface ParsedRequest {
@@ -75,6 +76,7 @@ function tooLarge(limit: number): PoolError {
 export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit: number): Promise<ParsedRequest> {
   if (endpoint.method === "GET") return { body: undefined, stream: false, injectedUsage: false };
   const text = await readBody(req, limit);
+  checkJsonDepth(text);
   let json: unknown;
   try {
     json = JSON.parse(text);

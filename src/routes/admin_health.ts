@@ -63,7 +63,7 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     const provider = state.providers.get(providerParam(c, state, body))!;
     const secret = stringField(body, "apiKey", "api_key", "key");
     if (!secret) throw badRequest("'apiKey' is required", "missing_field");
-    const r = await probeKey(o.fetch, provider, secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes);
+    const r = await probeKey(o.fetch, provider, secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now);
     return c.json({
       valid: r.healthy, status: r.status ?? null, error: r.reason ?? null, apiKey: maskSecret(secret),
       families: modelFamilies(r.models ?? []), models: r.models ?? [], timestamp: new Date(o.now()).toISOString(),
@@ -85,7 +85,7 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     });
     const run = async (report?: (p: Record<string, unknown>) => void) => {
       let done = 0;
-      const probes = await runBounded(fresh, o.healthCheck.concurrency, (k) => probeKey(o.fetch, provider, k.secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes), () => {
+      const probes = await runBounded(fresh, o.healthCheck.concurrency, (k) => probeKey(o.fetch, provider, k.secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now), () => {
         done++;
         report?.({ done, total: fresh.length });
       });

@@ -1,7 +1,7 @@
 /** Admin: upstream keys — list, add, delete, import, enable/disable. @module */
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
-import { parseKeyLines, parseKeyList, secretProblem } from "../keys/parse.ts";
+import { MAX_LABEL_LENGTH, parseKeyLines, parseKeyList, secretProblem } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
 import type { PoolState } from "../state.ts";
@@ -66,6 +66,7 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     if (problem) throw badRequest(problem, "invalid_key");
     const ttl = seconds(body, "ttl");
     const label = stringField(body, "username");
+    if (label !== undefined && label.length > MAX_LABEL_LENGTH) throw badRequest(`'username' must be at most ${MAX_LABEL_LENGTH} characters`, "invalid_field");
     const expiresAt = ttl ? state.options.now() + ttl * 1000 : undefined;
     const r = await state.keys.add(provider, [{ secret, label, line: 1 }], expiresAt);
     if (r.added === 0) throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);

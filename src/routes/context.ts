@@ -1,6 +1,7 @@
 /** Helpers shared by the routers: the Hono env type, JSON bodies, provider and paging params. @module */
 import type { Context } from "hono";
 import { badRequest } from "../errors.ts";
+import { checkJsonDepth } from "../proxy/json_depth.ts";
 import { readBody } from "../proxy/request.ts";
 import type { ExecutionContextLike, PoolState } from "../state.ts";
 
@@ -20,6 +21,7 @@ export function executionContext(c: Context<PoolEnv>): ExecutionContextLike | un
 export async function jsonBody(c: Context<PoolEnv>, state: PoolState, limit: number = state.options.maxBodyBytes): Promise<Record<string, unknown>> {
   const text = await readBody(c.req.raw, limit);
   if (text.trim() === "") return {};
+  checkJsonDepth(text);
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import { basePath } from "hono/route";
 import type { Child } from "hono/jsx";
-import { clearAdminCookie, hasAdminSession, issueAdminCookie } from "../auth/admin_session.ts";
+import { adminSession, clearAdminCookie, hasAdminSession, issueAdminCookie } from "../auth/admin_session.ts";
 import { PoolError } from "../errors.ts";
 import { readBody } from "../proxy/request.ts";
 import type { PoolState } from "../state.ts";
@@ -59,15 +59,16 @@ export function page(node: Child, status = 200, cacheable = false, extra: Record
 const secure = (c: Context<PoolEnv>): boolean =>
   new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto")?.split(",")[0].trim() === "https";
 
-export function pageRoutes(state: PoolState): Hono<PoolEnv> {
-  const app = new Hono<PoolEnv>();
-  const providers = () => state.options.providers.map((p) => p.id);
-  const usersOn = () => state.users !== undefined;
-
-  app.get("/", async (c) => {
+/**
+ * The dashboard (or the login form without a session). Served at the mount point itself and,
+ * through {@link dashboardWithSlash}, at the mount point with a trailing slash.
+ */
+export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promise<Response> {
+  const ended = (nonce: string) => state.endedSessions.ended(nonce);
+  return async (c) => {
     const base = mountBase(c);
-    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now()))) return page(Login({ base }));
-    const tabs = TABS.filter(([id]) => (id !== "users" || usersOn()) && (id !== "logs" || state.logs !== undefined));
+    if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
+    const tabs = TABS.filter(([id]) => (id !== "users" || state.users !== undefined) && (id !== "logs" || state.logs !== undefined));
     const asked = c.req.query("tab") ?? "keys";
     const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
     const provider = providerParam(c, state);
@@ -78,10 +79,32 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
       if (v && v.length <= 256) logFilter[k] = v;
     }
     return page(Dashboard({
-      base, tab, tabs, provider, providers: providers(), logFilter,
+      base, tab, tabs, provider, providers: state.options.providers.map((p) => p.id), logFilter,
       analytics: tab === "analytics" ? await analytics(state, provider) : undefined,
     }));
-  });
+  };
+}
+
+/**
+ * Mounted with `app.route("/llm", pool.app)`, the pool's "/" matches `/llm` only (Hono routes
+ * are strict about the trailing slash), yet `/llm/` is what people type, what the login redirect
+ * and the tab links use. Register last, before the catch-all: it answers only GET and HEAD of
+ * that one path.
+ */
+export function dashboardWithSlash(state: PoolState): (c: Context<PoolEnv>, next: () => Promise<void>) => Promise<Response | void> {
+  const dashboard = dashboardPage(state);
+  return (c, next) => {
+    const base = mountBase(c);
+    const read = c.req.method === "GET" || c.req.method === "HEAD";
+    return read && base !== "" && c.req.path === `${base}/` ? dashboard(c) : next();
+  };
+}
+
+export function pageRoutes(state: PoolState): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>();
+  const providers = () => state.options.providers.map((p) => p.id);
+
+  app.get("/", dashboardPage(state));
 
   const loginsPerIp = createThrottle("admin-login-ip", ADMIN_LOGIN_WINDOW_MS, state.store.counters, state.options.now);
   app.post("/ui/login", async (c) => {
@@ -104,8 +127,11 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" } });
   });
 
-  app.post("/ui/logout", (c) => {
+  app.post("/ui/logout", async (c) => {
     const base = mountBase(c);
+    // Ended in the store too: a copy of the cookie must stop working, not just this browser's.
+    const session = await adminSession(state.admin(), c.req.raw, state.options.now());
+    if (session) await state.endedSessions.end(session.nonce, session.expires);
     return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": clearAdminCookie(secure(c), base || "/") } });
   });
 

@@ -38,7 +38,12 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
 export function metricsRoute(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   app.get("/metrics", async (c) => {
-    if (!(await state.admin().check(presentedToken(c.req.raw.headers)))) {
+    const token = presentedToken(c.req.raw.headers);
+    const ip = token === undefined ? undefined : state.options.clientIp(c.req.raw, c.env);
+    state.guesses.admin.check(ip);
+    if (!(await state.admin().check(token))) {
+      const refused = await state.guesses.admin.failed(ip);
+      if (refused) throw refused;
       throw new PoolError(401, "invalid_admin_token", "/metrics needs 'Authorization: Bearer <ADMIN_TOKEN>'");
     }
     const keys: Record<string, { active: number; cooling: number; disabled: number }> = {};
@@ -73,8 +78,29 @@ export interface PublicStats {
   timestamp: string;
 }
 
-/** The public figures of one provider's pool. */
-export async function publicStats(state: PoolState, provider: string): Promise<PublicStats> {
+/**
+ * How long the public figures are reused. Anyone may ask for them as often as they like, so
+ * each provider's are computed at most once a second (and again after statistics were written).
+ */
+export const PUBLIC_STATS_TTL_MS = 1000;
+
+/** Per pool state, per provider (so bounded by the configured providers): the last answer. */
+const publicCache = new WeakMap<PoolState, Map<string, { at: number; flushes: number; value: Promise<PublicStats> }>>();
+
+/** The public figures of one provider's pool, computed at most once per {@link PUBLIC_STATS_TTL_MS}. */
+export function publicStats(state: PoolState, provider: string): Promise<PublicStats> {
+  let cache = publicCache.get(state);
+  if (!cache) publicCache.set(state, cache = new Map());
+  const now = state.options.now();
+  const hit = cache.get(provider);
+  if (hit && now - hit.at < PUBLIC_STATS_TTL_MS && hit.flushes === state.stats.flushes) return hit.value;
+  const value = computePublicStats(state, provider);
+  cache.set(provider, { at: now, flushes: state.stats.flushes, value });
+  value.catch(() => cache.get(provider)?.value === value && cache.delete(provider)); // a failed read is not kept
+  return value;
+}
+
+async function computePublicStats(state: PoolState, provider: string): Promise<PublicStats> {
   const { global: g, models, hourly, recentModels } = await overview(state.stats, provider, state.options.now());
   const requests = g.requests ?? 0;
   return {

@@ -69,6 +69,61 @@ const fields = (suffix: string): Fields => ({
 export const PLAIN_FIELDS: Fields = fields("");
 
 /**
+ * Most model names, per provider, that get their own statistics fields on a first-come basis.
+ * Clients choose model names, and every name adds fields to the provider's model record (and
+ * to each day's), which every statistics read has to parse: 57,000 made-up names made the public
+ * stats pages block for over a second. Later names are counted under {@link OTHER_MODEL}.
+ */
+export const MAX_MODEL_NAMES = 200;
+/**
+ * Most names the pool's keys are known to serve (from health checks' model lists), per provider:
+ * those get their own fields even when the first-come names above are used up.
+ */
+export const MAX_SERVED_NAMES = 1000;
+/** Where requests for models beyond the bound are counted. */
+export const OTHER_MODEL = "other";
+
+/**
+ * Which model names get their own statistics fields, per provider: names the keys serve, then
+ * the first {@link MAX_MODEL_NAMES} others (per instance: instances sharing a store may each
+ * admit different ones, each seeing the names stored when it loaded).
+ */
+export class ModelNames {
+  #admitted = new Map<string, Set<string>>();
+  #served = new Map<string, Set<string>>();
+
+  /** The statistics name for a sanitized model name. */
+  name(provider: string, model: string): string {
+    const served = this.#served.get(provider);
+    if (served?.has(model)) return model;
+    let admitted = this.#admitted.get(provider);
+    if (!admitted) this.#admitted.set(provider, admitted = new Set());
+    if (admitted.has(model)) return model;
+    if (admitted.size >= MAX_MODEL_NAMES) return OTHER_MODEL;
+    admitted.add(model);
+    return model;
+  }
+
+  /** Admits names already stored (so a restart keeps counting them), up to the bound. */
+  admit(provider: string, models: Iterable<string>): void {
+    for (const m of models) {
+      if ((this.#admitted.get(provider)?.size ?? 0) >= MAX_MODEL_NAMES) return;
+      this.name(provider, m);
+    }
+  }
+
+  /** Names the provider's keys are known to serve (raw upstream ids), up to their own bound. */
+  served(provider: string, models: Iterable<string>): void {
+    let set = this.#served.get(provider);
+    if (!set) this.#served.set(provider, set = new Set());
+    for (const m of models) {
+      if (set.size >= MAX_SERVED_NAMES) return;
+      set.add(statsModelName(m));
+    }
+  }
+}
+
+/**
  * Most entries in each cache below (models per provider, client tokens, keys per provider),
  * well under 1 KB each; a cache that fills up starts over.
  */
@@ -76,6 +131,8 @@ export const MAX_CACHED_NAMES = 10_000;
 
 /** Caches of the names above; see the module doc. */
 export class StatsNames {
+  /** Which model names get fields of their own. */
+  readonly models = new ModelNames();
   #hour = -1;
   #requests = new Map<string, Map<string, RequestNames>>();
   #tokens = new Map<string, string>();
@@ -90,7 +147,7 @@ export class StatsNames {
     let n = byModel.get(model ?? "");
     if (!n) {
       const [day, hh] = dayAndHour(at);
-      const name = model === undefined ? "" : statsModelName(model);
+      const name = model === undefined ? "" : this.models.name(provider, statsModelName(model));
       n = {
         global: statsRecord.global(provider),
         models: statsRecord.models(provider),
@@ -106,6 +163,12 @@ export class StatsNames {
       byModel.set(model ?? "", n);
     }
     return n;
+  }
+
+  /** Names a provider's keys serve; cached names are rebuilt so they get their own fields now. */
+  served(provider: string, models: Iterable<string>): void {
+    this.models.served(provider, models);
+    this.#requests.get(provider)?.clear();
   }
 
   /** A client token's record name. */

@@ -32,7 +32,7 @@ export interface RequestEvent {
   estimated?: boolean;
 }
 
-export { dayAndHour, statsModelName, statsRecord } from "./names.ts";
+export { dayAndHour, MAX_MODEL_NAMES, OTHER_MODEL, statsModelName, statsRecord } from "./names.ts";
 
 /**
  * Most distinct counter records held unflushed (about 10 MB). Normally a flush interval touches
@@ -49,6 +49,7 @@ export class StatsRecorder {
   #flushing: Promise<void> | undefined;
   #dropped = 0;
   #names = new StatsNames();
+  #flushes = 0;
 
   constructor(sink: CounterSink, now: () => number) {
     this.#sink = sink;
@@ -99,6 +100,26 @@ export class StatsRecorder {
   }
 
   /**
+   * Model names the provider's keys are known to serve (a health check read their model lists):
+   * they get statistics fields of their own ahead of client-chosen names.
+   */
+  served(provider: string, models: Iterable<string>): void {
+    this.#names.served(provider, models);
+  }
+
+  /** Reads the model names already stored, so a restarted instance keeps counting under them. */
+  async load(providers: string[]): Promise<void> {
+    const stored = await this.#sink.read(providers.map((p) => statsRecord.models(p)));
+    providers.forEach((p, i) => {
+      const names: string[] = [];
+      for (const f in stored[i]) if (f.startsWith("requests|")) names.push(f.slice(9));
+      // The busiest first: after a restart over a store from before the bound, those stay.
+      names.sort((a, b) => (stored[i][`requests|${b}`] ?? 0) - (stored[i][`requests|${a}`] ?? 0));
+      this.#names.models.admit(p, names);
+    });
+  }
+
+  /**
    * Counts one upstream attempt with a key, once its outcome is known (for an answer the key
    * gave, when its body is through): requests, success, failure, clientErrors, clientClosed,
    * lastUsed (`request()` adds the key's promptTokens and completionTokens when it answered).
@@ -138,6 +159,11 @@ export class StatsRecorder {
     return this.#pending.size;
   }
 
+  /** Completed flushes so far: a view cached under an older number may miss written counts. */
+  get flushes(): number {
+    return this.#flushes;
+  }
+
   /** Increments lost because the pending buffer was full (a long storage outage). */
   get dropped(): number {
     return this.#dropped;
@@ -149,7 +175,9 @@ export class StatsRecorder {
     if (this.#pending.size === 0) return Promise.resolve();
     const batch = this.#pending;
     this.#pending = new Map();
-    this.#flushing = this.#sink.apply(batch).catch((err) => {
+    this.#flushing = this.#sink.apply(batch).then(() => {
+      this.#flushes++;
+    }, (err) => {
       for (const [k, d] of batch) mergeInto(this.#delta(k), d);
       throw err;
     }).finally(() => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import type { Quarantine } from "./quarantine.ts";
 
 /** Numeric fields of one counter record, e.g. `{requests: 3, success: 2}`. */
 export type Counters = Record<string, number>;
@@ -18,12 +19,21 @@ export interface CounterDelta {
 /** A batch of deltas keyed by record key. */
 export type CounterBatch = Map<string, CounterDelta>;
 
-/** Where batches go. `apply` must never lose a delta it resolved for. */
+/**
+ * Where batches go. `apply` must never lose a delta it resolved for. A sink that writes a batch in
+ * several requests deletes each written record from `batch` before it rejects, so that the caller,
+ * which puts back what is left, does not count those twice.
+ */
 export interface CounterSink {
   apply(batch: CounterBatch): Promise<void>;
   read(records: string[]): Promise<Counters[]>;
   /** Deletes whole records (expired rate-limit windows). */
   remove(records: string[]): Promise<void>;
+  /**
+   * Names of the records under `prefix`, for a sink that keeps them apart from the storage's
+   * items (Postgres: a table of its own); without it they are the storage's `getKeys(prefix)`.
+   */
+  list?(prefix: string): Promise<string[]>;
 }
 
 /** Adds `delta` into `into` (in place) and returns it. */
@@ -37,10 +47,11 @@ export function mergeDelta(into: Counters, delta: CounterDelta): Counters {
  * Read-modify-write on any unstorage backend. Exact for one instance, which serializes its own
  * flushes; several instances on such a backend can lose concurrent increments.
  */
-export function kvCounterSink(storage: Storage, chunk = 128): CounterSink {
+export function kvCounterSink(storage: Storage, chunk = 128, quarantine?: Quarantine): CounterSink {
   const read = async (records: string[]): Promise<Counters[]> => {
     const values = await Promise.all(records.map((k) => storage.getItem<Counters>(k)));
-    return values.map((v) => (v && typeof v === "object" ? { ...v } : {}));
+    // An unreadable record is set aside (and reported) before the flush writes a fresh one over it.
+    return Promise.all(values.map(async (v, i) => (v && typeof v === "object" ? { ...v } : (await quarantine?.admit(records[i], v), {}))));
   };
   return {
     read,

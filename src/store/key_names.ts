@@ -28,6 +28,10 @@ export const PREFIX = {
   events: "events",
   /** The request log, in segments: `logs:<YYYYMMDDHH>:<maxT>-<minT>-<instance>-<seq>` (logs/segments.ts). */
   logs: "logs",
+  /** Dashboard logouts: `adminsessions:ended:<nonce>`, kept until the session would have expired. */
+  adminSessions: "adminsessions",
+  /** Unreadable records set aside: `quarantine:<original name>` (store/quarantine.ts). */
+  quarantine: "quarantine",
 } as const;
 
 /** Keys and tokens. */

@@ -17,8 +17,8 @@ export interface RedisLike {
   };
 }
 
-// Raises each field to at least the given value (lastUsed timestamps).
-const MAX_SCRIPT = `for i = 1, #ARGV, 2 do
+// Raises each field to at least the given value (lastUsed timestamps). Shared with the Upstash sink.
+export const MAX_SCRIPT = `for i = 1, #ARGV, 2 do
   local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '-1')
   if tonumber(ARGV[i + 1]) > cur then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end

@@ -5,6 +5,7 @@
  */
 import type { Storage } from "unstorage";
 import { type CounterSink, kvCounterSink } from "./counters.ts";
+import type { Quarantine } from "./quarantine.ts";
 import { type RedisLike, redisCounterSink } from "./redis_counters.ts";
 import { PREFIX } from "./key_names.ts";
 
@@ -13,8 +14,8 @@ export interface CounterCapableDriver {
   counterSink?: () => CounterSink;
 }
 
-/** Atomic counters for Redis and counter-capable drivers; plain KV gets read-modify-write. */
-export function counterSinkFor(storage: Storage): CounterSink {
+/** Atomic counters for Redis and counter-capable drivers; plain KV gets read-modify-write (unreadable records to `quarantine`). */
+export function counterSinkFor(storage: Storage, quarantine?: Quarantine): CounterSink {
   const { driver } = storage.getMount(`${PREFIX.stats}:`);
   const own = (driver as CounterCapableDriver).counterSink;
   if (typeof own === "function") return own();
@@ -22,7 +23,7 @@ export function counterSinkFor(storage: Storage): CounterSink {
     const base = ((driver.options as { base?: string } | undefined)?.base ?? "").replace(/:$/, "");
     return redisCounterSink(driver.getInstance() as RedisLike, base);
   }
-  return kvCounterSink(storage);
+  return kvCounterSink(storage, 128, quarantine);
 }
 
 /** Whether the sink is exact across instances (for /health and the README's promises). */

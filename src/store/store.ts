@@ -7,6 +7,7 @@ import type { Storage } from "unstorage";
 import type { KeyRecord } from "../keys/types.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { CounterSink } from "./counters.ts";
+import { Quarantine } from "./quarantine.ts";
 import { counterSinkFor } from "./sinks.ts";
 import { poolKeys, PREFIX } from "./key_names.ts";
 
@@ -17,6 +18,8 @@ const WRITE_CHUNK = 256;
 export interface PoolStore {
   readonly storage: Storage;
   readonly counters: CounterSink;
+  /** Where unreadable records go, and how many there are. */
+  readonly quarantine: Quarantine;
   listKeys(provider: string): Promise<KeyRecord[]>;
   getKey(provider: string, id: string): Promise<KeyRecord | null>;
   putKeys(records: KeyRecord[]): Promise<void>;
@@ -36,29 +39,44 @@ async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promi
   }
 }
 
-/** Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver can). */
-async function readAll<T>(storage: Storage, base: string): Promise<T[]> {
+/**
+ * Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver
+ * can); unreadable ones are set aside, not skipped.
+ */
+async function readAll<T>(storage: Storage, quarantine: Quarantine, base: string): Promise<T[]> {
   const names = await storage.getKeys(base);
   const out: T[] = [];
   for (let i = 0; i < names.length; i += 1000) {
-    for (const { value } of await storage.getItems(names.slice(i, i + 1000))) {
-      if (value && typeof value === "object") out.push(value as T);
-    }
+    out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
   }
   return out;
 }
 
 /** Wraps an unstorage `Storage` as a {@link PoolStore}. */
-export function createStore(storage: Storage, counters: CounterSink = counterSinkFor(storage)): PoolStore {
+export function createStore(
+  storage: Storage,
+  counters: CounterSink = counterSinkFor(storage),
+  quarantine: Quarantine = new Quarantine(storage, console.error),
+): PoolStore {
+  const one = async <T>(name: string): Promise<T | null> => {
+    const value = await storage.getItem(name);
+    return (await quarantine.admit(name, value)) ? value as T : null;
+  };
   return {
     storage,
     counters,
-    listKeys: (provider) => readAll<KeyRecord>(storage, poolKeys.keysOf(provider)),
-    getKey: (provider, id) => storage.getItem<KeyRecord>(poolKeys.key(provider, id)),
-    putKeys: (records) => inChunks(records, (r) => storage.setItem(poolKeys.key(r.provider, r.id), r)),
+    quarantine,
+    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, poolKeys.keysOf(provider)),
+    getKey: (provider, id) => one<KeyRecord>(poolKeys.key(provider, id)),
+    // One setItems per chunk: one query on Postgres, one folder fsync per chunk on the filesystem.
+    putKeys: async (records) => {
+      for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+        await storage.setItems(records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: poolKeys.key(r.provider, r.id), value: r })));
+      }
+    },
     removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(poolKeys.key(provider, id))),
-    listTokens: () => readAll<TokenRecord>(storage, PREFIX.tokens),
-    getToken: (id) => storage.getItem<TokenRecord>(poolKeys.token(id)),
+    listTokens: () => readAll<TokenRecord>(storage, quarantine, PREFIX.tokens),
+    getToken: (id) => one<TokenRecord>(poolKeys.token(id)),
     putToken: (record) => storage.setItem(poolKeys.token(record.id), record),
     removeToken: (id) => storage.removeItem(poolKeys.token(id)),
     getMeta: <T>(name: string) => storage.getItem<T>(poolKeys.meta(name)),

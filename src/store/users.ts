@@ -5,6 +5,7 @@
 import type { Storage } from "unstorage";
 import type { CodeRecord, SignInRecord, UserRecord } from "../users/types.ts";
 import { userKeys } from "./key_names.ts";
+import { Quarantine } from "./quarantine.ts";
 
 /** The user system's view of the store. */
 export interface UserStore {
@@ -26,20 +27,25 @@ export interface UserStore {
   signIns(userId: string, days: string[]): Promise<SignInRecord[]>;
 }
 
+/** The shape of ids `newUserId` makes, with room to spare. */
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
 
-/** Wraps a storage as a {@link UserStore}. */
-export function createUserStore(storage: Storage): UserStore {
+/** Wraps a storage as a {@link UserStore}; unreadable records go to `quarantine`, not away. */
+export function createUserStore(storage: Storage, quarantine: Quarantine = new Quarantine(storage, console.error)): UserStore {
   /** Reads in batches of 1,000 (one MGET or query each where the driver can), in the order asked. */
   const records = async <T>(names: string[]): Promise<T[]> => {
     const out: T[] = [];
-    for (let i = 0; i < names.length; i += 1000) {
-      for (const { value } of await storage.getItems(names.slice(i, i + 1000))) if (value && typeof value === "object") out.push(value as T);
-    }
+    for (let i = 0; i < names.length; i += 1000) out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
     return out;
   };
   return {
-    get: (id) => storage.getItem<UserRecord>(userKeys.record(id)),
+    // Ids come from URLs: one that is not an id the pool made (`../..`) is nobody, not a storage error.
+    get: async (id) => {
+      if (!USER_ID.test(id)) return null;
+      const value = await storage.getItem(userKeys.record(id));
+      return (await quarantine.admit(userKeys.record(id), value)) ? value as UserRecord : null;
+    },
     idByEmail: async (h) => (await storage.getItem<{ id: string }>(userKeys.email(h)))?.id ?? null,
     async put(user, emailHash) {
       await storage.setItem(userKeys.record(user.id), user);

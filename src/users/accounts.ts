@@ -86,6 +86,8 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
     if (p.length > MAX_PASSWORD_LENGTH) throw badRequest(`'password' must have at most ${MAX_PASSWORD_LENGTH} characters`, "invalid_password");
     return p;
   };
+  // Made once, now, so not even the first unknown address pays for making it.
+  const dummyHash = hashPassword(crypto.randomUUID(), o.pbkdf2Iterations);
   const limited = (retryMs: number, what: string): PoolError => {
     const s = Math.max(1, Math.ceil(retryMs / 1000));
     return new PoolError(429, "login_throttled", `too many sign-in attempts ${what}; retry in ${s} s`, { headers: { "retry-after": String(s) } });
@@ -96,13 +98,15 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       const email = normalEmail(body.email);
       const purpose = purposeOf(body.purpose);
       await turnstile(body, caller);
-      const user = await findUser(email);
-      if (purpose === "register" && user) throw badRequest("this email is already registered; sign in instead", "email_registered");
-      if (purpose === "login" && !user) throw badRequest("this email is not registered", "email_not_registered");
-      if (user && !user.isActive) throw new PoolError(403, "user_disabled", "this account is disabled");
-      const h = emailKey(email);
       const codes = await sys.codes();
-      const code = await codes.issue(h, email, purpose, caller.ip);
+      await codes.admitIp(caller.ip); // before any lookup: a flood costs counters, not user reads
+      // The answer is the same whether or not the address is registered (or disabled), so it
+      // tells nobody who has an account; only an address that can use the code gets one.
+      const user = await findUser(email);
+      const deliver = purpose === "register" ? user === null : user !== null && user.isActive;
+      const h = emailKey(email);
+      const code = await codes.issue(h, email, purpose, deliver);
+      if (code === undefined) return;
       try {
         await o.mailer.send(codeMail({ to: email, purpose, code, appName: o.appName, minutes: CODE_TTL_MS / 60_000 }));
       } catch (err) {
@@ -121,10 +125,12 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       await turnstile(body, caller);
       const h = emailKey(email);
       return sys.serial(h, async () => {
-        if (await findUser(email)) throw badRequest("this email is already registered; sign in instead", "email_registered");
+        // The code first: a registered address never gets a register code, so without this
+        // order anyone could ask whether an address is registered.
         if (!(await (await sys.codes()).consume(h, email, "register", code))) {
           throw badRequest("the code is wrong, expired or used up; request a new one", "invalid_code");
         }
+        if (await findUser(email)) throw badRequest("this email is already registered; sign in instead", "email_registered");
         const now = sys.now();
         const user: UserRecord = {
           id: newUserId(now), email, role: "user", isActive: true,
@@ -153,9 +159,11 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       const byEmail = await loginPerEmail.hit(h, LOGIN_PER_EMAIL);
       if (!byEmail.allowed) throw limited(byEmail.retryMs, "for this address");
       const found = await findUser(email);
-      const ok = found !== null && (pw
-        ? await verifyPassword(pw, found.password)
-        : await (await sys.codes()).consume(h, email, "login", code!));
+      // An unknown address spends the same PBKDF2 time on a dummy hash: the answer's timing
+      // must not tell who is registered.
+      const ok = pw
+        ? await verifyPassword(pw, found?.password ?? await dummyHash) && found !== null
+        : found !== null && await (await sys.codes()).consume(h, email, "login", code!);
       if (!found || !ok) throw new PoolError(401, "invalid_credentials", "wrong email, password or code");
       if (!found.isActive) throw new PoolError(403, "user_disabled", "this account is disabled");
       return sys.serial(found.id, async () => {

@@ -37,8 +37,14 @@ function throttled(code: string, message: string, retryMs: number): PoolError {
 
 /** Issues and checks codes for addresses given by their hash. */
 export interface CodeBook {
-  /** A new code for the address (after the throttles), stored; the caller mails it. */
-  issue(emailHash: string, email: string, purpose: Purpose, ip: string | undefined): Promise<string>;
+  /** Counts a code request from a client address; 429 past {@link CODES_PER_IP_HOUR}. */
+  admitIp(ip: string | undefined): Promise<void>;
+  /**
+   * After the per-address throttles: a new code for the address, stored, for the caller to mail
+   * — or, with `deliver` false (an address that cannot use one), no code, but the same throttle
+   * bookkeeping, so a second request within a minute is refused alike for every address.
+   */
+  issue(emailHash: string, email: string, purpose: Purpose, deliver: boolean): Promise<string | undefined>;
   /** Takes back an issued code whose mail could not be sent, so the address may ask again at once. */
   withdraw(emailHash: string): Promise<void>;
   /** Uses up a code: true once for the right code within its time and attempts. */
@@ -53,17 +59,23 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
   const mac = (purpose: Purpose, email: string, code: string): Promise<string> => hmacHex(key, `${purpose}\n${email}\n${code}`);
 
   return {
-    issue(h, email, purpose, ip) {
+    async admitIp(ip) {
+      if (!ip) return;
+      const r = await perIp.hit(ip, CODES_PER_IP_HOUR);
+      if (!r.allowed) throw throttled("code_throttled", "too many codes requested from this address", r.retryMs);
+    },
+    issue(h, email, purpose, deliver) {
       return serial(h, async () => {
         const t = now();
         const last = await store.getCode(h);
         if (last && t - last.sentAt < RESEND_MS) throw throttled("code_throttled", "a code was sent to this address less than a minute ago", last.sentAt + RESEND_MS - t);
-        if (ip) {
-          const r = await perIp.hit(ip, CODES_PER_IP_HOUR);
-          if (!r.allowed) throw throttled("code_throttled", "too many codes requested from this address", r.retryMs);
-        }
         const r = await perDay.hit(h, CODES_PER_DAY);
         if (!r.allowed) throw throttled("code_throttled", `at most ${CODES_PER_DAY} codes a day are sent to one address`, r.retryMs);
+        if (!deliver) {
+          // A pending code stays usable; only the time of this request is kept (for the throttle).
+          await store.putCode(h, last ? { ...last, sentAt: t } : { purpose, mac: "", sentAt: t, expiresAt: 0 });
+          return undefined;
+        }
         const code = randomDigits(6);
         await sink.remove([limitKeys.codeAttempts(h)]);
         await store.putCode(h, { purpose, mac: await mac(purpose, email, code), sentAt: t, expiresAt: t + CODE_TTL_MS });

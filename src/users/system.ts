@@ -13,6 +13,7 @@ import { statsRecord, type StatsRecorder } from "../stats/recorder.ts";
 import type { CounterSink } from "../store/counters.ts";
 import { createUserStore, type UserStore } from "../store/users.ts";
 import type { Storage } from "unstorage";
+import type { Quarantine } from "../store/quarantine.ts";
 import { localDay, nextDayStart } from "./calendar.ts";
 import { type CodeBook, createCodeBook } from "./codes.ts";
 import type { ResolvedUsersOptions } from "./options.ts";
@@ -38,9 +39,9 @@ export interface UserSystem {
 
 export function createUserSystem(
   o: ResolvedUsersOptions,
-  deps: { storage: Storage; tokens: TokenRegistry; stats: StatsRecorder; sink: CounterSink; now: () => number },
+  deps: { storage: Storage; tokens: TokenRegistry; stats: StatsRecorder; sink: CounterSink; now: () => number; quarantine?: Quarantine },
 ): UserSystem {
-  const store = createUserStore(deps.storage);
+  const store = createUserStore(deps.storage, deps.quarantine);
   let keys: Promise<UserKeys> | undefined;
   let codes: Promise<CodeBook> | undefined;
   const sys: UserSystem = {

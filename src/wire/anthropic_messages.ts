@@ -43,7 +43,9 @@ function fromUsageObject(u: Record<string, unknown>, before: Usage | undefined):
 }
 
 function errorResponse(error: PoolError): Response {
-  return new Response(JSON.stringify(anthropicError(error.status, error.message)), {
+  // Anthropic's own errors carry the request's id at the top level; so do the pool's.
+  const body = { ...anthropicError(error.status, error.message), ...(error.requestId ? { request_id: error.requestId } : {}) };
+  return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { "content-type": "application/json; charset=utf-8", ...error.headers },
   });

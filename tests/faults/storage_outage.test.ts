@@ -17,7 +17,7 @@ import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { sleep, within } from "../helpers/poll.ts";
 import { skipUnless } from "../helpers/requires.ts";
 
-const ADMIN = "outage-admin";
+const ADMIN = "outage-admin-token-01";
 const KEYS = ["good-outage-k001", "good-outage-k002", "good-outage-k003", "good-outage-k004"];
 
 /** Every counter hash the pool wrote, by record name (`pool:stats:…` without the prefix). */

@@ -1,6 +1,7 @@
 /**
  * Every storage backend the pool supports, each started for real: memory, filesystem, Redis,
- * PostgreSQL through the Neon driver (behind websockify), and Cloudflare KV from miniflare.
+ * PostgreSQL through the Neon driver (behind websockify), Upstash's REST API (the local stand-in
+ * over a real redis-server) and Cloudflare KV from miniflare.
  * @module
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,8 +15,10 @@ import { kvStorage } from "../../adapters/cloudflare.ts";
 import { neonStorage } from "../../adapters/neon.ts";
 import { fsStorage } from "../../adapters/node.ts";
 import { redisStorage } from "../../adapters/redis.ts";
+import { upstashStorage } from "../../adapters/upstash.ts";
 import type { Need } from "./requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./services.ts";
+import { startUpstashRest, type UpstashRest } from "./upstash_rest.ts";
 
 /** A started backend: make as many `Storage` handles on it as instances need. */
 export interface Backend {
@@ -71,18 +74,30 @@ export async function postgresBackend(): Promise<Backend & { server: PostgresSer
   return { ...tracked("postgres (neon)", true, make, () => server.stop()), server };
 }
 
+/** Upstash over REST: the local stand-in in front of a real Redis (both exposed for tests). */
+export async function upstashBackend(): Promise<Backend & { server: RedisServer; rest: UpstashRest }> {
+  const server = await startRedis();
+  const rest = await startUpstashRest(server.port);
+  const stop = async () => {
+    await rest.close();
+    await server.stop();
+  };
+  return { ...tracked("upstash (REST)", true, () => upstashStorage({ url: rest.url, token: rest.token }), stop), server, rest };
+}
+
 export async function kvBackend(): Promise<Backend> {
   const mf = new Miniflare({ modules: true, script: "export default { fetch: () => new Response('') }", kvNamespaces: ["KV"] });
   const kv = await mf.getKVNamespace("KV");
   return tracked("cloudflare kv (miniflare)", false, () => kvStorage(kv), () => mf.dispose());
 }
 
-export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, kvBackend];
+export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, upstashBackend, kvBackend];
 
 /** What a backend's suites need beyond npm packages, for `skipUnless` (miniflare runs workerd). */
 const NEEDS = new Map<BackendFactory, Need[]>([
   [redisBackend, ["redis-server"]],
   [postgresBackend, ["postgresql", "websockify"]],
+  [upstashBackend, ["redis-server"]], // the local REST server fronts a real redis-server
   [kvBackend, ["processes"]],
 ]);
 

@@ -9,7 +9,8 @@
  * | `limited-`   | 429 with `Retry-After: 2`                                      |
  * | `limitedms-` | 429 with `retry-after-ms: 1500`                                |
  * | `limited0-`  | 429 without any retry header                                   |
- * | `capped-<w>-`| 429 without retry header, Ollama Cloud's `<w>` usage-limit body |
+ * | `capped-<w>-`| POSTs: 429 without retry header, Ollama Cloud's `<w>` usage-limit body (model lists answer) |
+ * | `cappedall-<w>-` | the same for every request, model lists too                  |
  * | `err-`       | 500                                                            |
  * | `reset-`     | the socket is destroyed before any response                    |
  * | `slow-`      | headers only after `slowMs`                                    |
@@ -123,8 +124,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (key.startsWith("slow-")) await sleep(options.slowMs ?? 2000);
     if (res.destroyed) return;
     if (!key || key.startsWith("bad-")) return sendError(res, native, 401, "Invalid API key provided", "invalid_api_key");
-    const cap = /^capped-(\w+)-/.exec(key)?.[1];
-    if (cap) return sendError(res, native, 429, `you (mock) have reached your ${cap} usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 0a1b2c)`, "usage_limit");
+    const cap = /^capped(all)?-(\w+)-/.exec(key);
+    if (cap && (cap[1] || req.method === "POST")) return sendError(res, native, 429, `you (mock) have reached your ${cap[2]} usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 0a1b2c)`, "usage_limit");
     if (key.startsWith("limited0-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded");
     if (key.startsWith("limitedms-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
     if (key.startsWith("limited-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });

@@ -64,7 +64,8 @@ function content(req: OddRequest, s: OddScript): { type: string; text: string } 
   }
   const model = typeof req.body?.model === "string" ? req.body.model : "llama3.2";
   if (req.method === "GET") {
-    return { type: "application/json", text: JSON.stringify({ object: "list", data: [{ id: "llama3.2", object: "model", owned_by: `odd${said}` }] }) };
+    const echoed = s.echo ? [{ id: `echo/${req.key}`, object: "model", owned_by: "odd" }] : [];
+    return { type: "application/json", text: JSON.stringify({ object: "list", data: [{ id: "llama3.2", object: "model", owned_by: `odd${said}` }, ...echoed] }) };
   }
   const words = ["Hello", " from", ` the odd upstream${said}`, ".", ...(s.padKiB ? ["0".repeat(s.padKiB * 1024)] : [])];
   if (req.path.startsWith("/api/") && req.body?.stream !== false) {

@@ -3,7 +3,7 @@ import { createPool, ollama, openrouter, type PoolOptions } from "../../mod.ts";
 import type { Pool } from "../../src/pool.ts";
 import { type MockOptions, type MockUpstream, startMockUpstream } from "./mock_upstream.ts";
 
-export const ADMIN = "test-admin-token";
+export const ADMIN = "test-admin-token-0123";
 
 /** A pool, its mock upstream, a client token and call helpers. */
 export interface TestPool {

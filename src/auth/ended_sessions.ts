@@ -1,0 +1,56 @@
+/**
+ * Dashboard sessions ended by logging out. The session cookie is stateless (an HMAC over its
+ * expiry and a nonce), so clearing it in the browser would leave a copied cookie working until
+ * it expires; logging out therefore records the cookie's nonce in the store, where every
+ * instance looks for it. Only cookie-authenticated requests (the dashboard's) look: admin-token
+ * and proxy requests never touch this.
+ * @module
+ */
+import type { Storage } from "unstorage";
+import { PREFIX as KEY_PREFIX } from "../store/key_names.ts";
+
+const PREFIX = `${KEY_PREFIX.adminSessions}:ended`;
+
+/**
+ * Most ended nonces remembered in memory (as a shortcut; the store is the truth). Each logout
+ * needs a valid session, so only the admin adds to it.
+ */
+const MAX_REMEMBERED = 1000;
+
+/** Ended dashboard sessions, shared through the store. */
+export class EndedSessions {
+  #storage: Storage;
+  #now: () => number;
+  #known = new Map<string, number>();
+
+  constructor(storage: Storage, now: () => number) {
+    this.#storage = storage;
+    this.#now = now;
+  }
+
+  /** Ends the session with `nonce`, valid until `expires` (epoch ms). */
+  async end(nonce: string, expires: number): Promise<void> {
+    this.#remember(nonce, expires);
+    const ttl = Math.max(1, Math.ceil((expires - this.#now()) / 1000));
+    // Removed by the store when the session would have expired anyway (where it has TTLs).
+    await this.#storage.setItem(`${PREFIX}:${nonce}`, { expires }, { ttl });
+  }
+
+  /** Whether the session with `nonce` was ended, here or on another instance. */
+  async ended(nonce: string): Promise<boolean> {
+    if (this.#known.has(nonce)) return true;
+    const rec = await this.#storage.getItem<{ expires?: number }>(`${PREFIX}:${nonce}`);
+    if (!rec || typeof rec.expires !== "number") return false;
+    this.#remember(nonce, rec.expires);
+    return true;
+  }
+
+  #remember(nonce: string, expires: number): void {
+    if (this.#known.size >= MAX_REMEMBERED) {
+      const now = this.#now();
+      for (const [n, e] of this.#known) if (e <= now) this.#known.delete(n);
+      if (this.#known.size >= MAX_REMEMBERED) this.#known.delete(this.#known.keys().next().value!);
+    }
+    this.#known.set(nonce, expires);
+  }
+}
