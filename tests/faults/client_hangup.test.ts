@@ -18,6 +18,7 @@ import { nodeHandler } from "../../adapters/node_write.ts";
 import { CLIENT_GONE, type ClientGone } from "../../src/proxy/attempt.ts";
 import { createPool, type FetchLike, ollama, type Pool } from "../../mod.ts";
 import { sleep } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const ADMIN = "hangup-admin-token-0001";
 /** Content events of every streamed answer; the upstream reports 10 prompt + 10 completion tokens. */
@@ -115,7 +116,8 @@ const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({ mode
 
 const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
 
-for (const [transport, makeFetch] of transports) describe(`clients hanging up early (${transport})`, () => {
+const hangups = (transport: string): string => `clients hanging up early (${transport})`;
+for (const [transport, makeFetch] of transports) describe(hangups(transport), skipUnless(hangups(transport), "time"), () => {
   let upstream: Awaited<ReturnType<typeof slowUpstream>>;
   let pool: Pool;
   let server: RunningServer;

@@ -14,6 +14,7 @@ import { keyId } from "../../src/keys/secrets.ts";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
 import { type Cell, cellKey, finalStatus, sampledCells } from "../helpers/upstream_matrix.ts";
 import { within } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const escaped: unknown[] = [];
 const onEscape = (err: unknown): void => void escaped.push(err);
@@ -44,7 +45,8 @@ function verdictIsClientError(c: Pick<Cell, "status">): boolean {
   return status >= 400 && status < 500 && ![401, 402, 403, 408, 429].includes(status);
 }
 
-for (const [transport, makeFetch] of transports) describe(`upstream matrix through the probes (${transport})`, () => {
+const matrix = (transport: string): string => `upstream matrix through the probes (${transport})`;
+for (const [transport, makeFetch] of transports) describe(matrix(transport), skipUnless(matrix(transport), "time"), () => {
   let t: TestPool;
   const tag = transport === "undiciFetch" ? "u" : "g";
   before(async () => {
