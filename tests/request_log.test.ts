@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createStorage, type Storage } from "unstorage";
+import { createStorage, type Driver, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { MAX_PENDING_LOG_RECORDS, RequestLog } from "../src/logs/request_log.ts";
 import type { LogRecord } from "../src/logs/types.ts";
@@ -135,5 +135,73 @@ describe("request log", () => {
     await log.flush();
     assert.equal(log.pending, 0);
     assert.equal((await log.query({}, 500)).records.length, 500);
+  });
+
+  /** A memory store whose setItem runs `hook` first (to fail or delay chosen writes). */
+  const hooked = (hook: (n: number) => Promise<void>): Storage => {
+    const inner = memoryDriver();
+    let n = 0;
+    const driver: Driver = { ...inner, async setItem(k, v, o) {
+      await hook(++n);
+      return inner.setItem!(k, v, o);
+    } };
+    return createStorage({ driver });
+  };
+  const H = Date.UTC(2026, 10, 27, 18);
+  const two = (log: RequestLog) => {
+    log.add(rec(0, { t: H - 1000, id: "before-hour" }));
+    log.add(rec(0, { t: H + 1000, id: "after-hour" }));
+  };
+
+  it("retries only the segment that failed, so nothing is written twice", async () => {
+    const storage = hooked((n) => (n === 2 ? Promise.reject(new Error("hiccup")) : Promise.resolve()));
+    const { log } = setup(() => H + 60_000, storage);
+    two(log);
+    await assert.rejects(log.flush(), /hiccup/);
+    await log.flush();
+    assert.deepEqual((await drain(log, {}, 10)).map((r) => r.id), ["after-hour", "before-hour"]);
+    assert.equal((await storage.getKeys("logs")).length, 2);
+  });
+
+  it("drops (and counts) records whose segment the store refuses again and again", async () => {
+    const storage = hooked(() => Promise.reject(new Error("too large")));
+    const { log } = setup(() => H, storage);
+    two(log);
+    for (let i = 0; i < 3; i++) await assert.rejects(log.flush(), /too large/);
+    assert.equal(log.pending, 0);
+    assert.equal(log.dropped, 2);
+    log.add(rec(1, { t: H }));
+    assert.equal(log.pending, 1, "new records are not stuck behind the refused ones");
+  });
+
+  it("shows each record once while a flush of several segments is under way", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const storage = hooked((n) => (n === 2 ? gate : Promise.resolve()));
+    const { log } = setup(() => H + 60_000, storage);
+    two(log);
+    const flushing = log.flush();
+    await new Promise((r) => setTimeout(r, 20)); // the first segment is stored, the second waits
+    assert.deepEqual((await drain(log, {}, 10)).map((r) => r.id), ["after-hour", "before-hour"]);
+    release();
+    await flushing;
+    assert.deepEqual((await drain(log, {}, 10)).map((r) => r.id), ["after-hour", "before-hour"]);
+  });
+
+  it("pages on through more overlapping segments than one search reads", async () => {
+    let now = H;
+    const { log } = setup(() => now);
+    // Each flush holds a long stream that began at H+i and a short request that ended just now:
+    // 420 segments, all spanning the moment H+420.
+    for (let i = 0; i < 420; i++) {
+      now = H + 1000 + i * 10;
+      log.add(rec(0, { t: H + i, id: `long-${String(i).padStart(3, "0")}`, status: 500 }));
+      log.add(rec(0, { t: now - 1, id: `short-${i}`, status: 200 }));
+      await log.flush();
+    }
+    now += 10_000;
+    const longs = await drain(log, { status: "500" }, 50);
+    assert.equal(longs.length, 420);
+    assert.equal(new Set(longs.map((r) => r.id)).size, 420);
   });
 });

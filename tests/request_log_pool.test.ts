@@ -104,6 +104,45 @@ describe("request log through the pool", () => {
   });
 });
 
+describe("request log: answers that fail after their headers", () => {
+  let t: TestPool;
+  before(async () => {
+    t = await setupPool({ keys: ["die-secret-cccc", "good-secret-dddd"], failover: { maxAttempts: 3 } });
+  });
+  after(() => t.close());
+
+  it("a 200 whose body broke is logged as the key's failure, a stream that broke as stream_interrupted", async () => {
+    const res = await t.call("/v1/chat/completions", { ...chat(), headers: { "x-request-id": "body-broke" } });
+    assert.equal(res.status, 200);
+    await res.text();
+    await t.setKeys(["die-secret-cccc"]);
+    const s = await t.call("/v1/chat/completions", { ...chat("llama3.2", { stream: true }), headers: { "x-request-id": "stream-broke" } });
+    assert.match(await s.text(), /stream_interrupted/);
+    await t.pool.flush();
+    const { records } = await logs(t);
+    const broke = records.find((r) => r.id === "body-broke")!;
+    assert.deepEqual(broke.attempts.map((a) => [a.outcome, a.status]), [["cooldown", 200], ["ok", 200]]);
+    const stream = records.find((r) => r.id === "stream-broke")!;
+    assert.equal(stream.status, 200);
+    assert.equal(stream.error, "stream_interrupted");
+    assert.equal(stream.attempts[0].reason, "stream failed mid-way");
+  });
+
+  it("feeds the latency and error counters with the log off too", async () => {
+    const off = await setupPool({ keys: ["good-secret-eeee"], logRetentionDays: 0 });
+    try {
+      await (await off.call("/v1/chat/completions", chat("missing-model"))).text();
+      assert.equal((await off.admin("GET", "/admin/logs")).status, 404);
+      const { analytics } = await import("../src/stats/analytics.ts");
+      const a = await analytics(off.pool.state, "ollama");
+      assert.deepEqual(a.errorsByReason, [{ reason: "upstream_404", count: 1 }]);
+      assert.ok(a.hourly.at(-1)!.p50 !== undefined);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 for (const factory of ALL_BACKENDS) {
   const suite = `request log on ${factory.name.replace(/Backend$/, "")}, two instances`;
   describe(suite, skipUnless(suite, ...needsOf(factory)), () => {

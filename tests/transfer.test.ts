@@ -1,8 +1,9 @@
 /**
  * Export, import, migrate: a pool's whole state (keys with their state, tokens, the admin
- * credential, users and check-ins, statistics, a record set aside as unreadable) goes filesystem →
- * Redis → Postgres → filesystem through real servers and comes out equal at every hop; importing
- * twice changes nothing; a pool started on the last store serves with what the first one held.
+ * credential, users and check-ins, statistics, the request log, records set aside as unreadable)
+ * goes filesystem → Redis → Upstash (REST) → Postgres → filesystem through real servers and comes
+ * out equal at every hop; importing twice changes nothing; a pool started on the last store serves
+ * with what the first one held.
  */
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { counterSinkFor } from "../src/store/sinks.ts";
 import { EXPORTED_COUNTERS, EXPORTED_ITEMS, type ExportLine, exportLines, importLines, TRANSIENT_PREFIXES } from "../src/store/transfer.ts";
 import { createUserStore } from "../src/store/users.ts";
 import type { UserRecord } from "../src/users/types.ts";
-import { type Backend, fsBackend, postgresBackend, redisBackend } from "./helpers/backends.ts";
+import { type Backend, fsBackend, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -43,7 +44,7 @@ describe("export / import / migrate across backends", { timeout: 120_000, ...ski
   before(async () => {
     mock = await startMockUpstream({});
     const fsA = await fsBackend();
-    backends.push(fsA, await redisBackend(), await postgresBackend(), await fsBackend());
+    backends.push(fsA, await redisBackend(), await upstashBackend(), await postgresBackend(), await fsBackend());
     source = fsA.connect();
     fsDir = (source.getMount("").driver.options as { base: string }).base;
 
@@ -101,7 +102,7 @@ describe("export / import / migrate across backends", { timeout: 120_000, ...ski
     assert.equal(global.value.requests, 3);
   });
 
-  it("fs → Redis → Postgres → fs: every hop exports the same records, and importing twice changes nothing", async () => {
+  it("fs → Redis → Upstash → Postgres → fs: every hop exports the same records, and importing twice changes nothing", async () => {
     const first = await exportOf(source);
     let previous = first;
     for (const target of backends.slice(1)) {

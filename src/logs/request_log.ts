@@ -24,8 +24,13 @@ export interface RequestLogOptions {
  * for long or traffic outruns the flush; records beyond it are dropped and counted.
  */
 export const MAX_PENDING_LOG_RECORDS = 20_000;
-/** Most records in one segment (one storage item, ~500 KB). */
-export const MAX_SEGMENT_RECORDS = 1_000;
+/**
+ * Most records in one segment (one storage item, at most ~500 KB with the longest names: under
+ * the 1 MB request limit of hosted Redis services such as Upstash's).
+ */
+export const MAX_SEGMENT_RECORDS = 500;
+/** Flushes a record's segment may fail before the record is dropped (and counted). */
+const MAX_WRITE_TRIES = 3;
 /** Most segments one query reads before it answers with what it found and a cursor to go on. */
 export const MAX_SEGMENTS_PER_QUERY = 400;
 /** Segments read in one `getItems` call. */
@@ -59,6 +64,11 @@ export class RequestLog {
   #seq = 0;
   #flushing: Promise<void> | undefined;
   #list: { at: number; names: SegmentName[] } | undefined;
+  /** Segments being written right now (left out of listings until their write settles). */
+  #writing = new Set<string>();
+  /** Failed writes per record (only records whose segment failed are in it). */
+  #tries = new WeakMap<LogRecord, number>();
+  #lastError: unknown;
   #lastSweep = 0;
 
   constructor(storage: Storage, options: RequestLogOptions) {
@@ -89,18 +99,29 @@ export class RequestLog {
     return this.#o.retentionDays * 86_400_000;
   }
 
-  /** Writes pending records; on failure they wait for the next flush (within the bound). */
+  /**
+   * Writes pending records, one segment per hour and 500 records. Segments that fail wait for
+   * the next flush (within the buffer's bound); a record whose segment failed MAX_WRITE_TRIES
+   * times is dropped and counted, so one write the store always refuses cannot block the rest.
+   */
   flush(): Promise<void> {
     if (this.#flushing) return this.#flushing.then(() => (this.#pending.length ? this.flush() : undefined));
     if (this.#pending.length === 0) return this.#sweepIfDue();
     const batch = this.#inflight = this.#pending;
     this.#pending = [];
-    this.#flushing = this.#write(batch).catch((err) => {
+    this.#flushing = this.#write(batch).then((failed) => {
+      if (failed.length === 0) return;
+      const retry = failed.filter((r) => {
+        const tries = (this.#tries.get(r) ?? 0) + 1;
+        this.#tries.set(r, tries);
+        return tries < MAX_WRITE_TRIES;
+      });
+      this.#dropped += failed.length - retry.length;
       // Back in front of newer records, as far as the bound allows.
-      const room = MAX_PENDING_LOG_RECORDS - this.#pending.length;
-      this.#dropped += Math.max(0, batch.length - room);
-      this.#pending = batch.slice(0, Math.max(0, room)).concat(this.#pending);
-      throw err;
+      const room = Math.max(0, MAX_PENDING_LOG_RECORDS - this.#pending.length);
+      this.#dropped += Math.max(0, retry.length - room);
+      this.#pending = retry.slice(0, room).concat(this.#pending);
+      throw this.#lastError;
     }).finally(() => {
       this.#inflight = [];
       this.#flushing = undefined;
@@ -108,12 +129,27 @@ export class RequestLog {
     return this.#flushing.then(() => this.#sweepIfDue());
   }
 
-  async #write(batch: LogRecord[]): Promise<void> {
+  /** Writes the batch's segments; returns the records of the segments that failed. */
+  async #write(batch: LogRecord[]): Promise<LogRecord[]> {
     const groups = groupForSegments(batch, MAX_SEGMENT_RECORDS);
     const names = groups.map((g) => segmentName(g, this.#instance, this.#seq++));
-    await Promise.all(groups.map((g, i) => this.#storage.setItem(names[i].name, g)));
-    // Known at once, so no query in between misses these records (they leave #inflight now).
-    this.#list?.names.push(...names);
+    // Being written: a listing meanwhile leaves them out, their records are served from memory.
+    for (const n of names) this.#writing.add(n.name);
+    const results = await Promise.allSettled(groups.map((g, i) => this.#storage.setItem(names[i].name, g)));
+    const failed: LogRecord[] = [];
+    results.forEach((r, i) => {
+      this.#writing.delete(names[i].name);
+      if (r.status === "rejected") {
+        this.#lastError = r.reason;
+        failed.push(...groups[i]);
+        // A write that failed may still have landed: remove it, so a retry cannot duplicate it.
+        this.#storage.removeItem(names[i].name).catch(() => {});
+      } else if (this.#list && !this.#list.names.some((s) => s.name === names[i].name)) {
+        // Known at once, so no query in between misses these records (they leave #inflight now).
+        this.#list.names.push(names[i]);
+      }
+    });
+    return failed;
   }
 
   /** Removes segments older than the retention period; returns how many. */
@@ -142,7 +178,7 @@ export class RequestLog {
     const names: SegmentName[] = [];
     for (const k of keys) {
       const s = parseSegment(k);
-      if (s) names.push(s);
+      if (s && !this.#writing.has(s.name)) names.push(s);
     }
     this.#list = { at: now, names };
     return names;
@@ -173,9 +209,11 @@ export class RequestLog {
       found = found.slice(k);
       if (out.length > limit) break;
       if (i >= segments.length) break;
-      if (i >= MAX_SEGMENTS_PER_QUERY) {
-        // Read bound reached: go on next time from just above the unread segments.
-        // ("~" sorts after every character a request id may hold.)
+      // Read bound reached: go on next time from just above the unread segments ("~" sorts after
+      // every character a request id may hold) — but only if that is further than this page
+      // started: segments overlapping one moment (long streams are logged when they end) are
+      // read on past the bound rather than handed back as the same cursor forever.
+      if (i >= MAX_SEGMENTS_PER_QUERY && (after === undefined || bound < after.t)) {
         return { records: out, next: encodeCursor({ t: bound, id: "~" }), partial: true };
       }
       const batch = segments.slice(i, i + READ_BATCH);
@@ -190,7 +228,10 @@ export class RequestLog {
     return { records, next: encodeCursor({ t: last.t, id: last.id }) };
   }
 
-  /** Every record passing `filter`, newest first, page by page (for exports). */
+  /**
+   * Every record passing `filter`, newest first, page by page (for exports). A consumer that
+   * stops (the client hung up) ends it between two pages: `return()` is honoured at each yield.
+   */
   async *all(filter: LogFilter): AsyncGenerator<LogRecord> {
     let cursor: string | undefined;
     do {

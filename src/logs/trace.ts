@@ -17,7 +17,12 @@ export interface TraceEnd {
   completionTokens?: number;
   estimated?: boolean;
   bytes?: number;
+  /** How the request ended, as statistics count it (a stream can fail after its 200). */
+  outcome?: string;
 }
+
+/** Error codes of answers that failed after their headers went out with a 2xx. */
+const LATE_ERRORS: Record<string, string> = { failure: "stream_interrupted", client_closed: "client_closed" };
 
 export class RequestTrace {
   readonly record: LogRecord;
@@ -27,6 +32,7 @@ export class RequestTrace {
   #responded = false;
   #ended = false;
   #emitted = false;
+  #late: string | undefined;
 
   /** `clock` is a monotonic milliseconds clock (performance.now), `record.t` the wall time. */
   constructor(record: Omit<LogRecord, "attempts" | "status" | "ms">, clock: () => number, emit: (r: LogRecord) => void) {
@@ -41,6 +47,12 @@ export class RequestTrace {
     if (this.record.attempts.length >= MAX_ATTEMPTS) return;
     if (a.reason !== undefined && a.reason.length > MAX_REASON) a = { ...a, reason: a.reason.slice(0, MAX_REASON) };
     this.record.attempts.push(a);
+  }
+
+  /** Corrects the last attempt: its headers were fine, its body was not. */
+  amendLast(change: Pick<LogAttempt, "outcome" | "reason">): void {
+    const last = this.record.attempts.at(-1);
+    if (last) Object.assign(last, change);
   }
 
   /** The model sent upstream, when it is not the one asked for. */
@@ -67,6 +79,7 @@ export class RequestTrace {
     if (end.completionTokens !== undefined) r.completionTokens = end.completionTokens;
     if (end.estimated) r.estimated = true;
     if (end.bytes !== undefined) r.bytes = end.bytes;
+    this.#late = end.outcome === undefined ? undefined : LATE_ERRORS[end.outcome];
     this.#maybeEmit();
   }
 
@@ -78,6 +91,9 @@ export class RequestTrace {
   #maybeEmit(): void {
     if (this.#emitted || !this.#responded || !this.#ended) return;
     this.#emitted = true;
+    // A stream that broke or lost its client after a 2xx: the status stays what the client got,
+    // the error code says what happened.
+    if (this.record.error === undefined && this.record.status < 400 && this.#late) this.record.error = this.#late;
     this.record.ms = round(this.#clock() - this.#startedAt);
     this.#emit(this.record);
   }

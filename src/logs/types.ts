@@ -4,7 +4,11 @@
 export interface LogAttempt {
   /** The key's id (a hash; never the secret). */
   key: string;
-  /** How the pool judged the attempt: ok, cooldown, failure, client-error. */
+  /**
+   * How the pool judged the attempt: ok, cooldown, failure, client-error; client_closed when the
+   * client left while it was under way. An attempt whose body broke after good headers is
+   * amended to cooldown.
+   */
   outcome: string;
   /** The upstream's status, when it answered. */
   status?: number;
@@ -39,7 +43,11 @@ export interface LogRecord {
   attempts: LogAttempt[];
   /** Status the client got. */
   status: number;
-  /** The pool's error code, when the request failed. */
+  /**
+   * The pool's error code when the request failed: a 4xx/5xx's code (`upstream_<status>` for an
+   * upstream's own 4xx), or `stream_interrupted` / `client_closed` for an answer that failed
+   * after its 2xx headers went out (the status stays the one the client got).
+   */
   error?: string;
   /** Milliseconds until the answer's headers were ready for the client. */
   ttfbMs?: number;

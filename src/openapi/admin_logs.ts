@@ -3,7 +3,7 @@ import { json, obj, ok, query, ref, type RouteDoc, type Schema, t } from "./type
 
 const attempt: Schema = obj({
   key: t.str("Key id."),
-  outcome: t.enumOf(["ok", "cooldown", "failure", "client-error"], "How the pool judged the attempt."),
+  outcome: t.enumOf(["ok", "cooldown", "failure", "client-error", "client_closed"], "How the pool judged the attempt (a body that broke after good headers: cooldown)."),
   status: t.int("Upstream status, when it answered."),
   ms: t.num("Milliseconds until the upstream's headers or the error."),
   reason: t.str("Why it failed, in the pool's words."),
@@ -24,7 +24,7 @@ export const LOG_RECORD: Schema = obj({
   ip: t.str("Client address, when known."),
   attempts: t.arr(attempt),
   status: t.int("Status the client got."),
-  error: t.str("The pool's error code (or `upstream_<status>`), when the request failed."),
+  error: t.str("The pool's error code (or `upstream_<status>`) when the request failed; `stream_interrupted` or `client_closed` for an answer that failed after its 2xx."),
   ttfbMs: t.num("Milliseconds until the answer's headers were ready."),
   ms: t.num("Milliseconds until the answer was complete (streams: until they ended)."),
   promptTokens: t.int(),

@@ -93,7 +93,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
     d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
-    c.trace?.ended({ ...usage, estimated, bytes: sent.bytes });
+    c.trace?.ended({ ...usage, estimated, bytes: sent.bytes, outcome });
     c.onFinish?.();
   };
   const clientClosed = (keyId?: string): PoolError => {
@@ -132,6 +132,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (gone) {
       // The client left: nobody reads this answer and no key is to blame, but the upstream had
       // the request, so it counts (and is charged).
+      c.trace?.attempt({ key: key.id, outcome: "client_closed", ms: Math.round(waited * 10) / 10 });
       await result.response?.body?.cancel().catch(() => {});
       throw clientClosed(key.id);
     }
@@ -165,6 +166,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
+      c.trace?.amendLast({ outcome: "cooldown", reason: done });
       rateLimitedOnly = false;
       lastReason = done;
       continue;
@@ -269,6 +271,7 @@ async function answer(
         if (end.kind === "error" && !c.clientClosed) {
           d.onError(`[ollama-api-pool] stream from key ${keyId} of "${c.provider.id}" failed mid-way`);
           c.keys.report(keyId, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "stream failed mid-way" });
+          c.trace?.amendLast({ outcome: "cooldown", reason: "stream failed mid-way" });
         }
         const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
         finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });

@@ -28,12 +28,14 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
   return new Response(body, { status: res.status, headers });
 }
 
-/** A log record under way for a request with a valid token; undefined when the log is off. */
+/**
+ * A request's record under way, once its token is valid: it feeds the dashboard's latency and
+ * error counters always, and the request log when that is on.
+ */
 function logTrace(
   state: PoolState, id: string, provider: string, endpoint: Endpoint, token: TokenRecord, ip: string | undefined,
-): RequestTrace | undefined {
+): RequestTrace {
   const logs = state.logs;
-  if (!logs) return undefined;
   const t = state.options.now();
   return new RequestTrace({
     t, id, provider, route: endpoint.path, dialect: endpoint.format.id, stream: false,
@@ -41,7 +43,7 @@ function logTrace(
     ...(token.userId === undefined ? {} : { user: token.userId }),
     ...(ip === undefined ? {} : { ip }),
   }, () => performance.now(), (r) => {
-    logs.add(r);
+    logs?.add(r);
     state.stats.finished(provider, r.t, r.ms, r.status, r.error);
   });
 }

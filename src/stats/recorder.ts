@@ -133,13 +133,14 @@ export class StatsRecorder {
 
   /**
    * Counts how a logged request went, for the dashboard's charts: its duration in the day
-   * record's latency histogram and, when it failed, its error code in the day's error record.
-   * `code` is one of the pool's own codes (a fixed set) or `upstream_<status>`.
+   * record's latency histogram and, when it failed (a 4xx/5xx, or a stream that broke after its
+   * 200), its error code in the day's error record. `code` is one of the pool's own codes (a
+   * fixed set) or `upstream_<status>`.
    */
   finished(provider: string, at: number, ms: number, status: number, code?: string): void {
     const [day, hh] = dayAndHour(at);
     add(this.#delta(statsRecord.day(provider, day)), latencyField(latencyBucket(ms), hh), 1);
-    if (status >= 400) {
+    if (status >= 400 || code !== undefined) {
       const reason = code ?? `upstream_${Math.min(999, Math.max(100, Math.trunc(status)))}`;
       add(this.#delta(statsRecord.dayErrors(provider, day)), `${reason}|${hh}`, 1);
     }
