@@ -7,19 +7,14 @@ import memoryDriver from "unstorage/drivers/memory";
 import type { HealthRules } from "./keys/types.ts";
 import type { RateLimitOptions } from "./limits/limits.ts";
 import type { CacheOptions } from "./cache/response_cache.ts";
-import type { FetchLike } from "./proxy/attempt.ts";
 import { aliasProblem, type ModelAliases } from "./proxy/aliases.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
 import { urlProblem } from "./providers/base_url.ts";
 import type { Provider } from "./providers/types.ts";
+import type { FetchLike, Logger } from "./types.ts";
 import { type ResolvedUsersOptions, resolveUsersOptions, type UsersOptions } from "./users/options.ts";
 
-/** Where the pool writes what it has to say. It never passes secrets to it. */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Logger } from "./types.ts";
 
 /** Admin credential options. */
 export interface AuthOptions {
@@ -36,7 +31,7 @@ export interface AuthOptions {
   onAdminTokenGenerated?: (token: string) => void;
 }
 
-/** Retry, cooldown and disable rules (DESIGN.md §3). */
+/** Retry, cooldown and disable rules: when a key rests, when it is disabled, how often a request retries. */
 export interface FailoverOptions extends FailoverRules, HealthRules {}
 
 /** Health checks and validated imports. */

@@ -23,6 +23,7 @@ import { ChangeFeed } from "./store/feed.ts";
 import { Quarantine } from "./store/quarantine.ts";
 import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
+import { failingAsUnavailable, sinkFailingAsUnavailable, storageErrorMessage } from "./store/unavailable.ts";
 import { createUsers, type Users } from "./users/users.ts";
 
 /** Workers-style execution context: work that may outlive the response. */
@@ -81,14 +82,16 @@ export interface PoolState {
 
 /** Builds the state; nothing is read from storage until `ready()`. */
 export function createState(options: ResolvedOptions): PoolState {
-  const quarantine = new Quarantine(options.storage, (m) => options.logger.error(m), options.now);
-  const store = createStore(options.storage, counterSinkFor(options.storage, quarantine), quarantine);
-  const feed = new ChangeFeed(options.storage, options.now);
+  // Every storage call below rejects with a 503 storage_unavailable when the backend fails.
+  const storage = failingAsUnavailable(options.storage);
+  const quarantine = new Quarantine(storage, (m) => options.logger.error(m), options.now);
+  const store = createStore(storage, sinkFailingAsUnavailable(counterSinkFor(options.storage, quarantine)), quarantine);
+  const feed = new ChangeFeed(storage, options.now);
   const ids = options.providers.map((p) => p.id);
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
-  const cache = new ResponseCache(options.cache, options.storage, options.now);
+  const cache = new ResponseCache(options.cache, storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(
     keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now,
@@ -100,10 +103,10 @@ export function createState(options: ResolvedOptions): PoolState {
     : new UsagePoller(options.fetch, options.healthCheck.usageIntervalMs, options.healthCheck.timeoutMs, options.now);
   if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
   const logs = options.logRetentionDays > 0
-    ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
+    ? new RequestLog(storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
   const users = options.users
-    ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
+    ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
     : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
@@ -141,7 +144,7 @@ export function createState(options: ResolvedOptions): PoolState {
       await work();
       failure = undefined;
     } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
+      const message = storageErrorMessage(err);
       if (!failure) options.logger.error(`[ollama-api-pool] storage unavailable, serving from memory and retrying: ${message}`);
       failure = { error: message, since: failure?.since ?? options.now() };
       throw err;

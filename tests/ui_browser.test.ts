@@ -13,11 +13,13 @@ import { buildApp } from "../examples/hono-middleware/app.ts";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-admin-token-0123";
 const XSS = (tag: string) => `<img src=x onerror="globalThis.__xss='${tag}'">`;
 
-for (const mount of ["", "/llm"]) describe(`dashboard in Chromium${mount ? `, mounted at ${mount}` : ""}`, () => {
+const dashboardSuite = (mount: string): string => `dashboard in Chromium${mount ? `, mounted at ${mount}` : ""}`;
+for (const mount of ["", "/llm"]) describe(dashboardSuite(mount), skipUnless(dashboardSuite(mount), "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;

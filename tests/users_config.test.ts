@@ -11,6 +11,7 @@ import { createPool, ollama, type UsersOptions } from "../mod.ts";
 import { freePort } from "./helpers/services.ts";
 import { setupPool } from "./helpers/setup.ts";
 import { SECRET, startSmtpSink, startTurnstileStub, startWebhookSink, type UsersPool, usersPool } from "./helpers/users.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 const build = (users: Partial<UsersOptions>) => () => createPool({ providers: [ollama()], logger: quiet, users: { secret: SECRET, ...users } as UsersOptions });
@@ -77,7 +78,8 @@ describe("users: configuration", () => {
     }
   });
 
-  it("the server refuses to start with ENABLE_USERS=true and no AUTH_SECRET", { timeout: 30_000 }, async () => {
+  const refuses = "the server refuses to start with ENABLE_USERS=true and no AUTH_SECRET";
+  it(refuses, { timeout: 30_000, ...skipUnless(refuses, "processes") }, async () => {
     const port = await freePort();
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", String(port), "--host", "127.0.0.1", "--storage", "memory:"], {
       env: { ...process.env, ADMIN_TOKEN: "users-config-admin-01", ENABLE_USERS: "true", AUTH_SECRET: "" },

@@ -1,6 +1,6 @@
 /**
  * The pool on Bun: `Bun.serve` with the pool's standard fetch handler.
- * Run: `bun examples/bun/server.ts`.
+ * Run: `npm run start:bun` (Bun comes with `npm ci`; with Bun on your PATH, `bun examples/bun/server.ts`).
  *
  * Environment: the settings of README's configuration table that are not about Node (`PORT`,
  * default 8787, 0 picks a free one; `HOST`; `ADMIN_TOKEN`; `OLLAMA_BASE_URL`; `TRUST_PROXY`; …),

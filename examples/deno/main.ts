@@ -1,6 +1,7 @@
 /**
  * The pool on Deno and Deno Deploy: `Deno.serve` with the pool's standard fetch handler.
- * Run: `deno task start:deno` (`deno run -A --unstable-kv examples/deno/main.ts`).
+ * Run: `npm run start:deno` (Deno comes with `npm ci`; with Deno on your PATH, `deno task start:deno`
+ * or `deno run -A --unstable-kv examples/deno/main.ts`).
  *
  * Environment: the settings of README's configuration table that are not about Node (`PORT`,
  * default 8787, 0 picks a free one; `HOST`; `ADMIN_TOKEN`; `OLLAMA_BASE_URL`; `MAX_ATTEMPTS`; …),

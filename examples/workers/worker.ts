@@ -1,5 +1,6 @@
 /**
- * The pool as a Cloudflare Worker. Deploy: `npx wrangler deploy` in this folder
+ * The pool as a Cloudflare Worker. Locally: `npm run start:workers` (dev.ts, in workerd, on KV).
+ * Deploy: `npx wrangler deploy` in this folder
  * (`wrangler.toml`; `wrangler secret put ADMIN_TOKEN`). In your own project import from
  * `ollama-api-pool`, `ollama-api-pool/upstash`, `ollama-api-pool/neon` and
  * `ollama-api-pool/cloudflare` instead of the relative paths.

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClassifyRules, Provider } from "../providers/types.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 import { modelFamilies, probeKey, runBounded } from "./probe.ts";
 import type { KeyRegistry } from "./registry.ts";
 import { maskSecret } from "./secrets.ts";

@@ -1,7 +1,7 @@
 /**
  * One provider's keys in memory: the ready keys in priority tiers (each a {@link Rotation}), a
  * wake-time heap for the resting ones, which models each key serves, and the key state machine
- * (failures disable, rate limits and errors rest, rests end by themselves). No I/O: changes are
+ * (failures disable, rate limits and errors rest, rests end by themselves; docs/ARCHITECTURE.md). No I/O: changes are
  * reported through `onChange` so the caller persists them off the request path.
  * @module
  */

@@ -5,7 +5,8 @@
  */
 import { classifyDefault } from "../providers/classify.ts";
 import { bodyForClassify, type ClassifyRules, type KeyOutcome, type Provider } from "../providers/types.ts";
-import { type FetchLike, invalidStatus } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
+import { invalidStatus } from "../proxy/attempt.ts";
 import { readBody } from "../proxy/body.ts";
 import { readErrorBody } from "../proxy/error_body.ts";
 

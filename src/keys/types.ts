@@ -42,7 +42,7 @@ export interface KeyRecord {
 export const PRIORITY_RANGE = { min: -1000, max: 1000 } as const;
 export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;
 
-/** Failure rules (DESIGN.md §3). */
+/** When key failures (401/402/403, never the caller's 4xx) disable a key, and for how long. */
 export interface HealthRules {
   /**
    * Consecutive 401/403 answers that disable a key.

@@ -91,7 +91,7 @@ export interface ProxyCall {
   clientClosed?: boolean;
 }
 
-/** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
+/** Sends the call upstream, rotating keys on key-level failures (the request path in docs/ARCHITECTURE.md). */
 export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Response> {
   const tried = new Set<string>();
   let lastReason = "";

@@ -4,9 +4,8 @@
  * `ollama-api-pool/smtp`, since it needs sockets.
  * @module
  */
-import type { Logger } from "../options.ts";
+import type { FetchLike, Logger } from "../types.ts";
 import { sideFetch } from "../proxy/side_fetch.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
 
 /** One message; `html` is already escaped. */
 export interface MailMessage {

@@ -4,7 +4,7 @@
  * @module
  */
 import { PoolError } from "../errors.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 import { sideFetch } from "../proxy/side_fetch.ts";
 
 /** Cloudflare's siteverify endpoint. */
