@@ -1,6 +1,7 @@
 /**
  * A faster upstream transport for Node: undici's `request()` on a keep-alive Agent. On Node 20
- * the global `fetch` costs about 3× in proxy throughput (its WHATWG machinery); this implements
+ * the global `fetch` costs about 3× in proxy throughput (autocannon through a minimal Hono
+ * proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's `request`); this implements
  * the pool's transport contract (src/proxy/transport.ts) directly: header records, small bodies
  * as bytes, streams as a push source the pool drives — no `Response` on the proxy path. It is
  * also a plain `fetch` for everything else (probes, mail, Turnstile). Deno, Bun and Workers keep

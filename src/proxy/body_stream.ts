@@ -157,6 +157,42 @@ export function webSource(stream: ReadableStream<Uint8Array>): ChunkSource {
   };
 }
 
+/** A source that can also be given up from outside: see {@link stoppable}. */
+export interface StoppableSource extends ChunkSource {
+  /** Releases the source and ends its body as failed with `reason`, once; nothing follows. */
+  stop(reason: unknown): void;
+}
+
+/**
+ * `source` with a way to end it from outside: when the upstream goes quiet, the tap aborts the
+ * request, but a runtime's fetch may leave a pending read unanswered after that (Node's, with a
+ * corrupt gzip body); stopping the source ends the body whatever the read does.
+ */
+export function stoppable(source: ChunkSource): StoppableSource {
+  let sink: ChunkSink | undefined;
+  let stopped: { reason: unknown } | undefined;
+  return {
+    start(s) {
+      if (stopped) return s.fail(stopped.reason);
+      sink = s;
+      source.start({
+        chunk: (bytes) => void (stopped || s.chunk(bytes)),
+        end: () => void (stopped || s.end()),
+        fail: (error) => void (stopped || s.fail(error)),
+      });
+    },
+    resume: () => source.resume(),
+    pause: () => source.pause(),
+    cancel: () => source.cancel(),
+    stop(reason) {
+      if (stopped) return;
+      stopped = { reason };
+      source.cancel();
+      sink?.fail(reason);
+    },
+  };
+}
+
 /** Bytes already read as a source of one chunk. */
 export function bytesSource(bytes: Uint8Array): ChunkSource {
   let sink: ChunkSink | undefined;

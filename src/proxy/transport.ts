@@ -11,10 +11,11 @@
  * `createPool({ fetch })` takes either, and {@link transportOf} picks `send` when it is there.
  * @module
  */
+import type { FetchLike } from "../types.ts";
 import { bytesSource, webSource } from "./body_stream.ts";
 
 /** A `fetch`-shaped function: what `createPool({ fetch })` takes. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+export type { FetchLike };
 
 /** One upstream request, as the core sends it. */
 export interface UpstreamRequest {
