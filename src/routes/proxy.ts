@@ -129,9 +129,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
           if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
-          state.guesses.token.check(ip);
           const record = state.tokens.verify(token);
-          if (!record) throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          if (!record) {
+            // Only wrong tokens are throttled: a token that verifies always passes, so nobody can
+            // lock out the clients that share an address (a NAT, a proxy without TRUST_PROXY, a
+            // web page a victim opens) by guessing from it. That tells a guesser nothing useful:
+            // client tokens are 48 random characters, out of reach of any number of guesses.
+            state.guesses.token.check(ip);
+            throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          }
           // Logged from here on: requests without a valid token are counted in /metrics only,
           // so a flood of guesses cannot push real requests out of the log's buffer.
           trace = logTrace(state, requestId, provider.id, endpoint, record, ip);
