@@ -62,7 +62,7 @@ export class StatsRecorder {
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
     const outcome = OUTCOME_FIELD[e.outcome];
-    const n = this.#names.request(e.provider, e.model, at);
+    const n = this.#names.request(e.provider, e.model, at, e.outcome === "success");
     // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed,
     // and estimatedTokens: the part of the token counts that is the pool's estimate
     const g = this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion);
