@@ -28,3 +28,8 @@ export { parseKeyLines } from "./src/keys/parse.ts";
 export type { TurnstileOptions, UsersOptions } from "./src/users/options.ts";
 export { consoleMailer, type MailMessage, type Mailer, webhookMailer, type WebhookMailerOptions } from "./src/users/mailer.ts";
 export { VERSION } from "./src/version.ts";
+export { type ModelAliases, type AliasTarget } from "./src/proxy/aliases.ts";
+export { parseBool, SettingError, Settings, type SettingSource, settingsHelp } from "./src/settings/read.ts";
+export { type Setting, SETTINGS } from "./src/settings/table.ts";
+export { poolOptionsFrom, providersFrom } from "./src/settings/options.ts";
+export { ConfigError, type PoolConfig, type ProviderSpec, readConfig } from "./src/settings/config_file.ts";

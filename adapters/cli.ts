@@ -1,121 +1,130 @@
 /**
- * The stand-alone server: `npm start` / `npx ollama-api-pool`. Reads environment variables and
- * flags, builds the pool on filesystem storage by default, imports `--keys` and serves.
+ * The stand-alone server: `npm start` / `npx ollama-api-pool`. Reads the settings (flags over
+ * environment over `--config` file), builds the pool on filesystem storage by default, imports
+ * `--keys` and serves. Start-up problems end the process with one line naming the setting, and
+ * exit code 1 — never a stack trace.
  * @module
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createPool, ollama, openrouter, parseKeyLines } from "../mod.ts";
+import { createPool, parseKeyLines, VERSION } from "../mod.ts";
+import { ConfigError, type PoolConfig, readConfig } from "../src/settings/config_file.ts";
+import { poolOptionsFrom } from "../src/settings/options.ts";
+import { settingsHelp, Settings } from "../src/settings/read.ts";
+import { SETTINGS } from "../src/settings/table.ts";
 import { nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
 import { storageFrom } from "./storage_url.ts";
 import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
 import { usersFromEnv } from "./users_env.ts";
 
-const HELP = `ollama-api-pool — many upstream LLM keys behind one OpenAI-compatible endpoint
+const HELP = `ollama-api-pool ${VERSION} — many upstream LLM keys behind one OpenAI-compatible endpoint
 
-Usage: ollama-api-pool [--port N] [--data-dir DIR] [--storage URL] [--keys FILE]
+Usage: ollama-api-pool [--config FILE] [--port N] [--storage URL] [--keys FILE [--provider ID]]
        ollama-api-pool export|import|migrate …   (move the pool's state; see export --help)
+       ollama-api-pool --version | --help
 
-  --port N        listen port (env PORT, default 8787)
-  --host H        listen address (env HOST, default 0.0.0.0)
-  --data-dir DIR  filesystem storage folder (env DATA_DIR, default ./.data)
-  --storage URL   memory: | file:./path | redis://… | postgres://… | upstash: (env STORAGE_URL;
-                  default file:<data-dir>)
-  --keys FILE     import an ollama.txt into the ollama pool at start
-  -h, --help      this text
+Settings (flag, environment variable; flags win over the environment, both over --config):
+${settingsHelp()}`;
 
-Environment: ADMIN_TOKEN, OLLAMA_BASE_URL, OPENROUTER_BASE_URL, OPENROUTER_APP_URL,
-OPENROUTER_APP_TITLE, MAX_ATTEMPTS, FIRST_BYTE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_RESPONSE_BYTES,
-STREAM_IDLE_TIMEOUT_MS, HEALTH_CHECK_INTERVAL,
-HEALTH_CHECK_CONCURRENCY, ENABLE_RATE_LIMIT, RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW,
-RATE_LIMIT_PER_TOKEN, TRUST_PROXY, LOG_RETENTION_DAYS, CORS_ORIGINS, NEON_WS_PROXY,
-NEON_SECURE_WEBSOCKET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN; users: ENABLE_USERS,
-AUTH_SECRET, EMAIL_FORWARD_URL, EMAIL_HOST,
-EMAIL_PORT, EMAIL_SECURE, EMAIL_AUTH_USER, EMAIL_AUTH_PASS, EMAIL_FROM, ENABLE_TURNSTILE,
-TURNSTILE_SECRET_KEY, TURNSTILE_SITE_KEY, USER_TOKEN_DAYS, USER_MAX_TOKEN_DAYS,
-USER_TIME_ZONE, APP_NAME (see README).`;
+/** A start-up failure already worded for the operator: printed as it is. */
+class StartupError extends Error {}
 
-function intEnv(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
+/** A URL as it may be printed: user and password hidden. */
+const shownUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, "//***@");
+
+async function loadConfig(path: string, origin: string): Promise<PoolConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new StartupError(`${origin} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new StartupError(`${origin} ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return readConfig(json);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(err.problems.map((p) => `${path}: ${p}`).join("\n"));
+    throw err;
+  }
 }
 
 async function main(): Promise<void> {
   const command = process.argv[2] as TransferCommand;
   if (TRANSFER_COMMANDS.includes(command)) return runTransfer(command, process.argv.slice(3));
-  const { values } = parseArgs({
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "data-dir": { type: "string" },
-      storage: { type: "string" },
-      keys: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const flags: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" }, version: { type: "boolean" } };
+  for (const s of SETTINGS) if (s.flag) flags[s.flag] = { type: "string" };
+  const { values } = parseArgs({ options: flags });
+  if (values.version) return void console.log(VERSION);
+  if (values.help) return void console.log(HELP);
   const env = process.env;
-  const port = Number(values.port ?? env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be 0-65535, got "${values.port ?? env.PORT}"`);
-  const dataDir = values["data-dir"] ?? env.DATA_DIR ?? "./.data";
-  const failover: Record<string, number> = {};
-  const attempts = intEnv("MAX_ATTEMPTS");
-  if (attempts) failover.maxAttempts = attempts;
-  const firstByte = intEnv("FIRST_BYTE_TIMEOUT_MS");
-  if (firstByte) failover.firstByteTimeoutMs = firstByte;
-
+  const settings = new Settings(env, values);
+  const configPath = settings.str("POOL_CONFIG");
+  const config = configPath ? await loadConfig(configPath, settings.origin("POOL_CONFIG")) : undefined;
+  const port = settings.port("PORT")!;
+  const hostname = settings.str("HOST")!;
   const users = usersFromEnv(env); // before storage: a refused configuration should not touch it
+  const options = poolOptionsFrom(settings, config);
+  const storageUrl = settings.str("STORAGE_URL");
   const pool = createPool({
-    providers: [
-      ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
-      openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined, appUrl: env.OPENROUTER_APP_URL, appTitle: env.OPENROUTER_APP_TITLE }),
-    ],
-    storage: await storageFrom(values.storage ?? env.STORAGE_URL, dataDir),
+    ...options,
+    storage: await storageFrom(storageUrl, settings.str("DATA_DIR")!),
     auth: {
-      adminToken: env.ADMIN_TOKEN || undefined,
+      ...options.auth,
       onAdminTokenGenerated: (token) => console.log(`\nNo ADMIN_TOKEN set: generated one. It is shown only now; keep it:\n\n  ${token}\n`),
     },
-    failover,
-    maxBodyBytes: intEnv("MAX_BODY_BYTES"),
-    logRetentionDays: env.LOG_RETENTION_DAYS === "0" ? 0 : intEnv("LOG_RETENTION_DAYS"),
-    maxResponseBytes: intEnv("MAX_RESPONSE_BYTES"),
-    streamIdleTimeoutMs: intEnv("STREAM_IDLE_TIMEOUT_MS"),
-    healthCheck: {
-      intervalMs: intEnv("HEALTH_CHECK_INTERVAL") === undefined ? undefined : intEnv("HEALTH_CHECK_INTERVAL")! * 1000,
-      concurrency: intEnv("HEALTH_CHECK_CONCURRENCY"),
-    },
     fetch: undiciFetch(),
-    clientIp: nodeClientIp(env.TRUST_PROXY === "true"),
-    corsOrigins: env.CORS_ORIGINS || undefined,
-    rateLimit: env.ENABLE_RATE_LIMIT === "true"
-      ? { perIp: intEnv("RATE_LIMIT_REQUESTS") ?? 60, windowMs: (intEnv("RATE_LIMIT_WINDOW") ?? 60) * 1000, perToken: intEnv("RATE_LIMIT_PER_TOKEN") }
-      : undefined,
+    clientIp: nodeClientIp(settings.bool("TRUST_PROXY")),
     users,
   });
-  await pool.ready();
-  if (values.keys) {
-    const t0 = Date.now();
-    const parsed = parseKeyLines(await readFile(values.keys, "utf8"));
-    const r = await pool.state.keys.add("ollama", parsed.keys);
-    const took = ((Date.now() - t0) / 1000).toFixed(1);
-    console.log(`imported ${values.keys}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`);
-    for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
+  try {
+    await pool.ready();
+  } catch (err) {
+    const where = storageUrl ? `${settings.origin("STORAGE_URL")} ${shownUrl(storageUrl)}` : `${settings.origin("DATA_DIR")} ${settings.str("DATA_DIR")}`;
+    throw new StartupError(`${where}: storage unreachable (${(err as Error)?.message ?? err})`);
   }
-  await serve(pool, {
-    port,
-    hostname: values.host ?? env.HOST ?? "0.0.0.0",
-    onListen: (info) => console.log(`ollama-api-pool listening on http://${info.address === "0.0.0.0" ? "127.0.0.1" : info.address}:${info.port}`),
-  });
+  const keysFile = settings.str("KEYS_FILE");
+  if (keysFile) await importKeys(pool, keysFile, settings.str("KEYS_PROVIDER") ?? options.providers[0].id);
+  try {
+    await serve(pool, {
+      port,
+      hostname,
+      onListen: (info) => console.log(`ollama-api-pool listening on http://${info.address === "0.0.0.0" ? "127.0.0.1" : info.address}:${info.port}`),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "EADDRINUSE" ? "is in use by another process" : code === "EACCES" ? "needs privileges this process lacks" : `cannot be listened on (${code ?? (err as Error).message})`;
+    throw new StartupError(`${settings.origin("PORT")} ${port} on ${settings.origin("HOST")} ${hostname} ${why}; choose another with --port or PORT`);
+  }
+}
+
+/** `--keys FILE [--provider ID]`: imports a key file into that provider's pool. */
+async function importKeys(pool: ReturnType<typeof createPool>, file: string, provider: string): Promise<void> {
+  if (!pool.state.providers.has(provider)) {
+    throw new StartupError(`--provider ${provider}: not a configured provider (${[...pool.state.providers.keys()].join(", ")})`);
+  }
+  const t0 = Date.now();
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new StartupError(`--keys ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const parsed = parseKeyLines(text);
+  const r = await pool.state.keys.add(provider, parsed.keys);
+  const took = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`imported ${file} into ${provider}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`);
+  for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
 }
 
 main().catch((err) => {
-  console.error(`ollama-api-pool: ${(err as Error).message}`);
+  // Every start-up error is one line (a config file may list several problems, one per line).
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(message.split("\n").map((line) => `ollama-api-pool: ${line}`).join("\n"));
   process.exit(1);
 });

@@ -78,7 +78,14 @@ export async function serve(pool: Pool, options: ServeOptions = {}): Promise<Run
     errorHandler: () => new PoolError(400, "invalid_request", "the request's target or Host header is not a valid URL").toResponse(),
   });
   const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 8787, options.hostname ?? "0.0.0.0", resolve));
+  // A port in use (EADDRINUSE) or not allowed (EACCES) rejects here instead of crashing the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8787, options.hostname ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   options.onListen?.(server.address() as AddressInfo);
   const timer = setInterval(() => pool.tick(), options.tickMs ?? 1000);
   timer.unref?.();

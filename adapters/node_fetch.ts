@@ -1,6 +1,7 @@
 /**
  * A faster upstream transport for Node: undici's `request()` on a keep-alive Agent, shaped as
- * `fetch`. On Node 20 the global `fetch` costs about 3× in proxy throughput (TOOLCHAIN.md); this
+ * `fetch`. On Node 20 the global `fetch` costs about 3× in proxy throughput (autocannon through a
+ * minimal Hono proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's `request`); this
  * skips its WHATWG machinery and, for bodies of known length, web streams altogether.
  * Deno, Bun and Workers keep their native `fetch`.
  * @module

@@ -5,6 +5,7 @@
  */
 import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
+import { Settings } from "../src/settings/read.ts";
 import { fsStorage } from "./node.ts";
 
 /** The storage a URL names; Redis, Upstash and Postgres drivers are loaded only when named. */
@@ -25,7 +26,7 @@ export async function storageFrom(url: string | undefined, dataDir: string): Pro
       connectionString: url,
       // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (README: "Postgres").
       wsProxy: process.env.NEON_WS_PROXY || undefined,
-      secureWebSocket: process.env.NEON_SECURE_WEBSOCKET !== "false",
+      secureWebSocket: new Settings(process.env).bool("NEON_SECURE_WEBSOCKET"), // true/false/1/0/yes/no like every setting
       webSocket: (globalThis as { WebSocket?: unknown }).WebSocket ?? ws,
     });
   }

@@ -4,26 +4,16 @@
  * @module
  */
 import { consoleMailer, type Mailer, type UsersOptions, webhookMailer } from "../mod.ts";
+import { Settings } from "../src/settings/read.ts";
 import { smtpMailer } from "./smtp.ts";
 
 type Env = Record<string, string | undefined>;
 
 const set = (v: string | undefined): string | undefined => (v === undefined || v.trim() === "" ? undefined : v.trim());
 
-function intVar(env: Env, name: string): number | undefined {
-  const v = set(env[name]);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-function boolVar(env: Env, name: string): boolean {
-  const v = set(env[name])?.toLowerCase();
-  if (v === undefined || v === "false" || v === "0") return false;
-  if (v === "true" || v === "1") return true;
-  throw new Error(`${name} must be true or false, got "${env[name]}"`);
-}
+// Numbers and booleans are read by the shared settings rules (true/false/1/0/yes/no everywhere).
+const intVar = (env: Env, name: string): number | undefined => new Settings(env).int(name);
+const boolVar = (env: Env, name: string): boolean => new Settings(env).bool(name);
 
 /** The mailer the environment names: EMAIL_FORWARD_URL, else EMAIL_HOST (SMTP), else the console. */
 function mailerFrom(env: Env, log: (m: string) => void): Mailer {

@@ -13,8 +13,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { KeyPool } from "../src/keys/key_pool.ts";
-import type { KeyRecord } from "../src/keys/types.ts";
+import { pickCost } from "./pick.ts";
 import { freePort, killAllNow, startChild } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -32,31 +31,11 @@ async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
   return { peakMb: Math.round(kb("VmHWM") / 1024), nowMb: Math.round(kb("VmRSS") / 1024) };
 }
 
-/** Nanoseconds per pick over `n` keys, 10 % of them resting, picks excluding one tried key. */
-function pickCost(n: number): number {
-  let t = 1_000_000;
-  const pool = new KeyPool("bench", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => t, () => {});
-  for (let i = 0; i < n; i++) {
-    const rec: KeyRecord = { id: `k${i}`, provider: "bench", secret: `s${i}`, state: "active", failures: 0, createdAt: i };
-    pool.put(rec);
-  }
-  for (let i = 0; i < n; i += 10) pool.report(`k${i}`, { kind: "cooldown", ms: 1e9, reason: "bench" });
-  const tried = new Set<string>(["k1"]);
-  const rounds = 2_000_000;
-  for (let i = 0; i < 100_000; i++) pool.pick(tried); // warm up the JIT
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i++) {
-    if (!pool.pick(tried)) throw new Error("no key");
-    t++;
-  }
-  return Number(process.hrtime.bigint() - t0) / rounds;
-}
-
 /** The built server importing `file` at start: seconds (from its own log) and peak RSS. */
 async function builtStartupImport(file: string, dataDir: string): Promise<{ seconds: number; rssPeakMb: number }> {
   spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
   const child = spawn(process.execPath, ["dist/adapters/cli.js", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--keys", file], {
-    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "bench-keys-probe-admin", OLLAMA_BASE_URL: "http://127.0.0.1:9" }, stdio: ["ignore", "pipe", "inherit"],
+    cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: "bench-keys-probe-admin", OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" }, stdio: ["ignore", "pipe", "inherit"],
   });
   try {
     let out = "";
@@ -80,7 +59,7 @@ async function main(N: number): Promise<void> {
   const server = await startChild({
     name: "pool", cwd: ROOT, file: "adapters/cli.ts",
     args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data")],
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
     ready: /listening on (http:\/\/\S+)/,
   });
   try {
@@ -98,7 +77,7 @@ async function main(N: number): Promise<void> {
     const plainServer = await startChild({
       name: "pool-plain", cwd: ROOT, file: "adapters/cli.ts",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data-plain")],
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9" },
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
       ready: /listening on (http:\/\/\S+)/,
     });
     const t1 = performance.now();

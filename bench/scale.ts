@@ -59,7 +59,7 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
     tsx: variant === "tsx",
     args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, `${variant}-${n}`)],
     // Nothing listens on port 9 of loopback: no key is ever used upstream here.
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", OPENROUTER_BASE_URL: "http://127.0.0.1:9/api" },
+    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", OPENROUTER_BASE_URL: "http://127.0.0.1:9/api", DISCOVER_MODELS: "false" },
     ready: /listening on (http:\/\/\S+)/,
   }));
   try {

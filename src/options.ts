@@ -7,17 +7,14 @@ import memoryDriver from "unstorage/drivers/memory";
 import type { HealthRules } from "./keys/types.ts";
 import type { RateLimitOptions } from "./limits/limits.ts";
 import type { CacheOptions } from "./cache/response_cache.ts";
-import type { FetchLike } from "./proxy/attempt.ts";
+import { aliasProblem, type ModelAliases } from "./proxy/aliases.ts";
 import type { FailoverRules } from "./proxy/failover.ts";
+import { urlProblem } from "./providers/base_url.ts";
 import type { Provider } from "./providers/types.ts";
+import type { FetchLike, Logger } from "./types.ts";
 import { type ResolvedUsersOptions, resolveUsersOptions, type UsersOptions } from "./users/options.ts";
 
-/** Where the pool writes what it has to say. It never passes secrets to it. */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Logger } from "./types.ts";
 
 /** Admin credential options. */
 export interface AuthOptions {
@@ -34,7 +31,7 @@ export interface AuthOptions {
   onAdminTokenGenerated?: (token: string) => void;
 }
 
-/** Retry, cooldown and disable rules (DESIGN.md §3). */
+/** Retry, cooldown and disable rules: when a key rests, when it is disabled, how often a request retries. */
 export interface FailoverOptions extends FailoverRules, HealthRules {}
 
 /** Health checks and validated imports. */
@@ -45,12 +42,31 @@ export interface HealthCheckSettings {
   timeoutMs?: number;
   /** Re-probe disabled keys this often (`HEALTH_CHECK_INTERVAL`, in seconds, for the server). @default off */
   intervalMs?: number;
+  /**
+   * Read the model list of every newly added key in the background (a few per tick, at the
+   * probe's concurrency), so requests go only to keys that list their model. Keys whose list is
+   * unknown are tried for any model. @default false (the server turns it on: `DISCOVER_MODELS`)
+   */
+  discoverModels?: boolean;
+  /**
+   * Ask each key of providers with a usage endpoint (Ollama Cloud's undocumented `/api/usage`)
+   * for its usage this often, 16 keys at a time at most; a key at 98 % of a window rests until
+   * the window resets. Best effort: an absent or changed endpoint changes nothing. @default off
+   */
+  usageIntervalMs?: number;
 }
 
 /** Options of `createPool`. */
 export interface PoolOptions {
   /** Upstream providers; at least one. Their endpoint paths must not overlap. */
   providers: Provider[];
+  /**
+   * Model aliases for the `/v1` routes (OpenAI, Responses, Anthropic Messages): a client asking for the alias gets the first
+   * target with a key that serves it, and the next target when that one cannot serve.
+   * @example { fast: [{ provider: "ollama", model: "gpt-oss:20b" }, { provider: "groq", model: "openai/gpt-oss-20b" }] }
+   * @default none
+   */
+  models?: ModelAliases;
   /**
    * Any unstorage `Storage`, or a driver to wrap in one.
    * @default in-memory storage (nothing survives a restart)
@@ -95,6 +111,16 @@ export interface PoolOptions {
    * @default 60_000
    */
   streamIdleTimeoutMs?: number;
+  /**
+   * Longest time for a whole non-stream upstream body, from its headers to its last byte
+   * (`UPSTREAM_BODY_TIMEOUT_MS`): an upstream that trickles keeps every gap under
+   * `streamIdleTimeoutMs` yet must not hold the request for as long as it likes. Past it the
+   * body is given up on and the next key tried (nothing has reached the client). Streams are
+   * not bounded by it. Long enough for an upstream that sends its headers early and the answer
+   * when it is generated.
+   * @default 300_000
+   */
+  upstreamBodyTimeoutMs?: number;
   healthCheck?: HealthCheckSettings;
   /** Cache of non-stream answers (`X-Cache: HIT|MISS`). @default off */
   cache?: CacheOptions;
@@ -138,6 +164,7 @@ export interface PoolOptions {
 export const DEFAULT_FAILOVER: FailoverOptions = {
   maxAttempts: 3,
   firstByteTimeoutMs: 30_000,
+  modelUnavailableMs: 600_000,
   rateLimitCooldownMs: 60_000,
   errorCooldownMs: 5_000,
   failuresBeforeDisable: 3,
@@ -147,6 +174,7 @@ export const DEFAULT_FAILOVER: FailoverOptions = {
 /** Options with every default filled in. */
 export interface ResolvedOptions {
   providers: Provider[];
+  models: ModelAliases;
   storage: Storage;
   auth: AuthOptions;
   fetch: FetchLike;
@@ -156,7 +184,8 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   maxResponseBytes: number;
   streamIdleTimeoutMs: number;
-  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number };
+  upstreamBodyTimeoutMs: number;
+  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean; usageIntervalMs?: number };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
   logRetentionDays: number;
@@ -202,17 +231,16 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     if (!Array.isArray(p.endpoints) || p.endpoints.length === 0) fail(`providers[${i}].endpoints: at least one endpoint is required`);
     if (typeof p.authorize !== "function") fail(`providers[${i}].authorize: a function is required`);
     for (const e of p.endpoints) {
-      try {
-        new URL(e.upstream);
-      } catch {
-        fail(`providers[${i}] (${p.id}): upstream URL "${e.upstream}" is not an absolute URL`);
-      }
+      const problem = urlProblem(e.upstream);
+      if (problem) fail(`providers[${i}] (${p.id}): upstream URL ${problem}`);
       const route = `${e.method} ${e.path}`;
       const other = paths.get(route);
       if (other) fail(`providers[${i}] (${p.id}): route ${route} is already served by provider "${other}"`);
       paths.set(route, p.id);
     }
   });
+  const aliasError = aliasProblem(o.models, o.providers);
+  if (aliasError) fail(aliasError);
   let storage: Storage;
   if (o.storage === undefined) storage = createStorage({ driver: memoryDriver() });
   else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
@@ -230,6 +258,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   const users = resolveUsersOptions(o.users, o.providers.map((p) => p.id), logger);
   return {
     providers: o.providers,
+    models: o.models ?? {},
     storage,
     auth: o.auth ?? {},
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
@@ -239,6 +268,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
     maxResponseBytes: positiveInt("maxResponseBytes", o.maxResponseBytes ?? 32 * 1024 * 1024),
     streamIdleTimeoutMs: positiveInt("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
+    upstreamBodyTimeoutMs: positiveInt("upstreamBodyTimeoutMs", o.upstreamBodyTimeoutMs ?? 300_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
@@ -256,6 +286,8 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
       ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
+      discoverModels: o.healthCheck?.discoverModels === true,
+      ...(o.healthCheck?.usageIntervalMs === undefined ? {} : { usageIntervalMs: positiveInt("healthCheck.usageIntervalMs", o.healthCheck.usageIntervalMs) }),
     },
     now: o.now ?? Date.now,
     logger,

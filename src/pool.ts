@@ -21,6 +21,7 @@ import { adminCacheRoutes } from "./routes/admin_cache.ts";
 import { adminUserRoutes } from "./routes/admin_users.ts";
 import { userRoutes } from "./routes/users.ts";
 import { createState, type ExecutionContextLike, type PoolState } from "./state.ts";
+import { storageErrorMessage, StorageUnavailable } from "./store/unavailable.ts";
 
 /** What `createPool` returns. */
 export interface Pool {
@@ -91,6 +92,9 @@ export function createPool(options: PoolOptions): Pool {
     throw new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   });
   app.onError((err, c) => {
+    if (err instanceof StorageUnavailable) {
+      state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname}: storage unavailable: ${storageErrorMessage(err)}`);
+    }
     if (err instanceof PoolError) return err.toResponse();
     state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`);
     return new PoolError(500, "internal_error", "internal error in the pool").toResponse();

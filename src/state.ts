@@ -11,6 +11,7 @@ import { ResponseCache } from "./cache/response_cache.ts";
 import { TokenRegistry } from "./auth/tokens.ts";
 import { HealthChecks } from "./keys/health.ts";
 import { KeyRegistry } from "./keys/registry.ts";
+import { UsagePoller } from "./keys/usage_poll.ts";
 import { createGuessThrottles, type GuessThrottles } from "./limits/guesses.ts";
 import { Limits } from "./limits/limits.ts";
 import { RequestLog } from "./logs/request_log.ts";
@@ -22,6 +23,7 @@ import { ChangeFeed } from "./store/feed.ts";
 import { Quarantine } from "./store/quarantine.ts";
 import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
+import { failingAsUnavailable, sinkFailingAsUnavailable, storageErrorMessage } from "./store/unavailable.ts";
 import { createUsers, type Users } from "./users/users.ts";
 
 /** Workers-style execution context: work that may outlive the response. */
@@ -51,6 +53,8 @@ export interface PoolState {
   readonly keys: KeyRegistry;
   readonly feed: ChangeFeed;
   readonly health: HealthChecks;
+  /** Usage polling, when `healthCheck.usageIntervalMs` is set. */
+  readonly usage?: UsagePoller;
   readonly limits: Limits;
   /** Failed admin-token and client-token checks per client address. */
   readonly guesses: GuessThrottles;
@@ -78,25 +82,31 @@ export interface PoolState {
 
 /** Builds the state; nothing is read from storage until `ready()`. */
 export function createState(options: ResolvedOptions): PoolState {
-  const quarantine = new Quarantine(options.storage, (m) => options.logger.error(m), options.now);
-  const store = createStore(options.storage, counterSinkFor(options.storage, quarantine), quarantine);
-  const feed = new ChangeFeed(options.storage, options.now);
+  // Every storage call below rejects with a 503 storage_unavailable when the backend fails.
+  const storage = failingAsUnavailable(options.storage);
+  const quarantine = new Quarantine(storage, (m) => options.logger.error(m), options.now);
+  const store = createStore(storage, sinkFailingAsUnavailable(counterSinkFor(options.storage, quarantine)), quarantine);
+  const feed = new ChangeFeed(storage, options.now);
   const ids = options.providers.map((p) => p.id);
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
-  const cache = new ResponseCache(options.cache, options.storage, options.now);
+  const cache = new ResponseCache(options.cache, storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(
     keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now,
     (p, models) => stats.served(p, models),
   );
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const usage = options.healthCheck.usageIntervalMs === undefined
+    ? undefined
+    : new UsagePoller(options.fetch, options.healthCheck.usageIntervalMs, options.healthCheck.timeoutMs, options.now);
+  if (options.healthCheck.discoverModels) keys.onAdded = (provider, added) => health.queueDiscovery(provider, added);
   const logs = options.logRetentionDays > 0
-    ? new RequestLog(options.storage, { retentionDays: options.logRetentionDays, now: options.now })
+    ? new RequestLog(storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
   const users = options.users
-    ? createUsers(options.users, { storage: options.storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
+    ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
     : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
@@ -134,7 +144,7 @@ export function createState(options: ResolvedOptions): PoolState {
       await work();
       failure = undefined;
     } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
+      const message = storageErrorMessage(err);
       if (!failure) options.logger.error(`[ollama-api-pool] storage unavailable, serving from memory and retrying: ${message}`);
       failure = { error: message, since: failure?.since ?? options.now() };
       throw err;
@@ -166,7 +176,7 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, logs,
+    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage, logs,
     guesses: createGuessThrottles(store.counters, options.now),
     endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
@@ -187,6 +197,10 @@ export function createState(options: ResolvedOptions): PoolState {
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
       const checks = scheduledChecks();
       if (checks) background(checks, ctx);
+      const discovery = options.healthCheck.discoverModels ? health.discover(providers) : undefined;
+      if (discovery) background(discovery.then(() => keys.flush()), ctx);
+      const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
+      if (polled) background(polled, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

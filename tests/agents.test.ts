@@ -14,11 +14,8 @@ import { after, before, describe, it } from "node:test";
 import { serve, type RunningServer } from "../adapters/node.ts";
 import { createPool, ollama, type Pool } from "../mod.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
-const ENABLED = process.env.POOL_AGENT_TESTS === "1";
-if (!ENABLED) {
-  console.log("\n*** SKIPPED: Claude Code and Codex CLI through the pool (set POOL_AGENT_TESTS=1, or run `npm run test:agents`) ***\n");
-}
 const ADMIN = "agents-admin-token";
 const BIN = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "node_modules", ".bin");
 
@@ -33,7 +30,8 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   });
 }
 
-describe("coding agents through the pool", { skip: !ENABLED && "POOL_AGENT_TESTS is not 1" }, () => {
+const SUITE = "coding agents through the pool (Claude Code, Codex CLI)";
+describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
   let mock: MockUpstream;
   let pool: Pool;
   let server: RunningServer;

@@ -1,7 +1,8 @@
 /**
- * The runtime examples, each started as its own process the way its header says, then driven
- * over real HTTP: Deno (`Deno.serve`, Deno KV; two instances on Upstash as on Deploy), Bun (`Bun.serve`, filesystem) and a plain
- * `node:http` server with the pool's listener beside the app's own route.
+ * The runtime examples, each started as its own process with the README's command, then driven
+ * over real HTTP: Deno (`npm run start:deno`: `Deno.serve`, Deno KV; two instances on Upstash as
+ * on Deploy), Bun (`npm run start:bun`: `Bun.serve`, filesystem) and a plain `node:http` server
+ * with the pool's listener beside the app's own route.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,13 +15,15 @@ import { createStore } from "../src/store/store.ts";
 import { upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { within } from "./helpers/poll.ts";
 import { spawnServer } from "./helpers/spawn.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const ADMIN = "examples-admin-token";
 
-describe("runtime examples over real HTTP", () => {
+describe("runtime examples over real HTTP", skipUnless("runtime examples over real HTTP", "processes"), () => {
   let mock: MockUpstream;
   let dir: string;
   let env: Record<string, string>;
@@ -34,10 +37,10 @@ describe("runtime examples over real HTTP", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("Deno: examples/deno/main.ts on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
-    const args = ["run", "-A", "--unstable-kv", "examples/deno/main.ts"];
+  it("Deno: `npm run start:deno` (examples/deno/main.ts) on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
+    const args = ["run", "--silent", "start:deno"];
     const denoEnv = { ...env, STORAGE_URL: `denokv:${join(dir, "pool.sqlite")}` };
-    const first = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    const first = await spawnServer("npm", args, { cwd: ROOT, env: denoEnv });
     let token: string;
     try {
       assert.match(first.output(), /\(deno\) listening on/);
@@ -47,7 +50,7 @@ describe("runtime examples over real HTTP", () => {
     } finally {
       await first.stop(); // SIGTERM: the example flushes its statistics to Deno KV, then exits
     }
-    const second = await spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv });
+    const second = await spawnServer("npm", args, { cwd: ROOT, env: denoEnv });
     try {
       const f = httpFetcher(second.url);
       assert.equal((await (await f("/health")).json()).storage.driver, "deno-kv");
@@ -61,7 +64,8 @@ describe("runtime examples over real HTTP", () => {
     }
   });
 
-  it("Deno: two examples/deno/main.ts on one Upstash (as Deploy's regions) count exactly", { timeout: 90_000 }, async () => {
+  const upstash = "Deno: two examples/deno/main.ts on one Upstash (as Deploy's regions) count exactly";
+  it(upstash, { timeout: 90_000, ...skipUnless(upstash, "redis-server") }, async () => {
     const backend = await upstashBackend();
     const denoEnv = { ...env, STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: backend.rest.url, UPSTASH_REDIS_REST_TOKEN: backend.rest.token };
     const args = ["run", "-A", "examples/deno/main.ts"];
@@ -71,10 +75,7 @@ describe("runtime examples over real HTTP", () => {
       assert.equal((await (await a("/health")).json()).storage.driver, "upstash");
       const token = await importKeyAndToken(a, ADMIN, "good-key-deno-upst1");
       // B learns the key and the token through the change feed (its sync runs every 2 s).
-      for (let i = 0; (await b("/v1/models", { headers: { authorization: `Bearer ${token}` } })).status !== 200; i++) {
-        assert.ok(i < 100, "B accepts the token within 10 s");
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await within(10_000, async () => (await b("/v1/models", { headers: { authorization: `Bearer ${token}` } })).status === 200, "B accepts the token", 100);
       await Promise.all([a, b].flatMap((f) => Array.from({ length: 50 }, () => chat(f, token, false))));
     } finally {
       await Promise.all(servers.map((s) => s.stop())); // SIGTERM: each flushes its statistics, then exits
@@ -90,8 +91,8 @@ describe("runtime examples over real HTTP", () => {
     }
   });
 
-  it("Bun: examples/bun/server.ts", { timeout: 60_000 }, async () => {
-    const server = await spawnServer(join(BIN, "bun"), ["examples/bun/server.ts"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
+  it("Bun: `npm run start:bun` (examples/bun/server.ts)", { timeout: 60_000 }, async () => {
+    const server = await spawnServer("npm", ["run", "--silent", "start:bun"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
     try {
       assert.match(server.output(), /\(bun\) listening on/);
       const f = httpFetcher(server.url);

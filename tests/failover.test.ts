@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { undiciFetch } from "../adapters/node_fetch.ts";
 import type { FetchLike } from "../mod.ts";
+import { within } from "./helpers/poll.ts";
 import { chat, setupPool, type TestPool } from "./helpers/setup.ts";
 
 const keyStats = async (t: TestPool) => {
@@ -225,7 +226,7 @@ for (const [transport, makeFetch] of transports) describe(`failover across keys 
     await reader.read();
     await reader.cancel();
     ac.abort();
-    for (let i = 0; i < 50 && t.mock.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await within(1000, () => t.mock.closedEarly > 0, "the upstream request closed early", 20);
     assert.equal(t.mock.closedEarly, 1);
     assert.equal((await keyStats(t)).get("good-key-000007")!.status, "active");
   });

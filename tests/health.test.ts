@@ -1,6 +1,7 @@
 /** Health checks, key verification and validated import, against the mock upstream. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { within } from "./helpers/poll.ts";
 import { setupPool, type TestPool } from "./helpers/setup.ts";
 
 const list = async (t: TestPool) => {
@@ -42,12 +43,8 @@ describe("health checks", () => {
     assert.equal(started.status, 202);
     const { jobId, progress, total } = await started.json();
     assert.equal(total, 2); // the bad key and the one just disabled
-    let job;
-    for (let i = 0; i < 100; i++) {
-      job = await (await t.admin("GET", progress)).json();
-      if (!job.running) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    let job = { running: true } as { running: boolean; jobId?: string; healthy?: number };
+    await within(2000, async () => !(job = await (await t.admin("GET", progress)).json()).running, "the health-check job finished", 20);
     assert.equal(job.jobId, jobId);
     assert.equal(job.healthy, 1);
     assert.equal((await list(t)).get("good-health-0002")!.status, "active");

@@ -2,25 +2,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama, type Pool } from "../mod.ts";
-import { type Backend, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
+import { type Backend, needsOf, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { sleep, within } from "./helpers/poll.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "multi-admin-token-0123";
 const quiet = { info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds; returns how long that took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
 for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
-  describe(`three instances on one ${factory.name.replace(/Backend$/, "")}`, () => {
+  const suite = `three instances on one ${factory.name.replace(/Backend$/, "")}`;
+  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
     let backend: Backend;
     let mock: MockUpstream;
     let pools: Pool[];
@@ -106,7 +98,8 @@ for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
 
 // Upstash: the REST stand-in stays up and answers 503 while the Redis behind it is stopped.
 for (const factory of [redisBackend, upstashBackend]) {
-  describe(`store outage (${factory.name.replace(/Backend$/, "")}: Redis stopped mid-traffic)`, () => {
+  const outage = `store outage (${factory.name.replace(/Backend$/, "")}: Redis stopped mid-traffic)`;
+  describe(outage, skipUnless(outage, ...needsOf(factory)), () => {
     it("keeps serving, reports degraded, and flushes the counts when Redis returns", { timeout: 60_000 }, async () => {
       const backend = await factory();
       const mock = await startMockUpstream();

@@ -17,7 +17,7 @@ describe("OpenAPI document with users", () => {
     pool = createPool({
       providers: [ollama({ baseURL: "http://127.0.0.1:9" })],
       auth: { adminToken: ADMIN },
-      users: { secret: "openapi-users-secret-of-32-characters+", pbkdf2Iterations: 100_000, mailer: { send: async (m) => void mails.push(m.text) } },
+      users: { secret: "openapi-users-secret-of-32-characters+", pbkdf2Iterations: 100_000, mailer: { send: (m) => Promise.resolve(void mails.push(m.text)) } },
       logger: { info() {}, warn() {}, error() {} },
     });
     doc = await (await pool.fetch(new Request("http://pool/openapi.json"))).json();

@@ -17,7 +17,11 @@ describe("createPool options", () => {
 
   it("validates ids, URLs and numbers with the field name", () => {
     assert.throws(() => createPool({ providers: [openaiCompatible({ id: "Bad Id", baseURL: "http://x/v1", prefix: "/x" })] }), /providers\[0\]\.id/);
-    assert.throws(() => createPool({ providers: [openaiCompatible({ id: "x", baseURL: "not a url", prefix: "/x" })] }), /not an absolute URL/);
+    assert.throws(() => createPool({ providers: [openaiCompatible({ id: "x", baseURL: "not a url", prefix: "/x" })] }), /must be an http\(s\) URL/);
+    // A scheme-less host parses as a URL with scheme "ollama.com:"; a doubled /v1 calls /v1/v1/….
+    assert.throws(() => createPool({ providers: [ollama({ baseURL: "ollama.com" })] }), /providers\[0\] \(ollama\): upstream URL must be an http\(s\) URL/);
+    assert.throws(() => createPool({ providers: [ollama({ baseURL: "https://ollama.com/v1" })] }), /has \/v1 twice/);
+    assert.throws(() => createPool({ providers: [openaiCompatible({ id: "g", baseURL: "https://api.groq.com/openai/v1/v1", prefix: "/g" })] }), /has \/v1 twice/);
     assert.throws(() => createPool({ providers: [ollama()], failover: { maxAttempts: 0 } }), /failover\.maxAttempts: must be a positive integer/);
     assert.throws(() => createPool({ providers: [ollama()], maxBodyBytes: -1 }), /maxBodyBytes/);
     // deno-lint-ignore no-explicit-any

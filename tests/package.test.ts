@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { VERSION } from "../mod.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher } from "./helpers/smoke.ts";
+import { skipUnless } from "./helpers/requires.ts";
 import { childEnv, spawnServer } from "./helpers/spawn.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -68,7 +69,7 @@ export const pool: Pool = createPool({ providers: [ollama()], storage: kvStorage
 createPool({});
 `;
 
-describe("npm package (pack, install, use)", () => {
+describe("npm package (pack, install, use)", skipUnless("npm package (pack, install, use)", "processes"), () => {
   let mock: MockUpstream;
   let dir: string;
   let app: string;
@@ -141,7 +142,7 @@ describe("npm package (pack, install, use)", () => {
   });
 });
 
-describe("JSR package (deno.json)", () => {
+describe("JSR package (deno.json)", skipUnless("JSR package (deno.json)", "processes"), () => {
   it("has the version of package.json and of /health", async () => {
     const [pkg, deno] = await Promise.all(["package.json", "deno.json"].map(async (f) => JSON.parse(await readFile(join(ROOT, f), "utf8"))));
     assert.equal(deno.version, pkg.version);

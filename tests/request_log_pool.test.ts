@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama } from "../mod.ts";
 import type { LogRecord } from "../src/logs/types.ts";
-import { ALL_BACKENDS, type Backend, fsBackend } from "./helpers/backends.ts";
+import { ALL_BACKENDS, type Backend, fsBackend, needsOf } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 import { ADMIN, chat, setupPool, type TestPool } from "./helpers/setup.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const SECRETS = ["err-secret-aaaa", "good-secret-bbbb"];
 
@@ -143,7 +144,8 @@ describe("request log: answers that fail after their headers", () => {
 });
 
 for (const factory of ALL_BACKENDS) {
-  describe(`request log on ${factory.name.replace(/Backend$/, "")}, two instances`, () => {
+  const suite = `request log on ${factory.name.replace(/Backend$/, "")}, two instances`;
+  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
     let backend: Backend;
     let mock: MockUpstream;
     before(async () => {

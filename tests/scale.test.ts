@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setupPool, type TestPool } from "./helpers/setup.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
-describe("a pool of 100,000 keys", () => {
+describe("a pool of 100,000 keys", skipUnless("a pool of 100,000 keys", "time"), () => {
   let t: TestPool;
   before(async () => {
     t = await setupPool();

@@ -8,6 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { fsStorage, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { within } from "./helpers/poll.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -81,7 +83,7 @@ describe("Node adapter and filesystem storage", () => {
     const reader = res.body!.getReader();
     await reader.read();
     ac.abort();
-    for (let i = 0; i < 100 && mock.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await within(2000, () => mock.closedEarly > 0, "the upstream request closed early", 20);
     assert.equal(mock.closedEarly, 1);
     await a.server.close();
   });
@@ -100,11 +102,11 @@ describe("Node adapter and filesystem storage", () => {
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({ model: "llama3.2", messages: [] }),
     }).catch(() => undefined);
-    for (let i = 0; i < 100 && mock.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await within(1000, () => mock.requests.length > 0, "the request reached the mock", 10);
     ac.abort();
     await pending;
     // The mock holds the slow key's headers for 2 s; the pool must close the upstream before that.
-    for (let i = 0; i < 50 && mock.closedEarly === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await within(1000, () => mock.closedEarly > 0, "the upstream request closed early", 20);
     assert.equal(mock.closedEarly, 1);
     const [key] = pool.values();
     assert.equal(pool.size, 1);
@@ -114,7 +116,7 @@ describe("Node adapter and filesystem storage", () => {
   });
 });
 
-describe("CLI (npm start)", () => {
+describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
   it("imports --keys, serves, and flushes on SIGTERM", { timeout: 30_000 }, async () => {
     const mock = await startMockUpstream();
     const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));
@@ -138,7 +140,7 @@ describe("CLI (npm start)", () => {
       const admin = { authorization: "Bearer cli-admin-token-0123", "content-type": "application/json" };
       const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
       const res = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }),
+        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "llama3.2", messages: [] }),
       });
       assert.equal(res.status, 200);
       await res.text();

@@ -5,14 +5,16 @@ import type { KeyRecord } from "../src/keys/types.ts";
 import { StatsRecorder } from "../src/stats/recorder.ts";
 import { ChangeFeed } from "../src/store/feed.ts";
 import { createStore, type PoolStore } from "../src/store/store.ts";
-import { ALL_BACKENDS, type Backend } from "./helpers/backends.ts";
+import { ALL_BACKENDS, type Backend, needsOf } from "./helpers/backends.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const key = (i: number, provider = "ollama"): KeyRecord => ({
   id: `id${String(i).padStart(6, "0")}`, provider, secret: `secret-${i}-xxxxxxxx`, state: "active", failures: 0, createdAt: i,
 });
 
 for (const factory of ALL_BACKENDS) {
-  describe(`store conformance: ${factory.name.replace(/Backend$/, "")}`, () => {
+  const suite = `store conformance: ${factory.name.replace(/Backend$/, "")}`;
+  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
     let backend: Backend;
     let store: PoolStore;
     before(async () => {

@@ -12,11 +12,12 @@ import type { Browser } from "playwright-core";
 import { serve, type RunningServer } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
+import { skipUnless } from "./helpers/requires.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
 
 const ADMIN = "browser-cors-admin-token";
 
-describe("a chat page on another origin, in Chromium", () => {
+describe("a chat page on another origin, in Chromium", skipUnless("a chat page on another origin, in Chromium", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let site: Server;

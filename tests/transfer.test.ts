@@ -17,6 +17,7 @@ import { createUserStore } from "../src/store/users.ts";
 import type { UserRecord } from "../src/users/types.ts";
 import { type Backend, fsBackend, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -33,7 +34,7 @@ async function* text(lines: ExportLine[]): AsyncGenerator<string> {
   for (const l of lines) yield JSON.stringify(l);
 }
 
-describe("export / import / migrate across backends", { timeout: 120_000 }, () => {
+describe("export / import / migrate across backends", { timeout: 120_000, ...skipUnless("export / import / migrate across backends", "redis-server", "postgresql", "websockify") }, () => {
   let mock: MockUpstream;
   const backends: Backend[] = [];
   let fsDir: string;

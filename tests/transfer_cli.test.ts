@@ -14,6 +14,7 @@ import { fsStorage } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { type RedisServer, startRedis } from "./helpers/services.ts";
 import { childEnv } from "./helpers/spawn.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "transfer-cli-admin-token-0123";
@@ -33,7 +34,7 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
 }
 const cli = (args: string[], input?: string) => run("node", ["--import", "tsx", "adapters/cli.ts", ...args], input);
 
-describe("export / import / migrate on the command line", { timeout: 120_000 }, () => {
+describe("export / import / migrate on the command line", { timeout: 120_000, ...skipUnless("export / import / migrate on the command line", "redis-server", "processes") }, () => {
   let dir: string;
   let redis: RedisServer;
   before(async () => {

@@ -13,11 +13,13 @@ import { buildApp } from "../examples/hono-middleware/app.ts";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-admin-token-0123";
 const XSS = (tag: string) => `<img src=x onerror="globalThis.__xss='${tag}'">`;
 
-for (const mount of ["", "/llm"]) describe(`dashboard in Chromium${mount ? `, mounted at ${mount}` : ""}`, () => {
+const dashboardSuite = (mount: string): string => `dashboard in Chromium${mount ? `, mounted at ${mount}` : ""}`;
+for (const mount of ["", "/llm"]) describe(dashboardSuite(mount), skipUnless(dashboardSuite(mount), "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;
@@ -86,6 +88,9 @@ for (const mount of ["", "/llm"]) describe(`dashboard in Chromium${mount ? `, mo
       assert.equal(await page.locator("#keys-body img").count(), 0);
       await hostileRow.locator("button", { hasText: "Disable" }).click();
       await page.waitForSelector("#keys-body tr:has-text('onerror') td.status-disabled");
+      await hostileRow.locator("input[data-field=weight]").fill("3");
+      await hostileRow.locator("input[data-field=priority]").focus(); // leaving the field saves it
+      await page.waitForSelector("text=weight set to 3");
       await page.selectOption("#keys-filter select[name=status]", "disabled");
       // (waitForFunction would need eval, which the page's CSP rightly refuses)
       await page.waitForSelector("#keys-body td.status-active", { state: "detached" });
@@ -97,6 +102,7 @@ for (const mount of ["", "/llm"]) describe(`dashboard in Chromium${mount ? `, mo
     });
     const states = (await (await fetch(`${url}/admin/api-keys`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()).api_keys;
     assert.equal(states.filter((k: { status: string }) => k.status === "disabled").length, 1, "the server has the key disabled");
+    assert.deepEqual(states.map((k: { weight: number }) => k.weight).sort(), [1, 1, 3], "the server has the weight set in the dashboard");
 
     const token = await step(page, "create a token", async () => {
       await page.click("nav.tabs >> text=Client tokens");

@@ -9,10 +9,11 @@ import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-caps-admin-token-01";
 
-describe("usage caps in the dashboard (Chromium)", () => {
+describe("usage caps in the dashboard (Chromium)", skipUnless("usage caps in the dashboard (Chromium)", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;

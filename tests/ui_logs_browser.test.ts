@@ -10,11 +10,12 @@ import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-logs-admin-token";
 const HOSTILE = `<img src=x onerror="globalThis.__xss=1">`;
 
-describe("Logs tab and Analytics charts in Chromium", () => {
+describe("Logs tab and Analytics charts in Chromium", skipUnless("Logs tab and Analytics charts in Chromium", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;

@@ -15,7 +15,7 @@ describe("web UI pages", () => {
   after(() => t.close());
 
   const get = (path: string, headers: Record<string, string> = {}) => t.pool.fetch(new Request(`http://pool${path}`, { headers }));
-  const login = async (token: string) =>
+  const login = (token: string) =>
     t.pool.fetch(new Request("http://pool/ui/login", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },

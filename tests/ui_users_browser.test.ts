@@ -10,12 +10,13 @@ import { serve, type RunningServer } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-users-admin-token";
 const EMAIL = "ada+pool@example.com";
 const PASSWORD = "correct horse battery";
 
-describe("user pages in Chromium", () => {
+describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromium"), () => {
   let mock: MockUpstream;
   let server: RunningServer;
   let browser: Browser;
@@ -27,7 +28,7 @@ describe("user pages in Chromium", () => {
     const pool = createPool({
       providers: [ollama({ baseURL: mock.url })],
       auth: { adminToken: ADMIN },
-      users: { secret: "a-test-secret-of-at-least-32-characters!", pbkdf2Iterations: 100_000, mailer: { send: async (m) => void mails.push(m) } },
+      users: { secret: "a-test-secret-of-at-least-32-characters!", pbkdf2Iterations: 100_000, mailer: { send: (m) => Promise.resolve(void mails.push(m)) } },
       logger: { info() {}, warn() {}, error() {} },
     });
     server = await serve(pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });

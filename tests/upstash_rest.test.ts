@@ -13,8 +13,9 @@ import type { CounterBatch } from "../src/store/counters.ts";
 import { createStore } from "../src/store/store.ts";
 import { type RedisServer, startRedis } from "./helpers/services.ts";
 import { startUpstashRest, type UpstashRest } from "./helpers/upstash_rest.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
-describe("Upstash REST stand-in, checked with @upstash/redis", () => {
+describe("Upstash REST stand-in, checked with @upstash/redis", skipUnless("Upstash REST stand-in, checked with @upstash/redis", "redis-server"), () => {
   let redis: RedisServer;
   let rest: UpstashRest;
   let client: Redis;

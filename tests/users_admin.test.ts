@@ -9,6 +9,7 @@ import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { createPool, ollama } from "../mod.ts";
 import { startMockUpstream } from "./helpers/mock_upstream.ts";
+import { within } from "./helpers/poll.ts";
 import { memoryMailer, SECRET, TEST_ITERATIONS, type UsersPool, usersPool } from "./helpers/users.ts";
 
 const DAY = 86_400_000;
@@ -169,21 +170,13 @@ describe("admin: a disabled user on a second instance", () => {
       await call(a, "/api/auth/send-code", { email: "zoe@example.com", purpose: "register" });
       const reg = await (await call(a, "/api/auth/register", { email: "zoe@example.com", code: mailer.code("zoe@example.com"), password: "zoe password" })).json();
       const chat = (p: typeof a) => call(p, "/v1/chat/completions", { model: "m", messages: [] }, reg.user.keyToken);
-      const until = async (check: () => Promise<boolean>) => {
-        const t0 = Date.now();
-        while (!(await check())) {
-          if (Date.now() - t0 > 5000) throw new Error("not within 5 s");
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return Date.now() - t0;
-      };
-      await until(async () => (await chat(b)).status === 200);
+      await within(5000, async () => (await chat(b)).status === 200, "B accepted the new token");
       const res = await a.fetch(new Request(`http://pool/admin/users/${reg.user.id}`, {
         method: "PATCH", body: JSON.stringify({ isActive: false }), headers: { authorization: "Bearer multi-users-admin-01", "content-type": "application/json" },
       }));
       assert.equal(res.status, 200);
       assert.equal((await chat(a)).status, 401, "at once on A");
-      const took = await until(async () => (await chat(b)).status === 401);
+      const took = await within(5000, async () => (await chat(b)).status === 401, "B refused the token");
       assert.ok(took < 5000, `B refused it after ${took} ms`);
     } finally {
       clearInterval(ticker);

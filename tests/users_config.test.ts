@@ -11,6 +11,7 @@ import { createPool, ollama, type UsersOptions } from "../mod.ts";
 import { freePort } from "./helpers/services.ts";
 import { setupPool } from "./helpers/setup.ts";
 import { SECRET, startSmtpSink, startTurnstileStub, startWebhookSink, type UsersPool, usersPool } from "./helpers/users.ts";
+import { skipUnless } from "./helpers/requires.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 const build = (users: Partial<UsersOptions>) => () => createPool({ providers: [ollama()], logger: quiet, users: { secret: SECRET, ...users } as UsersOptions });
@@ -49,7 +50,8 @@ describe("users: configuration", () => {
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true" }, log), /needs AUTH_SECRET/);
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: "too-short" }, log), /AUTH_SECRET must have at least 32/);
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: SECRET, ENABLE_TURNSTILE: "true" }, log), /TURNSTILE_SECRET_KEY/);
-    assert.throws(() => usersFromEnv({ ENABLE_USERS: "yes", AUTH_SECRET: SECRET }, log), /ENABLE_USERS must be true or false/);
+    assert.throws(() => usersFromEnv({ ENABLE_USERS: "maybe", AUTH_SECRET: SECRET }, log), /ENABLE_USERS must be true or false/);
+    assert.ok(usersFromEnv({ ENABLE_USERS: "yes", AUTH_SECRET: SECRET }, log), "booleans read alike everywhere: yes is on");
     assert.throws(() => usersFromEnv({ ENABLE_USERS: "true", AUTH_SECRET: SECRET, USER_TOKEN_DAYS: "0" }, log), /USER_TOKEN_DAYS/);
     const o = usersFromEnv({
       ENABLE_USERS: "true", AUTH_SECRET: SECRET, USER_TOKEN_DAYS: "5", USER_MAX_TOKEN_DAYS: "30", USER_TIME_ZONE: "Asia/Shanghai",
@@ -76,7 +78,8 @@ describe("users: configuration", () => {
     }
   });
 
-  it("the server refuses to start with ENABLE_USERS=true and no AUTH_SECRET", { timeout: 30_000 }, async () => {
+  const refuses = "the server refuses to start with ENABLE_USERS=true and no AUTH_SECRET";
+  it(refuses, { timeout: 30_000, ...skipUnless(refuses, "processes") }, async () => {
     const port = await freePort();
     const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", String(port), "--host", "127.0.0.1", "--storage", "memory:"], {
       env: { ...process.env, ADMIN_TOKEN: "users-config-admin-01", ENABLE_USERS: "true", AUTH_SECRET: "" },

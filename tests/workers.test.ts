@@ -2,21 +2,25 @@
  * examples/workers on workerd: bundled with esbuild as wrangler would, run by miniflare on each
  * store it accepts (KV, Upstash over REST, Postgres through the Neon driver), upstream calls going
  * out of workerd to the mock on 127.0.0.1. On the exact stores two workerd instances share one
- * store, as isolates in several locations would, and their counts must add up.
+ * store, as isolates in several locations would, and their counts must add up. Last, the README's
+ * local command, `npm run start:workers`, over real HTTP across a restart.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { build, stop as stopEsbuild } from "esbuild";
 import { Miniflare } from "miniflare";
 import type { Storage } from "unstorage";
 import { kvStorage } from "../adapters/cloudflare.ts";
+import { bundleWorker, compatibilityDate } from "../examples/workers/local.ts";
 import { createStore } from "../src/store/store.ts";
 import { type Backend, postgresBackend, upstashBackend } from "./helpers/backends.ts";
 import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
-import { chat, type Fetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { within } from "./helpers/poll.ts";
+import { type Need, skipUnless } from "./helpers/requires.ts";
+import { chat, type Fetcher, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
+import { spawnServer } from "./helpers/spawn.ts";
 
 const ADMIN = "workers-admin-token";
 
@@ -55,28 +59,13 @@ const STORES: Array<() => Promise<WorkerStore>> = [
   },
 ];
 
-/** The worker bundled as wrangler bundles a modules worker; returns its path. */
-async function bundle(dir: string): Promise<string> {
-  const script = join(dir, "worker.js");
-  // ESM, the workerd/worker/browser export conditions, no Node built-ins (nodejs_compat is off),
-  // so a stray node:* import fails here.
-  await build({
-    entryPoints: ["examples/workers/worker.ts"],
-    outfile: script,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    logLevel: "silent",
-  });
-  await stopEsbuild(); // ends esbuild's service process now rather than at exit
-  return script;
-}
+/** Each store's name in the suite titles, and what it needs beyond npm packages (miniflare runs workerd). */
+const STORE_NAMES = ["KV", "Upstash (REST)", "Postgres (Neon driver)"];
+const STORE_NEEDS: Need[][] = [["processes"], ["processes", "redis-server"], ["processes", "postgresql", "websockify"]];
 
-for (const start of STORES) {
-  describe(`Cloudflare Workers example (miniflare) on ${["KV", "Upstash (REST)", "Postgres (Neon driver)"][STORES.indexOf(start)]}`, () => {
+for (const [n, start] of STORES.entries()) {
+  const suite = `Cloudflare Workers example (miniflare) on ${STORE_NAMES[n]}`;
+  describe(suite, skipUnless(suite, ...STORE_NEEDS[n]), () => {
     let mock: MockUpstream;
     let dir: string;
     let store: WorkerStore;
@@ -85,14 +74,11 @@ for (const start of STORES) {
 
     /** A workerd instance running the worker on this store (each is its own isolate). */
     const workerd = async (): Promise<Fetcher> => {
-      const toml = await readFile("examples/workers/wrangler.toml", "utf8");
-      const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-      assert.ok(compatibilityDate, "wrangler.toml names a compatibility_date");
       const mf = new Miniflare({
         modules: true,
         scriptPath: join(dir, "worker.js"),
         modulesRoot: dir, // module paths must stay inside it; the bundle lives in a temp dir
-        compatibilityDate,
+        compatibilityDate: await compatibilityDate(),
         cf: false, // otherwise miniflare downloads the Request.cf placeholder from the internet
         kvNamespaces: store.kvNamespaces,
         // FLUSH_INTERVAL_MS=1: every proxied request hands a statistics flush to ctx.waitUntil.
@@ -108,7 +94,7 @@ for (const start of STORES) {
     before(async () => {
       mock = await startMockUpstream();
       dir = await mkdtemp(join(tmpdir(), "pool-worker-"));
-      await bundle(dir);
+      await bundleWorker(dir); // as `npm run start:workers` does
       store = await start();
     });
     after(async () => {
@@ -121,12 +107,8 @@ for (const start of STORES) {
     /** The global statistics record of the Ollama pool, as stored. */
     const storedStats = async () => (await createStore(stored!).counters.read(["stats:global:ollama"]))[0];
     const waitForStored = async (requests: number) => {
-      for (let i = 0; i < 250; i++) {
-        const s = await storedStats();
-        if ((s.requests ?? 0) >= requests) return s;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return storedStats();
+      await within(5000, async () => ((await storedStats()).requests ?? 0) >= requests, `${requests} requests stored`, 20).catch(() => {});
+      return storedStats(); // the caller's assertion names what is missing
     };
 
     it("imports keys, creates a token and answers plain and streamed chats; counters reach the store", async () => {
@@ -176,3 +158,34 @@ for (const start of STORES) {
     });
   });
 }
+
+const LOCAL = "npm run start:workers (the README's local command)";
+describe(LOCAL, skipUnless(LOCAL, "processes"), () => {
+  it("serves over HTTP from workerd and keeps keys and tokens in KV_DIR across a restart", { timeout: 90_000 }, async () => {
+    const mock = await startMockUpstream();
+    const dir = await mkdtemp(join(tmpdir(), "pool-worker-dev-"));
+    const env = { PORT: "0", ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, KV_DIR: join(dir, "kv") };
+    try {
+      const first = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+      let token: string;
+      try {
+        assert.match(first.output(), /\(workers, local workerd\) listening on/);
+        const f = httpFetcher(first.url);
+        assert.equal((await (await f("/health")).json()).storage.driver, "cloudflare-kv-binding");
+        token = await importKeyAndToken(f, ADMIN, "good-key-wrk-dev-001");
+        await chat(f, token, false);
+      } finally {
+        await first.stop();
+      }
+      const second = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+      try {
+        await chat(httpFetcher(second.url), token, true); // the key and the token came back from KV_DIR
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await mock.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,16 +1,17 @@
 /**
  * The pool on Bun: `Bun.serve` with the pool's standard fetch handler.
- * Run: `bun examples/bun/server.ts`.
+ * Run: `npm run start:bun` (Bun comes with `npm ci`; with Bun on your PATH, `bun examples/bun/server.ts`).
  *
- * Environment: `PORT` (default 8787; 0 picks a free one), `HOST` (default 0.0.0.0),
- * `ADMIN_TOKEN`, `OLLAMA_BASE_URL`, `OPENROUTER_BASE_URL`, and `DATA_DIR`: a folder for
+ * Environment: the settings of README's configuration table that are not about Node (`PORT`,
+ * default 8787, 0 picks a free one; `HOST`; `ADMIN_TOKEN`; `OLLAMA_BASE_URL`; `TRUST_PROXY`; …),
+ * read by the same rules as the Node server, and `DATA_DIR`: a folder for
  * filesystem storage (unset: memory, nothing kept). Redis (`ollama-api-pool/redis`) and Postgres
  * (`ollama-api-pool/neon`) storage work on Bun as well.
  * @module
  */
 import { createStorage } from "unstorage";
 import { atomicFsDriver } from "../../adapters/fs_atomic.ts";
-import { createPool, ollama, openrouter } from "../../mod.ts";
+import { createPool, poolOptionsFrom, Settings } from "../../mod.ts";
 
 // The Bun API used here, typed locally: the project's tsc checks every example with Node's types.
 interface BunServer {
@@ -28,22 +29,22 @@ interface BunApi {
   }): BunServer;
 }
 const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
-const env = (name: string): string | undefined => process.env[name] || undefined;
+const settings = new Settings(process.env);
 
-const dataDir = env("DATA_DIR");
+// Only when set: without it the pool keeps nothing (the table's ./.data default is the Node server's).
+const dataDir = settings.raw("DATA_DIR");
 const pool = createPool({
-  providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
+  ...poolOptionsFrom(settings),
   // Atomic, fsync'ed writes (unstorage's own fs driver writes in place: a crash can tear a record).
   storage: dataDir ? createStorage({ driver: atomicFsDriver({ base: dataDir }) }) : undefined,
-  auth: { adminToken: env("ADMIN_TOKEN") },
   // Bun passes its server to the handler, which the pool receives as `env`.
   clientIp: (request, server) => (server as BunServer).requestIP(request)?.address,
 });
 await pool.ready(); // storage errors surface at start, not on the first request
 
 const server = Bun.serve({
-  port: Number(env("PORT") ?? 8787),
-  hostname: env("HOST") ?? "0.0.0.0",
+  port: settings.port("PORT")!,
+  hostname: settings.str("HOST")!,
   // Bun closes a connection after 10 s without bytes by default, which cuts streams from models
   // that think before their first token; 255 s is Bun's maximum (the pool's own first-byte
   // timeout, 30 s, ends a silent upstream long before).

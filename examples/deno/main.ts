@@ -1,9 +1,11 @@
 /**
  * The pool on Deno and Deno Deploy: `Deno.serve` with the pool's standard fetch handler.
- * Run: `deno task start:deno` (`deno run -A --unstable-kv examples/deno/main.ts`).
+ * Run: `npm run start:deno` (Deno comes with `npm ci`; with Deno on your PATH, `deno task start:deno`
+ * or `deno run -A --unstable-kv examples/deno/main.ts`).
  *
- * Environment: `PORT` (default 8000; 0 picks a free one), `HOST` (default 0.0.0.0),
- * `ADMIN_TOKEN`, `OLLAMA_BASE_URL`, `OPENROUTER_BASE_URL`, and `STORAGE_URL`:
+ * Environment: the settings of README's configuration table that are not about Node (`PORT`,
+ * default 8787, 0 picks a free one; `HOST`; `ADMIN_TOKEN`; `OLLAMA_BASE_URL`; `MAX_ATTEMPTS`; …),
+ * read by the same rules as the Node server, and `STORAGE_URL`:
  * `memory:` (default, nothing kept), `denokv:` (Deno KV: the managed one on Deno Deploy, a local
  * SQLite file elsewhere), `denokv:./pool.sqlite`, or `upstash:` (Upstash Redis over HTTPS with
  * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`: exact counters across Deploy's regions).
@@ -12,7 +14,7 @@
 import { createStorage, type Storage } from "unstorage";
 import denoKvDriver from "unstorage/drivers/deno-kv";
 import memoryDriver from "unstorage/drivers/memory";
-import { createPool, ollama, openrouter } from "../../mod.ts";
+import { createPool, poolOptionsFrom, Settings } from "../../mod.ts";
 import { upstashStorage } from "../../adapters/upstash.ts";
 
 // The few Deno APIs used here, typed locally: the project's tsc checks every example with Node's
@@ -27,6 +29,7 @@ interface DenoApi {
   exit(code: number): never;
 }
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+const settings = new Settings((name) => Deno.env.get(name));
 const env = (name: string): string | undefined => Deno.env.get(name) || undefined;
 
 function storageFrom(url = "memory:"): Storage {
@@ -40,18 +43,16 @@ function storageFrom(url = "memory:"): Storage {
 }
 
 const pool = createPool({
-  providers: [ollama({ baseURL: env("OLLAMA_BASE_URL") }), openrouter({ baseURL: env("OPENROUTER_BASE_URL") })],
-  storage: storageFrom(env("STORAGE_URL")),
-  auth: { adminToken: env("ADMIN_TOKEN") },
-  corsOrigins: env("CORS_ORIGINS"),
+  ...poolOptionsFrom(settings),
+  storage: storageFrom(settings.str("STORAGE_URL")),
   // Deno hands the connection info to the handler, which the pool receives as `env`.
   clientIp: (_request, info) => (info as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
 });
 await pool.ready(); // storage errors surface at start, not on the first request
 
 const server = Deno.serve({
-  port: Number(env("PORT") ?? 8000),
-  hostname: env("HOST") ?? "0.0.0.0",
+  port: settings.port("PORT")!,
+  hostname: settings.str("HOST")!,
   onListen: ({ hostname, port }) => console.log(`ollama-api-pool (deno) listening on http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`),
 }, pool.fetch);
 

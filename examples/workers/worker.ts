@@ -1,5 +1,6 @@
 /**
- * The pool as a Cloudflare Worker. Deploy: `npx wrangler deploy` in this folder
+ * The pool as a Cloudflare Worker. Locally: `npm run start:workers` (dev.ts, in workerd, on KV).
+ * Deploy: `npx wrangler deploy` in this folder
  * (`wrangler.toml`; `wrangler secret put ADMIN_TOKEN`). In your own project import from
  * `ollama-api-pool`, `ollama-api-pool/upstash`, `ollama-api-pool/neon` and
  * `ollama-api-pool/cloudflare` instead of the relative paths.
@@ -13,7 +14,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
-import { createPool, ollama, openrouter, type Pool } from "../../mod.ts";
+import { createPool, type Pool, poolOptionsFrom, Settings } from "../../mod.ts";
 import { kvStorage } from "../../adapters/cloudflare.ts";
 import { neonStorage } from "../../adapters/neon.ts";
 import { upstashStorage } from "../../adapters/upstash.ts";
@@ -23,8 +24,14 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** The bindings `wrangler.toml` (and the dashboard's secrets) provide. */
+/**
+ * The bindings `wrangler.toml` (and the dashboard's secrets) provide: storage below, and any
+ * setting of README's configuration table that is not about Node (`ADMIN_TOKEN`,
+ * `OLLAMA_BASE_URL`, `FLUSH_INTERVAL_MS`, `MAX_ATTEMPTS`, `CORS_ORIGINS`, …), read by the same
+ * rules as the Node server.
+ */
 export interface Env {
+  [setting: string]: unknown;
   /** The KV namespace, used when neither Upstash nor Postgres is configured. */
   KV?: unknown;
   UPSTASH_REDIS_REST_URL?: string;
@@ -35,13 +42,6 @@ export interface Env {
   NEON_WS_PROXY?: string;
   /** "false" when that proxy speaks plain `ws:`. */
   NEON_SECURE_WEBSOCKET?: string;
-  ADMIN_TOKEN?: string;
-  OLLAMA_BASE_URL?: string;
-  OPENROUTER_BASE_URL?: string;
-  /** Browser origins allowed on the proxy routes, comma-separated. @default "*" */
-  CORS_ORIGINS?: string;
-  /** Statistics are written at most this often (ms). @default 5000 */
-  FLUSH_INTERVAL_MS?: string;
 }
 
 function storageFor(env: Env): Storage {
@@ -52,7 +52,7 @@ function storageFor(env: Env): Storage {
     return neonStorage({
       connectionString: env.DATABASE_URL,
       wsProxy: env.NEON_WS_PROXY || undefined,
-      secureWebSocket: env.NEON_SECURE_WEBSOCKET !== "false",
+      secureWebSocket: new Settings(env).bool("NEON_SECURE_WEBSOCKET"),
       // A pooled connection would belong to the request that opened it; another request using it hangs.
       connectionPerQuery: true,
     });
@@ -66,16 +66,7 @@ function storageFor(env: Env): Storage {
 let pool: Pool | undefined;
 
 function build(env: Env): Pool {
-  return createPool({
-    providers: [
-      ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
-      openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined }),
-    ],
-    storage: storageFor(env),
-    auth: { adminToken: env.ADMIN_TOKEN || undefined },
-    corsOrigins: env.CORS_ORIGINS || undefined,
-    flushIntervalMs: env.FLUSH_INTERVAL_MS ? Number(env.FLUSH_INTERVAL_MS) : undefined,
-  });
+  return createPool({ ...poolOptionsFrom(new Settings(env)), storage: storageFor(env) });
 }
 
 export default {

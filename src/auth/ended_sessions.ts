@@ -7,8 +7,9 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { PREFIX as KEY_PREFIX } from "../store/key_names.ts";
 
-const PREFIX = "adminsessions:ended";
+const PREFIX = `${KEY_PREFIX.adminSessions}:ended`;
 
 /**
  * Most ended nonces remembered in memory (as a shortcut; the store is the truth). Each logout

@@ -6,6 +6,7 @@
  */
 import type { Storage } from "unstorage";
 import { sha256HexSync } from "../auth/sha256.ts";
+import { cacheKey, PREFIX } from "../store/key_names.ts";
 
 /** Response cache settings. */
 export interface CacheOptions {
@@ -82,7 +83,7 @@ export class ResponseCache {
       e = undefined;
     }
     if (!e && this.options.shared) {
-      const stored = await this.#storage.getItem<StoredEntry>(`cache:${key}`).catch(() => null);
+      const stored = await this.#storage.getItem<StoredEntry>(cacheKey(key)).catch(() => null);
       if (stored && stored.expires > this.#now()) {
         e = { ...stored, body: fromBase64(stored.body) };
         this.#put(key, e);
@@ -108,7 +109,7 @@ export class ResponseCache {
     this.#put(key, e);
     if (this.options.shared) {
       const stored: StoredEntry = { ...e, body: toBase64(e.body) };
-      await this.#storage.setItem(`cache:${key}`, stored, { ttl: Math.ceil(this.options.ttlMs / 1000) }).catch(() => {});
+      await this.#storage.setItem(cacheKey(key), stored, { ttl: Math.ceil(this.options.ttlMs / 1000) }).catch(() => {});
     }
   }
 
@@ -121,7 +122,7 @@ export class ResponseCache {
       this.#drop(k, e);
       removed++;
     }
-    if (this.options.shared && !filter.provider && !filter.model) await this.#storage.clear("cache");
+    if (this.options.shared && !filter.provider && !filter.model) await this.#storage.clear(PREFIX.cache);
     return removed;
   }
 

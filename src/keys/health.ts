@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClassifyRules, Provider } from "../providers/types.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 import { modelFamilies, probeKey, runBounded } from "./probe.ts";
 import type { KeyRegistry } from "./registry.ts";
 import { maskSecret } from "./secrets.ts";
@@ -49,6 +49,10 @@ export interface HealthCheckOptions {
 
 /** Most jobs kept for polling; the oldest finished ones go first. */
 const KEPT_JOBS = 20;
+/** New keys waiting for their model list to be read; beyond this they stay "any model". */
+const MAX_DISCOVERY_QUEUE = 10_000;
+/** Keys probed per discovery round (one round per tick at most). */
+const DISCOVERY_BATCH = 64;
 
 /** Runs and remembers health-check jobs. */
 export class HealthChecks {
@@ -58,6 +62,9 @@ export class HealthChecks {
   #rules: ClassifyRules & { disableMs: number };
   #options: HealthCheckOptions;
   #now: () => number;
+  /** Newly added keys whose model list is to be read, per provider, oldest first. */
+  #discovery = new Map<string, Set<string>>();
+  #discovering: Promise<void> | undefined;
   #onModels?: (provider: string, models: string[]) => void;
 
   /** `onModels` hears the model lists healthy keys report (statistics prefer those names). */
@@ -91,6 +98,7 @@ export class HealthChecks {
       if (!rec) return undefined;
       const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
       if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
+      if (r.healthy && r.models) pool.setModels(id, r.models);
       // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
       // stays until its reset (else every check would spend one request on a capped account).
       const capRest = rec.cap !== undefined && rec.state === "cooling";
@@ -121,6 +129,46 @@ export class HealthChecks {
       } catch { /* a progress listener's failure is its own */ }
     });
     return job;
+  }
+
+  /** Queues keys whose model lists a later {@link discover} round reads. Bounded. */
+  queueDiscovery(provider: string, ids: string[]): void {
+    let queue = this.#discovery.get(provider);
+    if (!queue) this.#discovery.set(provider, queue = new Set());
+    for (const id of ids) {
+      if (queue.size >= MAX_DISCOVERY_QUEUE) break;
+      queue.add(id);
+    }
+  }
+
+  /**
+   * Reads the model lists of up to {@link DISCOVERY_BATCH} queued keys, bounded in concurrency like
+   * health checks. A key that answers is given its list; any other result leaves the key as it is
+   * (the request path judges keys; a probe failing here only means the list stays unknown).
+   * Undefined when nothing is queued or a round is running.
+   */
+  discover(providers: ReadonlyMap<string, Provider>): Promise<void> | undefined {
+    if (this.#discovering || this.#discovery.size === 0) return undefined;
+    const batch: Array<[Provider, string]> = [];
+    for (const [pid, queue] of this.#discovery) {
+      const provider = providers.get(pid);
+      for (const id of queue) {
+        if (batch.length >= DISCOVERY_BATCH) break;
+        queue.delete(id);
+        if (provider?.probe) batch.push([provider, id]);
+      }
+      if (queue.size === 0) this.#discovery.delete(pid);
+    }
+    this.#discovering = runBounded(batch, this.#options.concurrency, async ([provider, id]) => {
+      const pool = this.#keys.pool(provider.id);
+      const rec = pool.get(id);
+      if (!rec) return;
+      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
+      if (r.healthy && r.models) pool.setModels(id, r.models);
+    }).then(() => {}).finally(() => {
+      this.#discovering = undefined;
+    });
+    return this.#discovering;
   }
 
   #remember(job: HealthJob): void {

@@ -1,10 +1,14 @@
 /** Parsers for key imports: ollama.txt lines and plain key lists. @module */
+import { PRIORITY_RANGE, WEIGHT_RANGE } from "./types.ts";
 
 /** A key found in an import, with the 1-based line it came from. */
 export interface ParsedKey {
   secret: string;
   label?: string;
   line: number;
+  /** Tier and weight given with the key (JSON imports); absent = keep / default. */
+  priority?: number;
+  weight?: number;
 }
 
 /** A line or entry that could not be read as a key. */
@@ -68,7 +72,18 @@ export function parseKeyLines(content: string): ParseResult {
   return result;
 }
 
-/** Reads a JSON list of keys (`{keys: [...]}`): strings, or `{key|api_key|apiKey, username?}` objects. */
+/** Why a priority or weight is not usable, or undefined when it is (or absent). */
+export function placementProblem(name: "priority" | "weight", v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const { min, max } = name === "priority" ? PRIORITY_RANGE : WEIGHT_RANGE;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return `'${name}' must be an integer from ${min} to ${max}`;
+  return undefined;
+}
+
+/**
+ * Reads a JSON list of keys (`{keys: [...]}`): strings, or `{key|api_key|apiKey, username?,
+ * priority?, weight?}` objects.
+ */
 export function parseKeyList(entries: unknown[]): ParseResult {
   const result: ParseResult = { total: entries.length, keys: [], invalid: [] };
   entries.forEach((entry, i) => {
@@ -84,12 +99,20 @@ export function parseKeyList(entries: unknown[]): ParseResult {
       result.invalid.push({ line: i + 1, reason: problem });
       return;
     }
+    const bad = placementProblem("priority", obj?.priority) ?? placementProblem("weight", obj?.weight);
+    if (bad) {
+      result.invalid.push({ line: i + 1, reason: bad });
+      return;
+    }
     const label = typeof obj?.username === "string" ? obj.username : undefined;
     if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
       result.invalid.push({ line: i + 1, reason: `'username' is longer than ${MAX_LABEL_LENGTH} characters` });
       return;
     }
-    result.keys.push({ secret, label, line: i + 1 });
+    const key: ParsedKey = { secret, label, line: i + 1 };
+    if (obj?.priority !== undefined) key.priority = obj.priority as number;
+    if (obj?.weight !== undefined) key.weight = obj.weight as number;
+    result.keys.push(key);
   });
   return result;
 }

@@ -5,7 +5,8 @@
  */
 import { classifyDefault } from "../providers/classify.ts";
 import { bodyForClassify, type ClassifyRules, type KeyOutcome, type Provider } from "../providers/types.ts";
-import { type FetchLike, invalidStatus } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
+import { invalidStatus } from "../proxy/attempt.ts";
 import { readBody } from "../proxy/body.ts";
 import { readErrorBody } from "../proxy/error_body.ts";
 
@@ -72,7 +73,7 @@ async function probe(
   }
   let models: string[] | undefined;
   if (spec.models) {
-    const read = await readBody(res, { maxBytes, idleMs: timeoutMs });
+    const read = await readBody(res, { maxBytes, idleMs: timeoutMs, totalMs: timeoutMs });
     try {
       // Model ids are the upstream's words: one that echoes the key is not shown.
       models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret)) : undefined;

@@ -38,6 +38,8 @@ export class KeyRegistry {
   #feed: ChangeFeed;
   #now: () => number;
   #flushing: Promise<void> = Promise.resolve();
+  /** Told the ids of keys just added (for reading their model lists in the background). */
+  onAdded?: (provider: string, ids: string[]) => void;
 
   constructor(providerIds: string[], store: PoolStore, feed: ChangeFeed, rules: HealthRules, now: () => number) {
     this.#store = store;
@@ -77,9 +79,15 @@ export class KeyRegistry {
       for (const k of keys.slice(start, start + ADD_CHUNK)) {
         const id = keyId(provider, k.secret);
         ids.push(id);
-        if (pool.has(id)) continue;
+        if (pool.has(id)) {
+          // An import may re-tier keys it already holds; written with the next state flush.
+          if (k.priority !== undefined || k.weight !== undefined) pool.setPlacement(id, k);
+          continue;
+        }
         const rec: KeyRecord = { id, provider, secret: ownCopy(k.secret), state: "active", failures: 0, createdAt: now };
         if (k.label) rec.label = ownCopy(k.label);
+        if (k.priority) rec.priority = k.priority;
+        if (k.weight !== undefined && k.weight !== 1) rec.weight = k.weight;
         if (expiresAt) rec.expiresAt = expiresAt;
         // Put first so that a duplicate later in the same chunk is seen as existing.
         pool.put(rec);
@@ -94,6 +102,7 @@ export class KeyRegistry {
       for (const r of records) addedIds.push(r.id);
     }
     await this.#feed.publish({ kind: "keys", provider, ids: addedIds });
+    if (addedIds.length) this.onAdded?.(provider, addedIds);
     return { added: addedIds.length, existing: keys.length - addedIds.length, ids };
   }
 

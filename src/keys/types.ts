@@ -28,9 +28,21 @@ export interface KeyRecord {
   createdAt: number;
   /** After this the key is not used (set from the `ttl` of POST /admin/api-keys). */
   expiresAt?: number;
+  /** Tier: keys of a higher priority take every request while one of them is ready. Absent = 0. */
+  priority?: number;
+  /** Share of its tier's requests relative to the other keys of the tier. Absent = 1. */
+  weight?: number;
+  /** Models the key's own model list names (from a probe); absent = unknown, any model is tried. */
+  models?: string[];
+  /** When `models` was last read. */
+  modelsAt?: number;
 }
 
-/** Failure rules (DESIGN.md §3). */
+/** Bounds of the placement fields, checked wherever they are set. */
+export const PRIORITY_RANGE = { min: -1000, max: 1000 } as const;
+export const WEIGHT_RANGE = { min: 1, max: 1000 } as const;
+
+/** When key failures (401/402/403, never the caller's 4xx) disable a key, and for how long. */
 export interface HealthRules {
   /**
    * Consecutive 401/403 answers that disable a key.

@@ -7,6 +7,7 @@
  * @module
  */
 import type { CounterSink } from "../store/counters.ts";
+import { limitKeys } from "../store/key_names.ts";
 
 interface Entry {
   /** Counted here in this window. */
@@ -64,7 +65,7 @@ export class WindowCounter {
   /** Adds new local counts to the store and reads back the shared totals. */
   async sync(): Promise<void> {
     this.#roll();
-    const record = `limits:${this.#name}:${this.#window}`;
+    const record = limitKeys.window(this.#name, this.#window);
     const add: Record<string, number> = {};
     const sent = new Map<Entry, number>();
     for (const [key, e] of this.#entries) {
@@ -80,7 +81,7 @@ export class WindowCounter {
     }
     for (const [key, e] of this.#entries) e.total = Math.max(totals[key] ?? 0, e.flushed);
     // The window before the previous one is over for everybody; its record can go.
-    await this.#sink.remove([`limits:${this.#name}:${this.#window - 2}`]).catch(() => {});
+    await this.#sink.remove([limitKeys.window(this.#name, this.#window - 2)]).catch(() => {});
   }
 
   #roll(): void {

@@ -12,9 +12,10 @@
  * @module
  */
 import type { LogRecord } from "./types.ts";
+import { PREFIX } from "../store/key_names.ts";
 
 /** The storage prefix of the request log. */
-export const LOG_PREFIX = "logs";
+export const LOG_PREFIX: string = PREFIX.logs;
 
 /** A segment as known from its name. */
 export interface SegmentName {

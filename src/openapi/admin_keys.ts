@@ -3,6 +3,15 @@ import { json, obj, ok, paging, query, ref, type RouteDoc, t } from "./types.ts"
 
 const idOrKey = "Key id, or the key itself (`apiKey`/`api_key` are accepted for the same field).";
 
+/** `priority` and `weight`, as every route that sets them accepts them. */
+const PLACEMENT = {
+  priority: {
+    type: "integer", minimum: -1000, maximum: 1000, default: 0,
+    description: "Tier: keys of a lower priority get requests only while no key of a higher one is ready.",
+  },
+  weight: { type: "integer", minimum: 1, maximum: 1000, default: 1, description: "Share of its tier's requests, relative to the tier's other keys." },
+};
+
 /** `GET|POST|DELETE /admin/api-keys`, the imports, enable and disable. */
 export const ADMIN_KEY_DOCS: RouteDoc[] = [
   {
@@ -24,12 +33,22 @@ export const ADMIN_KEY_DOCS: RouteDoc[] = [
       content: json(obj({
         api_key: t.str("The upstream key (`apiKey` or `key` also accepted)."),
         username: t.str("Label."),
-        ttl: t.int("Seconds until the key expires."),
+        ttl: { type: "integer", minimum: 1, description: "Seconds until the key expires." },
+        ...PLACEMENT,
         provider: ref("ProviderId"),
-      }, ["username", "ttl", "provider"]), { api_key: "sk-upstream-key", username: "me@example.com" }),
+      }, ["username", "ttl", "priority", "weight", "provider"]), { api_key: "sk-upstream-key", username: "me@example.com", priority: 1, weight: 2 }),
     },
     responses: ok(obj({ success: { const: true }, message: t.str(), id: t.str(), provider: t.str() }), "Added", "201"),
     errors: [409],
+  },
+  {
+    method: "PATCH", path: "/admin/api-keys", operationId: "updateApiKey", tag: "Admin: keys", auth: "admin", provider: true,
+    summary: "Change a key's priority or weight",
+    body: {
+      content: json(obj({ id: t.str(idOrKey), ...PLACEMENT, provider: ref("ProviderId") }, ["priority", "weight", "provider"]), { id: "3f9a1c0d5e7b2a64", priority: 1 }),
+    },
+    responses: ok(obj({ success: { const: true }, key: ref("KeyView") })),
+    errors: [404],
   },
   {
     method: "DELETE", path: "/admin/api-keys", operationId: "deleteApiKeys", tag: "Admin: keys", auth: "admin", provider: true,
@@ -55,9 +74,11 @@ export const ADMIN_KEY_DOCS: RouteDoc[] = [
     summary: "Import a list of keys",
     body: {
       content: json(obj({
-        keys: t.arr({ anyOf: [t.str(), obj({ key: t.str("Also `api_key` or `apiKey`."), username: t.str() }, ["username"])] }),
+        keys: t.arr({
+          anyOf: [t.str(), obj({ key: t.str("Also `api_key` or `apiKey`."), username: t.str(), ...PLACEMENT }, ["username", "priority", "weight"])],
+        }),
         provider: ref("ProviderId"),
-      }, ["provider"]), { keys: ["sk-one", { key: "sk-two", username: "me@example.com" }] }),
+      }, ["provider"]), { keys: ["sk-one", { key: "sk-two", username: "me@example.com", priority: 1, weight: 3 }] }),
     },
     responses: ok(ref("ImportResult")),
   },

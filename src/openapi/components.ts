@@ -44,6 +44,15 @@ export const SCHEMAS: Record<string, Schema> = {
     usage_limit: t.nullable("string", "The usage cap (`session`, `hourly`, `daily`, `weekly`, `monthly`) the key's account last reported; cleared by a success."),
     created_at: t.int("Epoch ms."),
     expires_at: t.nullable("integer", "Epoch ms, when added with a ttl."),
+    priority: t.int("Tier: keys of a higher priority take every request while one of them is ready (default 0)."),
+    weight: t.int("Share of its tier's requests relative to the tier's other keys (default 1)."),
+    models: { type: ["array", "null"], items: t.str(), description: "Models the key's own list names (from a probe); null = not known, any model is tried." },
+    usage: {
+      type: ["object", "null"],
+      description: "Shares (0–1) of the key's session and weekly limits from usage polling; null when polling is off or the key was not polled yet.",
+      properties: { session: t.nullable("number"), weekly: t.nullable("number"), checked_at: t.int("Epoch ms.") },
+      required: ["session", "weekly", "checked_at"],
+    },
   }),
   ImportResult: obj({
     provider: t.str(),

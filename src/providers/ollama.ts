@@ -2,6 +2,7 @@
 import { ollamaNative } from "../wire/ollama_native.ts";
 import type { AnswerContext, ClassifyRules, Endpoint, KeyOutcome, Provider, Surface } from "./types.ts";
 import { bearer, openaiEndpoints, openaiModelsProbe, trimSlash } from "./openai_compatible.ts";
+import { readOllamaUsage } from "../keys/usage_poll.ts";
 import { usageCapOf } from "./usage_caps.ts";
 
 /** Options of {@link ollama}. */
@@ -64,6 +65,7 @@ export function ollama(options: OllamaOptions = {}): Provider {
     surfaces: [...surfaces],
     authorize: bearer,
     probe: openaiModelsProbe(`${base}/v1`),
+    usage: { url: `${base}/api/usage`, read: readOllamaUsage },
     classify: classifyOllama,
   };
 }

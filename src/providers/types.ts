@@ -88,6 +88,15 @@ export interface ProbeSpec {
   models?(json: unknown): string[];
 }
 
+/**
+ * Where a key's usage of its plan can be read (Ollama Cloud's undocumented `/api/usage`), and how
+ * to read the answer: shares 0–1 of the session and weekly limits, undefined when unreadable.
+ */
+export interface UsageSpec {
+  url: string;
+  read(json: unknown): { session?: number; weekly?: number } | undefined;
+}
+
 /** One upstream API the pool spreads requests over. */
 export interface Provider {
   /** Stable id, also the `?provider=` value of the admin API: `ollama`, `openrouter`, ... */
@@ -106,6 +115,8 @@ export interface Provider {
   headers?: Record<string, string>;
   /** How health checks and validated imports test a key. */
   probe?: ProbeSpec;
+  /** Where usage polling reads a key's usage (`healthCheck.usageIntervalMs`). */
+  usage?: UsageSpec;
   /**
    * Overrides the default classification; return undefined to fall back to it. `res` is the
    * upstream answer (headers arrived) or the error that ended the attempt.

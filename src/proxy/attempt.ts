@@ -4,10 +4,10 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
+import type { FetchLike } from "../types.ts";
 import type { StreamTap } from "./stream.ts";
 
-/** A `fetch`-shaped upstream transport. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+export type { FetchLike } from "../types.ts";
 
 /**
  * A transport that already holds a response body in memory may attach it to the Response under

@@ -15,6 +15,8 @@ export interface ResponseLimits {
   maxResponseBytes: number;
   /** Longest gap between two upstream body chunks. */
   streamIdleTimeoutMs: number;
+  /** Longest time for a whole buffered body, from its headers to its last byte. */
+  upstreamBodyTimeoutMs: number;
 }
 
 /** Limits of {@link readBody}. */
@@ -27,12 +29,20 @@ export interface BodyLimits {
   maxBytes: number;
   /** Longest wait for the next chunk. */
   idleMs: number;
+  /**
+   * Longest time for the whole body: an upstream that trickles (a byte every second) keeps
+   * every gap short but must not hold the request until MAX_RESPONSE_BYTES. @default no limit
+   */
+  totalMs?: number;
 }
 
 /** What reading a body gave: its bytes, or why there are none. */
 export type BodyRead =
   | { ok: true; bytes: Uint8Array<ArrayBuffer> }
-  | { ok: false; why: "too_large" | "stalled" | "broken" };
+  | { ok: false; why: BodyFailure };
+
+/** Why a body was given up on. */
+type BodyFailure = "too_large" | "stalled" | "too_slow" | "broken";
 
 const EMPTY = new Uint8Array(0);
 
@@ -55,49 +65,60 @@ export async function readBody(res: Response, limits: BodyLimits): Promise<BodyR
   }
   const parts: Uint8Array[] = [];
   let size = 0;
-  const giveUp = (why: "too_large" | "stalled" | "broken"): BodyRead => {
+  const giveUp = (why: BodyFailure): BodyRead => {
     reader.cancel().catch(() => {});
     return { ok: false, why };
   };
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<"stalled">((resolve) => {
-      timer = setTimeout(() => resolve("stalled"), limits.idleMs);
-    });
-    let next: ReadableStreamReadResult<Uint8Array> | "stalled" | "broken";
-    try {
-      next = await Promise.race([reader.read(), stalled]);
-    } catch {
-      next = "broken";
-    } finally {
-      clearTimeout(timer);
+  // One timer for the whole body, one per read for the gap: whichever comes first.
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const late = limits.totalMs === undefined ? undefined : new Promise<"too_slow">((resolve) => {
+    deadline = setTimeout(() => resolve("too_slow"), limits.totalMs);
+  });
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<"stalled">((resolve) => {
+        timer = setTimeout(() => resolve("stalled"), limits.idleMs);
+      });
+      let next: ReadableStreamReadResult<Uint8Array> | "stalled" | "too_slow" | "broken";
+      try {
+        next = await Promise.race(late ? [reader.read(), stalled, late] : [reader.read(), stalled]);
+      } catch {
+        next = "broken";
+      } finally {
+        clearTimeout(timer);
+      }
+      if (next === "stalled" || next === "too_slow" || next === "broken") return giveUp(next);
+      if (next.done) break;
+      size += next.value.length;
+      if (size > limits.maxBytes) return giveUp("too_large");
+      parts.push(next.value);
     }
-    if (next === "stalled" || next === "broken") return giveUp(next);
-    if (next.done) break;
-    size += next.value.length;
-    if (size > limits.maxBytes) return giveUp("too_large");
-    parts.push(next.value);
+  } finally {
+    clearTimeout(deadline);
   }
   return { ok: true, bytes: parts.length === 1 && parts[0].buffer instanceof ArrayBuffer ? parts[0] as Uint8Array<ArrayBuffer> : concat(parts) };
 }
 
 /** Why a body could not be read, for the exhausted error; see readBody(). */
 const BODY_FAILED = {
-  stalled: "upstream stopped sending the body",
-  broken: "upstream closed the connection while sending the body",
+  stalled: () => "upstream stopped sending the body",
+  too_slow: (limits: ResponseLimits) => `upstream took longer than ${limits.upstreamBodyTimeoutMs} ms to send the body (UPSTREAM_BODY_TIMEOUT_MS)`,
+  broken: () => "upstream closed the connection while sending the body",
 };
 
 /**
  * Reads a whole upstream body within the limits and takes the key out of it. Too large: the
  * request is over (counted as a failure, the key not blamed: it worked, the answer is what it
- * is). Stalled or broken: the reason, and the caller tries the next key.
+ * is). Stalled, too slow or broken: the reason, and the caller tries the next key (nothing has
+ * reached the client: the body is buffered whole before it is passed on).
  */
 export async function bufferedBody(
   limits: ResponseLimits, res: Response, secrets: string[], over: () => void,
 ): Promise<Uint8Array<ArrayBuffer> | null | string> {
-  const read = await readBody(res, { maxBytes: limits.maxResponseBytes, idleMs: limits.streamIdleTimeoutMs });
+  const read = await readBody(res, { maxBytes: limits.maxResponseBytes, idleMs: limits.streamIdleTimeoutMs, totalMs: limits.upstreamBodyTimeoutMs });
   if (!read.ok) {
-    if (read.why !== "too_large") return BODY_FAILED[read.why];
+    if (read.why !== "too_large") return BODY_FAILED[read.why](limits);
     over();
     throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
   }

@@ -16,6 +16,7 @@ import {
 import type { RequestTrace } from "../logs/trace.ts";
 import type { LogAttempt } from "../logs/types.ts";
 import { bufferedBody, needlesFor, type ResponseLimits } from "./body.ts";
+import { isModelMissing } from "./model_missing.ts";
 import type { ParsedRequest } from "./request.ts";
 import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
 import { readErrorBody } from "./error_body.ts";
@@ -29,6 +30,21 @@ export interface FailoverRules extends ClassifyRules {
   maxAttempts: number;
   /** How long to wait for upstream response headers before trying the next key. */
   firstByteTimeoutMs: number;
+  /** How long a key that answered "model not found" is not asked for that model again. */
+  modelUnavailableMs: number;
+}
+
+/**
+ * Keys asked per request beyond `maxAttempts` when they answer "model not found": such an answer
+ * costs the key nothing, so it does not use up an attempt, but the detours are bounded too.
+ */
+const MAX_MODEL_DETOURS = 8;
+
+/** A key's "model not found" answer, kept to be the client's if no other key has the model. */
+interface ModelMissing {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer>;
 }
 
 /** What the proxy needs from the pool. */
@@ -53,6 +69,13 @@ export interface ProxyCall {
   /** Tells when the client goes away: the upstream request in flight is then aborted. */
   onClientGone?: ClientGone;
   tokenId?: string;
+  /** The model alias the client asked for, when `request.model` is one of its targets (statistics count both). */
+  alias?: string;
+  /**
+   * Another alias target follows: when no key here can serve, the error is thrown uncounted (the
+   * next target's call counts the request, once).
+   */
+  fallsThrough?: boolean;
   /** Told the usage of the finished request (for token limits). */
   onUsage?(usage: Usage): void;
   /** Called when the request is over — for streams, when the stream ends, after the handler returned. */
@@ -69,7 +92,7 @@ export interface ProxyCall {
   clientClosed?: boolean;
 }
 
-/** Sends the call upstream, rotating keys on key-level failures (DESIGN.md §3). */
+/** Sends the call upstream, rotating keys on key-level failures (the request path in docs/ARCHITECTURE.md). */
 export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Response> {
   const tried = new Set<string>();
   let lastReason = "";
@@ -106,7 +129,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       if (!usage && tried.size > 0) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
-    d.stats.request({ provider: c.provider.id, model: c.request.model, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
+    d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
     if (usage) c.onUsage?.(usage);
     c.trace?.ended({ ...usage, estimated, bytes: sent.bytes, outcome });
     c.onFinish?.();
@@ -125,8 +148,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     current?.abort(new DOMException("client closed the request", "AbortError"));
   });
 
+  let notFound: ModelMissing | undefined;
+  let detours = 0;
   for (let i = 0; i < d.rules.maxAttempts && !gone; i++) {
-    const key = c.keys.pick(tried);
+    const key = c.keys.pick(tried, c.request.model);
     if (!key) break;
     tried.add(key.id);
     const sentAt = performance.now();
@@ -192,6 +217,13 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       // The client left while the body was arriving: the body failed because of that. (A
       // client-error answer's attempt is counted already.)
       if (gone) throw clientClosed(outcome.kind === "ok" ? key.id : undefined);
+      if (typeof done === "object") {
+        // "Model not found" from one key: that key cannot use this model; another may.
+        c.keys.markModelUnavailable(key.id, c.request.model!, d.rules.modelUnavailableMs);
+        notFound = done.modelMissing;
+        if (detours++ < MAX_MODEL_DETOURS) i--;
+        continue;
+      }
       if (outcome.kind === "ok") d.stats.attempt(c.provider.id, key.id, "failure");
       // Headers came, the body did not: as good as a connection error.
       c.keys.report(key.id, { kind: "cooldown", ms: d.rules.errorCooldownMs, reason: "upstream body failed" });
@@ -213,8 +245,18 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
 
   if (gone) throw clientClosed();
   settleHeld(true); // no second key answered: the one 5xx is all there is to go by
-  finish("failure");
-  throw exhausted(d, c, tried, lastReason, rateLimitedOnly, capped, retryAfterMs);
+  if (notFound && c.fallsThrough) throw new PoolError(404, "model_not_found", `no key of provider "${c.provider.id}" serves model "${c.request.model}"`);
+  if (notFound) {
+    // A key said the model is not there and no key answered otherwise: that 404 is the one
+    // definite thing known (keys that failed or rested said nothing about the model).
+    finish("client_error", undefined, undefined, { bytes: notFound.body.byteLength });
+    overheadHeader(d, c, notFound.headers);
+    return new Response(notFound.body, { status: notFound.status, headers: notFound.headers });
+  }
+  const error = exhausted(d, c, tried, lastReason, rateLimitedOnly, capped, retryAfterMs);
+  if (c.fallsThrough) throw error;
+  finish(error.code === "model_not_found" ? "client_error" : "failure"); // a model no key has is the caller's mistake
+  throw error;
 }
 
 /**
@@ -248,6 +290,9 @@ function exhausted(
   const id = c.provider.id;
   if (tried.size === 0) {
     if (c.keys.size === 0) return new PoolError(503, "no_keys", `no upstream keys are configured for provider "${id}"`);
+    if (c.request.model !== undefined && c.keys.counts().active > 0) {
+      return new PoolError(404, "model_not_found", `no key of provider "${id}" serves model "${c.request.model}"`);
+    }
     const wake = c.keys.nextWake();
     if (wake === undefined) return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled`);
     const seconds = Math.max(1, Math.ceil((wake - d.now()) / 1000));
@@ -258,6 +303,10 @@ function exhausted(
       return new PoolError(429, "keys_cooling_down", `every upstream key of provider "${id}" is resting; retry in ${seconds} s`, { headers });
     }
     return new PoolError(503, "no_active_keys", `every upstream key of provider "${id}" is disabled; the first is re-tried in ${seconds} s`, { headers });
+  }
+  if (c.request.model !== undefined && c.keys.models.lacked(c.request.model, d.now())) {
+    // Keys that could have the model failed; others said they lack it: the definite answer wins.
+    return new PoolError(404, "model_not_found", `no key of provider "${id}" that was asked serves model "${c.request.model}"`);
   }
   if (rateLimitedOnly && capped.size === tried.size) {
     // Every account tried used up its allowance: each rests until its own reset. The client may
@@ -283,14 +332,21 @@ function exhausted(
   return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
 }
 
-/** The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key. */
+/**
+ * The caller's own mistake (400/404/422): its body explains it, so it goes back, without the key.
+ * A 404 about the model of the request is the key's account lacking it: handed back to the loop
+ * (`modelMissing`), unfinished, so another key can be asked.
+ */
 async function clientError(
   d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
-): Promise<Response | string> {
+): Promise<Response | string | { modelMissing: ModelMissing }> {
   const headers = passHeaders(res, secrets);
   const body = await bufferedBody(d.limits, res, secrets, () => finish("failure"));
   if (typeof body === "string") return body;
+  if (res.status === 404 && c.request.model !== undefined && body && isModelMissing(body)) {
+    return { modelMissing: { status: res.status, headers, body } };
+  }
   finish("client_error", undefined, undefined, { bytes: body?.byteLength ?? 0 });
   overheadHeader(d, c, headers);
   return new Response(body, { status: res.status, headers });

@@ -41,10 +41,15 @@ export interface TapOptions {
 const encoder = new TextEncoder();
 
 /**
- * Most text held back while waiting for the end of a line or event. SSE events and NDJSON lines
- * are small; an upstream that sends more without a newline is passed on as it is, unscanned.
+ * Most text observe mode keeps of a line, to read usage from it (a Responses `response.completed`
+ * event holds the whole answer); a longer line is not read, its bytes pass on as ever.
  */
-const MAX_CARRY = 1024 * 1024;
+const MAX_LINE = 1024 * 1024;
+/**
+ * Most text drop mode holds back from the client for one SSE event; a longer one passes on
+ * unscanned (the usage-only event it removes is a few hundred bytes).
+ */
+const MAX_EVENT = 64 * 1024;
 
 /** The in-band error frame that ends a broken stream, in the wire format's own shape. */
 export function errorFrame(format: WireFormat, message: string): string {
@@ -71,7 +76,25 @@ export interface StreamTap {
 /** The tap's state machine; see the module doc. */
 export function createTap(o: TapOptions): StreamTap {
   const decoder = new TextDecoder();
-  let carry = ""; // text after the last complete line (observe mode) or event (drop mode)
+  // Text after the last complete line (observe mode) or event (drop mode), as the pieces it came
+  // in: only new text is searched for an end, and the pieces are joined once, when it comes (an
+  // event in many small chunks costs linear time). Bounded by MAX_LINE / MAX_EVENT.
+  let carry: string[] = [];
+  let carried = 0; // characters in carry
+  let newlineLast = false; // the text so far ends with "\n" (an event end may straddle two chunks)
+  let overLong = false; // observe mode: the current line went over MAX_LINE and is not read
+  const hold = (text: string): void => {
+    if (text === "") return;
+    carry.push(text);
+    carried += text.length;
+  };
+  /** The carried text and `text` as one string; carry is left empty. */
+  const takeCarry = (text: string): string => {
+    const whole = carry.length === 0 ? text : carry.join("") + text;
+    carry = [];
+    carried = 0;
+    return whole;
+  };
   let usage: Usage | undefined;
   let lines = 0;
   let ended = false;
@@ -113,12 +136,21 @@ export function createTap(o: TapOptions): StreamTap {
     count(text);
     const cut = text.lastIndexOf("\n");
     if (cut < 0) {
-      carry = carry.length > MAX_CARRY ? "" : carry + text;
+      if (!overLong && carried + text.length > MAX_LINE) {
+        carry = [];
+        carried = 0;
+        overLong = true; // no line that long is read
+      }
+      if (!overLong) hold(text);
       return chunk;
     }
-    const complete = carry + text.slice(0, cut);
-    carry = text.slice(cut + 1);
-    if (carry.length > MAX_CARRY) carry = ""; // no line that long carries usage
+    let complete = takeCarry(text.slice(0, cut));
+    if (overLong) {
+      const first = complete.indexOf("\n"); // the end of the over-long line
+      complete = first < 0 ? "" : complete.slice(first + 1);
+      overLong = false;
+    }
+    hold(text.slice(cut + 1));
     if (complete.includes(marker)) {
       for (const line of complete.split("\n")) {
         if (!line.includes(marker)) continue;
@@ -156,22 +188,26 @@ export function createTap(o: TapOptions): StreamTap {
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
     const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
-    if (carry === "" && whole && !text.includes("\r")) {
+    if (carried === 0 && whole && !text.includes("\r")) {
+      newlineLast = true;
       const at = text.indexOf(marker);
       if (at < 0) return chunk;
       const cut = text.length === chunk.length ? cutUsage(chunk, text, at) : undefined;
       if (cut) return cut.bytes;
     }
-    carry += text.replaceAll("\r\n", "\n");
-    const cut = carry.lastIndexOf("\n\n");
+    const added = text.replaceAll("\r\n", "\n");
+    if (added === "") return undefined;
+    // The last event end: in the new text, or its first "\n" closing a "\n" the carry ends with.
+    const at = added.lastIndexOf("\n\n");
+    const cut = at >= 0 ? at + 2 : newlineLast && added.charCodeAt(0) === 10 ? 1 : -1;
+    newlineLast = added.charCodeAt(added.length - 1) === 10;
     if (cut < 0) {
-      if (carry.length <= MAX_CARRY) return undefined;
-      const out = encoder.encode(carry); // not SSE as we know it: pass it on rather than hold it
-      carry = "";
-      return out;
+      hold(added);
+      if (carried <= MAX_EVENT) return undefined;
+      return encoder.encode(takeCarry("")); // not SSE as we know it: pass it on rather than hold it
     }
-    const complete = carry.slice(0, cut + 2);
-    carry = carry.slice(cut + 2);
+    const complete = takeCarry(added.slice(0, cut));
+    hold(added.slice(cut));
     if (!complete.includes(marker)) return encoder.encode(complete);
     let out = "";
     for (const event of complete.split("\n\n")) {
@@ -197,13 +233,13 @@ export function createTap(o: TapOptions): StreamTap {
     done() {
       const held = redactor?.flush();
       const last = held ? pass(held) : undefined;
-      const tail = carry !== "" && o.dropUsageChunk ? encoder.encode(carry) : undefined;
+      const tail = carried > 0 && o.dropUsageChunk ? encoder.encode(takeCarry("")) : undefined;
       end({ kind: "done" });
       return last && tail ? concat([last, tail]) : last ?? tail;
     },
     failed(error) {
       // Finish a half-written line so the error frame parses on its own.
-      const lead = carry !== "" && !o.dropUsageChunk ? (sse ? "\n\n" : "\n") : "";
+      const lead = (carried > 0 || overLong) && !o.dropUsageChunk ? (sse ? "\n\n" : "\n") : "";
       const message = stalled
         ? `upstream sent nothing for ${o.idleTimeoutMs} ms; the answer is incomplete`
         : "upstream stream failed after the response started; the answer is incomplete";
@@ -228,7 +264,16 @@ export function createTap(o: TapOptions): StreamTap {
 /** Wraps an upstream body in a tapped stream; see the module doc. */
 export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
-  const tap = createTap(o);
+  // A stall ends the pending read here, not only through the upstream request's abort: a
+  // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
+  let stalled: Error | undefined;
+  const tap = createTap({
+    ...o,
+    abortUpstream: (reason) => {
+      if (reason) (stalled = reason, reader.cancel(reason).catch(() => {}));
+      o.abortUpstream(reason);
+    },
+  });
   let over = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -236,6 +281,7 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
         for (;;) {
           tap.waiting();
           const { done, value } = await reader.read();
+          if (stalled) throw stalled;
           if (done) {
             over = true;
             const tail = tap.done();

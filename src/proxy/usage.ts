@@ -5,15 +5,10 @@
  * totals or a token quota. The wire formats (src/wire/) say where the counts are.
  * @module
  */
+import type { Usage } from "../types.ts";
 import type { WireFormat } from "../wire/types.ts";
 
-/** Tokens one request consumed. */
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  /** How many reported values were ignored as not sane (for `/metrics`); absent when none. */
-  rejected?: number;
-}
+export type { Usage } from "../types.ts";
 
 /** Upper bound (exclusive) of one usage value: far above any real answer, far below float trouble. */
 export const MAX_USAGE_VALUE = 1e9;

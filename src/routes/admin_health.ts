@@ -91,6 +91,10 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
       });
       const valid = fresh.filter((_, i) => probes[i].healthy);
       const added = await state.keys.add(provider.id, valid);
+      valid.forEach((k, i) => {
+        const models = probes[fresh.indexOf(k)].models;
+        if (models) pool.setModels(added.ids[i], models);
+      });
       const categories: Record<string, number> = {};
       const validView = valid.map((k, i) => {
         const families = modelFamilies(probes[fresh.indexOf(k)].models ?? []);

@@ -1,17 +1,18 @@
 /** Admin: upstream keys — list, add, delete, import, enable/disable. @module */
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
-import { MAX_LABEL_LENGTH, parseKeyLines, parseKeyList, secretProblem } from "../keys/parse.ts";
+import { MAX_LABEL_LENGTH, parseKeyLines, parseKeyList, placementProblem, secretProblem } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
+import type { KeyUsage } from "../keys/usage_poll.ts";
 import type { PoolState } from "../state.ts";
 import { readBody } from "../proxy/request.ts";
 import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
 
 const STATES = new Set(["active", "cooling", "disabled"]);
 
-/** A key as admins see it: masked, addressed by id. */
-export function keyView(r: KeyRecord): Record<string, unknown> {
+/** A key as admins see it: masked, addressed by id; `usage` from usage polling, when on. */
+export function keyView(r: KeyRecord, usage?: KeyUsage & { at: number }): Record<string, unknown> {
   return {
     id: r.id,
     api_key: maskSecret(r.secret),
@@ -23,6 +24,10 @@ export function keyView(r: KeyRecord): Record<string, unknown> {
     usage_limit: r.cap ?? null,
     created_at: r.createdAt,
     expires_at: r.expiresAt ?? null,
+    priority: r.priority ?? 0,
+    weight: r.weight ?? 1,
+    models: r.models ?? null,
+    usage: usage ? { session: usage.session ?? null, weekly: usage.weekly ?? null, checked_at: usage.at } : null,
   };
 }
 
@@ -34,6 +39,18 @@ function seconds(body: Record<string, unknown>, name: string, allowZero = false)
     throw badRequest(`'${name}' must be a ${allowZero ? "non-negative" : "positive"} whole number of seconds`, "invalid_field");
   }
   return v;
+}
+
+/** `priority` and `weight` of a body, validated; 400 naming the field. */
+function placement(body: Record<string, unknown>): { priority?: number; weight?: number } {
+  const out: { priority?: number; weight?: number } = {};
+  for (const name of ["priority", "weight"] as const) {
+    const v = body[name] ?? undefined;
+    const problem = placementProblem(name, v);
+    if (problem) throw badRequest(problem, "invalid_field");
+    if (v !== undefined) out[name] = v as number;
+  }
+  return out;
 }
 
 export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
@@ -54,7 +71,7 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
       if (total >= from && items.length < pageSize) items.push(r);
       total++;
     }
-    return c.json({ provider, api_keys: items.map(keyView), total, page, pageSize, totalPages: Math.ceil(total / pageSize) });
+    return c.json({ provider, api_keys: items.map((r) => keyView(r, state.usage?.get(provider, r.id))), total, page, pageSize, totalPages: Math.ceil(total / pageSize) });
   });
 
   app.post("/api-keys", async (c) => {
@@ -68,9 +85,24 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const label = stringField(body, "username");
     if (label !== undefined && label.length > MAX_LABEL_LENGTH) throw badRequest(`'username' must be at most ${MAX_LABEL_LENGTH} characters`, "invalid_field");
     const expiresAt = ttl ? state.options.now() + ttl * 1000 : undefined;
-    const r = await state.keys.add(provider, [{ secret, label, line: 1 }], expiresAt);
+    const r = await state.keys.add(provider, [{ secret, label, line: 1, ...placement(body) }], expiresAt);
     if (r.added === 0) throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);
     return c.json({ success: true, message: "key added", id: r.ids[0], provider }, 201);
+  });
+
+  app.patch("/api-keys", async (c) => {
+    const body = await jsonBody(c, state);
+    const provider = providerParam(c, state, body);
+    const given = stringField(body, "id", "apiKey", "api_key");
+    if (!given) throw badRequest("'id' (or 'apiKey') is required", "missing_field");
+    const change = placement(body);
+    if (change.priority === undefined && change.weight === undefined) throw badRequest("nothing to change: give 'priority' and/or 'weight'", "missing_field");
+    const id = await state.keys.resolve(provider, given);
+    if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
+    const pool = state.keys.pool(provider);
+    pool.setPlacement(id, change);
+    await state.keys.flush();
+    return c.json({ success: true, key: keyView(pool.get(id)!, state.usage?.get(provider, id)) });
   });
 
   app.delete("/api-keys", async (c) => {

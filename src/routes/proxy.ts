@@ -2,10 +2,12 @@
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
+import { isModelList, ModelCatalog, withAliases } from "../keys/catalog.ts";
+import { AliasRouter } from "../proxy/aliases.ts";
 import { requestIdFor } from "../logs/request_id.ts";
 import { RequestTrace } from "../logs/trace.ts";
 import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
-import { proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
+import { type ProxyCall, proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { reservationEstimate } from "../limits/limits.ts";
 import { statsModelName } from "../stats/recorder.ts";
@@ -70,10 +72,14 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     now: o.now,
     onError: (m) => o.logger.error(m),
   };
+  const aliases = new AliasRouter(o.models, state.providers, (id) => state.keys.pool(id));
+  const catalog = new ModelCatalog(aliases.names);
+  const startedSeconds = Math.floor(o.now() / 1000);
   const cors = proxyCors(o.corsOrigins);
   for (const provider of o.providers) {
     const keys = state.keys.pool(provider.id);
     for (const endpoint of provider.endpoints) {
+      const listing = isModelList(endpoint.method, endpoint.path);
       const forward = async (
         c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number, requestId: string,
         trace: RequestTrace | undefined, release: (() => void) | undefined,
@@ -86,6 +92,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           : undefined;
         const ctx = (): ExecutionContextLike | undefined => executionContext(c);
         try {
+          if (listing) {
+            // The union of what the keys list, once probes have read any list; else one key's answer.
+            const body = catalog.body(keys, endpoint.format, startedSeconds);
+            if (body !== undefined) {
+              state.stats.request({ provider: provider.id, tokenId: record.id, outcome: "success" });
+              trace?.ended();
+              return new Response(body, { headers: { "content-type": "application/json", "x-request-id": requestId } });
+            }
+          }
           if (cacheKey) {
             const hit = await state.cache.get(cacheKey);
             if (hit) {
@@ -97,7 +112,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
               return new Response(hit.body, { status: hit.status, headers });
             }
           }
-          const res = await proxyWithFailover(deps, {
+          const call: ProxyCall = {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
@@ -115,7 +130,15 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             startedAt,
             requestId,
             trace,
-          });
+          };
+          let res = aliases.applies(endpoint, request.model)
+            ? await aliases.proxy(deps, call, request.model!)
+            : await proxyWithFailover(deps, call);
+          if (listing && aliases.names.length > 0 && endpoint.format.id !== "ollama_native" && res.status === 200) {
+            const bytes: Uint8Array<ArrayBuffer> = new Uint8Array(await res.arrayBuffer());
+            const merged = withAliases(bytes, aliases.names, "pool", startedSeconds) ?? bytes;
+            res = new Response(merged, { status: 200, headers: { "content-type": "application/json", "x-request-id": requestId } });
+          }
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
           state.tick(ctx);

@@ -4,18 +4,10 @@
  * computation on every Map or property lookup, while a kept one has its hash cached.
  * @module
  */
+import { statsKeys } from "../store/key_names.ts";
 
-/** Record names; the field layout of each is documented at its writer in recorder.ts. */
-export const statsRecord = {
-  global: (provider: string): string => `stats:global:${provider}`,
-  models: (provider: string): string => `stats:model:${provider}`,
-  day: (provider: string, day: string): string => `stats:hour:${provider}:${day}`,
-  dayModels: (provider: string, day: string): string => `stats:daymodel:${provider}:${day}`,
-  /** Failed requests of a day by the pool's error code: "<code>|<HH>" fields. */
-  dayErrors: (provider: string, day: string): string => `stats:dayerror:${provider}:${day}`,
-  token: (tokenId: string): string => `stats:token:${tokenId}`,
-  key: (provider: string, keyId: string): string => `stats:key:${provider}:${keyId}`,
-};
+/** Record names (store/key_names.ts owns them); the field layout of each is documented at its writer in recorder.ts. */
+export const statsRecord = statsKeys;
 
 /**
  * A model name as statistics keep it: clients choose model names, and public pages show them,

@@ -22,6 +22,8 @@ type OutcomeField = (typeof OUTCOME_FIELD)[RequestOutcome];
 export interface RequestEvent {
   provider: string;
   model?: string;
+  /** The model alias the client asked for; counted as a model of the provider too. */
+  alias?: string;
   tokenId?: string;
   /** The key that answered, when one did: its token usage is counted too. */
   keyId?: string;
@@ -77,6 +79,12 @@ export class StatsRecorder {
     if (n.model) {
       this.#count(n.models, n.model, outcome, prompt, completion);
       add(this.#delta(n.dayModels), n.model.day, 1);
+    }
+    // An alias is a name the admin configured, not one a client made up: it has fields of its own.
+    const alias = e.alias === undefined ? undefined : this.#names.request(e.provider, e.alias, at, true).model;
+    if (alias) {
+      this.#count(n.models, alias, outcome, prompt, completion);
+      add(this.#delta(n.dayModels), alias.day, 1);
     }
     // day record: "<metric>|<HH>" for requests, <outcome>, tokens
     const h = this.#delta(n.day);

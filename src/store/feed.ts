@@ -6,6 +6,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { eventKey, PREFIX } from "./key_names.ts";
 
 /** What changed: keys of a provider, or client tokens, by id; `all` when too many to name. */
 export interface ChangeEvent {
@@ -25,7 +26,6 @@ interface StoredEvent extends ChangeEvent {
 
 /** How long an event is kept for slower pollers; also bounds the memory of seen events. */
 const WINDOW_MS = 60_000;
-const PREFIX = "events";
 
 /** Publishes this instance's changes and reads the others'. */
 export class ChangeFeed {
@@ -46,7 +46,7 @@ export class ChangeFeed {
     if (event.ids.length === 0 && !event.all) return;
     if (event.ids.length > MAX_IDS) event = { ...event, ids: [], all: true };
     const at = this.#now();
-    const name = `${PREFIX}:${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`;
+    const name = eventKey(`${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`);
     this.#seen.set(name, at);
     const stored: StoredEvent = { ...event, at, from: this.instance };
     await this.#storage.setItem(name, stored, { ttl: Math.ceil((2 * WINDOW_MS) / 1000) });
@@ -55,7 +55,7 @@ export class ChangeFeed {
   /** Events from other instances not seen before; also removes events past the window. */
   async poll(): Promise<ChangeEvent[]> {
     const now = this.#now();
-    const names = await this.#storage.getKeys(PREFIX);
+    const names = await this.#storage.getKeys(PREFIX.events);
     const fresh: string[] = [];
     const stale: string[] = [];
     for (const name of names) {

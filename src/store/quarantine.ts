@@ -7,8 +7,9 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { PREFIX } from "./key_names.ts";
 
-export const QUARANTINE_PREFIX = "quarantine";
+export const QUARANTINE_PREFIX: string = PREFIX.quarantine;
 
 /** What is kept of a set-aside record: its name, when, and its text as read (it may hold a secret). */
 export interface QuarantinedRecord {

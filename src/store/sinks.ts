@@ -7,6 +7,7 @@ import type { Storage } from "unstorage";
 import { type CounterSink, kvCounterSink } from "./counters.ts";
 import type { Quarantine } from "./quarantine.ts";
 import { type RedisLike, redisCounterSink } from "./redis_counters.ts";
+import { PREFIX } from "./key_names.ts";
 
 /** A driver may offer exact counters itself (the Neon driver does). */
 export interface CounterCapableDriver {
@@ -15,7 +16,7 @@ export interface CounterCapableDriver {
 
 /** Atomic counters for Redis and counter-capable drivers; plain KV gets read-modify-write (unreadable records to `quarantine`). */
 export function counterSinkFor(storage: Storage, quarantine?: Quarantine): CounterSink {
-  const { driver } = storage.getMount("stats:");
+  const { driver } = storage.getMount(`${PREFIX.stats}:`);
   const own = (driver as CounterCapableDriver).counterSink;
   if (typeof own === "function") return own();
   if (driver.name === "redis" && typeof driver.getInstance === "function") {
@@ -27,6 +28,6 @@ export function counterSinkFor(storage: Storage, quarantine?: Quarantine): Count
 
 /** Whether the sink is exact across instances (for /health and the README's promises). */
 export function isAtomic(storage: Storage): boolean {
-  const { driver } = storage.getMount("stats:");
+  const { driver } = storage.getMount(`${PREFIX.stats}:`);
   return typeof (driver as CounterCapableDriver).counterSink === "function" || driver.name === "redis";
 }

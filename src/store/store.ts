@@ -1,6 +1,6 @@
 /**
  * Typed records over unstorage: keys, client tokens, metadata and counters, each under its own
- * prefix. The only module that knows storage key names.
+ * prefix; the names themselves are in key_names.ts, with every other record's.
  * @module
  */
 import type { Storage } from "unstorage";
@@ -9,6 +9,7 @@ import type { TokenRecord } from "../auth/types.ts";
 import type { CounterSink } from "./counters.ts";
 import { Quarantine } from "./quarantine.ts";
 import { counterSinkFor } from "./sinks.ts";
+import { poolKeys, PREFIX } from "./key_names.ts";
 
 /** How many writes go out at once (file-backed storage runs out of descriptors beyond a few hundred). */
 const WRITE_CHUNK = 256;
@@ -30,8 +31,6 @@ export interface PoolStore {
   getMeta<T>(name: string): Promise<T | null>;
   setMeta<T>(name: string, value: T): Promise<void>;
 }
-
-const keyPath = (provider: string, id: string): string => `keys:${provider}:${id}`;
 
 /** Runs `fn` over `items` in sequential chunks of parallel calls. */
 async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -67,20 +66,20 @@ export function createStore(
     storage,
     counters,
     quarantine,
-    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, `keys:${provider}`),
-    getKey: (provider, id) => one<KeyRecord>(keyPath(provider, id)),
+    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, poolKeys.keysOf(provider)),
+    getKey: (provider, id) => one<KeyRecord>(poolKeys.key(provider, id)),
     // One setItems per chunk: one query on Postgres, one folder fsync per chunk on the filesystem.
     putKeys: async (records) => {
       for (let i = 0; i < records.length; i += WRITE_CHUNK) {
-        await storage.setItems(records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: keyPath(r.provider, r.id), value: r })));
+        await storage.setItems(records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: poolKeys.key(r.provider, r.id), value: r })));
       }
     },
-    removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(keyPath(provider, id))),
-    listTokens: () => readAll<TokenRecord>(storage, quarantine, "tokens"),
-    getToken: (id) => one<TokenRecord>(`tokens:${id}`),
-    putToken: (record) => storage.setItem(`tokens:${record.id}`, record),
-    removeToken: (id) => storage.removeItem(`tokens:${id}`),
-    getMeta: <T>(name: string) => storage.getItem<T>(`meta:${name}`),
-    setMeta: (name, value) => storage.setItem(`meta:${name}`, value as never),
+    removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(poolKeys.key(provider, id))),
+    listTokens: () => readAll<TokenRecord>(storage, quarantine, PREFIX.tokens),
+    getToken: (id) => one<TokenRecord>(poolKeys.token(id)),
+    putToken: (record) => storage.setItem(poolKeys.token(record.id), record),
+    removeToken: (id) => storage.removeItem(poolKeys.token(id)),
+    getMeta: <T>(name: string) => storage.getItem<T>(poolKeys.meta(name)),
+    setMeta: (name, value) => storage.setItem(poolKeys.meta(name), value as never),
   };
 }

@@ -1,11 +1,10 @@
 /**
- * User records over unstorage: `users:rec:<id>`, an address index `users:email:<sha256 of the
- * lower-cased address>` -> id, the pending code per address `users:code:<address hash>`, and
- * check-ins `users:signin:<id>:<YYYY-MM-DD>` (one item per day, so "already checked in" is a read).
+ * User records over unstorage, under the names of `userKeys` (store/key_names.ts).
  * @module
  */
 import type { Storage } from "unstorage";
 import type { CodeRecord, SignInRecord, UserRecord } from "../users/types.ts";
+import { userKeys } from "./key_names.ts";
 import { Quarantine } from "./quarantine.ts";
 
 /** The user system's view of the store. */
@@ -28,7 +27,6 @@ export interface UserStore {
   signIns(userId: string, days: string[]): Promise<SignInRecord[]>;
 }
 
-const REC = "users:rec";
 /** The shape of ids `newUserId` makes, with room to spare. */
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
@@ -45,27 +43,27 @@ export function createUserStore(storage: Storage, quarantine: Quarantine = new Q
     // Ids come from URLs: one that is not an id the pool made (`../..`) is nobody, not a storage error.
     get: async (id) => {
       if (!USER_ID.test(id)) return null;
-      const value = await storage.getItem(`${REC}:${id}`);
-      return (await quarantine.admit(`${REC}:${id}`, value)) ? value as UserRecord : null;
+      const value = await storage.getItem(userKeys.record(id));
+      return (await quarantine.admit(userKeys.record(id), value)) ? value as UserRecord : null;
     },
-    idByEmail: async (h) => (await storage.getItem<{ id: string }>(`users:email:${h}`))?.id ?? null,
+    idByEmail: async (h) => (await storage.getItem<{ id: string }>(userKeys.email(h)))?.id ?? null,
     async put(user, emailHash) {
-      await storage.setItem(`${REC}:${user.id}`, user);
-      await storage.setItem(`users:email:${emailHash}`, { id: user.id });
+      await storage.setItem(userKeys.record(user.id), user);
+      await storage.setItem(userKeys.email(emailHash), { id: user.id });
     },
     async ids() {
-      return (await storage.getKeys(REC)).map(lastSegment).sort();
+      return (await storage.getKeys(userKeys.records)).map(lastSegment).sort();
     },
-    many: (ids) => records<UserRecord>(ids.map((id) => `${REC}:${id}`)),
-    getCode: (h) => storage.getItem<CodeRecord>(`users:code:${h}`),
+    many: (ids) => records<UserRecord>(ids.map(userKeys.record)),
+    getCode: (h) => storage.getItem<CodeRecord>(userKeys.code(h)),
     // Kept a day at most where the backend has TTLs; the record's own expiry is what counts.
-    putCode: (h, code) => storage.setItem(`users:code:${h}`, code, { ttl: 86_400 }),
-    removeCode: (h) => storage.removeItem(`users:code:${h}`),
-    hasSignIn: (id, day) => storage.hasItem(`users:signin:${id}:${day}`),
-    putSignIn: (id, r) => storage.setItem(`users:signin:${id}:${r.signDay}`, r),
+    putCode: (h, code) => storage.setItem(userKeys.code(h), code, { ttl: 86_400 }),
+    removeCode: (h) => storage.removeItem(userKeys.code(h)),
+    hasSignIn: (id, day) => storage.hasItem(userKeys.signIn(id, day)),
+    putSignIn: (id, r) => storage.setItem(userKeys.signIn(id, r.signDay), r),
     async signInDays(id) {
-      return (await storage.getKeys(`users:signin:${id}`)).map(lastSegment).sort().reverse();
+      return (await storage.getKeys(userKeys.signIns(id))).map(lastSegment).sort().reverse();
     },
-    signIns: (id, days) => records<SignInRecord>(days.map((d) => `users:signin:${id}:${d}`)),
+    signIns: (id, days) => records<SignInRecord>(days.map((d) => userKeys.signIn(id, d))),
   };
 }

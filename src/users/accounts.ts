@@ -7,7 +7,7 @@
  */
 import { hashIterations, hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from "../auth/password.ts";
 import { badRequest, PoolError } from "../errors.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 import { localDay } from "./calendar.ts";
 import { CODE_TTL_MS } from "./codes.ts";
 import { codeMail } from "./messages.ts";

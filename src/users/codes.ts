@@ -15,6 +15,7 @@ import type { UserStore } from "../store/users.ts";
 import { serialized } from "./serial.ts";
 import { createThrottle } from "./throttle.ts";
 import type { CodeRecord } from "./types.ts";
+import { limitKeys } from "../store/key_names.ts";
 
 /** Code lifetime. */
 export const CODE_TTL_MS = 10 * 60_000;
@@ -55,7 +56,6 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
   const serial = serialized();
   const perDay = createThrottle("codes-day", 86_400_000, sink, now);
   const perIp = createThrottle("codes-ip", 3_600_000, sink, now);
-  const attemptsRecord = (h: string): string => `userlimits:code-attempts:${h}`;
   const mac = (purpose: Purpose, email: string, code: string): Promise<string> => hmacHex(key, `${purpose}\n${email}\n${code}`);
 
   return {
@@ -77,7 +77,7 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
           return undefined;
         }
         const code = randomDigits(6);
-        await sink.remove([attemptsRecord(h)]);
+        await sink.remove([limitKeys.codeAttempts(h)]);
         await store.putCode(h, { purpose, mac: await mac(purpose, email, code), sentAt: t, expiresAt: t + CODE_TTL_MS });
         return code;
       });
@@ -90,7 +90,7 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
         const rec = await store.getCode(h);
         if (!rec || rec.purpose !== purpose || rec.expiresAt <= now()) return false;
         // Count first, then compare: a crash or a parallel request cannot yield a free attempt.
-        const record = attemptsRecord(h);
+        const record = limitKeys.codeAttempts(h);
         await sink.apply(new Map([[record, { add: { n: 1 }, max: {} }]]));
         const [{ n = 0 }] = await sink.read([record]);
         const ok = n <= MAX_CODE_ATTEMPTS && /^\d{6}$/.test(code) && timingSafeEqualHex(await mac(purpose, email, code), rec.mac);

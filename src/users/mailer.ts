@@ -4,8 +4,8 @@
  * `ollama-api-pool/smtp`, since it needs sockets.
  * @module
  */
-import type { Logger } from "../options.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike, Logger } from "../types.ts";
+import { sideFetch } from "../proxy/side_fetch.ts";
 
 /** One message; `html` is already escaped. */
 export interface MailMessage {
@@ -47,22 +47,20 @@ export interface WebhookMailerOptions {
  */
 export function webhookMailer(url: string, o: WebhookMailerOptions = {}): Mailer {
   new URL(url); // a bad URL fails at configuration, not at the first registration
-  const doFetch = o.fetch ?? ((input, init) => fetch(input, init));
+  const client = sideFetch(o.fetch ?? ((input, init) => fetch(input, init)), o.timeoutMs ?? 10_000);
   return {
     async send(m) {
-      const body = JSON.stringify({
+      const body = {
         type: "CustomEmail", title: m.subject, desp: m.html, option: { to: m.to, subject: m.subject, text: m.text, html: m.html },
         to: m.to, subject: m.subject, text: m.text, html: m.html,
-      });
-      const res = await doFetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...o.headers },
-        body,
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-      });
-      await res.body?.cancel();
-      // The forwarder's URL may carry a key in its path or query: the message names only the host.
-      if (!res.ok) throw new Error(`mail webhook at ${new URL(url).host} answered ${res.status}`);
+      };
+      try {
+        await client.json(url, { method: "POST", headers: o.headers, body }); // JSON-encoded by ofetch; any 2xx counts as sent
+      } catch (err) {
+        // The forwarder's URL may carry a key in its path or query: the message names only the host.
+        const status = (err as { status?: number }).status;
+        throw new Error(`mail webhook at ${new URL(url).host} ${status ? `answered ${status}` : "could not be reached"}`);
+      }
     },
   };
 }

@@ -3,7 +3,7 @@
  * code login, the daily check-in, and admin user management. Off unless `users` is given.
  * @module
  */
-import type { Logger } from "../options.ts";
+import type { Logger } from "../types.ts";
 import { isTimeZone } from "./calendar.ts";
 import { consoleMailer, type Mailer } from "./mailer.ts";
 import { TURNSTILE_VERIFY_URL, type TurnstileCheck } from "./turnstile.ts";

@@ -8,6 +8,7 @@
  */
 import type { CounterSink } from "../store/counters.ts";
 import { serialized } from "./serial.ts";
+import { limitKeys } from "../store/key_names.ts";
 
 /** The outcome of one hit. */
 export interface ThrottleResult {
@@ -48,7 +49,7 @@ export function createThrottle(name: string, windowMs: number, sink: CounterSink
     hit(key, limit) {
       const t = now();
       const window = Math.floor(t / windowMs);
-      const record = `userlimits:${name}:${window}:${key}`;
+      const record = limitKeys.throttle(name, window, key);
       return serial(record, async () => {
         sweep(window);
         await sink.apply(new Map([[record, { add: { n: 1 }, max: {} }]]));
@@ -57,7 +58,7 @@ export function createThrottle(name: string, windowMs: number, sink: CounterSink
         if (!list) written.set(window, list = []);
         if (list.length < MAX_TRACKED_PER_WINDOW) list.push(record);
         // This key's record two windows back is over for every instance.
-        sink.remove([`userlimits:${name}:${window - 2}:${key}`]).catch(() => {});
+        sink.remove([limitKeys.throttle(name, window - 2, key)]).catch(() => {});
         return { allowed: (counts.n ?? 0) <= limit, retryMs: (window + 1) * windowMs - t };
       });
     },

@@ -4,7 +4,8 @@
  * @module
  */
 import { PoolError } from "../errors.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
+import { sideFetch } from "../proxy/side_fetch.ts";
 
 /** Cloudflare's siteverify endpoint. */
 export const TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
@@ -25,9 +26,8 @@ export async function verifyTurnstile(t: TurnstileCheck, doFetch: FetchLike, tok
   if (ip) form.set("remoteip", ip);
   let ok: boolean;
   try {
-    const res = await doFetch(t.verifyUrl, { method: "POST", body: form, signal: AbortSignal.timeout(t.timeoutMs) });
-    const body = (await res.json()) as { success?: unknown };
-    ok = res.ok && body?.success === true;
+    const { json } = await sideFetch(doFetch, t.timeoutMs).json(t.verifyUrl, { method: "POST", body: form });
+    ok = (json as { success?: unknown } | undefined)?.success === true;
   } catch {
     throw new PoolError(503, "turnstile_unavailable", "the challenge could not be verified right now; try again");
   }

@@ -1,6 +1,6 @@
 /** The user system as the pool holds it: shared parts, self-service and admin operations. @module */
 import type { TokenRegistry } from "../auth/tokens.ts";
-import type { FetchLike } from "../proxy/attempt.ts";
+import type { FetchLike } from "../types.ts";
 import type { StatsRecorder } from "../stats/recorder.ts";
 import type { CounterSink } from "../store/counters.ts";
 import type { Storage } from "unstorage";

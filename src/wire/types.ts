@@ -6,7 +6,7 @@
  * @module
  */
 import type { PoolError } from "../errors.ts";
-import type { Usage } from "../proxy/usage.ts";
+import type { Usage } from "../types.ts";
 
 /** What {@link WireFormat.inspect} learned from a request body. */
 export interface Inspection {

@@ -17,9 +17,10 @@ import { undiciFetch } from "../../adapters/node_fetch.ts";
 import { nodeHandler } from "../../adapters/node_write.ts";
 import { CLIENT_GONE, type ClientGone } from "../../src/proxy/attempt.ts";
 import { createPool, type FetchLike, ollama, type Pool } from "../../mod.ts";
+import { sleep } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const ADMIN = "hangup-admin-token-0001";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Content events of every streamed answer; the upstream reports 10 prompt + 10 completion tokens. */
 const PARTS = 10;
 /** The pause before each answer's last part (the usage event, the rest of a body): time to hang up in. */
@@ -115,14 +116,15 @@ const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({ mode
 
 const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
 
-for (const [transport, makeFetch] of transports) describe(`clients hanging up early (${transport})`, () => {
+const hangups = (transport: string): string => `clients hanging up early (${transport})`;
+for (const [transport, makeFetch] of transports) describe(hangups(transport), skipUnless(hangups(transport), "time"), () => {
   let upstream: Awaited<ReturnType<typeof slowUpstream>>;
   let pool: Pool;
   let server: RunningServer;
   let base: string;
   const admin = async (method: string, path: string, body?: unknown) =>
     (await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json();
-  const newToken = async (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => admin("POST", "/admin/tokens", { name: "hangup", ...policy });
+  const newToken = (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => admin("POST", "/admin/tokens", { name: "hangup", ...policy });
   /** Waits until the pool has counted `n` client_closed requests in all. */
   const closedCount = async (n: number): Promise<Stats> => {
     for (let i = 0; i < 250; i++) {

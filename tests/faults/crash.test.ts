@@ -19,6 +19,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock_upstream.ts";
 import { type Spawned, spawnServer } from "../helpers/spawn.ts";
+import { skipUnless } from "../helpers/requires.ts";
+import { sleep } from "../helpers/poll.ts";
 
 const ADMIN = "crash-test-admin-token-0123456789";
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -30,7 +32,6 @@ const STATS_ROUNDS = 2;
 
 /** An ollama.txt line; its label (the address) says whether its import is acknowledged. */
 const keyLine = (label: string, tag: string, i: number): string => `${label}----pw----s----good-crash-${tag}-${String(i).padStart(6, "0")}`;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Every file under `dir` with its text, relative names. */
 async function filesOf(dir: string): Promise<Array<{ name: string; text: string }>> {
@@ -72,7 +73,8 @@ function atWrite(folder: string, nth: number): { seen: Promise<void>; close(): v
   return { seen, close: () => watcher.close() };
 }
 
-describe("crash safety of the filesystem store (kill -9 of the stand-alone server)", { timeout: 120_000 }, () => {
+const SUITE = "crash safety of the filesystem store (kill -9 of the stand-alone server)";
+describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
   let mock: MockUpstream;
   let dir: string;
   let server: Spawned | undefined;

@@ -18,6 +18,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const BROKEN = [
   "bad-fault-000001", "bad-fault-000002", // 401
@@ -116,7 +117,7 @@ async function check(kind: Kind, res: Response): Promise<Seen> {
   return seen;
 }
 
-describe("fault suite: half the keys broken, under mixed load", () => {
+describe("fault suite: half the keys broken, under mixed load", skipUnless("fault suite: half the keys broken, under mixed load", "time"), () => {
   let t: TestPool;
   const clock = { t: Date.UTC(2026, 10, 27, 12) };
   const seen: Seen[] = [];

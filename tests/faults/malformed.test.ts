@@ -19,10 +19,10 @@ import { runInNewContext } from "node:vm";
 import { type RunningServer, serve } from "../../adapters/node.ts";
 import { exchange, type Raw } from "../helpers/raw_http.ts";
 import { ADMIN, setupPool, type TestPool } from "../helpers/setup.ts";
+import { sleep } from "../helpers/poll.ts";
 
 const MB = 1 << 20;
 const LIMIT = 20 * MB; // the default maxBodyBytes
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Case { method?: string; path?: string; body?: string | Uint8Array | ReadableStream<Uint8Array>; headers?: [string, string][]; status: number; code: string; wire?: false }
 

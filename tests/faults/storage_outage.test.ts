@@ -14,18 +14,11 @@ import { Redis } from "ioredis";
 import { createPool, ollama } from "../../mod.ts";
 import { redisBackend } from "../helpers/backends.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
+import { sleep, within } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const ADMIN = "outage-admin-token-01";
 const KEYS = ["good-outage-k001", "good-outage-k002", "good-outage-k003", "good-outage-k004"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** Every counter hash the pool wrote, by record name (`pool:stats:…` without the prefix). */
 async function storedStats(url: string): Promise<Map<string, Record<string, number>>> {
@@ -42,7 +35,8 @@ async function storedStats(url: string): Promise<Map<string, Record<string, numb
   }
 }
 
-describe("fault suite: a storage outage under concurrent load", () => {
+const SUITE = "fault suite: a storage outage under concurrent load";
+describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
   it("loses no count: Redis after its restart holds exactly what it had not been given before it stopped", { timeout: 60_000 }, async () => {
     const backend = await redisBackend();
     const mock = await startMockUpstream({ quiet: true });

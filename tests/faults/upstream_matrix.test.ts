@@ -12,6 +12,7 @@ import { undiciFetch } from "../../adapters/node_fetch.ts";
 import type { FetchLike } from "../../mod.ts";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
 import { bodyBreaks, type Cell, cellKey, finalStatus, pairsMissing, proxyStatuses, sampledCells } from "../helpers/upstream_matrix.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 /** Everything that would have ended the process, had these listeners not been here. */
 const escaped: unknown[] = [];
@@ -61,7 +62,8 @@ describe("upstream matrix: the sampling", () => {
   });
 });
 
-for (const [transport, makeFetch] of transports) describe(`upstream matrix through the proxy (${transport})`, () => {
+const matrix = (transport: string): string => `upstream matrix through the proxy (${transport})`;
+for (const [transport, makeFetch] of transports) describe(matrix(transport), skipUnless(matrix(transport), "time"), () => {
   let t: TestPool;
   const totals = async () => {
     const s = await (await t.admin("GET", "/admin/stats?provider=ollama")).json();

@@ -13,6 +13,8 @@ import type { FetchLike } from "../../mod.ts";
 import { keyId } from "../../src/keys/secrets.ts";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
 import { type Cell, cellKey, finalStatus, sampledCells } from "../helpers/upstream_matrix.ts";
+import { within } from "../helpers/poll.ts";
+import { skipUnless } from "../helpers/requires.ts";
 
 const escaped: unknown[] = [];
 const onEscape = (err: unknown): void => void escaped.push(err);
@@ -25,7 +27,6 @@ after(() => {
 
 const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
 const cells = sampledCells();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Healthy or not, as the pool must judge a cell: any final status below 400 proves the key
@@ -44,7 +45,8 @@ function verdictIsClientError(c: Pick<Cell, "status">): boolean {
   return status >= 400 && status < 500 && ![401, 402, 403, 408, 429].includes(status);
 }
 
-for (const [transport, makeFetch] of transports) describe(`upstream matrix through the probes (${transport})`, () => {
+const matrix = (transport: string): string => `upstream matrix through the probes (${transport})`;
+for (const [transport, makeFetch] of transports) describe(matrix(transport), skipUnless(matrix(transport), "time"), () => {
   let t: TestPool;
   const tag = transport === "undiciFetch" ? "u" : "g";
   before(async () => {
@@ -76,13 +78,11 @@ for (const [transport, makeFetch] of transports) describe(`upstream matrix throu
     const started = await t.admin("POST", "/admin/keys/health-check", {});
     assert.equal(started.status, 202);
     const { jobId } = await started.json();
-    let job: { running: boolean; total: number; results: Array<{ id: string; healthy: boolean; error: string | null }> };
-    const until = Date.now() + 20_000;
-    do {
-      await sleep(50);
+    let job = { running: true, total: 0, results: [] } as { running: boolean; total: number; results: Array<{ id: string; healthy: boolean; error: string | null }> };
+    await within(20_000, async () => {
       job = await (await t.admin("GET", `/admin/keys/health-check/${jobId}?pageSize=1000`)).json();
-    } while (job.running && Date.now() < until);
-    assert.equal(job.running, false, "the job finished");
+      return !job.running;
+    }, "the health-check job finished");
     assert.equal(job.results.length, cells.length);
     const text = JSON.stringify(job);
     for (const key of keys) assert.ok(!text.includes(key), `${transport}: key ${key} in the job's results`);

@@ -16,6 +16,7 @@ import { neonStorage } from "../../adapters/neon.ts";
 import { fsStorage } from "../../adapters/node.ts";
 import { redisStorage } from "../../adapters/redis.ts";
 import { upstashStorage } from "../../adapters/upstash.ts";
+import type { Need } from "./requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./services.ts";
 import { startUpstashRest, type UpstashRest } from "./upstash_rest.ts";
 
@@ -91,3 +92,15 @@ export async function kvBackend(): Promise<Backend> {
 }
 
 export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, upstashBackend, kvBackend];
+
+/** What a backend's suites need beyond npm packages, for `skipUnless` (miniflare runs workerd). */
+const NEEDS = new Map<BackendFactory, Need[]>([
+  [redisBackend, ["redis-server"]],
+  [postgresBackend, ["postgresql", "websockify"]],
+  [upstashBackend, ["redis-server"]], // the local REST server fronts a real redis-server
+  [kvBackend, ["processes"]],
+]);
+
+export function needsOf(factory: BackendFactory): Need[] {
+  return NEEDS.get(factory) ?? [];
+}

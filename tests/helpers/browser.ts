@@ -3,9 +3,9 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { CHROMIUM } from "./requires.ts";
 
-/** Where Debian's `apt-get install chromium` puts the browser (CHROMIUM_PATH overrides). */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export { CHROMIUM };
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

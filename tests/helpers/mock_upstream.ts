@@ -17,7 +17,10 @@
  * | `die-`       | a stream (or body) that breaks after its first part            |
  * | other        | a healthy key                                                  |
  *
- * A key containing `models~a+b` lists only models `a` and `b` (what that account can use).
+ * A key containing `models~a+b` lists only models `a` and `b` (what that account can use) and
+ * answers other models with Ollama's 404 "model not found". A key containing `usage~S~W` answers
+ * `GET /api/usage` as Ollama Cloud has (`limits.session.usage` S, `limits.weekly.usage` W); other
+ * keys get 404 there, as from a server without it.
  * With `raw: true` the mock answers on raw sockets instead, as `odd.<status>.<framing>.<encoding>`
  * keys say: odd statuses (1xx first, 600, 999), every body framing (content-length, chunked,
  * close-delimited, slow, stalled, reset), gzip/br/corrupt encodings, and upstreams that echo the
@@ -138,6 +141,11 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
       const own = /models~(\S+)/.exec(key)?.[1]?.split("+") ?? MODELS;
       return send(res, 200, { object: "list", data: own.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })) });
     }
+    if (req.method === "GET" && path === "/api/usage") {
+      const usage = /usage~([^~\s]+)~([^~\s]+)/.exec(key);
+      if (!usage) return sendError(res, native, 404, "404 page not found", "not_found");
+      return send(res, 200, { limits: { session: { usage: Number(usage[1]) }, weekly: { usage: Number(usage[2]) } }, plan: "free" });
+    }
     if (req.method === "GET" && path === "/api/tags") {
       return send(res, 200, { models: MODELS.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "0", details: {} })) });
     }
@@ -148,6 +156,8 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     // A model the upstream fails on whatever the key (OpenRouter answers 500/502 per model).
     const fails = /^fails-(5\d\d)$/.exec(model);
     if (fails) return sendError(res, native, Number(fails[1]), "Internal server error", "server_error");
+    const own = /models~(\S+)/.exec(key)?.[1]?.split("+");
+    if (own && !own.includes(model)) return sendError(res, native, 404, `model '${model}' not found`, "model_not_found");
     if ((path === "/v1/chat/completions" || path === "/api/chat") && body.messages !== undefined && !Array.isArray(body.messages)) {
       return sendError(res, native, 400, "'messages' must be an array", "invalid_request");
     }

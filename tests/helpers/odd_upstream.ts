@@ -6,11 +6,14 @@
  *
  * - status: any number, or `100-200` / `103-200` (an interim answer, then the final one);
  * - framing: `cl` (content-length), `chunked1` (chunked, one write), `pieces` (chunked, 7-byte
- *   chunks in separate writes), `slow` (ten pieces, 15 ms apart), `stall` (half the body, then
+ *   chunks in separate writes), `slow` (ten pieces, 15 ms apart), `trickle` (16 bytes every
+ *   40 ms: every gap short, the whole body slow), `stall` (half the body, then
  *   silence until the client leaves), `reset` (half the body, then the socket is destroyed),
  *   `close` (no length, no chunking: the body ends when the connection closes);
  * - encoding: `identity`, `gzip`, `br`, `corrupt` (claims gzip, is not);
  * - `echo`: the key comes back in `www-authenticate`, `set-cookie`, `x-echo-key` and in the body;
+ * - `escaped` (with `echo`): in the body the key is written as JSON encoders may write it: `/`
+ *   as `\/` (PHP), its first character as `\u00XX`, every character as `\uXXXX` (upper case);
  * - `big<N>`: the answer carries N KiB of padding (zeros: gzip makes that a small "bomb").
  *
  * The body is the route's: a model list for `GET /v1/models`, SSE for OpenAI requests with
@@ -25,9 +28,11 @@ import { brotliCompressSync, gzipSync } from "node:zlib";
 export interface OddScript {
   status: number;
   interim?: number;
-  framing: "cl" | "chunked1" | "pieces" | "slow" | "stall" | "reset" | "close";
+  framing: "cl" | "chunked1" | "pieces" | "slow" | "trickle" | "stall" | "reset" | "close";
   encoding: "identity" | "gzip" | "br" | "corrupt";
   echo: boolean;
+  /** The echoed key JSON-escaped in the body (see the module doc). */
+  escaped: boolean;
   /** KiB of padding in the answer. */
   padKiB: number;
 }
@@ -52,15 +57,25 @@ export function oddScript(key: string): OddScript | undefined {
     framing: framing as OddScript["framing"],
     encoding: encoding as OddScript["encoding"],
     echo: flags.includes("echo"),
+    escaped: flags.includes("escaped"),
     padKiB: Number(flags.find((f) => f.startsWith("big"))?.slice(3) ?? 0),
   };
 }
 
 /** The answer's body and type, before encoding and framing. */
 function content(req: OddRequest, s: OddScript): { type: string; text: string } {
+  const made = plainContent(req, s);
+  if (!s.escaped) return made;
+  const k = req.key;
+  const u = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  const forms = [k.replaceAll("/", "\\/"), u(k[0]) + k.slice(1), [...k].map(u).join("").toUpperCase().replaceAll("\\U", "\\u")];
+  return { type: made.type, text: made.text.replaceAll(k, forms.join(" ")) };
+}
+
+function plainContent(req: OddRequest, s: OddScript): { type: string; text: string } {
   const said = s.echo ? ` (you sent ${req.key})` : "";
   if (s.status >= 400 || s.status < 200) {
-    return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}`, type: "invalid_request_error", code: "odd" } }) };
+    return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}${s.padKiB ? ` ${"0".repeat(s.padKiB * 1024)}` : ""}`, type: "invalid_request_error", code: "odd" } }) };
   }
   const model = typeof req.body?.model === "string" ? req.body.model : "llama3.2";
   if (req.method === "GET") {
@@ -138,11 +153,11 @@ async function answer(socket: Socket, req: OddRequest, s: OddScript): Promise<"k
     }
     return "closed"; // stall: silence until the client gives up and closes
   }
-  const piece = s.framing === "slow" ? Math.ceil(body.length / 10) : 7;
+  const piece = s.framing === "slow" ? Math.ceil(body.length / 10) : s.framing === "trickle" ? 16 : 7;
   for (let i = 0; i < body.length; i += piece) {
     if (socket.destroyed) return "closed";
     write(chunk(body.subarray(i, i + piece)));
-    await (s.framing === "slow" ? sleep(15) : new Promise((r) => setImmediate(r)));
+    await (s.framing === "slow" ? sleep(15) : s.framing === "trickle" ? sleep(40) : new Promise((r) => setImmediate(r)));
   }
   write("0\r\n\r\n");
   return "keep";

@@ -1,14 +1,17 @@
 /**
  * Real Redis and PostgreSQL (+ websockify for the Neon driver) started for a test file, on free
- * local ports with data in a temp dir, and stopped by PID afterwards. `.ci/run` installs the
- * Debian packages; nothing here is mocked.
+ * local ports with data in a temp dir, and stopped by PID afterwards. `npm test` installs the
+ * Debian packages when it can; suites declare what they need with `skipUnless` (requires.ts).
+ * Nothing here is mocked.
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { within } from "./poll.ts";
+import { postgresBinDir } from "./requires.ts";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -24,19 +27,15 @@ export function freePort(): Promise<number> {
 
 /** Resolves once something accepts TCP connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const c = createConnection({ port, host: "127.0.0.1" }, () => {
         c.destroy();
         resolve(true);
       });
       c.on("error", () => resolve(false));
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+  await within(timeoutMs, accepts, `something listening on 127.0.0.1:${port}`);
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -89,9 +88,9 @@ export interface PostgresServer {
 }
 
 function pgBin(name: string): string {
-  const versions = readdirSync("/usr/lib/postgresql").sort().reverse();
-  if (versions.length === 0) throw new Error("PostgreSQL is not installed (apt-get install postgresql)");
-  return `/usr/lib/postgresql/${versions[0]}/bin/${name}`;
+  const dir = postgresBinDir();
+  if (!dir) throw new Error("PostgreSQL is not installed (apt-get install postgresql)");
+  return join(dir, name);
 }
 
 export async function startPostgres(): Promise<PostgresServer> {

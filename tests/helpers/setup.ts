@@ -26,12 +26,18 @@ export interface TestPoolOptions extends Partial<PoolOptions> {
 
 export async function setupPool(o: TestPoolOptions = {}): Promise<TestPool> {
   const mock = await startMockUpstream(o.mockOptions);
-  const pool = createPool({
-    providers: [ollama({ baseURL: mock.url }), openrouter({ baseURL: `${mock.url}/api`, appUrl: "https://app.example", appTitle: "Test App" })],
-    auth: { adminToken: ADMIN },
-    logger: { info() {}, warn() {}, error() {} },
-    ...o,
-  });
+  let pool: Pool;
+  try {
+    pool = createPool({
+      providers: [ollama({ baseURL: mock.url }), openrouter({ baseURL: `${mock.url}/api`, appUrl: "https://app.example", appTitle: "Test App" })],
+      auth: { adminToken: ADMIN },
+      logger: { info() {}, warn() {}, error() {} },
+      ...o,
+    });
+  } catch (err) {
+    await mock.close(); // a refused configuration must not leave the mock keeping the process alive
+    throw err;
+  }
   const admin = (method: string, path: string, body?: unknown): Promise<Response> =>
     pool.fetch(new Request(`http://pool${path}`, {
       method,

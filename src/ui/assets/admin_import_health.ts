@@ -99,6 +99,7 @@ function healthTab() {
     try {
       const scope = form.elements.scope.value;
       const res = await api("POST", withProvider("/admin/keys/health-check"), scope ? { status: scope } : {}, { accept: "application/x-ndjson", raw: true });
+      /** @type {{ results: Array<{ key: string, healthy: boolean, status: number | null, error?: string }> } | null} */
       let job = null;
       await readNdjson(res, (line) => {
         if (line.type === "error") throw new Error(line.error.message);

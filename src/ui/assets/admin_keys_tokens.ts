@@ -1,5 +1,6 @@
 /**
- * Dashboard scripts for the keys tab (paged list, search, status filter, enable/disable/delete)
+ * Dashboard scripts for the keys tab (paged list, search, status filter, priority and weight
+ * edited in place, enable/disable/delete)
  * and the client-tokens tab (create and show once, copy, revoke, usage). JavaScript source; no
  * `${` inside: this is a TypeScript template literal.
  * @module
@@ -29,6 +30,21 @@ function keysTab() {
     return h("td", { class: "actions" }, info, " ", k.status === "active" ? off : on, " ", del);
   };
 
+  // Priority and weight are edited in place; a change is saved when the field is left.
+  const placementCell = (k, name, min, max) => {
+    const input = h("input", { type: "number", min: String(min), max: String(max), step: "1", value: String(k[name]), "aria-label": name, class: "narrow", "data-field": name });
+    input.addEventListener("change", async () => {
+      const v = Number(input.value);
+      if (!Number.isInteger(v) || v < min || v > max) { say(name + " must be an integer from " + min + " to " + max, "error"); input.value = String(k[name]); return; }
+      try {
+        const d = await api("PATCH", withProvider("/admin/api-keys"), { id: k.id, [name]: v });
+        k[name] = d.key[name];
+        say(name + " set to " + v, "ok");
+      } catch (e) { say(e.message, "error"); input.value = String(k[name]); }
+    });
+    return h("td", { class: "num" }, input);
+  };
+
   const list = pager("keys", "keys", async (page) => {
     const q = new URLSearchParams({ page: String(page), pageSize: "50" });
     if (form.elements.search.value.trim()) q.set("search", form.elements.search.value.trim());
@@ -40,9 +56,13 @@ function keysTab() {
       h("td", { class: "status-" + k.status }, k.status),
       h("td", {}, k.reason || ""),
       h("td", { class: "num" }, fmtNum(k.failures)),
+      placementCell(k, "priority", -1000, 1000),
+      placementCell(k, "weight", 1, 1000),
+      h("td", {}, k.models ? String(k.models.length) : "?"),
+      h("td", { class: "num" }, k.usage ? ["session", "weekly"].filter((w) => k.usage[w] !== null).map((w) => w[0] + " " + Math.round(k.usage[w] * 100) + "%").join(" / ") : ""),
       h("td", {}, fmtDate(k.created_at)),
       keyButtons(k))));
-    if (d.api_keys.length === 0) body.replaceChildren(h("tr", {}, h("td", { colspan: "7", class: "muted" }, "No keys match.")));
+    if (d.api_keys.length === 0) body.replaceChildren(h("tr", {}, h("td", { colspan: "11", class: "muted" }, "No keys match.")));
     return { total: d.total, pages: d.totalPages };
   });
   const load = () => list.reload();

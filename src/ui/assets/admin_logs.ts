@@ -41,7 +41,8 @@ async function logsTab() {
   let open = new Set();
   const query = () => {
     const q = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (v !== "" && k !== "auto") q.set(k, k === "since" || k === "until" ? String(Date.parse(v)) : v);
+    // The form has no file inputs: every value is a string.
+    for (const [k, v] of new FormData(form)) if (v !== "" && k !== "auto") q.set(k, k === "since" || k === "until" ? String(Date.parse(String(v))) : String(v));
     q.set("provider", root.dataset.provider);
     return q;
   };

@@ -6,7 +6,7 @@
  * @module
  */
 export const CLIENT_COMMON_JS = `
-const root = document.querySelector("main[data-base]");
+const root = /** @type {HTMLElement | null} */ (document.querySelector("main[data-base]"));
 const base = root ? root.dataset.base : "";
 const $ = (sel, el) => (el || document).querySelector(sel);
 

@@ -14,7 +14,7 @@ h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.1rem;margin:1.2rem 0 .6r
 .metric .v{font-size:1.4rem;font-weight:600;overflow-wrap:anywhere}.metric .l{color:var(--muted);font-size:.85rem}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-td.num,td code{white-space:nowrap}
+td.num,td code{white-space:nowrap}input.narrow{width:5.5em}
 th{color:var(--muted);font-weight:500;white-space:nowrap}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;overflow-wrap:anywhere}
 nav.tabs{display:flex;flex-wrap:wrap;gap:.25rem;margin-bottom:1rem;border-bottom:1px solid var(--line)}

@@ -10,6 +10,7 @@ const SESSION = "ollama-api-pool.session";
 const session = () => sessionStorage.getItem(SESSION);
 
 async function userApi(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   const s = session();
@@ -21,7 +22,7 @@ async function userApi(method, path, body) {
     location.assign(base + "/user");
   }
   if (!res.ok) {
-    const err = new Error((data.error && data.error.message) || "HTTP " + res.status);
+    const err = /** @type {Error & { retryAfter?: number }} */ (new Error((data.error && data.error.message) || "HTTP " + res.status));
     err.retryAfter = Number(res.headers.get("retry-after")) || 0;
     throw err;
   }

@@ -46,7 +46,7 @@ function KeysTab(): Child {
         </select>
         <button type="submit">Search</button>
       </form>
-      <Table head={["Key", "Label", "Status", "Reason", "Failures", "Added", ""]} body="keys-body" num={[4]} />
+      <Table head={["Key", "Label", "Status", "Reason", "Failures", "Priority", "Weight", "Models", "Usage", "Added", ""]} body="keys-body" num={[4, 5, 6, 8]} />
       <Pager id="keys" />
       <div id="key-detail" class="card" hidden></div>
     </section>
