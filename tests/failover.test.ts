@@ -75,30 +75,70 @@ for (const [transport, makeFetch] of transports) describe(`failover across keys 
   });
 
   it("5xx, connection resets and first-byte timeouts move to the next key and cool the key briefly", async () => {
-    await keys("err-key-00000001", "reset-key-000001", "slow-key-0000001", "good-key-000004");
-    for (let i = 0; i < 4; i++) {
+    // Fewer broken keys than the 3 attempts, whatever order the rotation takes.
+    for (const broken of [["err-key-00000001", "reset-key-000001"], ["slow-key-0000001"]]) {
+      await keys(...broken, "good-key-000004");
+      for (let i = 0; i < 4; i++) {
+        const res = await t.call("/v1/chat/completions", chat());
+        assert.equal(res.status, 200);
+        await res.text();
+      }
+      const s = await keyStats(t);
+      for (const k of broken) {
+        assert.equal(s.get(k)!.status, "cooling", k);
+        assert.equal(s.get(k)!.until, clock.t + 5000, k);
+        assert.equal(s.get(k)!.failures, 0, `${k}: a cooldown is not a key failure`);
+      }
+      if (broken[0].startsWith("slow-")) assert.match(s.get("slow-key-0000001")!.reason!, /timed out/);
+    }
+  });
+
+  it("never tries the same key twice and stops after maxAttempts; all failing gives 503 with the last reason", async () => {
+    // At most one 5xx among any three: a second 5xx would end the request early (next test).
+    await keys("bad-key-0000002", "bad-key-0000003", "bad-key-0000004", "err-key-00000002");
+    const res = await t.call("/v1/chat/completions", chat());
+    assert.equal(res.status, 503);
+    const body = await res.json();
+    assert.equal(body.error.code, "upstream_unavailable");
+    assert.match(body.error.message, /all 3 upstream attempts failed; last: upstream answered (401|500)/);
+    assert.equal([...t.mock.hits.values()].reduce((a, b) => a + b, 0), 3);
+    assert.ok([...t.mock.hits.values()].every((n) => n === 1));
+  });
+
+  for (const status of [500, 502]) {
+    it(`a ${status} from a second key is the request's fault: 502 at once, and no healthy key rests`, async () => {
+      await keys("good-key-000101", "good-key-000102", "good-key-000103", "good-key-000104");
+      // A model the upstream fails on whatever the key, asked for again and again.
+      for (let i = 0; i < 6; i++) {
+        const res = await t.call("/v1/chat/completions", chat(`fails-${status}`));
+        assert.equal(res.status, 502);
+        const body = await res.json();
+        assert.equal(body.error.code, "upstream_request_failed");
+        assert.match(body.error.message, new RegExp(`answered ${status} and then ${status}`));
+      }
+      assert.equal([...t.mock.hits.values()].reduce((a, b) => a + b, 0), 12, "two keys per request, no third");
+      const s = await keyStats(t);
+      assert.ok([...s.values()].every((k) => k.status === "active" && k.failures === 0), JSON.stringify([...s.values()]));
+      // The honest request right after is served.
+      const honest = await t.call("/v1/chat/completions", chat());
+      assert.equal(honest.status, 200);
+      await honest.text();
+      const perKey = (await (await t.admin("GET", "/admin/keys/stats")).json()).stats as Array<{ failureCount: number }>;
+      assert.ok(perKey.every((k) => k.failureCount === 0), "no key is counted a failure for the request's fault");
+    });
+  }
+
+  it("a 5xx followed by another key's success still rests the first key", async () => {
+    await keys("err-key-00000011", "good-key-000111");
+    for (let i = 0; i < 2; i++) {
       const res = await t.call("/v1/chat/completions", chat());
       assert.equal(res.status, 200);
       await res.text();
     }
     const s = await keyStats(t);
-    for (const k of ["err-key-00000001", "reset-key-000001", "slow-key-0000001"]) {
-      assert.equal(s.get(k)!.status, "cooling", k);
-      assert.equal(s.get(k)!.until, clock.t + 5000, k);
-      assert.equal(s.get(k)!.failures, 0, `${k}: a cooldown is not a key failure`);
-    }
-    assert.match(s.get("slow-key-0000001")!.reason!, /timed out/);
-  });
-
-  it("never tries the same key twice and stops after maxAttempts; all failing gives 503 with the last reason", async () => {
-    await keys("err-key-00000002", "err-key-00000003", "err-key-00000004", "err-key-00000005");
-    const res = await t.call("/v1/chat/completions", chat());
-    assert.equal(res.status, 503);
-    const body = await res.json();
-    assert.equal(body.error.code, "upstream_unavailable");
-    assert.match(body.error.message, /all 3 upstream attempts failed; last: upstream answered 500/);
-    assert.equal([...t.mock.hits.values()].reduce((a, b) => a + b, 0), 3);
-    assert.ok([...t.mock.hits.values()].every((n) => n === 1));
+    assert.equal(s.get("err-key-00000011")!.status, "cooling");
+    assert.equal(s.get("err-key-00000011")!.until, clock.t + 5000);
+    assert.equal(s.get("good-key-000111")!.status, "active");
   });
 
   it("a pool-wide 429 answers 429 with Retry-After and disables nobody", async () => {

@@ -78,6 +78,47 @@ describe("limits and token policies", () => {
     assert.equal((await ask(created.token)).status, 200);
   });
 
+  for (const policy of [{ quota: 18 }, { tpm: 18 }]) {
+    const name = Object.keys(policy)[0];
+    it(`${name} holds against parallel requests: usage is reserved at admission, not only counted at the end`, async () => {
+      const tok = await token(policy);
+      const answers = await Promise.all(Array.from({ length: 40 }, async () => {
+        const res = await ask(tok);
+        return { status: res.status, code: res.status === 200 ? undefined : (await res.json()).error.code };
+      }));
+      const ok = answers.filter((a) => a.status === 200).length;
+      // Each answer uses 13 tokens: past 18 by at most the one admitted while 13 were used.
+      assert.ok(ok >= 1 && ok <= 2, `${ok} of 40 parallel requests got 200 (${name} 18, 13 tokens each)`);
+      for (const a of answers) if (a.status !== 200) assert.equal(a.status, 429);
+      assert.ok(answers.some((a) => a.code === (name === "quota" ? "quota_reserved" : "tokens_per_minute_exceeded")), JSON.stringify(answers.slice(0, 3)));
+    });
+  }
+
+  it("a reservation ends with its request, however it ends; a refused request reserves nothing", async () => {
+    // Each of these reserves more than the whole quota (max_tokens 10,000): a leftover reservation
+    // would get the next one refused as quota_reserved.
+    const created = await (await t.admin("POST", "/admin/tokens", { name: "reserve", quota: 5000, allowedModels: ["llama*", "missing-model"] })).json();
+    const big = (model: string, extra: Record<string, unknown> = {}) =>
+      t.call("/v1/chat/completions", { ...chat(model, { max_tokens: 10_000, ...extra }), headers: { authorization: `Bearer ${created.token}` } });
+    const gone = new AbortController();
+    gone.abort();
+    const ends: Array<[string, () => Promise<Response>, number]> = [
+      ["success", () => big("llama3.2"), 200],
+      ["stream", () => big("llama3.2", { stream: true }), 200],
+      ["upstream 404", () => big("missing-model"), 404],
+      ["refused model", () => big("qwen3:8b"), 403],
+      ["client gone", () => t.call("/v1/chat/completions", { ...chat("llama3.2", { max_tokens: 10_000 }), signal: gone.signal, headers: { authorization: `Bearer ${created.token}` } }), 499],
+      ["no keys", () => t.call("/openrouter/v1/chat/completions", { ...chat("llama3.2", { max_tokens: 10_000 }), headers: { authorization: `Bearer ${created.token}` } }), 503],
+    ];
+    for (const [what, send, expected] of ends) {
+      const res = await send();
+      assert.equal(res.status, expected, what);
+      await res.text();
+      const next = await big("llama3.2");
+      assert.equal(next.status, 200, `after ${what}: ${await next.text()}`);
+    }
+  });
+
   it("validates policy fields", async () => {
     for (const bad of [{ rpm: 0 }, { tpm: "x" }, { quota: -1 }, { allowedModels: "llama" }, { allowedModels: [""] }]) {
       assert.equal((await t.admin("POST", "/admin/tokens", { name: "x", ...bad })).status, 400, JSON.stringify(bad));

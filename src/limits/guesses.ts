@@ -2,9 +2,13 @@
  * Credential guessing: failed admin-bearer and client-token checks are counted per client
  * address in the store (the same per-key, per-window records as the dashboard login throttle,
  * so instances share the count), and an address past the limit is answered 429 until the window
- * ends — for every credential it presents, right or wrong, since a correct guess must look like
- * a wrong one. A successful check costs no storage access: only failures are counted, and an
- * address is refused from a map in memory once this instance has seen it go over the limit.
+ * ends. For the admin bearer that holds for every credential presented, right or wrong (an admin
+ * token may be chosen by a person, so a correct guess must look like a wrong one). For client
+ * tokens the proxy asks only after a token failed to verify: client tokens are 48 random
+ * characters, beyond guessing, and refusing a correct one would let anybody lock out every
+ * client sharing their address. A successful check costs no storage access: only failures are
+ * counted, and an address is refused from a map in memory once this instance has seen it go over
+ * the limit.
  * @module
  */
 import { PoolError } from "../errors.ts";

@@ -31,6 +31,23 @@ function tooMany(code: string, message: string, retryMs: number): PoolError {
   return new PoolError(429, code, `${message}; retry in ${seconds} s`, { headers: { "retry-after": String(seconds) } });
 }
 
+/**
+ * Completion tokens reserved for a request that names no output limit (`max_tokens`,
+ * `max_completion_tokens`, `max_output_tokens`, `num_predict`): about a long chat answer.
+ */
+export const DEFAULT_RESERVED_OUTPUT_TOKENS = 1024;
+
+/**
+ * What a request is expected to cost, reserved against `quota` and `tpm` while it runs: the
+ * prompt at 4 characters of the request body per token (the rule a client that hangs up is
+ * charged by), plus the output limit it asked for, else {@link DEFAULT_RESERVED_OUTPUT_TOKENS}.
+ * A request without a body (model lists) costs no tokens and reserves none.
+ */
+export function reservationEstimate(body: string | undefined, maxOutputTokens: number | undefined): number {
+  if (body === undefined) return 0;
+  return Math.ceil((body?.length ?? 0) / 4) + (maxOutputTokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
+}
+
 /** Enforces the limits; `sync()` shares the counts. */
 export class Limits {
   #o: RateLimitOptions;
@@ -39,6 +56,12 @@ export class Limits {
   #stats: StatsRecorder;
   /** Total tokens used, for tokens with a quota: loaded from statistics, kept up locally. */
   #used = new Map<string, number>();
+  /**
+   * Tokens reserved by this instance's requests in flight, per client token with a `quota` or
+   * `tpm`. An entry lives only while a request of its token runs, so it is bounded by the
+   * requests in flight.
+   */
+  #reserved = new Map<string, number>();
 
   constructor(o: RateLimitOptions, sink: CounterSink, stats: StatsRecorder, now: () => number) {
     this.#o = o;
@@ -56,15 +79,30 @@ export class Limits {
     this.#requests.add(key);
   }
 
-  /** A token's policies for one request; throws 403 or 429. */
-  checkToken(rec: TokenRecord, model: string | undefined): void {
+  /**
+   * A token's policies for one request; throws 403 or 429. A token with a `quota` or `tpm` is
+   * admitted while its usage plus what its requests in flight reserved is below the limit, and
+   * then reserves `estimate` tokens itself (see {@link reservationEstimate}): usage is only known
+   * when a request ends, so without the reservation any number of parallel requests would pass a
+   * check made before the first of them finished. Returns the function that releases the
+   * reservation (call it when the request is over, after its real usage was counted with
+   * `usage()`; calling it again does nothing), or undefined when nothing was reserved. A request
+   * refused here reserves nothing.
+   */
+  checkToken(rec: TokenRecord, model: string | undefined, estimate = 0): (() => void) | undefined {
     if (!modelAllowed(rec.allowedModels, model)) {
       throw new PoolError(403, "model_not_allowed", `this client token may not use model ${JSON.stringify(model ?? null)}`);
     }
-    if (rec.quota !== undefined && (this.#used.get(rec.id) ?? 0) >= rec.quota) {
-      throw new PoolError(429, "insufficient_quota", `this client token has used its quota of ${rec.quota} tokens`);
+    const reserved = this.#reserved.get(rec.id) ?? 0;
+    if (rec.quota !== undefined) {
+      const used = this.#used.get(rec.id) ?? 0;
+      if (used >= rec.quota) throw new PoolError(429, "insufficient_quota", `this client token has used its quota of ${rec.quota} tokens`);
+      if (used + reserved >= rec.quota) {
+        // Not insufficient_quota: clients take that as final, and this clears as requests end.
+        throw tooMany("quota_reserved", `the rest of this client token's quota (${rec.quota - used} tokens) is reserved by its requests in flight`, 1000);
+      }
     }
-    if (rec.tpm !== undefined && this.#tokensPerMinute.count(rec.id) >= rec.tpm) {
+    if (rec.tpm !== undefined && this.#tokensPerMinute.count(rec.id) + reserved >= rec.tpm) {
       throw tooMany("tokens_per_minute_exceeded", `this client token used its ${rec.tpm} tokens per minute`, this.#tokensPerMinute.resetIn());
     }
     const rpm = rec.rpm ?? this.#o.perToken;
@@ -73,6 +111,16 @@ export class Limits {
       if (this.#requests.count(key) >= rpm) throw tooMany("rate_limit_exceeded", `this client token is limited to ${rpm} requests per window`, this.#requests.resetIn());
       this.#requests.add(key);
     }
+    if ((rec.quota === undefined && rec.tpm === undefined) || !(estimate > 0)) return undefined;
+    this.#reserved.set(rec.id, reserved + estimate);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      const left = (this.#reserved.get(rec.id) ?? 0) - estimate;
+      if (left > 0) this.#reserved.set(rec.id, left);
+      else this.#reserved.delete(rec.id);
+    };
   }
 
   /** Counts a finished request's tokens toward per-minute and quota limits. */

@@ -14,6 +14,7 @@ import { type BodyDriver, type BodyTarget, driveBody, drivenStream, stoppable } 
 import { type ClientGone, markStreamed } from "./server_link.ts";
 import { answerView, discardAnswer, sourceOf, type Transport, type UpstreamAnswer } from "./transport.ts";
 import type { RequestTrace } from "../logs/trace.ts";
+import type { LogAttempt } from "../logs/types.ts";
 import { bufferedBody, needlesFor, type ResponseLimits } from "./body.ts";
 import { isModelMissing } from "./model_missing.ts";
 import type { ParsedRequest } from "./request.ts";
@@ -100,6 +101,20 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   /** Keys that answered with a usage cap: they rest until their reset, whatever else happens. */
   const capped = new Set<string>();
   /**
+   * A 5xx answer whose key is not rested yet: one 5xx cannot tell a broken account from a request
+   * the upstream fails whatever the key (OpenRouter answers 500/502 per model), so the verdict
+   * waits for the next key's answer. Another key answering otherwise: the key is rested as any
+   * 5xx rests it. Another 5xx: the request is at fault, neither key rests (see serverErrorTwice).
+   */
+  let held: { keyId: string; outcome: KeyOutcome; status: number; logged: LogAttempt } | undefined;
+  /** Rests the held key now (`rest: false`: only counts its attempt, for a client that left). */
+  const settleHeld = (rest: boolean): void => {
+    if (!held) return;
+    if (rest) c.keys.report(held.keyId, held.outcome);
+    d.stats.attempt(c.provider.id, held.keyId, "failure");
+    held = undefined;
+  };
+  /**
    * Counts the request, and the attempt of the key that answered (`keyId`) now that its outcome
    * is known. A client that left makes it `client_closed` and, without usage from the upstream,
    * is charged the estimate of what it cost (`lines`: line breaks streamed so far). `bytes`: the
@@ -120,6 +135,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     c.onFinish?.();
   };
   const clientClosed = (keyId?: string): PoolError => {
+    settleHeld(false); // a client that left never gets a key rested on one 5xx's word
     finish("client_closed", undefined, keyId);
     return new PoolError(499, "client_closed", "client closed the request");
   };
@@ -169,17 +185,30 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (gone) throw clientClosed(key.id);
     const now = d.now();
     const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
-    c.keys.report(key.id, outcome);
-    c.trace?.attempt({
+    const logged: LogAttempt = {
       key: key.id,
       outcome: outcome.kind,
       ms: Math.round(waited * 10) / 10,
       ...(upstream ? { status: upstream.status } : {}),
       ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
-    });
-    // An answer's attempt counts once its body is through (in finish): a 200 whose body then
-    // breaks is no success of the key.
-    if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
+    };
+    c.trace?.attempt(logged);
+    const status = upstream?.status ?? 0;
+    const serverError = status >= 500 && outcome.kind === "cooldown" && outcome.cap === undefined && !outcome.rateLimited;
+    if (serverError && held) {
+      if (upstream) discardAnswer(upstream);
+      throw serverErrorTwice(d, c, held, { keyId: key.id, status, logged }, finish);
+    }
+    // Any other answer from a key: the held 5xx was that key's own.
+    if (upstream) settleHeld(true);
+    if (serverError) {
+      held = { keyId: key.id, outcome, status, logged };
+    } else {
+      c.keys.report(key.id, outcome);
+      // An answer's attempt counts once its body is through (in finish): a 200 whose body then
+      // breaks is no success of the key.
+      if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
+    }
 
     const secrets = secretsOf(c.provider, key.secret);
     if (upstream && (outcome.kind === "ok" || outcome.kind === "client-error")) {
@@ -217,6 +246,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   }
 
   if (gone) throw clientClosed();
+  settleHeld(true); // no second key answered: the one 5xx is all there is to go by
   if (notFound && c.fallsThrough) throw new PoolError(404, "model_not_found", `no key of provider "${c.provider.id}" serves model "${c.request.model}"`);
   if (notFound) {
     // A key said the model is not there and no key answered otherwise: that 404 is the one
@@ -229,6 +259,30 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
   if (c.fallsThrough) throw error;
   finish(error.code === "model_not_found" ? "client_error" : "failure"); // a model no key has is the caller's mistake
   throw error;
+}
+
+/**
+ * A second key answered 5xx to the same request: the request is at fault (a model or parameters
+ * the upstream fails on, whatever the key), not the keys. Neither key rests, so a client sending
+ * such requests cannot take healthy keys out of rotation, and no further key is tried (that would
+ * only spread the same failure). Both attempts count as the caller's error on their keys.
+ */
+function serverErrorTwice(
+  d: ProxyDeps, c: ProxyCall, first: { keyId: string; status: number; logged: LogAttempt },
+  second: { keyId: string; status: number; logged: LogAttempt }, finish: (o: RequestOutcome) => void,
+): PoolError {
+  const reason = "a second key got a 5xx too: the request's fault, no key rested";
+  for (const a of [first, second]) {
+    d.stats.attempt(c.provider.id, a.keyId, "client_error");
+    Object.assign(a.logged, { outcome: "client-error", reason });
+  }
+  finish("failure");
+  return new PoolError(
+    502,
+    "upstream_request_failed",
+    `the upstream answered ${first.status} and then ${second.status} to this request with two different keys of provider "${c.provider.id}": ` +
+      "the request (its model or parameters) is taken to be at fault, not the keys; no further key was tried",
+  );
 }
 
 /** The error for a request no key could serve. */

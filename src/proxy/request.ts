@@ -19,6 +19,21 @@ export interface ParsedRequest {
    * `stream_options.include_usage`); the stream tap drops that part of the answer again.
    */
   injectedUsage: boolean;
+  /**
+   * The most output tokens the client asked for (`max_tokens`, `max_completion_tokens`,
+   * `max_output_tokens`, Ollama's `num_predict`), when it named a sane positive count.
+   */
+  maxOutputTokens?: number;
+}
+
+/** The output limit a request body names, if any (see {@link ParsedRequest.maxOutputTokens}). */
+function maxOutputTokensOf(body: Record<string, unknown>): number | undefined {
+  const options = body.options !== null && typeof body.options === "object" ? body.options as Record<string, unknown> : {};
+  for (const v of [body.max_tokens, body.max_completion_tokens, body.max_output_tokens, options.num_predict, body.num_predict]) {
+    // -1 / -2 mean "no limit" to Ollama: then the default estimate applies.
+    if (typeof v === "number" && Number.isInteger(v) && v > 0 && v < 1e9) return v;
+  }
+  return undefined;
 }
 
 const MAX_MODEL_NAME = 200;
@@ -94,5 +109,9 @@ export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit:
   }
   const model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_NAME) : undefined;
   const { stream, rewritten } = endpoint.format.inspect(body);
-  return { body: rewritten ? JSON.stringify(body) : text, model, stream, injectedUsage: rewritten };
+  const maxOutputTokens = maxOutputTokensOf(body);
+  return {
+    body: rewritten ? JSON.stringify(body) : text, model, stream, injectedUsage: rewritten,
+    ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
+  };
 }

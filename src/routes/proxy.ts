@@ -10,6 +10,7 @@ import { type ProxyCall, proxyWithFailover, type ProxyDeps } from "../proxy/fail
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { clientGoneOf } from "../proxy/server_link.ts";
 import { transportOf } from "../proxy/transport.ts";
+import { reservationEstimate } from "../limits/limits.ts";
 import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { Endpoint } from "../providers/types.ts";
@@ -73,7 +74,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     for (const endpoint of provider.endpoints) {
       const listing = isModelList(endpoint.method, endpoint.path);
       const forward = async (
-        c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number, requestId: string, trace?: RequestTrace,
+        c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number, requestId: string,
+        trace: RequestTrace | undefined, release: (() => void) | undefined,
       ): Promise<Response> => {
         const url = c.req.url;
         const q = url.indexOf("?");
@@ -95,6 +97,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           if (cacheKey) {
             const hit = await state.cache.get(cacheKey);
             if (hit) {
+              release?.(); // a cached answer costs no tokens
               state.stats.request({ provider: provider.id, model: request.model, tokenId: record.id, outcome: "success" });
               trace?.ended();
               const headers = new Headers(hit.headers);
@@ -114,7 +117,9 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
               : (u) => state.limits.usage(record, u.promptTokens + u.completionTokens),
             // A stream is counted when it ends, after the handler returned: tick then too, so its
             // counts are written without waiting for the next request (Workers, Deno Deploy).
-            onFinish: () => state.tick(ctx),
+            // The reservation made at admission ends with the request, after onUsage counted
+            // what it really cost (or the estimate, for a client that left).
+            onFinish: () => (release?.(), state.tick(ctx)),
             startedAt,
             requestId,
             trace,
@@ -140,26 +145,34 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
         const requestId = requestIdFor(c.req.raw.headers);
         let model: string | undefined;
         let trace: RequestTrace | undefined;
+        let release: (() => void) | undefined;
         try {
           const ip = o.clientIp(c.req.raw, c.env);
           state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
           if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
-          state.guesses.token.check(ip);
           const record = state.tokens.verify(token);
-          if (!record) throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          if (!record) {
+            // Only wrong tokens are throttled: a token that verifies always passes, so nobody can
+            // lock out the clients that share an address (a NAT, a proxy without TRUST_PROXY, a
+            // web page a victim opens) by guessing from it. That tells a guesser nothing useful:
+            // client tokens are 48 random characters, out of reach of any number of guesses.
+            state.guesses.token.check(ip);
+            throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
+          }
           // Logged from here on: requests without a valid token are counted in /metrics only,
           // so a flood of guesses cannot push real requests out of the log's buffer.
           trace = logTrace(state, requestId, provider.id, endpoint, record, ip);
           const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
           model = request.model === undefined ? undefined : statsModelName(request.model);
           if (trace) (trace.record.model = model, trace.record.stream = request.stream);
-          state.limits.checkToken(record, request.model);
-          const res = await forward(c, record, request, startedAt, requestId, trace);
+          release = state.limits.checkToken(record, request.model, reservationEstimate(request.body, request.maxOutputTokens));
+          const res = await forward(c, record, request, startedAt, requestId, trace, release);
           state.metrics.request(provider.id, model, res.status);
           trace?.responded(res.status, res.status >= 400 ? `upstream_${res.status}` : undefined);
           return res;
         } catch (err) {
+          release?.(); // no-op when the request's finish already released it
           const status = (err as { status?: number }).status ?? 500;
           state.metrics.request(provider.id, model, status);
           trace?.responded(status, err instanceof PoolError ? err.code : "internal_error");

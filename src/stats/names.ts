@@ -69,10 +69,12 @@ const fields = (suffix: string): Fields => ({
 export const PLAIN_FIELDS: Fields = fields("");
 
 /**
- * Most model names, per provider, that get their own statistics fields on a first-come basis.
- * Clients choose model names, and every name adds fields to the provider's model record (and
- * to each day's), which every statistics read has to parse: 57,000 made-up names made the public
- * stats pages block for over a second. Later names are counted under {@link OTHER_MODEL}.
+ * Most model names, per provider, that get their own statistics fields, admitted when a request
+ * for the name first succeeds upstream. Clients choose model names, and every name adds fields to
+ * the provider's model record (and to each day's), which every statistics read has to parse:
+ * 57,000 made-up names made the public stats pages block for over a second. Names admitted only
+ * on a 2xx cannot be filled with made-up ones (real upstreams answer those 404 or 400), so they
+ * cannot push real models out. Other names are counted under {@link OTHER_MODEL}.
  */
 export const MAX_MODEL_NAMES = 200;
 /**
@@ -85,30 +87,37 @@ export const OTHER_MODEL = "other";
 
 /**
  * Which model names get their own statistics fields, per provider: names the keys serve, then
- * the first {@link MAX_MODEL_NAMES} others (per instance: instances sharing a store may each
- * admit different ones, each seeing the names stored when it loaded).
+ * the first {@link MAX_MODEL_NAMES} others whose requests succeeded upstream (per instance:
+ * instances sharing a store may each admit different ones, each seeing the names stored when it
+ * loaded).
  */
 export class ModelNames {
   #admitted = new Map<string, Set<string>>();
   #served = new Map<string, Set<string>>();
 
-  /** The statistics name for a sanitized model name. */
-  name(provider: string, model: string): string {
+  /**
+   * The statistics name for a sanitized model name. `succeeded`: this request for it got a 2xx
+   * upstream, which admits a new name (while there is room).
+   */
+  name(provider: string, model: string, succeeded: boolean): string {
     const served = this.#served.get(provider);
     if (served?.has(model)) return model;
     let admitted = this.#admitted.get(provider);
     if (!admitted) this.#admitted.set(provider, admitted = new Set());
     if (admitted.has(model)) return model;
-    if (admitted.size >= MAX_MODEL_NAMES) return OTHER_MODEL;
+    if (!succeeded || admitted.size >= MAX_MODEL_NAMES) return OTHER_MODEL;
     admitted.add(model);
     return model;
   }
 
-  /** Admits names already stored (so a restart keeps counting them), up to the bound. */
+  /**
+   * Admits names already stored (so a restart keeps counting them), up to the bound: stored
+   * names had their own fields, so a request for each once succeeded.
+   */
   admit(provider: string, models: Iterable<string>): void {
     for (const m of models) {
       if ((this.#admitted.get(provider)?.size ?? 0) >= MAX_MODEL_NAMES) return;
-      this.name(provider, m);
+      if (m !== OTHER_MODEL) this.name(provider, m, true);
     }
   }
 
@@ -134,20 +143,31 @@ export class StatsNames {
   /** Which model names get fields of their own. */
   readonly models = new ModelNames();
   #hour = -1;
+  /** Per provider: names by client model name, only for names with fields of their own. */
   #requests = new Map<string, Map<string, RequestNames>>();
+  /** Per provider: the names of requests counted under {@link OTHER_MODEL} (rebuilt each hour). */
+  #other = new Map<string, RequestNames>();
   #tokens = new Map<string, string>();
   #keys = new Map<string, Map<string, string>>();
 
-  /** The names for a request to `provider` for `model` (unsanitized) at `at`. */
-  request(provider: string, model: string | undefined, at: number): RequestNames {
+  /**
+   * The names for a request to `provider` for `model` (unsanitized) at `at`; `succeeded`: it got
+   * a 2xx upstream (see {@link ModelNames.name}). A name without fields of its own is looked up
+   * again on each request, so its first success admits it.
+   */
+  request(provider: string, model: string | undefined, at: number, succeeded: boolean): RequestNames {
     const hour = Math.floor(at / 3_600_000);
-    if (hour !== this.#hour) (this.#hour = hour, this.#requests.clear());
+    if (hour !== this.#hour) (this.#hour = hour, this.#requests.clear(), this.#other.clear());
     let byModel = this.#requests.get(provider);
     if (!byModel) this.#requests.set(provider, byModel = new Map());
     let n = byModel.get(model ?? "");
     if (!n) {
       const [day, hh] = dayAndHour(at);
-      const name = model === undefined ? "" : this.models.name(provider, statsModelName(model));
+      const name = model === undefined ? "" : this.models.name(provider, statsModelName(model), succeeded);
+      if (name === OTHER_MODEL && model !== OTHER_MODEL) {
+        const other = this.#other.get(provider);
+        if (other) return other;
+      }
       n = {
         global: statsRecord.global(provider),
         models: statsRecord.models(provider),
@@ -159,6 +179,10 @@ export class StatsNames {
           clientErrors: `clientErrors|${hh}`, clientClosed: `clientClosed|${hh}`, tokens: `tokens|${hh}`,
         },
       };
+      if (name === OTHER_MODEL && model !== OTHER_MODEL) {
+        this.#other.set(provider, n);
+        return n;
+      }
       if (byModel.size >= MAX_CACHED_NAMES) byModel.clear();
       byModel.set(model ?? "", n);
     }
@@ -169,6 +193,7 @@ export class StatsNames {
   served(provider: string, models: Iterable<string>): void {
     this.models.served(provider, models);
     this.#requests.get(provider)?.clear();
+    this.#other.delete(provider);
   }
 
   /** A client token's record name. */

@@ -64,7 +64,7 @@ export class StatsRecorder {
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
     const outcome = OUTCOME_FIELD[e.outcome];
-    const n = this.#names.request(e.provider, e.model, at);
+    const n = this.#names.request(e.provider, e.model, at, e.outcome === "success");
     // global and token records: requests, <outcome>, promptTokens, completionTokens, lastUsed,
     // and estimatedTokens: the part of the token counts that is the pool's estimate
     const g = this.#count(n.global, PLAIN_FIELDS, outcome, prompt, completion);
@@ -80,7 +80,8 @@ export class StatsRecorder {
       this.#count(n.models, n.model, outcome, prompt, completion);
       add(this.#delta(n.dayModels), n.model.day, 1);
     }
-    const alias = e.alias === undefined ? undefined : this.#names.request(e.provider, e.alias, at).model;
+    // An alias is a name the admin configured, not one a client made up: it has fields of its own.
+    const alias = e.alias === undefined ? undefined : this.#names.request(e.provider, e.alias, at, true).model;
     if (alias) {
       this.#count(n.models, alias, outcome, prompt, completion);
       add(this.#delta(n.dayModels), alias.day, 1);

@@ -2,8 +2,8 @@
  * Hostile clients (issue 13), credential guessing: wrong admin tokens on `/admin/*` and
  * `/metrics` and wrong client tokens on the proxy routes are counted per client address through
  * the store (so two instances on one store share the count) and answered 429 with Retry-After
- * past the limit, for right and wrong guesses alike; other addresses and successful requests
- * are unaffected, and a successful check touches no storage. A short ADMIN_TOKEN is refused.
+ * past the limit (admin tokens: right and wrong alike; client tokens: only wrong ones, a token
+ * that verifies always passes); other addresses and successful requests are unaffected, and a successful check touches no storage. A short ADMIN_TOKEN is refused.
  * @module
  */
 import assert from "node:assert/strict";
@@ -97,7 +97,7 @@ describe("hostile clients: credential guessing", () => {
     assert.equal((await status(a, req("/admin/stats", "192.0.2.12"))).status, 401);
   });
 
-  it("answers 429 past the limit of wrong client tokens on the proxy routes; good tokens elsewhere still work", async () => {
+  it("answers 429 past the limit of wrong client tokens on the proxy routes, never to a token that verifies", async () => {
     const ip = "198.51.100.7";
     const chat = { model: "llama3.2", messages: [{ role: "user", content: "hi" }] };
     for (let i = 0; i < TOKEN_GUESSES_PER_WINDOW; i++) {
@@ -107,8 +107,14 @@ describe("hostile clients: credential guessing", () => {
     const refused = await status(a, req("/v1/chat/completions", ip, "sk-guess-last", chat));
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get("retry-after")) > 0);
-    assert.equal((await status(a, req("/v1/chat/completions", ip, token, chat))).status, 429);
-    // The right token from another address passes the check (503: the pool has no keys).
+    // A token that verifies still passes from the locked address, on both instances (503: the
+    // pool has no keys): clients sharing an address with a guesser (a NAT, a proxy without
+    // TRUST_PROXY, a web page making the guesses) are not locked out. Wrong ones stay refused.
+    assert.equal((await status(a, req("/v1/chat/completions", ip, token, chat))).status, 503);
+    assert.equal((await status(b, req("/v1/chat/completions", ip, token, chat))).status, 503);
+    assert.equal((await status(b, req("/v1/chat/completions", ip, "sk-guess-after", chat))).status, 429);
+    assert.equal((await status(a, req("/v1/chat/completions", ip, "sk-guess-after", chat))).status, 429);
+    // The right token from another address passes the check too.
     assert.equal((await status(a, req("/v1/chat/completions", "198.51.100.8", token, chat))).status, 503);
     // Admin guessing and token guessing are counted apart.
     assert.equal((await status(a, req("/admin/stats", ip, ADMIN))).status, 200);

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MAX_MODEL_NAMES, OTHER_MODEL, statsRecord } from "../../src/stats/recorder.ts";
+import { createStorage } from "unstorage";
 import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
 
 const NAMES = 20_000;
@@ -58,17 +59,31 @@ describe("hostile clients: 20,000 made-up model names", () => {
 
     const [models] = await t.pool.state.stats.read([statsRecord.models("openrouter")]);
     const names = Object.keys(models).filter((f) => f.startsWith("requests|")).map((f) => f.slice(9));
-    assert.ok(names.length <= MAX_MODEL_NAMES + 1, `${names.length} model names stored`);
-    assert.equal(models[`requests|${OTHER_MODEL}`], NAMES - MAX_MODEL_NAMES, "the rest is counted under 'other'");
+    // None succeeded upstream, so none got fields of its own.
+    assert.deepEqual(names, [OTHER_MODEL], `${names.length} model names stored`);
+    assert.equal(models[`requests|${OTHER_MODEL}`], NAMES, "all are counted under 'other'");
     const global = (await t.pool.state.stats.read([statsRecord.global("openrouter")]))[0];
     assert.equal(global.requests, NAMES, "every request is still counted");
+    // Names that do succeed (this upstream answers any name) are admitted up to the bound.
+    const extra = 50;
+    for (let i = 0; i < MAX_MODEL_NAMES + extra; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, async (_, j) => {
+        const res = await t.call("/v1/chat/completions", chat(`served-anyway-${i + j}`));
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }));
+    }
+    await t.pool.flush();
+    const [ollamaModels] = await t.pool.state.stats.read([statsRecord.models("ollama")]);
+    const own = Object.keys(ollamaModels).filter((f) => f.startsWith("requests|") && f !== `requests|${OTHER_MODEL}`);
+    assert.equal(own.length, MAX_MODEL_NAMES, "bounded");
+    assert.equal(ollamaModels[`requests|${OTHER_MODEL}`], extra + 2, "beyond the bound: 'other'");
     // A name the keys are known to serve (as a health check's model list reports) still gets its own.
     t.pool.state.stats.served("openrouter", ["vendor/served-model"]);
     await (await t.call("/openrouter/v1/chat/completions", chat("vendor/served-model"))).arrayBuffer();
     assert.equal((await t.pool.state.stats.read([statsRecord.models("openrouter")]))[0]["requests|vendor/served-model"], 1);
-    // The first provider's names were unaffected by the flood on the second.
-    const [own] = await t.pool.state.stats.read([statsRecord.models("ollama")]);
-    assert.equal(own["requests|llama3.2"], 1);
+    // The first provider's names came first: the flood on the second did not touch them.
+    assert.equal(ollamaModels["requests|llama3.2"], 1);
 
     for (const p of paths) {
       const now = await median(t, p);
@@ -76,5 +91,46 @@ describe("hostile clients: 20,000 made-up model names", () => {
       assert.ok(now < before * 20 + 25, `${p}: ${now.toFixed(2)} ms after the flood vs ${before.toFixed(2)} ms before`);
     }
     assert.ok(t.pool.state.stats.pendingRecords < 100, "pending records stay few");
+  });
+});
+
+describe("hostile clients: made-up model names cannot push a real one into 'other'", () => {
+  it("only a name whose request succeeded upstream gets its own statistics, also after a restart", async () => {
+    const storage = createStorage();
+    const t = await setupPool({ storage, keys: ["good-stats-key-02"] });
+    let restarted: TestPool | undefined;
+    try {
+      // More made-up names than the bound; the upstream answers each 404 (unknown model).
+      for (let i = 0; i < MAX_MODEL_NAMES + 10; i += 30) {
+        await Promise.all(Array.from({ length: 30 }, async (_, j) => {
+          const res = await t.call("/v1/chat/completions", chat(`missing-junk-${i + j}-${"z".repeat(150)}`));
+          assert.equal(res.status, 404);
+          await res.arrayBuffer();
+        }));
+      }
+      const real = await t.call("/v1/chat/completions", chat("llama3.3:70b"));
+      assert.equal(real.status, 200);
+      await real.arrayBuffer();
+      await t.pool.flush();
+      const [models] = await t.pool.state.stats.read([statsRecord.models("ollama")]);
+      assert.equal(models["requests|llama3.3:70b"], 1, "the real model has its own statistics");
+      assert.ok(models[`requests|${OTHER_MODEL}`] >= MAX_MODEL_NAMES, "the made-up names are in 'other'");
+      assert.ok(!Object.keys(models).some((f) => f.includes("missing-junk")), "no made-up name is stored");
+
+      // A restarted instance over the same store keeps counting the real name under its own.
+      await t.pool.close();
+      restarted = await setupPool({ storage });
+      for (let i = 0; i < MAX_MODEL_NAMES + 10; i++) {
+        await (await restarted.call("/v1/chat/completions", chat(`missing-more-${i}`))).arrayBuffer();
+      }
+      await (await restarted.call("/v1/chat/completions", chat("llama3.3:70b"))).arrayBuffer();
+      await restarted.pool.flush();
+      const [after] = await restarted.pool.state.stats.read([statsRecord.models("ollama")]);
+      assert.equal(after["requests|llama3.3:70b"], 2);
+    } finally {
+      await t.mock.close();
+      await t.pool.close().catch(() => {});
+      await restarted?.close();
+    }
   });
 });

@@ -25,8 +25,9 @@
  * keys say: odd statuses (1xx first, 600, 999), every body framing (content-length, chunked,
  * close-delimited, slow, stalled, reset), gzip/br/corrupt encodings, and upstreams that echo the
  * key; see odd_upstream.ts.
- * Model `missing-model` answers 404; a body without `model`, or a chat body whose `messages` is
- * there but not an array, answers 400.
+ * Models `missing-…` (`missing-model`) answer 404, and `fails-<5xx>` (`fails-500`) that status
+ * with every key; a body without `model`, or a chat body whose `messages` is there but not an
+ * array, answers 400.
  * The Responses and Anthropic Messages dialects live in mock_dialects.ts.
  * Runs on Node, Deno and Bun (node:http is test-only code, never in src/).
  * @module
@@ -151,7 +152,10 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (req.method !== "POST") return sendError(res, native, 404, `no route ${req.method} ${path}`, "not_found");
     if (!body || typeof body.model !== "string") return sendError(res, native, 400, "model is required", "invalid_request");
     const model = body.model;
-    if (model === "missing-model") return sendError(res, native, 404, `model "${model}" not found`, "model_not_found");
+    if (model.startsWith("missing-")) return sendError(res, native, 404, `model "${model}" not found`, "model_not_found");
+    // A model the upstream fails on whatever the key (OpenRouter answers 500/502 per model).
+    const fails = /^fails-(5\d\d)$/.exec(model);
+    if (fails) return sendError(res, native, Number(fails[1]), "Internal server error", "server_error");
     const own = /models~(\S+)/.exec(key)?.[1]?.split("+");
     if (own && !own.includes(model)) return sendError(res, native, 404, `model '${model}' not found`, "model_not_found");
     if ((path === "/v1/chat/completions" || path === "/api/chat") && body.messages !== undefined && !Array.isArray(body.messages)) {
