@@ -15,8 +15,33 @@
  *   nodejs/node#54205).
  * @module
  */
-import type { StreamTap } from "./stream.ts";
-import type { ChunkSink, ChunkSource } from "./transport.ts";
+import { createTap, type StreamTap, type TapOptions } from "./stream.ts";
+
+/**
+ * A body pushed chunk by chunk to one {@link ChunkSink}, paced by the reader (`pause`/`resume`).
+ * Nothing is delivered before `start`; after `end` or `fail` nothing more is. A source hears its
+ * own errors from the moment it exists: an error before `start` is delivered by `start`.
+ */
+export interface ChunkSource {
+  /** Begins delivery to `sink` (called once, before the first `resume`). */
+  start(sink: ChunkSink): void;
+  /** The reader wants more. */
+  resume(): void;
+  /** The reader has enough for now. */
+  pause(): void;
+  /** The reader is gone: release the body (the sink hears nothing more). */
+  cancel(): void;
+}
+
+/** Where a {@link ChunkSource} delivers. */
+export interface ChunkSink {
+  chunk(bytes: Uint8Array): void;
+  /** The body ended normally. */
+  end(): void;
+  /** The body broke (connection closed, aborted, corrupt encoding ...). */
+  fail(error: unknown): void;
+}
+
 
 /** Where the driver delivers a body: a web stream's controller, or a server's response. */
 export interface BodyTarget {
@@ -212,4 +237,18 @@ export function bytesSource(bytes: Uint8Array): ChunkSource {
       sink = undefined;
     },
   };
+}
+
+/** Wraps a web stream body in a tapped stream (through the one driver, body_stream.ts). */
+export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
+  // A stall ends the pending read too, not only through the upstream request's abort: a
+  // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
+  const source = stoppable(webSource(upstream));
+  return drivenStream(source, createTap({
+    ...o,
+    abortUpstream: (reason) => {
+      if (reason) source.stop(reason);
+      o.abortUpstream(reason);
+    },
+  }));
 }

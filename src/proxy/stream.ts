@@ -7,7 +7,6 @@
  * @module
  */
 import type { WireFormat } from "../wire/types.ts";
-import { drivenStream, stoppable, webSource } from "./body_stream.ts";
 import { concat, streamRedactor } from "./redact.ts";
 import type { Usage } from "./usage.ts";
 
@@ -323,18 +322,4 @@ export function createTap(o: TapOptions): StreamTap {
       idle ??= setTimeout(check, o.idleTimeoutMs);
     },
   };
-}
-
-/** Wraps a web stream body in a tapped stream (through the one driver, body_stream.ts). */
-export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
-  // A stall ends the pending read too, not only through the upstream request's abort: a
-  // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
-  const source = stoppable(webSource(upstream));
-  return drivenStream(source, createTap({
-    ...o,
-    abortUpstream: (reason) => {
-      if (reason) source.stop(reason);
-      o.abortUpstream(reason);
-    },
-  }));
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import type { FetchLike } from "../types.ts";
-import { bytesSource, webSource } from "./body_stream.ts";
+import { bytesSource, type ChunkSink, type ChunkSource, webSource } from "./body_stream.ts";
 
 /** A `fetch`-shaped function: what `createPool({ fetch })` takes. */
 export type { FetchLike };
@@ -27,30 +27,8 @@ export interface UpstreamRequest {
   signal: AbortSignal;
 }
 
-/**
- * A body pushed chunk by chunk to one {@link ChunkSink}, paced by the reader (`pause`/`resume`).
- * Nothing is delivered before `start`; after `end` or `fail` nothing more is. A source hears its
- * own errors from the moment it exists: an error before `start` is delivered by `start`.
- */
-export interface ChunkSource {
-  /** Begins delivery to `sink` (called once, before the first `resume`). */
-  start(sink: ChunkSink): void;
-  /** The reader wants more. */
-  resume(): void;
-  /** The reader has enough for now. */
-  pause(): void;
-  /** The reader is gone: release the body (the sink hears nothing more). */
-  cancel(): void;
-}
-
-/** Where a {@link ChunkSource} delivers. */
-export interface ChunkSink {
-  chunk(bytes: Uint8Array): void;
-  /** The body ended normally. */
-  end(): void;
-  /** The body broke (connection closed, aborted, corrupt encoding ...). */
-  fail(error: unknown): void;
-}
+// The push-source types live beside their driver; the contract names them here.
+export type { ChunkSink, ChunkSource };
 
 /** What the upstream answered, headers arrived. */
 export interface UpstreamAnswer {
