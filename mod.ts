@@ -23,7 +23,9 @@ export { anthropicCountTokens, anthropicMessages } from "./src/wire/anthropic_me
 export { ollamaNative } from "./src/wire/ollama_native.ts";
 export { MAX_USAGE_VALUE, type Usage } from "./src/proxy/usage.ts";
 export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
-export type { FetchLike } from "./src/proxy/attempt.ts";
+export type {
+  ChunkSink, ChunkSource, FetchLike, Transport, TransportFetch, UpstreamAnswer, UpstreamRequest,
+} from "./src/proxy/transport.ts";
 export { parseKeyLines } from "./src/keys/parse.ts";
 export type { TurnstileOptions, UsersOptions } from "./src/users/options.ts";
 export { consoleMailer, type MailMessage, type Mailer, webhookMailer, type WebhookMailerOptions } from "./src/users/mailer.ts";

@@ -1,18 +1,20 @@
 /**
- * A faster upstream transport for Node: undici's `request()` on a keep-alive Agent, shaped as
- * `fetch`. On Node 20 the global `fetch` costs about 3× in proxy throughput (autocannon through a
- * minimal Hono proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's `request`); this
- * skips its WHATWG machinery and, for bodies of known length, web streams altogether.
- * Deno, Bun and Workers keep their native `fetch`.
+ * A faster upstream transport for Node: undici's `request()` on a keep-alive Agent. On Node 20
+ * the global `fetch` costs about 3× in proxy throughput (autocannon through a minimal Hono
+ * proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's `request`); this implements
+ * the pool's transport contract (src/proxy/transport.ts) directly: header records, small bodies
+ * as bytes, streams as a push source the pool drives — no `Response` on the proxy path. It is
+ * also a plain `fetch` for everything else (probes, mail, Turnstile). Deno, Bun and Workers keep
+ * their native `fetch`.
  * @module
  */
 import { pipeline, type Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
+import { drivenStream } from "../src/proxy/body_stream.ts";
 import {
-  BODY_BYTES, BODY_STREAM, BODY_TAP, type BodyTap, type FetchLike, HEADER_RECORD, invalidStatus, NULL_BODY_STATUSES,
-} from "../src/proxy/attempt.ts";
-import type { StreamTap } from "../src/proxy/stream.ts";
+  type ChunkSink, type ChunkSource, invalidStatus, NULL_BODY_STATUSES, type TransportFetch, type UpstreamAnswer, type UpstreamRequest,
+} from "../src/proxy/transport.ts";
 
 /** Options of {@link undiciFetch}. */
 export interface UndiciFetchOptions {
@@ -69,13 +71,15 @@ const DECODERS: Record<string, () => Transform> = {
 };
 
 /**
- * A `fetch`-shaped transport over undici. Bodies with a `content-length` arrive buffered (they are
- * small JSON answers); others (SSE, NDJSON, chunked) as streams. Compressed bodies are decoded,
- * as `fetch` would, since the pool passes bodies on without `content-encoding`.
+ * The undici transport: `send` answers in the pool's transport contract; called as a function it
+ * is a `fetch` (a standard Response built from that answer). Bodies with a `content-length` up
+ * to 1 MiB arrive as bytes (small JSON answers); others (SSE, NDJSON, chunked) as streams.
+ * Compressed bodies are decoded, as `fetch` would, since the pool passes bodies on without
+ * `content-encoding`.
  * @example
  * createPool({ providers: [ollama()], fetch: undiciFetch() });
  */
-export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
+export function undiciFetch(options: UndiciFetchOptions = {}): TransportFetch {
   const dispatcher = new Agent({
     connections: options.connections ?? 256,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
@@ -84,12 +88,12 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
   });
   // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request.
   const direct = typeof (dispatcher as Partial<Agent>).request === "function";
-  return async (url, init) => {
+  const send = async (url: string, init: UpstreamRequest): Promise<UpstreamAnswer> => {
     const options = {
-      method: (init.method ?? "GET") as "GET",
-      headers: plainHeaders(init.headers),
-      body: init.body as string | undefined,
-      signal: init.signal ?? undefined,
+      method: init.method as "GET",
+      headers: init.headers,
+      body: init.body,
+      signal: init.signal,
     };
     // The dispatcher's own request() with origin and path: undici's top-level request(url) parses
     // the URL with `new URL` on every call, and copies the options once more.
@@ -105,50 +109,72 @@ export function undiciFetch(options: UndiciFetchOptions = {}): FetchLike {
       discard(res.body);
       throw invalidStatus(status);
     }
-    // undici gives lowercase names; a name sent more than once comes as an array.
-    let record: Record<string, string> | undefined = {};
-    for (const k in res.headers) {
-      const v = res.headers[k];
-      if (typeof v === "string") record[k] = v;
-      else if (v !== undefined) {
-        record = undefined;
-        break;
-      }
-    }
-    const headers: HeadersInit = record ?? toHeaders(res.headers);
+    const headers = headerRecord(res.headers);
     // 204, 205 and 304 have no body by definition (`new Response` refuses one); nor has HEAD.
     if (NULL_BODY_STATUSES.has(status) || init.method === "HEAD") {
       discard(res.body);
-      return tagged(new Response(null, { status, headers }), record);
+      return { status, headers, body: null };
     }
-    const encoding = (record ? record["content-encoding"] : new Headers(headers).get("content-encoding"))?.toLowerCase();
+    const encoding = headers["content-encoding"]?.toLowerCase();
     // Bun's "undici" runs on its fetch, which has decoded the body already.
     const decoder = encoding && direct ? DECODERS[encoding] : undefined;
+    if (decoder || (encoding && !direct)) {
+      // The answer describes the decoded body.
+      delete headers["content-encoding"];
+      delete headers["content-length"];
+    }
     if (decoder) {
-      const out = new Headers(headers);
-      out.delete("content-encoding");
-      out.delete("content-length");
       // pipeline() hears every error of both streams (a corrupt gzip body emits one on the
       // decoder) and destroys both when either fails or the reader cancels.
-      const decoded = pipeline(res.body, decoder(), ignore);
-      return new Response(toWeb(decoded).stream, { status, headers: out });
+      return streamed(status, headers, pipeline(res.body, decoder(), ignore));
     }
-    const length = record ? record["content-length"] : new Headers(headers).get("content-length") ?? undefined;
+    const length = headers["content-length"];
     if (length !== undefined && Number(length) <= MAX_BUFFERED_BYTES) {
       // A mid-body failure throws here, where the pool treats it as a connection error.
-      // A Uint8Array body (not an ArrayBuffer) keeps @hono/node-server's light Response on its
-      // fast path; BODY_BYTES lets the pool take the bytes without reading the body again.
-      const bytes = new Uint8Array(await res.body.arrayBuffer());
-      const response = tagged(new Response(bytes, { status, headers }), record);
-      (response as { [BODY_BYTES]?: Uint8Array })[BODY_BYTES] = bytes;
-      return response;
+      return { status, headers, body: new Uint8Array(await res.body.arrayBuffer()) };
     }
-    const { stream, install } = toWeb(res.body);
-    const response = tagged(new Response(stream, { status, headers }), record);
-    (response as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] = stream;
-    (response as { [BODY_TAP]?: BodyTap })[BODY_TAP] = install;
-    return response;
+    return streamed(status, headers, res.body);
   };
+  const fetchFace = async (url: string, init: RequestInit): Promise<Response> => {
+    const answer = await send(url, {
+      method: init.method ?? "GET",
+      headers: plainHeaders(init.headers) ?? {},
+      body: init.body as string | undefined,
+      signal: init.signal ?? new AbortController().signal,
+    });
+    const body = answer.source ? drivenStream(answer.source) : answer.body as Uint8Array<ArrayBuffer> | null;
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  };
+  return Object.assign(fetchFace, { send });
+}
+
+/** A streamed answer: its body a push source (the pool drives it) and, on demand, a web stream. */
+function streamed(status: number, headers: Record<string, string>, body: Readable): UpstreamAnswer {
+  const source = nodeSource(body);
+  let stream: ReadableStream<Uint8Array> | undefined;
+  return {
+    status,
+    headers,
+    source,
+    // Built only when read (error bodies, large non-stream answers): a stream answer never needs it.
+    get body() {
+      return stream ??= drivenStream(source);
+    },
+  };
+}
+
+/**
+ * undici's headers as the contract's record: lowercase names already; a name sent more than once
+ * (an array) has its values joined with ", ", as `Headers.get` would.
+ */
+function headerRecord(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in raw) {
+    const v = raw[k];
+    if (typeof v === "string") out[k] = v;
+    else if (v !== undefined) out[k] = v.join(", ");
+  }
+  return out;
 }
 
 /** Request headers as undici takes them: a plain record passes through as it is. */
@@ -162,84 +188,51 @@ function plainHeaders(h: HeadersInit | undefined): Record<string, string> | unde
   return out;
 }
 
-/** Repeated response headers (rare) as name/value pairs, each value kept. */
-function toHeaders(raw: Record<string, string | string[] | undefined>): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k in raw) {
-    const v = raw[k];
-    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
-    else if (v !== undefined) out.push([k, v]);
-  }
-  return out;
-}
-
-/** Attaches the header record the pool reads instead of `response.headers` (see HEADER_RECORD). */
-function tagged(response: Response, record: Record<string, string> | undefined): Response {
-  if (record) (response as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD] = record;
-  return response;
-}
-
 /**
- * A Node stream as a web stream, optionally running the pool's stream tap inside it (BODY_TAP).
- * Not `Readable.toWeb`: on Node 20 it can enqueue into a stream the client already cancelled and
- * crash the process with ERR_INVALID_STATE (nodejs/node#54205). Here every push checks that the
- * stream is still open, and cancelling destroys the source. Nothing is read before the first
- * pull, so a tap installed before the body is read sees every byte; after that at most one chunk
- * waits for a reader.
+ * A Node stream as the contract's push source. Its errors are heard from the start, not from the
+ * first read: a body the pool discards unread is destroyed, and undici then emits an error that,
+ * unheard, would end the process; one that comes before `start` is delivered by `start`.
+ * Nothing is read before the first `resume`.
  */
-function toWeb(source: Readable): { stream: ReadableStream<Uint8Array>; install: BodyTap } {
-  let open = true;
-  let tap: StreamTap | undefined;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let listening = false;
-  const broken = (err: Error): void => {
-    if (!open) return;
-    open = false;
-    if (!tap) return controller.error(err);
-    controller.enqueue(tap.failed(err));
-    controller.close();
+function nodeSource(body: Readable): ChunkSource {
+  let sink: ChunkSink | undefined;
+  let early: Error | undefined;
+  let over = false;
+  const fail = (err: Error): void => {
+    if (over) return;
+    if (!sink) return void (early ??= err);
+    over = true;
+    sink.fail(err);
   };
-  const listen = (): void => {
-    source.on("data", (chunk: Buffer) => {
-      if (!open) return;
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const out = tap ? tap.chunk(bytes) : bytes;
-      if (out) controller.enqueue(out);
-      if ((controller.desiredSize ?? 0) < 0) source.pause();
-    });
-    source.once("end", () => {
-      if (!open) return;
-      open = false;
-      const tail = tap?.done();
-      if (tail) controller.enqueue(tail);
-      controller.close();
-    });
-  };
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    pull() {
-      if (!listening) (listening = true, listen());
-      tap?.waiting();
-      source.resume();
-    },
-    cancel() {
-      if (open) (open = false, tap?.cancelled());
-      source.destroy();
-    },
-  }, { highWaterMark: 0 });
-  // Heard from the start, not from the first read: a body the pool discards unread is destroyed,
-  // and undici then emits an error that, unheard, would end the process.
-  source.on("error", broken);
-  // Closed without "end": the upstream connection broke mid-body.
-  source.once("close", () => {
-    if (open) broken(new Error("upstream connection closed mid-body")); // (an Error costs a stack trace)
+  body.on("error", fail);
+  // Closed without "end": the upstream connection broke mid-body. (An Error costs a stack trace,
+  // so it is made only then.)
+  body.once("close", () => {
+    if (!over) fail(new Error("upstream connection closed mid-body"));
   });
   return {
-    stream,
-    install: (t) => {
-      tap = t;
+    start(s) {
+      sink = s;
+      if (early) return fail(early);
+      // A Buffer is a Uint8Array: passed on as it is, no view allocated per chunk.
+      body.on("data", (chunk: Buffer) => {
+        if (!over) s.chunk(chunk);
+      });
+      body.once("end", () => {
+        if (over) return;
+        over = true;
+        s.end();
+      });
+    },
+    resume() {
+      if (!over) body.resume();
+    },
+    pause() {
+      body.pause();
+    },
+    cancel() {
+      over = true;
+      body.destroy();
     },
   };
 }

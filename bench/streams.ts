@@ -119,7 +119,8 @@ async function main(): Promise<void> {
       const s = await measureTarget(t, mock);
       results.push(s);
       const mem = s.kbPerStream === undefined ? "never all open at once" : `RSS ${s.idleMb} → ${s.openMb} (max ${s.openMaxMb}) MB = ${s.kbPerStream} KB/stream (${s.samples} samples)`;
-      console.log(`round ${r + 1}/${rounds} ${t.padEnd(6)} TTFB p50 ${s.ttfbP50} p99 ${s.ttfbP99} ms, all done ${s.totalS} s, failed ${s.failed}, ${mem}, cpu% ${JSON.stringify(s.cpu)}`);
+      const perChunk = t === "direct" ? "" : `, ${chunkUs(s, t)} µs CPU per chunk`;
+      console.log(`round ${r + 1}/${rounds} ${t.padEnd(6)} TTFB p50 ${s.ttfbP50} p99 ${s.ttfbP99} ms, all done ${s.totalS} s, failed ${s.failed}, ${mem}, cpu% ${JSON.stringify(s.cpu)}${perChunk}`);
     }
   }
   console.log(`\n${streamsTable(results)}`);
@@ -128,6 +129,15 @@ async function main(): Promise<void> {
   const settings = { streams: N, chunks, delayMs: delay, rampMs, rounds, upstreamConnections, warmup: WARMUP };
   await writeFile(new URL("./results/streams-latest.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
   console.log("wrote bench/results/streams-latest.json");
+}
+
+/**
+ * The proxy's CPU per forwarded content chunk, µs: its CPU share over the round times the
+ * round's length, over N × chunks (per-stream work — accepting, the upstream request — included).
+ */
+function chunkUs(x: Round, t: Target): number | undefined {
+  const pct = x.cpu[t];
+  return pct === undefined ? undefined : Math.round(((pct / 100) * x.totalS * 1e6) / (N * chunks) * 10) / 10;
 }
 
 /** The Markdown table: medians over rounds per target, and what the pool adds over bare. */
@@ -140,8 +150,8 @@ function streamsTable(results: Round[]): string {
   const lines = [
     `### ${N.toLocaleString("en-US")} concurrent SSE streams (${chunks} chunks × ${delay} ms), medians of ${rounds} round(s)`,
     ``,
-    `| target | TTFB p50 ms | TTFB p99 ms | added p50 / p99 vs bare | all streams done s | failed | RSS idle → all open MB | **KB per open stream** | CPU % proxy / mock / client / softirq / other |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---|`,
+    `| target | TTFB p50 ms | TTFB p99 ms | added p50 / p99 vs bare | all streams done s | failed | RSS idle → all open MB | **KB per open stream** | CPU % proxy / mock / client / softirq / other | proxy CPU µs per chunk |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---|---:|`,
   ];
   for (const t of TARGETS) {
     const d = (f: (x: Round) => number | undefined): number | undefined => med(t, f);
@@ -151,7 +161,8 @@ function streamsTable(results: Round[]): string {
     const cpu = (p: string): string => String(d((x) => x.cpu[p]) ?? "?");
     lines.push(
       `| ${t} | ${d((x) => x.ttfbP50)} | ${d((x) => x.ttfbP99)} | ${t === "pool" ? `${added((x) => x.ttfbP50)} / ${added((x) => x.ttfbP99)}` : "–"} | ${d((x) => x.totalS)} | ` +
-        `${failed ? `${failed} ⚠` : 0} | ${d((x) => x.idleMb)} → ${d((x) => x.openMb) ?? "–"} | ${kb} | ${t === "direct" ? "–" : cpu(t)} / ${cpu("mock")} / ${cpu("loadgen")} / ${cpu("softirq")} / ${cpu("other")} |`,
+        `${failed ? `${failed} ⚠` : 0} | ${d((x) => x.idleMb)} → ${d((x) => x.openMb) ?? "–"} | ${kb} | ${t === "direct" ? "–" : cpu(t)} / ${cpu("mock")} / ${cpu("loadgen")} / ${cpu("softirq")} / ${cpu("other")} | ` +
+        `${t === "direct" ? "–" : d((x) => chunkUs(x, t))} |`,
     );
   }
   lines.push(``, `Target: ≤ 50 KB RSS per open stream. RSS: median /proc VmRSS sample while all ${N} streams were open, minus VmRSS just before the round; bare and pool fresh each round after ${WARMUP} warm-up streams.`);

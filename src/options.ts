@@ -74,7 +74,8 @@ export interface PoolOptions {
   storage?: Storage | Driver;
   auth?: AuthOptions;
   /**
-   * Upstream transport. The Node adapter passes a faster undici-based one.
+   * Upstream transport: any `fetch`, or a `fetch` that also implements the pool's transport
+   * contract (`send`, see `Transport`), such as the Node adapter's faster `undiciFetch()`.
    * @default globalThis.fetch
    */
   fetch?: FetchLike;

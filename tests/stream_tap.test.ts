@@ -86,3 +86,53 @@ describe("stream tap, a client leaving before the usage event", () => {
     assert.equal(estimateUsage(anthropicMessages, undefined, end!.lines).completionTokens, 3);
   });
 });
+
+describe("stream tap, chunks passed on without decoding", () => {
+  /**
+   * Every way to cut `text` once more besides at `fixed` (a byte offset), through a tap: what
+   * reached the client and how the stream ended.
+   */
+  function everySplit(text: string, dropUsageChunk: boolean, fixed: number, format = openaiChat): Array<{ out: string; end?: StreamEnd }> {
+    const bytes = enc.encode(text);
+    const results: Array<{ out: string; end?: StreamEnd }> = [];
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      let end: StreamEnd | undefined;
+      const tap = createTap({ format, dropUsageChunk, onEnd: (e) => (end = e), abortUpstream: () => {} });
+      const parts: Uint8Array[] = [];
+      const [a, b] = cut < fixed ? [cut, fixed] : [fixed, cut];
+      for (const part of [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)]) {
+        if (part.length === 0) continue;
+        const out = tap.chunk(part);
+        if (out) parts.push(out.slice());
+      }
+      const tail = tap.done();
+      if (tail) parts.push(tail);
+      results.push({ out: parts.map((p) => dec.decode(p, { stream: true })).join("") + dec.decode(), end });
+    }
+    return results;
+  }
+
+  it("plain events before and after a split multi-byte character and the usage event keep usage and line counts exact", () => {
+    // A line that starts with a multi-byte character: cut inside it, the decoder holds a byte
+    // while no text is carried, and the next chunk must not pass it by.
+    const text = content("a") + "é comment\n\n" + content("é✓ wide") + content("b") + usageOnly + "data: [DONE]\n\n";
+    for (const dropUsageChunk of [true, false]) {
+      // The usage event in a chunk of its own: what comes before it may take the undecoded path.
+      for (const r of everySplit(text, dropUsageChunk, enc.encode(text.slice(0, text.indexOf(usageOnly))).length)) {
+        assert.equal(r.out, dropUsageChunk ? text.replace(usageOnly, "") : text);
+        assert.deepEqual(r.end?.usage, { promptTokens: 5, completionTokens: 7 });
+        assert.equal(r.end?.lines, 12);
+      }
+    }
+  });
+
+  it("NDJSON: the usage line is found wherever the chunk boundary falls", () => {
+    const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+    const text = line({ message: { content: "ü" }, done: false }) + line({ done: true, prompt_eval_count: 3, eval_count: 4 });
+    for (const r of everySplit(text, false, enc.encode(text.slice(0, text.indexOf("\n") + 1)).length, ollamaNative)) {
+      assert.equal(r.out, text);
+      assert.deepEqual(r.end?.usage, { promptTokens: 3, completionTokens: 4 });
+      assert.equal(r.end?.lines, 2);
+    }
+  });
+});

@@ -4,67 +4,10 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
-import type { FetchLike } from "../types.ts";
-import type { StreamTap } from "./stream.ts";
+import { discardAnswer, invalidStatus, type Transport, type UpstreamAnswer } from "./transport.ts";
 
-export type { FetchLike } from "../types.ts";
-
-/**
- * A transport that already holds a response body in memory may attach it to the Response under
- * this symbol; the pool then uses those bytes instead of reading the body again. Purely an
- * optimization (reading a body through the Response API costs a web-stream round trip on Node).
- */
-export const BODY_BYTES: unique symbol = Symbol.for("ollama-api-pool.body-bytes");
-
-/**
- * Likewise for a streamed body: the very stream the Response was built with. On Node,
- * `response.body` of @hono/node-server's light Response builds a whole native Response first.
- */
-export const BODY_STREAM: unique symbol = Symbol.for("ollama-api-pool.body-stream");
-
-/**
- * A transport that attached BODY_STREAM may also offer to run the pool's stream tap inside that
- * stream: a function under this symbol, which the pool calls before the body is first read. The
- * pool then answers with that stream itself instead of wrapping it in a second one (on Node 20
- * each web stream costs a transferable object, and each layer a promise per chunk).
- */
-export const BODY_TAP: unique symbol = Symbol.for("ollama-api-pool.body-tap");
-
-/** What a transport puts under {@link BODY_TAP}. */
-export type BodyTap = (tap: StreamTap) => void;
-
-/**
- * A transport may attach the response headers under this symbol as a plain record (lowercase
- * names, one string each). The pool then copies them without building a `Headers` object, and
- * answers with a record too, which `@hono/node-server` writes without converting anything.
- */
-export const HEADER_RECORD: unique symbol = Symbol.for("ollama-api-pool.header-record");
-
-/**
- * The pool attaches `{ status, headers, body }` to the streamed answers it creates under this
- * symbol: the exact parts the Response was built from, headers as a plain record. A server
- * adapter may write those itself (adapters/node.ts does, to send headers with the first chunk)
- * instead of going through the Response API. Anything that changes such a Response's headers
- * afterwards must build a new Response (as Hono does), which carries no parts.
- */
-export const RESPONSE_PARTS: unique symbol = Symbol.for("ollama-api-pool.response-parts");
-
-/** What {@link RESPONSE_PARTS} holds. */
-export interface ResponseParts {
-  status: number;
-  headers: Record<string, string>;
-  body: ReadableStream<Uint8Array>;
-}
-
-/**
- * A server adapter may put a {@link ClientGone} function under this symbol in `env`. The proxy
- * then learns of a client leaving from it instead of from `request.signal`, which on Node costs
- * an AbortSignal (and its listeners) per request. Without it, the request's signal is used.
- */
-export const CLIENT_GONE: unique symbol = Symbol.for("ollama-api-pool.client-gone");
-
-/** Registers `listener` to be called once if the client goes away before its answer is complete. */
-export type ClientGone = (listener: () => void) => void;
+// Older import site of these names (the contract now lives in transport.ts).
+export { type FetchLike, invalidStatus, NULL_BODY_STATUSES } from "./transport.ts";
 
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
 const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta", "anthropic-version", "anthropic-beta"];
@@ -86,19 +29,6 @@ const PASSED_PREFIXES = ["x-ratelimit-", "ratelimit", "anthropic-ratelimit-"];
 /** Whether an upstream response header `name` (lowercase) may reach the client. */
 function passedHeader(name: string): boolean {
   return PASSED_HEADERS.has(name) || PASSED_PREFIXES.some((p) => name.startsWith(p));
-}
-
-/** Statuses whose responses have no body; `new Response` refuses one for them. */
-export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
-
-/**
- * The error an attempt ends with when the upstream's final status is outside 200–599 (`new
- * Response` throws a RangeError for those): a failure of that attempt, like a broken connection.
- */
-export function invalidStatus(status: number): Error {
-  const error = new Error(`upstream answered status ${status}, outside 200-599`);
-  error.name = "UpstreamStatusError";
-  return error;
 }
 
 /**
@@ -129,15 +59,15 @@ function authorizedBase(provider: Provider, secret: string): Record<string, stri
   return base;
 }
 
-/** What an attempt produced: the upstream response (headers arrived) or the error that ended it. */
+/** What an attempt produced: the upstream answer (headers arrived) or the error that ended it. */
 export interface AttemptResult {
-  response?: Response;
+  answer?: UpstreamAnswer;
   error?: Error;
 }
 
 /** Options of {@link attemptUpstream}. */
 export interface AttemptOptions {
-  fetch: FetchLike;
+  transport: Transport;
   provider: Provider;
   endpoint: Endpoint;
   secret: string;
@@ -155,8 +85,8 @@ export interface AttemptOptions {
 
 /** Sends one attempt and waits for the upstream headers, at most `firstByteTimeoutMs`. */
 export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult> {
-  // A plain record: `fetch` takes one as well as a Headers object, and building it costs no
-  // validation per header (the base is validated once per key, client values by the server).
+  // A plain record, no `Headers`: no validation per header (the base is validated once per key,
+  // client values by the server).
   const headers: Record<string, string> = { ...authorizedBase(o.provider, o.secret) };
   for (const name of FORWARDED) {
     if (headers[name] !== undefined) continue;
@@ -169,17 +99,18 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
     controller.abort(new DOMException("upstream sent no headers in time", "TimeoutError"));
   }, o.firstByteTimeoutMs);
   try {
-    const response = await o.fetch(o.endpoint.upstream + o.search, {
+    const answer = await o.transport.send(o.endpoint.upstream + o.search, {
       method: o.endpoint.method,
       headers,
       body: o.body,
       signal: controller.signal,
     });
-    if (response.status < 200 || response.status > 599) {
-      await response.body?.cancel().catch(() => {});
-      return { error: invalidStatus(response.status) };
+    // The contract says send() throws for these; a transport that does not still fails the attempt.
+    if (answer.status < 200 || answer.status > 599) {
+      discardAnswer(answer);
+      return { error: invalidStatus(answer.status) };
     }
-    return { response };
+    return { answer };
   } catch (err) {
     const error = controller.signal.aborted && controller.signal.reason instanceof Error
       ? controller.signal.reason
@@ -190,28 +121,15 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
   }
 }
 
-/** One upstream response header, from the transport's record when it attached one. */
-export function upstreamHeader(res: Response, name: string): string | undefined {
-  const record = (res as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD];
-  if (record) return record[name];
-  return res.headers.get(name) ?? undefined;
-}
-
 /**
- * The upstream response headers a client may see (see PASSED_HEADERS), as a plain record; a
- * value that contains one of `secrets` (the key, or what was sent upstream to authorize) is
- * dropped whatever its name.
+ * The upstream response headers a client may see (see PASSED_HEADERS); a value that contains
+ * one of `secrets` (the key, or what was sent upstream to authorize) is dropped whatever its name.
  */
-export function passHeaders(upstream: Response, secrets: readonly string[] = []): Record<string, string> {
+export function passHeaders(upstream: Record<string, string>, secrets: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  const take = (v: string, k: string): void => {
+  for (const k in upstream) {
+    const v = upstream[k];
     if (passedHeader(k) && !secrets.some((s) => v.includes(s))) out[k] = v;
-  };
-  const record = (upstream as { [HEADER_RECORD]?: Record<string, string> })[HEADER_RECORD];
-  if (record) {
-    for (const k in record) take(record[k], k);
-  } else {
-    upstream.headers.forEach(take);
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { PoolError } from "../errors.ts";
-import { BODY_BYTES, BODY_STREAM, NULL_BODY_STATUSES } from "./attempt.ts";
+import { NULL_BODY_STATUSES } from "./transport.ts";
 import { concat, needlesOf, redactBytes } from "./redact.ts";
 
 /** Bounds on what the proxy reads from an upstream answer. */
@@ -17,6 +17,14 @@ export interface ResponseLimits {
   streamIdleTimeoutMs: number;
   /** Longest time for a whole buffered body, from its headers to its last byte. */
   upstreamBodyTimeoutMs: number;
+}
+
+/**
+ * Whatever holds a body: an upstream answer (bytes already read, or a stream) or a standard
+ * Response (probes go through `fetch`).
+ */
+export interface HasBody {
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
 /** Limits of {@link readBody}. */
@@ -47,14 +55,15 @@ type BodyFailure = "too_large" | "stalled" | "too_slow" | "broken";
 const EMPTY = new Uint8Array(0);
 
 /** Reads `res`'s body within `limits`; never throws. A body given up on is cancelled. */
-export async function readBody(res: Response, limits: BodyLimits): Promise<BodyRead> {
-  const buffered = (res as { [BODY_BYTES]?: Uint8Array<ArrayBuffer> })[BODY_BYTES];
-  if (buffered) return buffered.length > limits.maxBytes ? { ok: false, why: "too_large" } : { ok: true, bytes: buffered };
-  let stream: ReadableStream<Uint8Array> | null;
+export async function readBody(res: HasBody, limits: BodyLimits): Promise<BodyRead> {
+  let stream: Uint8Array | ReadableStream<Uint8Array> | null;
   try {
-    stream = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body;
+    stream = res.body;
   } catch {
     return { ok: false, why: "broken" };
+  }
+  if (stream instanceof Uint8Array) {
+    return stream.length > limits.maxBytes ? { ok: false, why: "too_large" } : { ok: true, bytes: stream as Uint8Array<ArrayBuffer> };
   }
   if (!stream) return { ok: true, bytes: EMPTY };
   let reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -114,7 +123,7 @@ const BODY_FAILED = {
  * reached the client: the body is buffered whole before it is passed on).
  */
 export async function bufferedBody(
-  limits: ResponseLimits, res: Response, secrets: string[], over: () => void,
+  limits: ResponseLimits, res: HasBody & { readonly status: number }, secrets: string[], over: () => void,
 ): Promise<Uint8Array<ArrayBuffer> | null | string> {
   const read = await readBody(res, { maxBytes: limits.maxResponseBytes, idleMs: limits.streamIdleTimeoutMs, totalMs: limits.upstreamBodyTimeoutMs });
   if (!read.ok) {

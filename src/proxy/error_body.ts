@@ -4,7 +4,7 @@
  * @module
  */
 import { MAX_ERROR_BODY_BYTES } from "../providers/types.ts";
-import { BODY_BYTES } from "./attempt.ts";
+import type { HasBody } from "./body.ts";
 
 /**
  * Longest wait for an error body (2 s): the key is resting either way, and the client waits for
@@ -19,18 +19,16 @@ const decoder = new TextDecoder();
  * {@link ERROR_BODY_WAIT_MS}); undefined when nothing could be read. The body is consumed and
  * released: the rest is cancelled.
  */
-export async function readErrorBody(res: Response, waitMs = ERROR_BODY_WAIT_MS): Promise<string | undefined> {
-  const held = (res as { [BODY_BYTES]?: Uint8Array })[BODY_BYTES];
-  if (held) return decoder.decode(held.subarray(0, MAX_ERROR_BODY_BYTES));
-  let body: ReadableStream<Uint8Array> | null;
+export async function readErrorBody(res: HasBody, waitMs = ERROR_BODY_WAIT_MS): Promise<string | undefined> {
+  let body: Uint8Array | ReadableStream<Uint8Array> | null;
   try {
-    // `res.body`, not the transport's BODY_STREAM: the caller cancels `res.body` afterwards, and
-    // on Node a light Response whose stream was read elsewhere throws building that body.
-    body = res.body;
+    body = res.body; // a getter on some transports' answers and on Responses: may throw
+
   } catch {
     return undefined;
   }
   if (!body) return undefined;
+  if (body instanceof Uint8Array) return body.length ? decoder.decode(body.subarray(0, MAX_ERROR_BODY_BYTES)) : undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = body.getReader();

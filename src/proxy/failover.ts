@@ -9,16 +9,16 @@ import { classifyDefault } from "../providers/classify.ts";
 import { bodyForClassify, type ClassifyRules, type Endpoint, type KeyOutcome, type Provider } from "../providers/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { RequestOutcome, StatsRecorder } from "../stats/recorder.ts";
-import {
-  attemptUpstream, BODY_STREAM, BODY_TAP, type BodyTap, type ClientGone, type FetchLike, passHeaders, RESPONSE_PARTS,
-  type ResponseParts, secretsOf, upstreamHeader,
-} from "./attempt.ts";
+import { attemptUpstream, passHeaders, secretsOf } from "./attempt.ts";
+import { type BodyDriver, type BodyTarget, driveBody, drivenStream, stoppable } from "./body_stream.ts";
+import { type ClientGone, markStreamed } from "./server_link.ts";
+import { answerView, discardAnswer, sourceOf, type Transport, type UpstreamAnswer } from "./transport.ts";
 import type { RequestTrace } from "../logs/trace.ts";
 import type { LogAttempt } from "../logs/types.ts";
 import { bufferedBody, needlesFor, type ResponseLimits } from "./body.ts";
 import { isModelMissing } from "./model_missing.ts";
 import type { ParsedRequest } from "./request.ts";
-import { createTap, type StreamEnd, type TapOptions, tapStream } from "./stream.ts";
+import { createTap, type StreamEnd } from "./stream.ts";
 import { readErrorBody } from "./error_body.ts";
 import { estimateUsage, type Usage } from "./usage.ts";
 
@@ -49,7 +49,7 @@ interface ModelMissing {
 
 /** What the proxy needs from the pool. */
 export interface ProxyDeps {
-  fetch: FetchLike;
+  transport: Transport;
   rules: FailoverRules;
   limits: ResponseLimits;
   stats: StatsRecorder;
@@ -157,7 +157,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const sentAt = performance.now();
     const controller = current = new AbortController();
     const result = await attemptUpstream({
-      fetch: d.fetch,
+      transport: d.transport,
       provider: c.provider,
       endpoint: c.endpoint,
       secret: key.secret,
@@ -174,12 +174,14 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       // The client left: nobody reads this answer and no key is to blame, but the upstream had
       // the request, so it counts (and is charged).
       c.trace?.attempt({ key: key.id, outcome: "client_closed", ms: Math.round(waited * 10) / 10 });
-      await result.response?.body?.cancel().catch(() => {});
+      if (result.answer) discardAnswer(result.answer);
       throw clientClosed(key.id);
     }
-    const res = result.response ?? result.error!;
+    const upstream = result.answer;
+    // The provider hook's contract is a standard Response: the status and headers, without the body.
+    const res = upstream ? answerView(upstream) : result.error!;
     // Bodies the pool discards anyway are read (bounded) first: some reasons are only there.
-    const body = result.response && bodyForClassify(result.response.status) ? await readErrorBody(result.response) : undefined;
+    const body = upstream && bodyForClassify(upstream.status) ? await readErrorBody(upstream) : undefined;
     if (gone) throw clientClosed(key.id);
     const now = d.now();
     const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
@@ -187,18 +189,18 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       key: key.id,
       outcome: outcome.kind,
       ms: Math.round(waited * 10) / 10,
-      ...(result.response ? { status: result.response.status } : {}),
+      ...(upstream ? { status: upstream.status } : {}),
       ...(outcome.kind === "failure" || outcome.kind === "cooldown" ? { reason: outcome.reason } : {}),
     };
     c.trace?.attempt(logged);
-    const status = result.response?.status ?? 0;
+    const status = upstream?.status ?? 0;
     const serverError = status >= 500 && outcome.kind === "cooldown" && outcome.cap === undefined && !outcome.rateLimited;
     if (serverError && held) {
-      await result.response?.body?.cancel().catch(() => {});
+      if (upstream) discardAnswer(upstream);
       throw serverErrorTwice(d, c, held, { keyId: key.id, status, logged }, finish);
     }
     // Any other answer from a key: the held 5xx was that key's own.
-    if (result.response) settleHeld(true);
+    if (upstream) settleHeld(true);
     if (serverError) {
       held = { keyId: key.id, outcome, status, logged };
     } else {
@@ -209,10 +211,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     }
 
     const secrets = secretsOf(c.provider, key.secret);
-    if (result.response && (outcome.kind === "ok" || outcome.kind === "client-error")) {
+    if (upstream && (outcome.kind === "ok" || outcome.kind === "client-error")) {
       const done = outcome.kind === "ok"
-        ? await answer(d, c, key.id, result.response, controller, secrets, finish)
-        : await clientError(d, c, result.response, secrets, finish);
+        ? await answer(d, c, key.id, upstream, controller, secrets, finish)
+        : await clientError(d, c, upstream, secrets, finish);
       if (done instanceof Response) return done;
       // The client left while the body was arriving: the body failed because of that. (A
       // client-error answer's attempt is counted already.)
@@ -232,7 +234,7 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       lastReason = done;
       continue;
     }
-    await result.response?.body?.cancel().catch(() => {});
+    if (upstream) discardAnswer(upstream);
     if (outcome.kind === "cooldown" && outcome.cap !== undefined) {
       capped.add(key.id);
     } else if (outcome.kind === "cooldown" && outcome.rateLimited) {
@@ -338,10 +340,10 @@ function exhausted(
  * (`modelMissing`), unfinished, so another key can be asked.
  */
 async function clientError(
-  d: ProxyDeps, c: ProxyCall, res: Response, secrets: string[],
+  d: ProxyDeps, c: ProxyCall, res: UpstreamAnswer, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string | { modelMissing: ModelMissing }> {
-  const headers = passHeaders(res, secrets);
+  const headers = passHeaders(res.headers, secrets);
   const body = await bufferedBody(d.limits, res, secrets, () => finish("failure"));
   if (typeof body === "string") return body;
   if (res.status === 404 && c.request.model !== undefined && body && isModelMissing(body)) {
@@ -357,22 +359,25 @@ async function clientError(
  * the body broke or stalled before anything reached the client.
  */
 async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: Response, upstream: AbortController, secrets: string[],
+  d: ProxyDeps, c: ProxyCall, keyId: string, res: UpstreamAnswer, upstream: AbortController, secrets: string[],
   finish: (o: RequestOutcome, u?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void,
 ): Promise<Response | string> {
-  const headers = passHeaders(res, secrets);
-  const type = upstreamHeader(res, "content-type") ?? "";
-  // The type first: on Node, `res.body` of a buffered answer would build a web stream for nothing.
-  const stream = type.includes("text/event-stream") || type.includes("ndjson")
-    ? (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM] ?? res.body
-    : null;
-  if (stream) {
+  const headers = passHeaders(res.headers, secrets);
+  const type = res.headers["content-type"] ?? "";
+  const body = type.includes("text/event-stream") || type.includes("ndjson") ? sourceOf(res) : undefined;
+  if (body) {
+    // A stall ends the body here too, not only through the abort: a runtime's fetch may leave a
+    // read pending after the abort (Node's, with a corrupt gzip body).
+    const source = stoppable(body);
     overheadHeader(d, c, headers);
     d.metrics.streamOpened();
-    const tapOptions: TapOptions = {
+    const tap = createTap({
       format: c.endpoint.format,
       dropUsageChunk: c.request.injectedUsage && type.includes("text/event-stream"),
-      abortUpstream: (reason) => upstream.abort(reason),
+      abortUpstream: (reason) => {
+        if (reason) source.stop(reason);
+        upstream.abort(reason);
+      },
       idleTimeoutMs: d.limits.streamIdleTimeoutMs,
       secrets: needlesFor(secrets),
       onEnd: (end: StreamEnd) => {
@@ -386,21 +391,10 @@ async function answer(
         const outcome = end.kind === "done" ? "success" : end.kind === "error" ? "failure" : "client_closed";
         finish(outcome, end.usage, keyId, { lines: end.lines, bytes: end.bytes });
       },
-    };
-    // The transport's own stream runs the tap when it offers to; else a tapped stream wraps it.
-    const install = (res as { [BODY_TAP]?: BodyTap })[BODY_TAP];
-    const own = (res as { [BODY_STREAM]?: ReadableStream<Uint8Array> })[BODY_STREAM];
-    let body: ReadableStream<Uint8Array>;
-    if (install && own === stream) {
-      install(createTap(tapOptions));
-      body = stream;
-    } else {
-      body = tapStream(stream, tapOptions);
-    }
-    const response = new Response(body, { status: res.status, headers });
-    const parts: ResponseParts = { status: res.status, headers, body };
-    (response as { [RESPONSE_PARTS]?: ResponseParts })[RESPONSE_PARTS] = parts;
-    return response;
+    });
+    const stream = drivenStream(source, tap);
+    const drive = (target: BodyTarget): BodyDriver => driveBody(source, tap, target);
+    return markStreamed(new Response(stream, { status: res.status, headers }), { status: res.status, headers, body: stream, drive });
   }
   const readAt = performance.now();
   let bytes: Uint8Array<ArrayBuffer> | null | string;

@@ -51,15 +51,29 @@ const MAX_LINE = 1024 * 1024;
  */
 const MAX_EVENT = 64 * 1024;
 
+/** Letters from the most to the least frequent in English text (and so in JSON content). */
+const LETTER_FREQUENCY = "etaoinshrdlucmfwypvbgkjqxz";
+
+/**
+ * The byte of `marker` least likely in ordinary stream text, and where it sits: searching for it
+ * first finds few false starts (`g` of `"usage"`, not its quote). Non-letters count as common.
+ */
+function rarestByte(marker: Uint8Array): { byte: number; at: number } {
+  let at = 0;
+  let best = -1;
+  marker.forEach((b, i) => {
+    const rank = LETTER_FREQUENCY.indexOf(String.fromCharCode(b));
+    if (rank > best) (best = rank, at = i);
+  });
+  return { byte: marker[at], at };
+}
+
 /** The in-band error frame that ends a broken stream, in the wire format's own shape. */
 export function errorFrame(format: WireFormat, message: string): string {
   return format.streamError(message);
 }
 
-/**
- * The tap as hooks on a byte stream, for whoever moves the bytes: {@link tapStream} here, or a
- * transport that runs it inside the stream it built (BODY_TAP in attempt.ts).
- */
+/** The tap as hooks on a byte stream, driven by the one driver of stream bodies (body_stream.ts). */
 export interface StreamTap {
   /** A chunk from upstream; returns what goes to the client now (possibly nothing yet). */
   chunk(bytes: Uint8Array): Uint8Array | undefined;
@@ -99,11 +113,26 @@ export function createTap(o: TapOptions): StreamTap {
   let lines = 0;
   let ended = false;
   let bytes = 0; // what the upstream sent, for the request log
+  // The idle timer: one per stream, re-armed only when it fires (not a timer per chunk, which
+  // cost more than the rest of the tap). `waitingSince`: when the reader began waiting for the
+  // next chunk, undefined while it is not.
   let idle: ReturnType<typeof setTimeout> | undefined;
+  let waitingSince: number | undefined;
   let stalled = false;
   const quiet = (): void => {
     clearTimeout(idle);
     idle = undefined;
+  };
+  const check = (): void => {
+    idle = undefined;
+    if (ended || waitingSince === undefined) return; // re-armed by the next waiting()
+    const left = o.idleTimeoutMs! - (performance.now() - waitingSince);
+    if (left > 0) {
+      idle = setTimeout(check, left);
+      return;
+    }
+    stalled = true;
+    o.abortUpstream(new DOMException(`upstream sent nothing for ${o.idleTimeoutMs} ms`, "TimeoutError"));
   };
   const end = (e: { kind: "done" | "cancelled" } | { kind: "error"; error: unknown }): void => {
     quiet();
@@ -188,7 +217,9 @@ export function createTap(o: TapOptions): StreamTap {
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
     // would emit a second time.)
     const whole = chunk[chunk.length - 1] === 10 && text.endsWith("\n\n");
-    if (carried === 0 && whole && !text.includes("\r")) {
+    // And the last chunk ended where a character did: else the decoder held the start of one,
+    // which this chunk's own bytes lack (it left with no earlier chunk's output either).
+    if (carried === 0 && atLineStart && whole && !text.includes("\r")) {
       newlineLast = true;
       const at = text.indexOf(marker);
       if (at < 0) return chunk;
@@ -221,10 +252,45 @@ export function createTap(o: TapOptions): StreamTap {
     return out === "" ? undefined : encoder.encode(out);
   };
 
-  const pass = o.dropUsageChunk ? filter : observe;
+  // The common chunk needs no text at all: whole lines (whole events in drop mode) that start
+  // where the last chunk ended a line (so the decoder and the carry hold nothing) and do not
+  // contain the marker. Its line breaks are counted on the bytes and the bytes go on untouched.
+  const markerBytes = encoder.encode(marker);
+  const rare = rarestByte(markerBytes);
+  const hasMarker = (b: Uint8Array): boolean => {
+    const last = b.length - markerBytes.length + rare.at;
+    for (let i = b.indexOf(rare.byte, rare.at); i >= 0 && i <= last; i = b.indexOf(rare.byte, i + 1)) {
+      let j = 0;
+      const start = i - rare.at;
+      while (j < markerBytes.length && b[start + j] === markerBytes[j]) j++;
+      if (j === markerBytes.length) return true;
+    }
+    return false;
+  };
+  let atLineStart = true;
+  const plain = (b: Uint8Array): boolean => {
+    const n = b.length;
+    if (!atLineStart || carried !== 0 || overLong || b[n - 1] !== 10) return false;
+    if (o.dropUsageChunk && (b[n - 2] !== 10 || b.indexOf(13) >= 0)) return false;
+    return !hasMarker(b);
+  };
+  const slow = o.dropUsageChunk ? filter : observe;
+  const pass = (b: Uint8Array): Uint8Array | undefined => {
+    let out: Uint8Array | undefined;
+    if (plain(b)) {
+      for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
+      newlineLast = true;
+      out = b;
+    } else {
+      out = slow(b);
+    }
+    // A chunk that ends with an ASCII byte leaves the decoder holding nothing.
+    atLineStart = b[b.length - 1] === 10;
+    return out;
+  };
   return {
     chunk(chunk) {
-      quiet();
+      waitingSince = undefined;
       bytes += chunk.byteLength;
       if (!redactor) return pass(chunk);
       const clean = redactor.chunk(chunk);
@@ -251,61 +317,9 @@ export function createTap(o: TapOptions): StreamTap {
       o.abortUpstream();
     },
     waiting() {
-      if (idle !== undefined || ended || !o.idleTimeoutMs) return;
-      idle = setTimeout(() => {
-        idle = undefined;
-        stalled = true;
-        o.abortUpstream(new DOMException(`upstream sent nothing for ${o.idleTimeoutMs} ms`, "TimeoutError"));
-      }, o.idleTimeoutMs);
+      if (waitingSince !== undefined || ended || !o.idleTimeoutMs) return;
+      waitingSince = performance.now();
+      idle ??= setTimeout(check, o.idleTimeoutMs);
     },
   };
-}
-
-/** Wraps an upstream body in a tapped stream; see the module doc. */
-export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
-  // A stall ends the pending read here, not only through the upstream request's abort: a
-  // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
-  let stalled: Error | undefined;
-  const tap = createTap({
-    ...o,
-    abortUpstream: (reason) => {
-      if (reason) (stalled = reason, reader.cancel(reason).catch(() => {}));
-      o.abortUpstream(reason);
-    },
-  });
-  let over = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          tap.waiting();
-          const { done, value } = await reader.read();
-          if (stalled) throw stalled;
-          if (done) {
-            over = true;
-            const tail = tap.done();
-            if (tail) controller.enqueue(tail);
-            controller.close();
-            return;
-          }
-          const out = tap.chunk(value);
-          if (out) {
-            controller.enqueue(out);
-            return;
-          }
-        }
-      } catch (error) {
-        if (over) return;
-        over = true;
-        controller.enqueue(tap.failed(error));
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      over = true;
-      tap.cancelled();
-      reader.cancel(reason).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
 }

@@ -6,9 +6,10 @@ import { isModelList, ModelCatalog, withAliases } from "../keys/catalog.ts";
 import { AliasRouter } from "../proxy/aliases.ts";
 import { requestIdFor } from "../logs/request_id.ts";
 import { RequestTrace } from "../logs/trace.ts";
-import { CLIENT_GONE, type ClientGone } from "../proxy/attempt.ts";
 import { type ProxyCall, proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
+import { clientGoneOf } from "../proxy/server_link.ts";
+import { transportOf } from "../proxy/transport.ts";
 import { reservationEstimate } from "../limits/limits.ts";
 import { statsModelName } from "../stats/recorder.ts";
 import type { TokenRecord } from "../auth/types.ts";
@@ -51,20 +52,12 @@ function logTrace(
   });
 }
 
-/** The client's disconnect as the request's signal tells it (runtimes without CLIENT_GONE). */
-function signalGone(signal: AbortSignal): ClientGone {
-  return (listener) => {
-    if (signal.aborted) listener();
-    else signal.addEventListener("abort", listener, { once: true });
-  };
-}
-
 /** Registers each provider endpoint; client tokens are checked before anything else. */
 export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const o = state.options;
   const deps: ProxyDeps = {
-    fetch: o.fetch,
+    transport: transportOf(o.fetch),
     rules: o.failover,
     limits: o,
     stats: state.stats,
@@ -116,7 +109,7 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             provider, keys, endpoint, request,
             headers: c.req.raw.headers,
             search,
-            onClientGone: (c.env as { [CLIENT_GONE]?: ClientGone } | undefined)?.[CLIENT_GONE] ?? signalGone(c.req.raw.signal),
+            onClientGone: clientGoneOf(c.req.raw),
             tokenId: record.id,
             // Only tokens with a per-minute or total limit need their usage told.
             onUsage: record.tpm === undefined && record.quota === undefined

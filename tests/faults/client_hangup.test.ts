@@ -15,7 +15,7 @@ import { getRequestListener } from "@hono/node-server";
 import { type RunningServer, serve } from "../../adapters/node.ts";
 import { undiciFetch } from "../../adapters/node_fetch.ts";
 import { nodeHandler } from "../../adapters/node_write.ts";
-import { CLIENT_GONE, type ClientGone } from "../../src/proxy/attempt.ts";
+import { clientGoneOf } from "../../src/proxy/server_link.ts";
 import { createPool, type FetchLike, ollama, type Pool } from "../../mod.ts";
 import { sleep } from "../helpers/poll.ts";
 import { skipUnless } from "../helpers/requires.ts";
@@ -248,10 +248,10 @@ for (const [transport, makeFetch] of transports) describe(hangups(transport), sk
 describe("the Node adapter's client-gone signal", () => {
   it("tells of a client that left before the pool asked (while its request was still being read)", async () => {
     let told: boolean | undefined;
-    const listener = getRequestListener(nodeHandler(async (_req, env) => {
+    const listener = getRequestListener(nodeHandler(async (req) => {
       await sleep(300); // the pool still busy with the request when the client leaves
       told = false;
-      (env as { [CLIENT_GONE]?: ClientGone })[CLIENT_GONE]!(() => (told = true));
+      clientGoneOf(req)(() => (told = true));
       return new Response("late");
     }));
     const server = createServer(listener);
