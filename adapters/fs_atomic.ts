@@ -10,6 +10,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import process from "node:process";
 import { mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { defineDriver, type Driver } from "unstorage";
@@ -24,6 +25,26 @@ export const DURABLE_PREFIXES: readonly string[] = ["keys:", "tokens:", "users:"
 
 /** Suffix of in-flight temporary files; never listed as records, removed when found at start. */
 const TEMP_SUFFIX = ".tmp~";
+/**
+ * Temporary names carry the writing process's id (`<record>.p<pid>-<random>.tmp~`). Another
+ * process (or another handle in this one) may be writing on the same folder: its files must stay,
+ * or its rename fails. A file is stale when its process is gone (it crashed mid-write), or when
+ * it carries no process id.
+ */
+const TEMP_PID = /\.p(\d+)-[0-9a-f]+\.tmp~$/;
+
+function writerAlive(name: string): boolean {
+  const m = TEMP_PID.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
+  }
+}
 
 /** Options of {@link atomicFsDriver}. */
 export interface AtomicFsOptions {
@@ -93,7 +114,7 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     const file = fileOf(key);
     await ensureFolder(dirname(file));
     // Same folder as the record, so the rename never crosses a file system; 0600: records hold secrets.
-    const temp = `${file}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
+    const temp = `${file}.p${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
     const write = async (): Promise<void> => {
       if (!sync) return writeFile(temp, value, { mode: 0o600 });
       const handle = await open(temp, "w", 0o600);
@@ -146,9 +167,9 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     await Promise.all([...touched].map(syncFolder));
   };
 
-  /** Removes temporary files a crashed process left; this process's own in-flight ones stay. */
+  /** Removes temporary files a crashed process left (see TEMP_PID); live writers' stay. */
   const removeStale = (names: string[]): Promise<unknown> =>
-    Promise.all(names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n))).map((n) => unlink(join(base, n)).catch(() => {})));
+    Promise.all(names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)) && !writerAlive(n)).map((n) => unlink(join(base, n)).catch(() => {})));
   /**
    * Once per process, at the first listing (the pool lists its keys at start): the whole folder is
    * swept, since later listings walk only their prefix's folder and statistics are never listed.

@@ -4,6 +4,7 @@
  * cannot be parsed is set aside under `quarantine:` and reported instead of read as absent.
  */
 import assert from "node:assert/strict";
+import process from "node:process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,19 @@ describe("filesystem storage: atomic writes", () => {
     assert.deepEqual(await s.getItem("keys:ollama:a1"), { id: "a1", secret: "t" });
     assert.ok(!(await files(dir)).some((f) => f.endsWith(".tmp~")));
     await s.dispose();
+  });
+
+  it("leaves the temporary files of a writer that is still alive (another process or handle on the folder)", async () => {
+    const live = join(dir, `keys/ollama/a2.p${process.pid}-0123456789ab.tmp~`);
+    const dead = join(dir, "keys/ollama/a2.p2147483646-0123456789ab.tmp~"); // no such process
+    await writeFile(live, '{"id":"a2","half');
+    await writeFile(dead, '{"id":"a2","half');
+    const other = fsStorage(dir); // a new handle sweeps at its first listing
+    assert.deepEqual((await other.getKeys("keys:ollama")).sort(), ["keys:ollama:a1", "keys:ollama:a2"]);
+    const left = (await files(dir)).filter((f) => f.endsWith(".tmp~"));
+    assert.deepEqual(left.map((f) => f.split("/").pop()), [`a2.p${process.pid}-0123456789ab.tmp~`]);
+    await rm(live);
+    await other.dispose();
   });
 });
 
