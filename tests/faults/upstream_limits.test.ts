@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { undiciFetch } from "../../adapters/node_fetch.ts";
-import type { FetchLike } from "../../mod.ts";
+import { collectEscapes, TRANSPORTS } from "../helpers/upstream_faults.ts";
 import { openaiCompatible } from "../../mod.ts";
 import { passHeaders, secretsOf } from "../../src/proxy/attempt.ts";
 import { needlesOf, redactBytes, streamRedactor } from "../../src/proxy/redact.ts";
@@ -18,16 +17,9 @@ import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
 import { spawnServer } from "../helpers/spawn.ts";
 import { skipUnless } from "../helpers/requires.ts";
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-process.on("uncaughtException", onEscape);
-process.on("unhandledRejection", onEscape);
-after(() => {
-  process.off("uncaughtException", onEscape);
-  process.off("unhandledRejection", onEscape);
-});
-
-const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+/** Everything that would have ended the process, had these listeners not been here. */
+const escaped = collectEscapes();
+const transports = TRANSPORTS;
 const LIMIT = 256 * 1024;
 const IDLE = 400;
 

@@ -8,23 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { undiciFetch } from "../../adapters/node_fetch.ts";
-import type { FetchLike } from "../../mod.ts";
+import { collectEscapes, TRANSPORTS } from "../helpers/upstream_faults.ts";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
 import { bodyBreaks, type Cell, cellKey, finalStatus, pairsMissing, proxyStatuses, sampledCells } from "../helpers/upstream_matrix.ts";
 import { skipUnless } from "../helpers/requires.ts";
 
 /** Everything that would have ended the process, had these listeners not been here. */
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-process.on("uncaughtException", onEscape);
-process.on("unhandledRejection", onEscape);
-after(() => {
-  process.off("uncaughtException", onEscape);
-  process.off("unhandledRejection", onEscape);
-});
-
-const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+const escaped = collectEscapes();
+const transports = TRANSPORTS;
 const cells = sampledCells();
 
 /** The request a cell's body kind needs. */

@@ -8,24 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { undiciFetch } from "../../adapters/node_fetch.ts";
-import type { FetchLike } from "../../mod.ts";
+import { collectEscapes, TRANSPORTS } from "../helpers/upstream_faults.ts";
 import { keyId } from "../../src/keys/secrets.ts";
 import { setupPool, type TestPool } from "../helpers/setup.ts";
 import { type Cell, cellKey, finalStatus, sampledCells } from "../helpers/upstream_matrix.ts";
 import { within } from "../helpers/poll.ts";
 import { skipUnless } from "../helpers/requires.ts";
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-process.on("uncaughtException", onEscape);
-process.on("unhandledRejection", onEscape);
-after(() => {
-  process.off("uncaughtException", onEscape);
-  process.off("unhandledRejection", onEscape);
-});
-
-const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+/** Everything that would have ended the process, had these listeners not been here. */
+const escaped = collectEscapes();
+const transports = TRANSPORTS;
 const cells = sampledCells();
 
 /**
