@@ -9,7 +9,13 @@
  * @module
  */
 export { createPool, type Pool } from "./src/pool.ts";
-export { type AuthOptions, DEFAULT_FAILOVER, type FailoverOptions, type Logger, type PoolOptions } from "./src/options.ts";
+export {
+  type AuthOptions,
+  DEFAULT_FAILOVER,
+  type FailoverOptions,
+  type Logger,
+  type PoolOptions,
+} from "./src/options.ts";
 export { PoolError, type PoolErrorType } from "./src/errors.ts";
 export { ollama, type OllamaOptions } from "./src/providers/ollama.ts";
 export { openrouter, type OpenRouterOptions } from "./src/providers/openrouter.ts";
@@ -24,14 +30,26 @@ export { ollamaNative } from "./src/wire/ollama_native.ts";
 export { MAX_USAGE_VALUE, type Usage } from "./src/proxy/usage.ts";
 export type { HealthRules, KeyRecord } from "./src/keys/types.ts";
 export type {
-  ChunkSink, ChunkSource, FetchLike, Transport, TransportFetch, UpstreamAnswer, UpstreamRequest,
+  ChunkSink,
+  ChunkSource,
+  FetchLike,
+  Transport,
+  TransportFetch,
+  UpstreamAnswer,
+  UpstreamRequest,
 } from "./src/proxy/transport.ts";
 export { parseKeyLines } from "./src/keys/parse.ts";
 export type { TurnstileOptions, UsersOptions } from "./src/users/options.ts";
-export { consoleMailer, type MailMessage, type Mailer, webhookMailer, type WebhookMailerOptions } from "./src/users/mailer.ts";
+export {
+  consoleMailer,
+  type Mailer,
+  type MailMessage,
+  webhookMailer,
+  type WebhookMailerOptions,
+} from "./src/users/mailer.ts";
 export { VERSION } from "./src/version.ts";
-export { type ModelAliases, type AliasTarget } from "./src/proxy/aliases.ts";
-export { parseBool, SettingError, Settings, type SettingSource, settingsHelp } from "./src/settings/read.ts";
+export { type AliasTarget, type ModelAliases } from "./src/proxy/aliases.ts";
+export { parseBool, SettingError, Settings, settingsHelp, type SettingSource } from "./src/settings/read.ts";
 export { type Setting, SETTINGS } from "./src/settings/table.ts";
 export { poolOptionsFrom, providersFrom } from "./src/settings/options.ts";
 export { ConfigError, type PoolConfig, type ProviderSpec, readConfig } from "./src/settings/config_file.ts";

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { createPool, parseKeyLines, VERSION } from "../mod.ts";
 import { ConfigError, type PoolConfig, readConfig } from "../src/settings/config_file.ts";
 import { poolOptionsFrom } from "../src/settings/options.ts";
-import { settingsHelp, Settings } from "../src/settings/read.ts";
+import { Settings, settingsHelp } from "../src/settings/read.ts";
 import { SETTINGS } from "../src/settings/table.ts";
 import { nodeClientIp, serve } from "./node.ts";
 import { undiciFetch } from "./node_fetch.ts";
@@ -38,7 +38,9 @@ async function loadConfig(path: string, origin: string): Promise<PoolConfig> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new StartupError(`${origin} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new StartupError(
+      `${origin} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -57,7 +59,10 @@ async function loadConfig(path: string, origin: string): Promise<PoolConfig> {
 async function main(): Promise<void> {
   const command = process.argv[2] as TransferCommand;
   if (TRANSFER_COMMANDS.includes(command)) return runTransfer(command, process.argv.slice(3));
-  const flags: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" }, version: { type: "boolean" } };
+  const flags: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
   for (const s of SETTINGS) if (s.flag) flags[s.flag] = { type: "string" };
   const { values } = parseArgs({ options: flags });
   if (values.version) return void console.log(VERSION);
@@ -76,7 +81,8 @@ async function main(): Promise<void> {
     storage: await storageFrom(storageUrl, settings.str("DATA_DIR")!),
     auth: {
       ...options.auth,
-      onAdminTokenGenerated: (token) => console.log(`\nNo ADMIN_TOKEN set: generated one. It is shown only now; keep it:\n\n  ${token}\n`),
+      onAdminTokenGenerated: (token) =>
+        console.log(`\nNo ADMIN_TOKEN set: generated one. It is shown only now; keep it:\n\n  ${token}\n`),
     },
     fetch: undiciFetch(),
     clientIp: nodeClientIp(settings.bool("TRUST_PROXY")),
@@ -85,7 +91,9 @@ async function main(): Promise<void> {
   try {
     await pool.ready();
   } catch (err) {
-    const where = storageUrl ? `${settings.origin("STORAGE_URL")} ${shownUrl(storageUrl)}` : `${settings.origin("DATA_DIR")} ${settings.str("DATA_DIR")}`;
+    const where = storageUrl
+      ? `${settings.origin("STORAGE_URL")} ${shownUrl(storageUrl)}`
+      : `${settings.origin("DATA_DIR")} ${settings.str("DATA_DIR")}`;
     throw new StartupError(`${where}: storage unreachable (${(err as Error)?.message ?? err})`);
   }
   const keysFile = settings.str("KEYS_FILE");
@@ -94,31 +102,48 @@ async function main(): Promise<void> {
     await serve(pool, {
       port,
       hostname,
-      onListen: (info) => console.log(`ollama-api-pool listening on http://${info.address === "0.0.0.0" ? "127.0.0.1" : info.address}:${info.port}`),
+      onListen: (info) =>
+        console.log(
+          `ollama-api-pool listening on http://${info.address === "0.0.0.0" ? "127.0.0.1" : info.address}:${info.port}`,
+        ),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "EADDRINUSE" ? "is in use by another process" : code === "EACCES" ? "needs privileges this process lacks" : `cannot be listened on (${code ?? (err as Error).message})`;
-    throw new StartupError(`${settings.origin("PORT")} ${port} on ${settings.origin("HOST")} ${hostname} ${why}; choose another with --port or PORT`);
+    const why = code === "EADDRINUSE"
+      ? "is in use by another process"
+      : code === "EACCES"
+      ? "needs privileges this process lacks"
+      : `cannot be listened on (${code ?? (err as Error).message})`;
+    throw new StartupError(
+      `${settings.origin("PORT")} ${port} on ${
+        settings.origin("HOST")
+      } ${hostname} ${why}; choose another with --port or PORT`,
+    );
   }
 }
 
 /** `--keys FILE [--provider ID]`: imports a key file into that provider's pool. */
 async function importKeys(pool: ReturnType<typeof createPool>, file: string, provider: string): Promise<void> {
   if (!pool.state.providers.has(provider)) {
-    throw new StartupError(`--provider ${provider}: not a configured provider (${[...pool.state.providers.keys()].join(", ")})`);
+    throw new StartupError(
+      `--provider ${provider}: not a configured provider (${[...pool.state.providers.keys()].join(", ")})`,
+    );
   }
   const t0 = Date.now();
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new StartupError(`--keys ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new StartupError(
+      `--keys ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const parsed = parseKeyLines(text);
   const r = await pool.state.keys.add(provider, parsed.keys);
   const took = ((Date.now() - t0) / 1000).toFixed(1);
-  console.log(`imported ${file} into ${provider}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`);
+  console.log(
+    `imported ${file} into ${provider}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`,
+  );
   for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
 }
 

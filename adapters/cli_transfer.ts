@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { Storage } from "unstorage";
 import { counterSinkFor } from "../src/store/sinks.ts";
-import { exportLines, type ExportLine, importLines, type ImportResult } from "../src/store/transfer.ts";
+import { type ExportLine, exportLines, importLines, type ImportResult } from "../src/store/transfer.ts";
 import { storageFrom } from "./storage_url.ts";
 
 export const TRANSFER_COMMANDS = ["export", "import", "migrate"] as const;
@@ -116,7 +116,11 @@ async function runImport(url: string | undefined, dataDir: string, input: string
       const source = file ? file.createReadStream() : process.stdin;
       const r = await importLines(storage, counterSinkFor(storage), linesOf(source), report.progress);
       report.finish(summary(r));
-      if (!r.complete) throw new Error("the input ended before the export's end line: it was cut off; what it held is written, run the import again with a complete export");
+      if (!r.complete) {
+        throw new Error(
+          "the input ended before the export's end line: it was cut off; what it held is written, run the import again with a complete export",
+        );
+      }
     } finally {
       await file?.close();
     }
@@ -129,7 +133,9 @@ async function runMigrate(from: string, to: string): Promise<void> {
   await withStorage(from, "", (source) =>
     withStorage(to, "", async (target) => {
       const lines = async function* () {
-        for await (const line of exportLines(source, counterSinkFor(source), sourceName(source))) yield JSON.stringify(line);
+        for await (const line of exportLines(source, counterSinkFor(source), sourceName(source))) {
+          yield JSON.stringify(line);
+        }
       };
       const r = await importLines(target, counterSinkFor(target), lines(), report.progress);
       report.finish(summary(r));
@@ -156,8 +162,8 @@ export async function runTransfer(command: TransferCommand, args: string[]): Pro
   }
   const url = values.storage ?? process.env.STORAGE_URL;
   const dataDir = values["data-dir"] ?? process.env.DATA_DIR ?? "./.data";
-  if (command === "export") return runExport(url, dataDir, values.out);
-  if (command === "import") return runImport(url, dataDir, values.in);
+  if (command === "export") return await runExport(url, dataDir, values.out);
+  if (command === "import") return await runImport(url, dataDir, values.in);
   if (!values.from || !values.to) throw new Error("migrate needs --from URL and --to URL");
-  return runMigrate(values.from, values.to);
+  return await runMigrate(values.from, values.to);
 }

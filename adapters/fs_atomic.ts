@@ -80,7 +80,9 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
   /** This process's temporary files not yet renamed (bounded by the writes in flight). */
   const inFlight = new Set<string>();
   const fileOf = (key: string): string => {
-    if (TRAVERSAL.test(key)) throw new Error(`[unstorage] [fs] Invalid key: ${JSON.stringify(key)}. It should not contain .. segments`);
+    if (TRAVERSAL.test(key)) {
+      throw new Error(`[unstorage] [fs] Invalid key: ${JSON.stringify(key)}. It should not contain .. segments`);
+    }
     return join(base, key.replace(/:/g, "/"));
   };
 
@@ -90,11 +92,21 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
    */
   const filesUnder = async (prefix: string): Promise<string[]> => {
     const folder = fileOf(prefix.slice(0, -1));
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") return [];
-      throw err;
-    });
-    return entries.filter((e) => e.isFile()).map((e) => relative(base, join((e as { parentPath?: string; path?: string }).parentPath ?? (e as { path?: string }).path ?? folder, e.name)));
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT" || err.code === "ENOTDIR") return [];
+        throw err;
+      },
+    );
+    return entries.filter((e) => e.isFile()).map((e) =>
+      relative(
+        base,
+        join(
+          (e as { parentPath?: string; path?: string }).parentPath ?? (e as { path?: string }).path ?? folder,
+          e.name,
+        ),
+      )
+    );
   };
 
   /**
@@ -110,7 +122,11 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
   };
 
   /** Writes one record's temporary file (synced if durable); returns it, to be renamed. */
-  const stage = async (key: string, value: string | Uint8Array, sync: boolean): Promise<{ temp: string; file: string }> => {
+  const stage = async (
+    key: string,
+    value: string | Uint8Array,
+    sync: boolean,
+  ): Promise<{ temp: string; file: string }> => {
     const file = fileOf(key);
     await ensureFolder(dirname(file));
     // Same folder as the record, so the rename never crosses a file system; 0600: records hold secrets.
@@ -169,7 +185,11 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
 
   /** Removes temporary files a crashed process left (see TEMP_PID); live writers' stay. */
   const removeStale = (names: string[]): Promise<unknown> =>
-    Promise.all(names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)) && !writerAlive(n)).map((n) => unlink(join(base, n)).catch(() => {})));
+    Promise.all(
+      names.filter((n) => n.endsWith(TEMP_SUFFIX) && !inFlight.has(join(base, n)) && !writerAlive(n)).map((n) =>
+        unlink(join(base, n)).catch(() => {})
+      ),
+    );
   /**
    * Once per process, at the first listing (the pool lists its keys at start): the whole folder is
    * swept, since later listings walk only their prefix's folder and statistics are never listed.
@@ -187,7 +207,9 @@ export const atomicFsDriver: (opts: AtomicFsOptions) => Driver = defineDriver((o
     setItems: (items: Array<{ key: string; value: string }>) => writeAll(items),
     async getKeys(prefix: string | undefined, topts: { maxDepth?: number }) {
       await sweep();
-      const names = prefix?.endsWith(":") && topts?.maxDepth === undefined ? await filesUnder(prefix!) : (await inner.getKeys(prefix ?? "", topts)) as string[];
+      const names = prefix?.endsWith(":") && topts?.maxDepth === undefined
+        ? await filesUnder(prefix!)
+        : (await inner.getKeys(prefix ?? "", topts)) as string[];
       // A temporary file is a write that never finished: not a record; the old record stands.
       if (!names.some((n) => n.endsWith(TEMP_SUFFIX))) return names;
       await removeStale(names);

@@ -75,7 +75,8 @@ export async function serve(pool: Pool, options: ServeOptions = {}): Promise<Run
   // Requests Node accepts but that make no URL (a Host with a space, a backslash in the path)
   // never reach the pool; @hono/node-server's error handler answers them, OpenAI-shaped.
   const listener = getRequestListener(nodeHandler(pool.fetch), {
-    errorHandler: () => new PoolError(400, "invalid_request", "the request's target or Host header is not a valid URL").toResponse(),
+    errorHandler: () =>
+      new PoolError(400, "invalid_request", "the request's target or Host header is not a valid URL").toResponse(),
   });
   const server = createServer(listener);
   // A port in use (EADDRINUSE) or not allowed (EACCES) rejects here instead of crashing the process.

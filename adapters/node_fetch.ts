@@ -13,7 +13,13 @@ import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
 import { drivenStream } from "../src/proxy/body_stream.ts";
 import {
-  type ChunkSink, type ChunkSource, invalidStatus, NULL_BODY_STATUSES, type TransportFetch, type UpstreamAnswer, type UpstreamRequest,
+  type ChunkSink,
+  type ChunkSource,
+  invalidStatus,
+  NULL_BODY_STATUSES,
+  type TransportFetch,
+  type UpstreamAnswer,
+  type UpstreamRequest,
 } from "../src/proxy/transport.ts";
 
 /** Options of {@link undiciFetch}. */
@@ -99,7 +105,11 @@ export function undiciFetch(options: UndiciFetchOptions = {}): TransportFetch {
     // the URL with `new URL` on every call, and copies the options once more.
     const slash = url.indexOf("/", url.indexOf("//") + 2);
     const res = direct
-      ? await dispatcher.request({ ...options, origin: slash < 0 ? url : url.slice(0, slash), path: slash < 0 ? "/" : url.slice(slash) })
+      ? await dispatcher.request({
+        ...options,
+        origin: slash < 0 ? url : url.slice(0, slash),
+        path: slash < 0 ? "/" : url.slice(slash),
+      })
       : await request(url, { ...options, dispatcher });
     const status = res.statusCode;
     // The body's errors are heard from now on, whatever happens to it below.

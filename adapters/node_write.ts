@@ -16,7 +16,9 @@ import { type ClientGone, type StreamedAnswer, streamedParts, tellClientGone } f
  * it is a native Response: created after @hono/node-server replaced the global Response (another
  * server in this process started first), it would be written as an empty 200 on top of ours.
  */
-const alreadySent: Response | undefined = Object.getPrototypeOf(Response) === Function.prototype ? RESPONSE_ALREADY_SENT : undefined;
+const alreadySent: Response | undefined = Object.getPrototypeOf(Response) === Function.prototype
+  ? RESPONSE_ALREADY_SENT
+  : undefined;
 
 type NodeEnv = HttpBindings | Http2Bindings;
 

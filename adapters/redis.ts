@@ -21,11 +21,11 @@ export interface RedisStorageOptions {
 /** A `Storage` on Redis at `url` (`redis://` or `rediss://`). */
 export function redisStorage(url: string, options: RedisStorageOptions = {}): Storage {
   const driver = redisDriver({
-      url,
-      base: options.base ?? "pool",
-      // Fail fast while Redis is down instead of queueing commands forever: the pool keeps
-      // serving from memory and retries its writes on the next flush.
-      maxRetriesPerRequest: 1,
+    url,
+    base: options.base ?? "pool",
+    // Fail fast while Redis is down instead of queueing commands forever: the pool keeps
+    // serving from memory and retries its writes on the next flush.
+    maxRetriesPerRequest: 1,
   });
   // Connection errors surface as failed commands, which the pool reports once and retries;
   // without a listener ioredis would print every reconnect attempt as an unhandled error.

@@ -8,7 +8,7 @@
  *   user: "bot@example.com", pass: process.env.EMAIL_AUTH_PASS, from: "Pool <bot@example.com>" }) } });
  * @module
  */
-import type { MailMessage, Mailer } from "../src/users/mailer.ts";
+import type { Mailer, MailMessage } from "../src/users/mailer.ts";
 
 /** Options of {@link smtpMailer}. */
 export interface SmtpMailerOptions {
@@ -47,7 +47,9 @@ interface Transport {
 
 /** A {@link Mailer} that sends through an SMTP server. */
 export function smtpMailer(o: SmtpMailerOptions): Mailer {
-  if (!o || typeof o.host !== "string" || o.host === "") throw new TypeError("[ollama-api-pool] [smtp] host: required (EMAIL_HOST)");
+  if (!o || typeof o.host !== "string" || o.host === "") {
+    throw new TypeError("[ollama-api-pool] [smtp] host: required (EMAIL_HOST)");
+  }
   const from = o.from ?? o.user;
   if (!from) throw new TypeError("[ollama-api-pool] [smtp] from: required when there is no user (EMAIL_FROM)");
   const secure = o.secure ?? o.port === 465;
@@ -57,9 +59,13 @@ export function smtpMailer(o: SmtpMailerOptions): Mailer {
   const connect = async (): Promise<Transport> => {
     const nodemailer = (await import("nodemailer")).default;
     return nodemailer.createTransport({
-      host: o.host, port, secure,
+      host: o.host,
+      port,
+      secure,
       ...(o.user ? { auth: { user: o.user, pass: o.pass ?? "" } } : {}),
-      connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
     });
   };
   return {

@@ -17,7 +17,9 @@ export async function storageFrom(url: string | undefined, dataDir: string): Pro
   // Upstash's own variable names, as its console shows them: the URL alone carries no token.
   if (url === "upstash:" || url === "upstash") {
     const { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token } = process.env;
-    if (!restUrl || !token) throw new Error("STORAGE_URL=upstash: needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN");
+    if (!restUrl || !token) {
+      throw new Error("STORAGE_URL=upstash: needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN");
+    }
     return (await import("./upstash.ts")).upstashStorage({ url: restUrl, token });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -31,5 +33,7 @@ export async function storageFrom(url: string | undefined, dataDir: string): Pro
     });
   }
   const shown = url.replace(/\/\/[^@/]*@/, "//***@"); // never print credentials
-  throw new Error(`STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://…, upstash: or postgres://…`);
+  throw new Error(
+    `STORAGE_URL "${shown}" is not supported; use memory:, file:./path, redis://…, upstash: or postgres://…`,
+  );
 }

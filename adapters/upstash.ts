@@ -119,13 +119,19 @@ export function upstashDriver(options: UpstashStorageOptions): Driver {
   const client = driver.getInstance as () => Redis;
   const wrapped: Record<string, unknown> = { ...driver, counterSink: () => upstashCounterSink(client, base) };
   for (const [name, value] of Object.entries(driver)) {
-    if (typeof value === "function" && name !== "getInstance") wrapped[name] = guard(value as (...a: unknown[]) => Promise<unknown>);
+    if (typeof value === "function" && name !== "getInstance") {
+      wrapped[name] = guard(value as (...a: unknown[]) => Promise<unknown>);
+    }
   }
   return wrapped as unknown as Driver;
 }
 
 /** A `Storage` on an Upstash Redis database, over HTTPS. */
 export function upstashStorage(options: UpstashStorageOptions): Storage {
-  if (!options.url || !options.token) throw new TypeError("[ollama-api-pool] [upstash] url and token are required (UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN)");
+  if (!options.url || !options.token) {
+    throw new TypeError(
+      "[ollama-api-pool] [upstash] url and token are required (UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN)",
+    );
+  }
   return createStorage({ driver: upstashDriver(options) });
 }

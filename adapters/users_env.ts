@@ -31,13 +31,17 @@ function mailerFrom(env: Env, log: (m: string) => void): Mailer {
     const from = set(env.EMAIL_FROM) ?? user;
     if (!from) throw new Error("EMAIL_HOST is set but neither EMAIL_FROM nor EMAIL_AUTH_USER gives a sender address");
     return smtpMailer({
-      host, user, from,
+      host,
+      user,
+      from,
       pass: env.EMAIL_AUTH_PASS,
       port: intVar(env, "EMAIL_PORT"),
       secure: set(env.EMAIL_SECURE) === undefined ? undefined : boolVar(env, "EMAIL_SECURE"),
     });
   }
-  log("ENABLE_USERS is on without EMAIL_FORWARD_URL or EMAIL_HOST: verification codes are printed here (development only)");
+  log(
+    "ENABLE_USERS is on without EMAIL_FORWARD_URL or EMAIL_HOST: verification codes are printed here (development only)",
+  );
   return consoleMailer({ info: log });
 }
 
@@ -49,7 +53,9 @@ function mailerFrom(env: Env, log: (m: string) => void): Mailer {
 export function usersFromEnv(env: Env, log: (message: string) => void = console.log): UsersOptions | undefined {
   if (!boolVar(env, "ENABLE_USERS")) return undefined;
   const secret = set(env.AUTH_SECRET);
-  if (!secret) throw new Error("ENABLE_USERS=true needs AUTH_SECRET (at least 32 characters, e.g. `openssl rand -hex 32`)");
+  if (!secret) {
+    throw new Error("ENABLE_USERS=true needs AUTH_SECRET (at least 32 characters, e.g. `openssl rand -hex 32`)");
+  }
   if (secret.length < 32) throw new Error("AUTH_SECRET must have at least 32 characters (e.g. `openssl rand -hex 32`)");
   const turnstileOn = boolVar(env, "ENABLE_TURNSTILE");
   if (turnstileOn && !set(env.TURNSTILE_SECRET_KEY)) {
@@ -63,7 +69,13 @@ export function usersFromEnv(env: Env, log: (message: string) => void = console.
     timeZone: set(env.USER_TIME_ZONE),
     appName: set(env.APP_NAME),
     ...(turnstileOn
-      ? { turnstile: { secretKey: set(env.TURNSTILE_SECRET_KEY), siteKey: set(env.TURNSTILE_SITE_KEY), verifyUrl: set(env.TURNSTILE_VERIFY_URL) } }
+      ? {
+        turnstile: {
+          secretKey: set(env.TURNSTILE_SECRET_KEY),
+          siteKey: set(env.TURNSTILE_SITE_KEY),
+          verifyUrl: set(env.TURNSTILE_VERIFY_URL),
+        },
+      }
       : {}),
   };
 }

@@ -21,10 +21,16 @@ const BENCHES: { name: string; file: string; quick: boolean }[] = [
   { name: "keys", file: "bench/keys.ts", quick: false },
   { name: "scale", file: "bench/scale.ts", quick: false },
 ];
-const { values: argv } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const { values: argv } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+});
 const only = argv.only?.split(",").map((s) => s.trim());
 const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n));
-if (unknown?.length) throw new Error(`--only: unknown benchmark(s) ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}`);
+if (unknown?.length) {
+  throw new Error(
+    `--only: unknown benchmark(s) ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}`,
+  );
+}
 
 let current: ReturnType<typeof spawn> | undefined;
 let interrupted = false;
@@ -36,10 +42,17 @@ process.on("SIGINT", () => {
 
 const results: { name: string; code: number | null; seconds: number }[] = [];
 for (const b of BENCHES.filter((x) => !only || only.includes(x.name))) {
-  console.log(`\n${"=".repeat(72)}\n== ${b.name}: npx tsx ${b.file}${argv.quick && b.quick ? " --quick" : ""}\n${"=".repeat(72)}\n`);
+  console.log(
+    `\n${"=".repeat(72)}\n== ${b.name}: npx tsx ${b.file}${argv.quick && b.quick ? " --quick" : ""}\n${
+      "=".repeat(72)
+    }\n`,
+  );
   const t0 = Date.now();
   const code = await new Promise<number | null>((resolve) => {
-    current = spawn(process.execPath, ["--import", "tsx", b.file, ...(argv.quick && b.quick ? ["--quick"] : [])], { cwd: ROOT, stdio: "inherit" });
+    current = spawn(process.execPath, ["--import", "tsx", b.file, ...(argv.quick && b.quick ? ["--quick"] : [])], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
     current.on("exit", (c, sig) => resolve(c ?? (sig ? 128 : null)));
   });
   current = undefined;
@@ -47,5 +60,7 @@ for (const b of BENCHES.filter((x) => !only || only.includes(x.name))) {
   if (interrupted) break;
 }
 console.log(`\n${"=".repeat(72)}`);
-for (const r of results) console.log(`${r.name.padEnd(9)} ${r.code === 0 ? "ok" : `FAILED (exit ${r.code})`}  ${r.seconds} s`);
+for (const r of results) {
+  console.log(`${r.name.padEnd(9)} ${r.code === 0 ? "ok" : `FAILED (exit ${r.code})`}  ${r.seconds} s`);
+}
 if (results.some((r) => r.code !== 0)) process.exitCode = 1;

@@ -95,14 +95,24 @@ export async function startBareProxy(options: BareProxyOptions): Promise<BarePro
 // Run as a process only when this file is the entry point (importing it starts nothing).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
-    options: { target: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "max-sockets": { type: "string" } },
+    options: {
+      target: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "max-sockets": { type: "string" },
+    },
   });
   if (!values.target) {
     console.error("usage: bare_proxy.ts --target http://127.0.0.1:PORT [--port N] [--host H]");
     process.exit(2);
   }
   const maxSockets = values["max-sockets"] === undefined ? undefined : Number(values["max-sockets"]);
-  const proxy = await startBareProxy({ target: values.target, port: Number(values.port ?? 0), host: values.host, maxSockets });
+  const proxy = await startBareProxy({
+    target: values.target,
+    port: Number(values.port ?? 0),
+    host: values.host,
+    maxSockets,
+  });
   console.log(proxy.url);
   const stop = (): void => void proxy.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);

@@ -69,7 +69,12 @@ export function machineFacts(): MachineFacts {
 }
 
 /** An authenticated JSON request to an admin route; throws with the body on a non-2xx. */
-export async function adminJson(method: "GET" | "POST", url: string, token: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function adminJson(
+  method: "GET" | "POST",
+  url: string,
+  token: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -113,12 +118,18 @@ export const expectMarker = (stream: boolean): string => (stream ? "data: [DONE]
  * Runs a benchmark's `main`: on failure prints the error (and the tails of the servers' stderr,
  * which usually explain a setup failure) and sets exit code 1; always stops every child.
  */
-export async function runBench(name: string, main: () => Promise<void>, servers: Array<{ name: string; alive(): boolean; stderr(): string }> = []): Promise<void> {
+export async function runBench(
+  name: string,
+  main: () => Promise<void>,
+  servers: Array<{ name: string; alive(): boolean; stderr(): string }> = [],
+): Promise<void> {
   try {
     await main();
   } catch (err) {
     console.error(`\n${name}: ${(err as Error).stack ?? err}`);
-    for (const c of servers) if (c.alive() && c.stderr().trim()) console.error(`\n--- ${c.name} stderr (tail) ---\n${c.stderr().trim()}`);
+    for (const c of servers) {
+      if (c.alive() && c.stderr().trim()) console.error(`\n--- ${c.name} stderr (tail) ---\n${c.stderr().trim()}`);
+    }
     process.exitCode = 1;
   } finally {
     await cleanup();

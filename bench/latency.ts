@@ -79,20 +79,38 @@ export async function runLatencyScenarios(plan: LatencyPlan, out: LatencyScenari
         // Rotate the order each round so no target always runs first or last.
         const order = TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length]);
         for (const t of order) {
-          const options = { rate: plan.rate, connections, durationS: plan.durationS, warmupS: plan.warmupS, expect: plan.expect(stream) };
+          const options = {
+            rate: plan.rate,
+            connections,
+            durationS: plan.durationS,
+            warmupS: plan.warmupS,
+            expect: plan.expect(stream),
+          };
           const s = await quietly(`${name} ${t}`, () => measurePaced(specs[t], options, plan.pids));
           samples[t].push(s);
-          const bad = s.non2xx + s.errors > 0 ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}` : "";
+          const bad = s.non2xx + s.errors > 0
+            ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}`
+            : "";
           console.log(
             `${name.padEnd(26)} round ${r + 1}/${plan.rounds} ${t.padEnd(6)} ${String(s.rps).padStart(5)} req/s  ` +
-              `p50 ${s.p50.toFixed(3)}  p90 ${s.p90.toFixed(3)}  p99 ${s.p99.toFixed(3)} ms  lag p99 ${s.sendLagP99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`,
+              `p50 ${s.p50.toFixed(3)}  p90 ${s.p90.toFixed(3)}  p99 ${
+                s.p99.toFixed(3)
+              } ms  lag p99 ${s.sendLagP99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`,
           );
           plan.check(`"${name}" ${t} round ${r + 1}`);
         }
       }
-      const targets = { direct: summarize(samples.direct), bare: summarize(samples.bare), pool: summarize(samples.pool) };
+      const targets = {
+        direct: summarize(samples.direct),
+        bare: summarize(samples.bare),
+        pool: summarize(samples.pool),
+      };
       out.push({
-        name, stream, connections, rate: plan.rate, targets,
+        name,
+        stream,
+        connections,
+        rate: plan.rate,
+        targets,
         addedP50Ms: r3(targets.pool.p50 - targets.bare.p50),
         addedP99Ms: r3(targets.pool.p99 - targets.bare.p99),
       });
@@ -103,14 +121,17 @@ export async function runLatencyScenarios(plan: LatencyPlan, out: LatencyScenari
 const signed = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
 
 /** The Markdown tables: per-target latencies, then what the pool adds over the bare proxy. */
-export function latencyTable(scenarios: LatencyScenario[], s: { rounds: number; durationS: number; warmupS: number }): string {
+export function latencyTable(
+  scenarios: LatencyScenario[],
+  s: { rounds: number; durationS: number; warmupS: number },
+): string {
   const lines = [
     `### Latency at a fixed offered load (open loop, evenly paced)`,
     ``,
     `Medians of ${s.rounds} round(s) × ${s.durationS} s (after ${s.warmupS} s unmeasured at the same rate) per target, targets interleaved. ` +
-      `Latency = request sent → last body byte, measured by bench/paced.ts in µs precision (shown in ms). ` +
-      `"lag" is how late the generator sent against its schedule (p99, worst round); ≈1 ms is Node's timer granularity (requests still leave one or two at a time), ` +
-      `many ms would mean the generator was starved. Latency is counted from the actual send, so lag does not enter it.`,
+    `Latency = request sent → last body byte, measured by bench/paced.ts in µs precision (shown in ms). ` +
+    `"lag" is how late the generator sent against its schedule (p99, worst round); ≈1 ms is Node's timer granularity (requests still leave one or two at a time), ` +
+    `many ms would mean the generator was starved. Latency is counted from the actual send, so lag does not enter it.`,
     ``,
     `| scenario | target | req/s | p50 ms | p90 ms | p99 ms | non2xx | errors | lag ms | CPU % proxy / mock / loadgen | CPU % other |`,
     `|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|`,
@@ -121,11 +142,17 @@ export function latencyTable(scenarios: LatencyScenario[], s: { rounds: number; 
       const warn = (n: number): string => (n > 0 ? `${n} ⚠` : "0");
       const proxy = t === "direct" ? "–" : String(r.cpu[t] ?? "?");
       lines.push(
-        `| ${sc.name} | ${t} | ${r.rps.toLocaleString("en-US")} | ${r.p50.toFixed(3)} | ${r.p90.toFixed(3)} | ${r.p99.toFixed(3)} | ${warn(r.non2xx)} | ${warn(r.errors)} | ${r.sendLagP99} | ${proxy} / ${r.cpu.mock ?? "?"} / ${r.cpu.loadgen ?? "?"} | ${r.cpu.other ?? "?"} |`,
+        `| ${sc.name} | ${t} | ${r.rps.toLocaleString("en-US")} | ${r.p50.toFixed(3)} | ${r.p90.toFixed(3)} | ${
+          r.p99.toFixed(3)
+        } | ${warn(r.non2xx)} | ${warn(r.errors)} | ${r.sendLagP99} | ${proxy} / ${r.cpu.mock ?? "?"} / ${
+          r.cpu.loadgen ?? "?"
+        } | ${r.cpu.other ?? "?"} |`,
       );
     }
   }
   lines.push(``, `| scenario | added p50 (pool − bare) | added p99 (pool − bare) |`, `|---|---:|---:|`);
-  for (const sc of scenarios) lines.push(`| ${sc.name} | **${signed(sc.addedP50Ms)} ms** | **${signed(sc.addedP99Ms)} ms** |`);
+  for (const sc of scenarios) {
+    lines.push(`| ${sc.name} | **${signed(sc.addedP50Ms)} ms** | **${signed(sc.addedP99Ms)} ms** |`);
+  }
   return lines.join("\n");
 }

@@ -114,11 +114,17 @@ export async function waitQuiet(maxWaitMs = 60_000, maxBusyPct = 15): Promise<nu
     const busy = ((b - a) / 0.5) * 100;
     const waited = Date.now() - t0;
     if (busy <= maxBusyPct) {
-      if (waited > 1000) console.log(`  (waited ${Math.round(waited / 1000)} s for other CPU work on the machine to stop)`);
+      if (waited > 1000) {
+        console.log(`  (waited ${Math.round(waited / 1000)} s for other CPU work on the machine to stop)`);
+      }
       return waited;
     }
     if (waited >= maxWaitMs) {
-      console.log(`  (machine still busy at ${Math.round(busy)} % of a core after ${Math.round(waited / 1000)} s; measuring anyway)`);
+      console.log(
+        `  (machine still busy at ${Math.round(busy)} % of a core after ${
+          Math.round(waited / 1000)
+        } s; measuring anyway)`,
+      );
       return waited;
     }
   }
@@ -129,8 +135,13 @@ export async function waitQuiet(maxWaitMs = 60_000, maxBusyPct = 15): Promise<nu
  * other processes still took more than `maxOtherPct` of a core during it: a disturbed run
  * would skew one target's numbers against the others'. Returns the last run.
  */
-export async function quietly<T extends { cpu: Record<string, number> }>(label: string, once: () => Promise<T>, retries = 4, maxOtherPct = 25): Promise<T> {
-  for (let i = 0; ; i++) {
+export async function quietly<T extends { cpu: Record<string, number> }>(
+  label: string,
+  once: () => Promise<T>,
+  retries = 4,
+  maxOtherPct = 25,
+): Promise<T> {
+  for (let i = 0;; i++) {
     await waitQuiet();
     const s = await once();
     const other = s.cpu.other ?? 0;

@@ -37,12 +37,16 @@ net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args
   const d = destination(args);
   const host = d.host ?? "localhost"; // Node's own default
   // A Unix socket only when `path` is a non-empty string, as Node decides (http passes path: null).
-  if ((typeof d.path === "string" && d.path !== "") || (LOOPBACK.test(host) && !DENY.has(host))) return connect.apply(this, args);
+  if ((typeof d.path === "string" && d.path !== "") || (LOOPBACK.test(host) && !DENY.has(host))) {
+    return connect.apply(this, args);
+  }
   blocked++;
   console.error(`loopback_guard: BLOCKED outbound connection to ${host}:${d.port} (#${blocked})`);
   // Fail like an unreachable host would: through the socket's error event, after the caller
   // (e.g. http.ClientRequest, which attaches its listeners on the next tick) is listening.
-  setImmediate(() => this.destroy(Object.assign(new Error(`loopback_guard: ${host} is not loopback`), { code: "ECONNREFUSED" })));
+  setImmediate(() =>
+    this.destroy(Object.assign(new Error(`loopback_guard: ${host} is not loopback`), { code: "ECONNREFUSED" }))
+  );
   return this;
 } as typeof net.Socket.prototype.connect;
 

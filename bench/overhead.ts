@@ -53,7 +53,11 @@ if (argv.only !== undefined && argv.only !== "throughput" && argv.only !== "late
 type TpTarget = Target | "portkey";
 const children: Child[] = [];
 /** Why the peer is not measured, when it is not. */
-let portkeyMissing: string | undefined = argv["skip-portkey"] ? "--skip-portkey" : argv.only === "latency" ? "--only latency" : undefined;
+let portkeyMissing: string | undefined = argv["skip-portkey"]
+  ? "--skip-portkey"
+  : argv.only === "latency"
+  ? "--only latency"
+  : undefined;
 const register = (c: Child): Child => {
   children.push(c);
   return track(c);
@@ -61,7 +65,9 @@ const register = (c: Child): Child => {
 
 async function startAll(): Promise<{ urls: Record<string, string>; pids: Record<string, number>; token: string }> {
   const mock = await startChild({
-    name: "mock", cwd: ROOT, file: "tests/helpers/mock_cli.ts",
+    name: "mock",
+    cwd: ROOT,
+    file: "tests/helpers/mock_cli.ts",
     args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", "0"],
     ready: /^(http:\/\/\S+)$/m,
   });
@@ -71,12 +77,16 @@ async function startAll(): Promise<{ urls: Record<string, string>; pids: Record<
   // that when one fails the other is still registered for cleanup (else its pipes keep us alive).
   const started = await Promise.allSettled([
     startChild({
-      name: "bare", cwd: ROOT, file: "bench/bare_proxy.ts",
+      name: "bare",
+      cwd: ROOT,
+      file: "bench/bare_proxy.ts",
       args: ["--target", mock.url, "--port", String(await freePort())],
       ready: /^(http:\/\/\S+)$/m,
     }),
     startChild({
-      name: "pool", cwd: ROOT, file: "adapters/cli.ts",
+      name: "pool",
+      cwd: ROOT,
+      file: "adapters/cli.ts",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--storage", "memory:"],
       // Every provider points at the mock: nothing may leave 127.0.0.1.
       env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api` },
@@ -97,7 +107,9 @@ async function startAll(): Promise<{ urls: Record<string, string>; pids: Record<
       const pk = register(await startPortkey(ROOT, entry.file!));
       urls.portkey = pk.url;
       pids.portkey = pk.pid;
-      console.log(`peer: @portkey-ai/gateway ${entry.version} (pid ${pk.pid}) at ${pk.url}, routed by x-portkey-provider/x-portkey-custom-host to the mock`);
+      console.log(
+        `peer: @portkey-ai/gateway ${entry.version} (pid ${pk.pid}) at ${pk.url}, routed by x-portkey-provider/x-portkey-custom-host to the mock`,
+      );
     } catch (err) {
       portkeyMissing = `Portkey did not start: ${(err as Error).message}`;
     }
@@ -120,12 +132,20 @@ function checkAlive(where: string): void {
 }
 
 /** Runs every scenario, appending each finished one to `out`. */
-async function runScenarios(urls: Record<string, string>, pids: Record<string, number>, token: string, out: ScenarioResult[]): Promise<void> {
+async function runScenarios(
+  urls: Record<string, string>,
+  pids: Record<string, number>,
+  token: string,
+  out: ScenarioResult[],
+): Promise<void> {
   const targets: TpTarget[] = urls.portkey ? [...TARGETS, "portkey"] : [...TARGETS];
   for (const stream of [false, true]) {
     for (const connections of [50, 200]) {
       const name = `${stream ? "stream" : "non-stream"} c=${connections}`;
-      const specs = Object.fromEntries(targets.map((t) => [t, spec(t, urls, token, stream)])) as Record<TpTarget, RequestSpec>;
+      const specs = Object.fromEntries(targets.map((t) => [t, spec(t, urls, token, stream)])) as Record<
+        TpTarget,
+        RequestSpec
+      >;
       for (const t of targets) {
         const problem = await probe(specs[t], stream);
         if (problem) throw new Error(`${name}: ${t} does not answer correctly: ${problem}`);
@@ -138,8 +158,14 @@ async function runScenarios(urls: Record<string, string>, pids: Record<string, n
         for (const t of order) {
           const s = await quietly(`${name} ${t}`, () => measure(specs[t], connections, durationS, pids));
           samples[t].push(s);
-          const bad = s.non2xx + s.errors > 0 ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}` : "";
-          console.log(`${name.padEnd(18)} round ${r + 1}/${rounds} ${t.padEnd(6)} ${String(Math.round(s.rps)).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`);
+          const bad = s.non2xx + s.errors > 0
+            ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}`
+            : "";
+          console.log(
+            `${name.padEnd(18)} round ${r + 1}/${rounds} ${t.padEnd(6)} ${
+              String(Math.round(s.rps)).padStart(6)
+            } req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`,
+          );
           checkAlive(`"${name}" ${t} round ${r + 1}`);
         }
       }
@@ -150,11 +176,21 @@ async function runScenarios(urls: Record<string, string>, pids: Record<string, n
 
 async function main(): Promise<void> {
   const machine = machineFacts();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${rounds} round(s) × ${durationS} s per target, ${WARMUP_S} s warm-up per target per scenario, mock chunks ${chunks}, latency at ${rate} req/s\n`);
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
+  console.log(
+    `plan: ${rounds} round(s) × ${durationS} s per target, ${WARMUP_S} s warm-up per target per scenario, mock chunks ${chunks}, latency at ${rate} req/s\n`,
+  );
 
   const { urls, pids, token } = await startAll();
-  console.log(`started: mock ${urls.direct} (pid ${pids.mock}), bare ${urls.bare} (pid ${pids.bare}), pool ${urls.pool} (pid ${pids.pool})${urls.portkey ? `, portkey ${urls.portkey} (pid ${pids.portkey})` : ""}\n`);
+  console.log(
+    `started: mock ${urls.direct} (pid ${pids.mock}), bare ${urls.bare} (pid ${pids.bare}), pool ${urls.pool} (pid ${pids.pool})${
+      urls.portkey ? `, portkey ${urls.portkey} (pid ${pids.portkey})` : ""
+    }\n`,
+  );
 
   // A failure mid-way (e.g. the pool crashing) still reports the scenarios that completed.
   const scenarios: ScenarioResult[] = [];
@@ -164,8 +200,18 @@ async function main(): Promise<void> {
     if (argv.only !== "latency") await runScenarios(urls, pids, token, scenarios);
     // After the throughput runs, so the servers are warm (JIT, sockets) when latency is measured.
     if (argv.only !== "throughput") {
-      const specs = (stream: boolean) => Object.fromEntries(TARGETS.map((t) => [t, spec(t, urls, token, stream)])) as Record<Target, RequestSpec>;
-      await runLatencyScenarios({ specs, expect: expectMarker, pids, rate, rounds, durationS, warmupS: WARMUP_S, check: checkAlive }, latency);
+      const specs = (stream: boolean) =>
+        Object.fromEntries(TARGETS.map((t) => [t, spec(t, urls, token, stream)])) as Record<Target, RequestSpec>;
+      await runLatencyScenarios({
+        specs,
+        expect: expectMarker,
+        pids,
+        rate,
+        rounds,
+        durationS,
+        warmupS: WARMUP_S,
+        check: checkAlive,
+      }, latency);
     }
   } catch (err) {
     error = (err as Error).message;
@@ -176,15 +222,24 @@ async function main(): Promise<void> {
   if (scenarios.length) console.log(`\n${table(scenarios, machine, { rounds, durationS })}`);
   if (latency.length) console.log(`\n${latencyTable(latency, { rounds, durationS, warmupS: WARMUP_S })}`);
   const all = [...scenarios, ...latency];
-  const each = (s: (typeof all)[number]) => Object.entries(s.targets as Record<string, { non2xx: number; errors: number; cpu: Record<string, number> }>);
+  const each = (s: (typeof all)[number]) =>
+    Object.entries(s.targets as Record<string, { non2xx: number; errors: number; cpu: Record<string, number> }>);
   const broken = all.flatMap((s) => each(s).filter(([, r]) => r.non2xx + r.errors > 0).map(([t]) => `${s.name} ${t}`));
   if (broken.length) {
-    console.error(`\n${"!".repeat(72)}\n!!! NON-2XX RESPONSES OR ERRORS in: ${broken.join(", ")}\n!!! those numbers are not a valid measurement\n${"!".repeat(72)}`);
+    console.error(
+      `\n${"!".repeat(72)}\n!!! NON-2XX RESPONSES OR ERRORS in: ${
+        broken.join(", ")
+      }\n!!! those numbers are not a valid measurement\n${"!".repeat(72)}`,
+    );
     process.exitCode = 1;
   }
   // Other work on the machine steals CPU from one target and not another, skewing the ratios.
-  const busy = all.flatMap((s) => each(s).filter(([, r]) => (r.cpu.other ?? 0) > 25).map(([t, r]) => `${s.name} ${t} (${r.cpu.other} %)`));
-  if (busy.length) console.error(`\n!!! other processes used much CPU during: ${busy.join(", ")}; treat those ratios with care`);
+  const busy = all.flatMap((s) =>
+    each(s).filter(([, r]) => (r.cpu.other ?? 0) > 25).map(([t, r]) => `${s.name} ${t} (${r.cpu.other} %)`)
+  );
+  if (busy.length) {
+    console.error(`\n!!! other processes used much CPU during: ${busy.join(", ")}; treat those ratios with care`);
+  }
   // The guard refuses any non-loopback connection the peer tries; one attempt is a failed run.
   const pk = children.find((c) => c.name === "portkey");
   const blocked = pk ? blockedConnections(pk) : [];
@@ -196,7 +251,9 @@ async function main(): Promise<void> {
   // Servers only write to stderr when something is wrong (e.g. the bare proxy's upstream errors);
   // a dead child's stderr was already printed when it died.
   const stderr = Object.fromEntries(children.map((c) => [c.name, c.stderr().trim()]).filter(([, t]) => t));
-  for (const c of children) if (c.alive() && stderr[c.name]) console.error(`\n--- ${c.name} stderr (tail) ---\n${stderr[c.name]}`);
+  for (const c of children) {
+    if (c.alive() && stderr[c.name]) console.error(`\n--- ${c.name} stderr (tail) ---\n${stderr[c.name]}`);
+  }
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   await mkdir(dir, { recursive: true });
   const settings = { rounds, durationS, warmupS: WARMUP_S, chunks, latencyRate: rate };

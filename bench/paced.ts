@@ -58,12 +58,19 @@ function pct(sorted: number[], p: number): number {
 }
 
 /** Sends `rate` req/s for warm-up + duration and reports the measured window. */
-export async function measurePaced(spec: RequestSpec, o: PacedOptions, pids: Record<string, number>): Promise<PacedSample> {
+export async function measurePaced(
+  spec: RequestSpec,
+  o: PacedOptions,
+  pids: Record<string, number>,
+): Promise<PacedSample> {
   const url = new URL(spec.url);
   const path = url.pathname + url.search;
   // Fresh connections per measurement: sockets left idle while other targets ran may have been
   // closed by the server's keep-alive timeout, and a reconnect would land in someone's numbers.
-  const clients = Array.from({ length: o.connections }, () => new Client(url.origin, { pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 }));
+  const clients = Array.from(
+    { length: o.connections },
+    () => new Client(url.origin, { pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 }),
+  );
   const intervalMs = 1000 / o.rate;
   const total = Math.round(o.rate * (o.warmupS + o.durationS));
   const firstMeasured = Math.round(o.rate * o.warmupS);

@@ -33,7 +33,15 @@ export function pickCost(n: number, scenario: Scenario = SCENARIOS[0]): number {
   let t = 1_000_000;
   const pool = new KeyPool("bench", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => t, () => {});
   for (let i = 0; i < n; i++) {
-    pool.put({ id: `k${i}`, provider: "bench", secret: `s${i}`, state: "active", failures: 0, createdAt: i, ...scenario.key?.(i) });
+    pool.put({
+      id: `k${i}`,
+      provider: "bench",
+      secret: `s${i}`,
+      state: "active",
+      failures: 0,
+      createdAt: i,
+      ...scenario.key?.(i),
+    });
   }
   for (let i = 5; i < n; i += 10) pool.report(`k${i}`, { kind: "cooldown", ms: 1e12, reason: "bench" });
   const tried = new Set<string>(["k1"]);
@@ -49,10 +57,18 @@ export function pickCost(n: number, scenario: Scenario = SCENARIOS[0]): number {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const sizes = [10, 1_000, 100_000];
-  console.log(`| scenario | ${sizes.map((n) => `${n.toLocaleString("en")} keys`).join(" | ")} |\n|---|${sizes.map(() => "---:").join("|")}|`);
+  console.log(
+    `| scenario | ${sizes.map((n) => `${n.toLocaleString("en")} keys`).join(" | ")} |\n|---|${
+      sizes.map(() => "---:").join("|")
+    }|`,
+  );
   for (const s of SCENARIOS) {
     const ns = sizes.map((n) => pickCost(n, s));
-    console.log(`| ${s.name} | ${ns.map((x) => `${x < 1000 ? x.toFixed(0) : Math.round(x).toLocaleString("en")} ns`).join(" | ")} |`);
+    console.log(
+      `| ${s.name} | ${
+        ns.map((x) => `${x < 1000 ? x.toFixed(0) : Math.round(x).toLocaleString("en")} ns`).join(" | ")
+      } |`,
+    );
   }
   console.log(`\nmachine: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model}, node ${process.version}`);
 }

@@ -20,7 +20,10 @@ const { values } = parseArgs({ options: { port: { type: "string" }, connections:
 const connections = Number(values.connections ?? 256);
 const env = process.env;
 const pool = createPool({
-  providers: [ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }), openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined })],
+  providers: [
+    ollama({ baseURL: env.OLLAMA_BASE_URL || undefined }),
+    openrouter({ baseURL: env.OPENROUTER_BASE_URL || undefined }),
+  ],
   storage: createStorage({ driver: memoryDriver() }),
   auth: { adminToken: env.ADMIN_TOKEN || undefined },
   fetch: undiciFetch({ connections }),
@@ -29,5 +32,6 @@ const pool = createPool({
 await serve(pool, {
   port: Number(values.port ?? 0),
   hostname: "127.0.0.1",
-  onListen: (info) => console.log(`pool (upstream connections ${connections}) listening on http://${info.address}:${info.port}`),
+  onListen: (info) =>
+    console.log(`pool (upstream connections ${connections}) listening on http://${info.address}:${info.port}`),
 });

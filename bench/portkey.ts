@@ -41,7 +41,9 @@ export function portkeyEntry(root: string): { file?: string; version?: string; w
 export async function startPortkey(root: string, file: string): Promise<Child> {
   const port = await freePort();
   const child = await startChild({
-    name: "portkey", cwd: root, file,
+    name: "portkey",
+    cwd: root,
+    file,
     nodeArgs: ["--import", "./bench/portkey_preload.ts"],
     args: [`--port=${port}`, "--headless"],
     cleanEnv: true,

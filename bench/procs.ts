@@ -4,7 +4,7 @@
  * wrapper), readiness from a stdout line, and cleanup that also runs on errors and Ctrl-C.
  * @module
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 
@@ -112,7 +112,9 @@ export function startChild(o: StartOptions): Promise<Child> {
       if (done) return;
       done = true;
       void stop(1000);
-      reject(new Error(`${o.name} (pid ${pid}) ${why}\n--- stdout ---\n${out.slice(-2000)}\n--- stderr ---\n${stderr}`));
+      reject(
+        new Error(`${o.name} (pid ${pid}) ${why}\n--- stdout ---\n${out.slice(-2000)}\n--- stderr ---\n${stderr}`),
+      );
     };
     const timer = setTimeout(() => fail(`not ready after ${o.timeoutMs ?? 30_000} ms`), o.timeoutMs ?? 30_000);
     cp.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -122,12 +124,21 @@ export function startChild(o: StartOptions): Promise<Child> {
       if (!m) return;
       done = true;
       clearTimeout(timer);
-      resolve({ name: o.name, pid, url: (m[1] ?? m[0]).trim(), stderr: () => stderr, alive: () => cp.exitCode === null && cp.signalCode === null, stop });
+      resolve({
+        name: o.name,
+        pid,
+        url: (m[1] ?? m[0]).trim(),
+        stderr: () => stderr,
+        alive: () => cp.exitCode === null && cp.signalCode === null,
+        stop,
+      });
     });
     cp.once("exit", (code, sig) => {
       clearTimeout(timer);
       // A server dying mid-benchmark would otherwise only show up as a wall of errors.
-      if (done && !stopping) console.error(`\n!!! ${o.name} (pid ${pid}) died (code ${code}, signal ${sig})\n${stderr}`);
+      if (done && !stopping) {
+        console.error(`\n!!! ${o.name} (pid ${pid}) died (code ${code}, signal ${sig})\n${stderr}`);
+      }
       fail(`exited early (code ${code}, signal ${sig})`);
     });
     cp.once("error", (err) => fail(`failed to start: ${err.message}`));

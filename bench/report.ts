@@ -88,8 +88,8 @@ export function table(scenarios: ScenarioResult[], m: MachineFacts, s: { rounds:
     `### Pool overhead over a bare Node reverse proxy`,
     ``,
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${m.platform}. ` +
-      `Medians of ${s.rounds} round(s) × ${s.durationS} s per target, targets interleaved; autocannon in the same machine. ` +
-      `CPU % is of one core; "other" is the rest of the machine, ≈0 on a quiet one (high = disturbed run).`,
+    `Medians of ${s.rounds} round(s) × ${s.durationS} s per target, targets interleaved; autocannon in the same machine. ` +
+    `CPU % is of one core; "other" is the rest of the machine, ≈0 on a quiet one (high = disturbed run).`,
     ``,
     `| scenario | target | req/s | p50 ms | p99 ms | non2xx | errors | CPU % proxy / mock / loadgen | CPU % other |`,
     `|---|---|---:|---:|---:|---:|---:|---|---:|`,
@@ -101,7 +101,9 @@ export function table(scenarios: ScenarioResult[], m: MachineFacts, s: { rounds:
       const proxy = t === "direct" ? "–" : String(r.cpu[t] ?? "?");
       const warn = (n: number): string => (n > 0 ? `${n} ⚠` : "0");
       lines.push(
-        `| ${sc.name} | ${t} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${warn(r.non2xx)} | ${warn(r.errors)} | ${proxy} / ${r.cpu.mock ?? "?"} / ${r.cpu.loadgen ?? "?"} | ${r.cpu.other ?? "?"} |`,
+        `| ${sc.name} | ${t} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${warn(r.non2xx)} | ${
+          warn(r.errors)
+        } | ${proxy} / ${r.cpu.mock ?? "?"} / ${r.cpu.loadgen ?? "?"} | ${r.cpu.other ?? "?"} |`,
       );
     }
   }
@@ -109,15 +111,23 @@ export function table(scenarios: ScenarioResult[], m: MachineFacts, s: { rounds:
   const peer = scenarios.some((sc) => sc.targets.portkey);
   lines.push(
     ``,
-    `| scenario | bare / direct req/s | pool / bare req/s | added p99 (pool − bare) |${peer ? " portkey req/s | portkey / bare req/s | pool / portkey req/s |" : ""}`,
+    `| scenario | bare / direct req/s | pool / bare req/s | added p99 (pool − bare) |${
+      peer ? " portkey req/s | portkey / bare req/s | pool / portkey req/s |" : ""
+    }`,
     `|---|---:|---:|---:|${peer ? "---:|---:|---:|" : ""}`,
   );
   for (const sc of scenarios) {
     const pk = sc.targets.portkey;
-    const peerCells = !peer ? "" : pk
+    const peerCells = !peer
+      ? ""
+      : pk
       ? ` ${fmt(pk.rps)} | **${sc.portkeyVsBarePct} %** | ${round1((sc.targets.pool.rps / pk.rps) * 100)} % |`
       : " – | – | – |";
-    lines.push(`| ${sc.name} | ${sc.bareVsDirectPct} % | **${sc.poolVsBarePct} %** | ${sc.addedP99Ms >= 0 ? "+" : ""}${sc.addedP99Ms} ms |${peerCells}`);
+    lines.push(
+      `| ${sc.name} | ${sc.bareVsDirectPct} % | **${sc.poolVsBarePct} %** | ${
+        sc.addedP99Ms >= 0 ? "+" : ""
+      }${sc.addedP99Ms} ms |${peerCells}`,
+    );
   }
   return lines.join("\n");
 }

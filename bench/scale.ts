@@ -25,7 +25,9 @@ import { freePort, startChild } from "./procs.ts";
 import { peakRssKb, rssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const { values: argv } = parseArgs({ options: { sizes: { type: "string" }, settle: { type: "string" }, only: { type: "string" } } });
+const { values: argv } = parseArgs({
+  options: { sizes: { type: "string" }, settle: { type: "string" }, only: { type: "string" } },
+});
 const sizes = (argv.sizes ?? "10,1000,100000").split(",").map((s) => positive("sizes", s.trim()));
 const settleS = positive("settle", argv.settle ?? "5");
 const variants = (["tsx", "built"] as const).filter((v) => !argv.only || argv.only === v);
@@ -53,15 +55,23 @@ async function idleRssKb(pid: number, seconds: number): Promise<number> {
 
 async function measure(variant: "tsx" | "built", n: number, dir: string): Promise<Row> {
   const admin = "bench-scale-admin-token";
-  const server = track(await startChild({
-    name: `pool-${variant}-${n}`, cwd: ROOT,
-    file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
-    tsx: variant === "tsx",
-    args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, `${variant}-${n}`)],
-    // Nothing listens on port 9 of loopback: no key is ever used upstream here.
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", OPENROUTER_BASE_URL: "http://127.0.0.1:9/api", DISCOVER_MODELS: "false" },
-    ready: /listening on (http:\/\/\S+)/,
-  }));
+  const server = track(
+    await startChild({
+      name: `pool-${variant}-${n}`,
+      cwd: ROOT,
+      file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
+      tsx: variant === "tsx",
+      args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, `${variant}-${n}`)],
+      // Nothing listens on port 9 of loopback: no key is ever used upstream here.
+      env: {
+        ADMIN_TOKEN: admin,
+        OLLAMA_BASE_URL: "http://127.0.0.1:9",
+        OPENROUTER_BASE_URL: "http://127.0.0.1:9/api",
+        DISCOVER_MODELS: "false",
+      },
+      ready: /listening on (http:\/\/\S+)/,
+    }),
+  );
   try {
     const before = await idleRssKb(server.pid, 2);
     const t0 = performance.now();
@@ -75,9 +85,13 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
     if (body.added !== n) throw new Error(`import of ${n} keys: ${JSON.stringify(body).slice(0, 300)}`);
     const after = await idleRssKb(server.pid, settleS);
     return {
-      variant, keys: n, importMs,
+      variant,
+      keys: n,
+      importMs,
       // VmHWM is synced lazily by the kernel and can read a little under a VmRSS sample taken before it.
-      beforeMb: round1(before / 1024), idleAfterMb: round1(after / 1024), peakMb: round1(Math.max(after, peakRssKb(server.pid)) / 1024),
+      beforeMb: round1(before / 1024),
+      idleAfterMb: round1(after / 1024),
+      peakMb: round1(Math.max(after, peakRssKb(server.pid)) / 1024),
       bytesPerKey: Math.round(((after - before) * 1024) / n),
     };
   } finally {
@@ -87,7 +101,11 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
 
 async function main(): Promise<void> {
   const machine = machineFacts();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
   if (variants.includes("built")) {
     const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
     if (b.status !== 0) throw new Error("tsc -p tsconfig.build.json failed");
@@ -99,7 +117,11 @@ async function main(): Promise<void> {
     for (const n of sizes) {
       const r = await measure(variant, n, dir);
       rows.push(r);
-      console.log(`${variant.padEnd(5)} ${String(n).padStart(6)} keys: import ${r.importMs} ms, RSS ${r.beforeMb} MB before → ${r.idleAfterMb} MB idle after (peak ${r.peakMb} MB)`);
+      console.log(
+        `${variant.padEnd(5)} ${
+          String(n).padStart(6)
+        } keys: import ${r.importMs} ms, RSS ${r.beforeMb} MB before → ${r.idleAfterMb} MB idle after (peak ${r.peakMb} MB)`,
+      );
     }
   }
   const fmt = (n: number): string => n.toLocaleString("en-US");
@@ -108,10 +130,17 @@ async function main(): Promise<void> {
     ``,
     `| server | keys | import ms | RSS before MB | RSS idle after MB | peak MB | (after − before) per key |`,
     `|---|---:|---:|---:|---:|---:|---:|`,
-    ...rows.map((r) => `| ${r.variant === "tsx" ? "tsx adapters/cli.ts" : "node dist/adapters/cli.js"} | ${fmt(r.keys)} | ${fmt(r.importMs)} | ${r.beforeMb} | **${r.idleAfterMb}** | ${r.peakMb} | ${fmt(r.bytesPerKey)} B |`),
+    ...rows.map((r) =>
+      `| ${r.variant === "tsx" ? "tsx adapters/cli.ts" : "node dist/adapters/cli.js"} | ${fmt(r.keys)} | ${
+        fmt(r.importMs)
+      } | ${r.beforeMb} | **${r.idleAfterMb}** | ${r.peakMb} | ${fmt(r.bytesPerKey)} B |`
+    ),
   ];
   console.log(`\n${lines.join("\n")}`);
-  await writeFile(join(ROOT, "bench/results/scale-latest.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, settleS, rows }, null, 2)}\n`);
+  await writeFile(
+    join(ROOT, "bench/results/scale-latest.json"),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, settleS, rows }, null, 2)}\n`,
+  );
   console.log("\nwrote bench/results/scale-latest.json");
 }
 

@@ -25,7 +25,12 @@ import { rssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
-  options: { duration: { type: "string" }, rate: { type: "string" }, interval: { type: "string" }, storage: { type: "string" } },
+  options: {
+    duration: { type: "string" },
+    rate: { type: "string" },
+    interval: { type: "string" },
+    storage: { type: "string" },
+  },
 });
 const durationS = positive("duration", argv.duration ?? "600");
 const rate = positive("rate", argv.rate ?? "1000");
@@ -46,12 +51,23 @@ function slope(points: { x: number; y: number }[]): number {
 
 async function main(): Promise<void> {
   const machine = machineFacts();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${durationS} s at ${rate} req/s (70 % non-stream, 30 % stream), RSS every ${intervalS} s, ${storage} storage\n`);
-  const mock = track(await startChild({
-    name: "mock", cwd: ROOT, file: "tests/helpers/mock_cli.ts",
-    args: ["--port", String(await freePort()), "--delay", "0"], ready: /^(http:\/\/\S+)$/m,
-  }));
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
+  console.log(
+    `plan: ${durationS} s at ${rate} req/s (70 % non-stream, 30 % stream), RSS every ${intervalS} s, ${storage} storage\n`,
+  );
+  const mock = track(
+    await startChild({
+      name: "mock",
+      cwd: ROOT,
+      file: "tests/helpers/mock_cli.ts",
+      args: ["--port", String(await freePort()), "--delay", "0"],
+      ready: /^(http:\/\/\S+)$/m,
+    }),
+  );
   let storageUrl = "memory:";
   if (storage === "file") {
     const dir = await mkdtemp(join(os.tmpdir(), "pool-soak-"));
@@ -59,12 +75,16 @@ async function main(): Promise<void> {
     storageUrl = `file:${dir}`;
   }
   const admin = randomBytes(24).toString("hex");
-  const pool = track(await startChild({
-    name: "pool", cwd: ROOT, file: "adapters/cli.ts",
-    args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--storage", storageUrl],
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api` },
-    ready: /listening on (http:\/\/\S+)/,
-  }));
+  const pool = track(
+    await startChild({
+      name: "pool",
+      cwd: ROOT,
+      file: "adapters/cli.ts",
+      args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--storage", storageUrl],
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api` },
+      ready: /listening on (http:\/\/\S+)/,
+    }),
+  );
   const token = await preparePool(pool.url, admin);
   const pids = { mock: mock.pid, pool: pool.pid };
 
@@ -81,15 +101,28 @@ async function main(): Promise<void> {
   const timer = setInterval(sample, intervalS * 1000);
   // Two open-loop generators at once; each sends on its own schedule and connections.
   const [plain, stream] = await Promise.all([
-    measurePaced(chatSpec(pool.url, token, false), { rate: Math.round(rate * 0.7), connections: 35, durationS, warmupS: 0, expect: expectMarker(false) }, pids),
-    measurePaced(chatSpec(pool.url, token, true), { rate: Math.round(rate * 0.3), connections: 15, durationS, warmupS: 0, expect: expectMarker(true) }, pids),
+    measurePaced(chatSpec(pool.url, token, false), {
+      rate: Math.round(rate * 0.7),
+      connections: 35,
+      durationS,
+      warmupS: 0,
+      expect: expectMarker(false),
+    }, pids),
+    measurePaced(chatSpec(pool.url, token, true), {
+      rate: Math.round(rate * 0.3),
+      connections: 15,
+      durationS,
+      warmupS: 0,
+      expect: expectMarker(true),
+    }, pids),
   ]);
   clearInterval(timer);
   // Right after the last answer, unless the interval's own sample was just taken.
   if (performance.now() - t0 - series[series.length - 1].s * 1000 > 2000) sample();
   if (!pool.alive()) throw new Error(`the pool (pid ${pool.pid}) died during the soak:\n${pool.stderr()}`);
 
-  const perMin = (pts: { s: number; mb: number }[]): number => Math.round(slope(pts.map((p) => ({ x: p.s / 60, y: p.mb }))) * 1000) / 1000;
+  const perMin = (pts: { s: number; mb: number }[]): number =>
+    Math.round(slope(pts.map((p) => ({ x: p.s / 60, y: p.mb }))) * 1000) / 1000;
   // The t = 0 sample is the idle server before any load: growing from it to the working set is
   // not a leak, so both slopes start under load.
   const loaded = series.filter((p) => p.s > 0);
@@ -100,16 +133,36 @@ async function main(): Promise<void> {
   const last = series[series.length - 1].mb;
   const peak = Math.max(...series.map((p) => p.mb));
   console.log(`\n### Soak: pool RSS under ${rate} req/s for ${durationS} s (${storage} storage)\n`);
-  console.log(`| t s | ${series.map((p) => p.s).join(" | ")} |\n|---|${series.map(() => "---:").join("|")}|\n| RSS MB | ${series.map((p) => p.mb).join(" | ")} |`);
-  console.log(`\n| RSS idle → first loaded → end (peak) | slope under load | slope, second half | requests | non2xx | errors | p50 / p99 ms non-stream | p50 / p99 ms stream | pool CPU % |`);
+  console.log(
+    `| t s | ${series.map((p) => p.s).join(" | ")} |\n|---|${series.map(() => "---:").join("|")}|\n| RSS MB | ${
+      series.map((p) => p.mb).join(" | ")
+    } |`,
+  );
+  console.log(
+    `\n| RSS idle → first loaded → end (peak) | slope under load | slope, second half | requests | non2xx | errors | p50 / p99 ms non-stream | p50 / p99 ms stream | pool CPU % |`,
+  );
   console.log(`|---|---:|---:|---:|---:|---:|---|---|---:|`);
   console.log(
-    `| ${first} → ${loaded[0]?.mb} → ${last} (${peak}) MB | **${all} MB/min** | **${late} MB/min** | ${(plain.requests + stream.requests).toLocaleString("en-US")} | ${plain.non2xx + stream.non2xx} | ${plain.errors + stream.errors} | ` +
+    `| ${first} → ${loaded[0]?.mb} → ${last} (${peak}) MB | **${all} MB/min** | **${late} MB/min** | ${
+      (plain.requests + stream.requests).toLocaleString("en-US")
+    } | ${plain.non2xx + stream.non2xx} | ${plain.errors + stream.errors} | ` +
       `${plain.p50} / ${plain.p99} | ${stream.p50} / ${stream.p99} | ${plain.cpu.pool ?? "?"} |`,
   );
-  console.log(`\n(${series.length} samples; "under load" uses the ${loaded.length} from t ≥ ${intervalS} s, "second half" the ${half.length} from t ≥ ${durationS / 2} s. Generator send lag p99: ${plain.sendLagP99} / ${stream.sendLagP99} ms.)`);
+  console.log(
+    `\n(${series.length} samples; "under load" uses the ${loaded.length} from t ≥ ${intervalS} s, "second half" the ${half.length} from t ≥ ${
+      durationS / 2
+    } s. Generator send lag p99: ${plain.sendLagP99} / ${stream.sendLagP99} ms.)`,
+  );
   if (plain.non2xx + stream.non2xx + plain.errors + stream.errors > 0) process.exitCode = 1;
-  const out = { date: new Date().toISOString(), machine, settings: { durationS, rate, intervalS, storage }, series, slopeMbPerMin: { all, secondHalf: late }, plain, stream };
+  const out = {
+    date: new Date().toISOString(),
+    machine,
+    settings: { durationS, rate, intervalS, storage },
+    series,
+    slopeMbPerMin: { all, secondHalf: late },
+    plain,
+    stream,
+  };
   await writeFile(join(ROOT, "bench/results/soak-latest.json"), `${JSON.stringify(out, null, 2)}\n`);
   console.log("wrote bench/results/soak-latest.json");
 }

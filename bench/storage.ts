@@ -28,7 +28,7 @@ import { startPostgres, startRedis } from "../tests/helpers/services.ts";
 import { adminJson, chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, median, probe, quietly, round1, type Sample } from "./load.ts";
 import { type Child, freePort, startChild } from "./procs.ts";
-import { storageTables, type BackendResult, type StatsCheck } from "./storage_report.ts";
+import { type BackendResult, type StatsCheck, storageTables } from "./storage_report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BACKENDS = ["memory", "file", "redis", "postgres", "upstash"] as const;
@@ -66,22 +66,31 @@ interface Setup {
 async function startAll(): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), "pool-bench-file-"));
   track({ name: "file storage dir", stop: () => rm(dir, { recursive: true, force: true }) });
-  const mock = track(await startChild({
-    name: "mock", cwd: ROOT, file: "tests/helpers/mock_cli.ts",
-    args: ["--port", String(await freePort()), "--delay", "0"],
-    ready: /^(http:\/\/\S+)$/m,
-  }));
+  const mock = track(
+    await startChild({
+      name: "mock",
+      cwd: ROOT,
+      file: "tests/helpers/mock_cli.ts",
+      args: ["--port", String(await freePort()), "--delay", "0"],
+      ready: /^(http:\/\/\S+)$/m,
+    }),
+  );
   children.push(mock);
   const redis = track({ name: "redis", ...(await startRedis()) });
   const pg = track({ name: "postgres", ...(await startPostgres()) });
   // Upstash over REST: the stand-in as its own process (its CPU shows apart), on its own Redis.
   const upstashRedis = track({ name: "redis (upstash)", ...(await startRedis()) });
   const restToken = randomBytes(24).toString("hex");
-  const rest = track(await startChild({
-    name: "upstash-rest", cwd: ROOT, file: "tests/helpers/upstash_rest_cli.ts",
-    args: ["--redis-port", String(upstashRedis.port)], env: { UPSTASH_REDIS_REST_TOKEN: restToken },
-    ready: /^(http:\/\/\S+)$/m,
-  }));
+  const rest = track(
+    await startChild({
+      name: "upstash-rest",
+      cwd: ROOT,
+      file: "tests/helpers/upstash_rest_cli.ts",
+      args: ["--redis-port", String(upstashRedis.port)],
+      env: { UPSTASH_REDIS_REST_TOKEN: restToken },
+      ready: /^(http:\/\/\S+)$/m,
+    }),
+  );
   children.push(rest);
   const admin = randomBytes(24).toString("hex");
   // STORAGE_URL through the environment, not --storage: keeps the Postgres password out of `ps`.
@@ -93,14 +102,18 @@ async function startAll(): Promise<Setup> {
     upstash: { STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: restToken },
   };
   // All pools compile and start together (allSettled: a failed one must not orphan the others).
-  const started = await Promise.allSettled(BACKENDS.map(async (b) => startChild({
-    name: `pool-${b}`, cwd: ROOT, file: "adapters/cli.ts",
-    args: ["--port", String(await freePort()), "--host", "127.0.0.1"],
-    // Every provider points at the mock: nothing may leave 127.0.0.1.
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api`, ...storageEnv[b] },
-    ready: /listening on (http:\/\/\S+)/,
-    timeoutMs: 90_000, // five cold tsx compiles at once on 2 cores
-  })));
+  const started = await Promise.allSettled(BACKENDS.map(async (b) =>
+    startChild({
+      name: `pool-${b}`,
+      cwd: ROOT,
+      file: "adapters/cli.ts",
+      args: ["--port", String(await freePort()), "--host", "127.0.0.1"],
+      // Every provider points at the mock: nothing may leave 127.0.0.1.
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api`, ...storageEnv[b] },
+      ready: /listening on (http:\/\/\S+)/,
+      timeoutMs: 90_000, // five cold tsx compiles at once on 2 cores
+    })
+  ));
   for (const r of started) if (r.status === "fulfilled") children.push(track(r.value));
   for (const r of started) if (r.status === "rejected") throw r.reason;
   const pools = started.map((r) => (r as PromiseFulfilledResult<Child>).value);
@@ -114,7 +127,8 @@ async function startAll(): Promise<Setup> {
   return { urls, tokens, admin, pids };
 }
 
-const ok2xx = (s: Sample): number => Object.entries(s.statuses).reduce((n, [code, c]) => n + (code.startsWith("2") ? c : 0), 0);
+const ok2xx = (s: Sample): number =>
+  Object.entries(s.statuses).reduce((n, [code, c]) => n + (code.startsWith("2") ? c : 0), 0);
 
 function checkAlive(where: string): void {
   const dead = children.find((c) => !c.alive());
@@ -122,8 +136,15 @@ function checkAlive(where: string): void {
 }
 
 /** Interleaved rounds; `seen` counts every 2xx each pool answered (probe and warm-up included). */
-async function run(setup: Setup, samples: Record<Backend, Sample[]>, seen: Record<Backend, { ok: number; sent: number }>): Promise<void> {
-  const specs = Object.fromEntries(BACKENDS.map((b) => [b, chatSpec(setup.urls[b], setup.tokens[b], false)])) as Record<Backend, ReturnType<typeof chatSpec>>;
+async function run(
+  setup: Setup,
+  samples: Record<Backend, Sample[]>,
+  seen: Record<Backend, { ok: number; sent: number }>,
+): Promise<void> {
+  const specs = Object.fromEntries(BACKENDS.map((b) => [b, chatSpec(setup.urls[b], setup.tokens[b], false)])) as Record<
+    Backend,
+    ReturnType<typeof chatSpec>
+  >;
   for (const b of BACKENDS) {
     const problem = await probe(specs[b], false);
     seen[b].sent++;
@@ -143,8 +164,14 @@ async function run(setup: Setup, samples: Record<Backend, Sample[]>, seen: Recor
     for (const b of order) {
       const s = await quietly(b, async () => count(b, await measure(specs[b], CONNECTIONS, durationS, setup.pids)));
       samples[b].push(s);
-      const bad = s.non2xx + s.errors > 0 ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}` : "";
-      console.log(`round ${r + 1}/${rounds} ${b.padEnd(8)} ${String(Math.round(s.rps)).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`);
+      const bad = s.non2xx + s.errors > 0
+        ? `  !!! non2xx ${s.non2xx} errors ${s.errors} ${JSON.stringify(s.statuses)}`
+        : "";
+      console.log(
+        `round ${r + 1}/${rounds} ${b.padEnd(8)} ${
+          String(Math.round(s.rps)).padStart(6)
+        } req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu% ${JSON.stringify(s.cpu)}${bad}`,
+      );
       checkAlive(`${b} round ${r + 1}`);
     }
   }
@@ -154,7 +181,10 @@ function summarize(b: Backend, samples: Sample[], memory: Sample[]): BackendResu
   const med = (f: (s: Sample) => number): number => median(samples.map(f));
   const rps = Math.round(med((s) => s.rps));
   return {
-    backend: b, rps, p50: round1(med((s) => s.p50)), p99: round1(med((s) => s.p99)),
+    backend: b,
+    rps,
+    p50: round1(med((s) => s.p50)),
+    p99: round1(med((s) => s.p99)),
     vsMemoryPct: round1((rps / median(memory.map((s) => s.rps))) * 100),
     // Each round's ratio to that same round's memory run: their spread shows the run-to-run noise.
     vsMemoryByRound: samples.map((s, i) => round1((s.rps / memory[i].rps) * 100)),
@@ -168,7 +198,9 @@ function summarize(b: Backend, samples: Sample[], memory: Sample[]): BackendResu
   };
 }
 
-async function statsTotals(setup: Setup): Promise<Record<Backend, { total: number; success: number; storage: string }>> {
+async function statsTotals(
+  setup: Setup,
+): Promise<Record<Backend, { total: number; success: number; storage: string }>> {
   const out = {} as Record<Backend, { total: number; success: number; storage: string }>;
   for (const b of BACKENDS) {
     const s = await adminJson("GET", `${setup.urls[b]}/admin/stats`, setup.admin);
@@ -179,13 +211,26 @@ async function statsTotals(setup: Setup): Promise<Record<Backend, { total: numbe
 
 async function main(): Promise<void> {
   const machine = machineFacts();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${rounds} round(s) × ${durationS} s per backend, non-stream, c=${CONNECTIONS}, ${WARMUP_S} s warm-up per backend\n`);
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
+  console.log(
+    `plan: ${rounds} round(s) × ${durationS} s per backend, non-stream, c=${CONNECTIONS}, ${WARMUP_S} s warm-up per backend\n`,
+  );
   const setup = await startAll();
-  console.log(`started: ${BACKENDS.map((b) => `${b} ${setup.urls[b]} (pid ${setup.pids[b]})`).join(", ")}; mock pid ${setup.pids.mock}, redis-server pid ${setup.pids["redis-server"] ?? "?"}\n`);
+  console.log(
+    `started: ${
+      BACKENDS.map((b) => `${b} ${setup.urls[b]} (pid ${setup.pids[b]})`).join(", ")
+    }; mock pid ${setup.pids.mock}, redis-server pid ${setup.pids["redis-server"] ?? "?"}\n`,
+  );
 
   const samples = { memory: [], file: [], redis: [], postgres: [], upstash: [] } as Record<Backend, Sample[]>;
-  const seen = Object.fromEntries(BACKENDS.map((b) => [b, { ok: 0, sent: 0 }])) as Record<Backend, { ok: number; sent: number }>;
+  const seen = Object.fromEntries(BACKENDS.map((b) => [b, { ok: 0, sent: 0 }])) as Record<
+    Backend,
+    { ok: number; sent: number }
+  >;
   let error: string | undefined;
   try {
     await run(setup, samples, seen);
@@ -203,34 +248,71 @@ async function main(): Promise<void> {
     const now = await statsTotals(setup);
     // The exact check: a fixed number of requests per pool, every one answered before the run ends.
     const exact = {} as Record<Backend, Sample>;
-    for (const b of BACKENDS) exact[b] = await measure(chatSpec(setup.urls[b], setup.tokens[b], false), CONNECTIONS, 0, setup.pids, EXACT_REQUESTS);
+    for (const b of BACKENDS) {
+      exact[b] = await measure(
+        chatSpec(setup.urls[b], setup.tokens[b], false),
+        CONNECTIONS,
+        0,
+        setup.pids,
+        EXACT_REQUESTS,
+      );
+    }
     console.log(`\nwaiting ${FLUSH_WAIT_MS / 1000} s for the statistics flush…`);
     await new Promise((r) => setTimeout(r, FLUSH_WAIT_MS));
     const later = await statsTotals(setup);
     stats = BACKENDS.map((b) => ({
-      backend: b, storage: later[b].storage, seen2xx: seen[b].ok, sent: seen[b].sent, totalNow: now[b].total,
-      exact2xx: ok2xx(exact[b]), exactNon2xx: exact[b].non2xx + exact[b].errors,
-      exactDelta: later[b].total - now[b].total, totalAfterFlush: later[b].total, successAfterFlush: later[b].success,
+      backend: b,
+      storage: later[b].storage,
+      seen2xx: seen[b].ok,
+      sent: seen[b].sent,
+      totalNow: now[b].total,
+      exact2xx: ok2xx(exact[b]),
+      exactNon2xx: exact[b].non2xx + exact[b].errors,
+      exactDelta: later[b].total - now[b].total,
+      totalAfterFlush: later[b].total,
+      successAfterFlush: later[b].success,
     }));
   }
-  if (results.length || stats.length) console.log(`\n${storageTables(results, stats, machine, { rounds, durationS, connections: CONNECTIONS })}`);
+  if (results.length || stats.length) {
+    console.log(`\n${storageTables(results, stats, machine, { rounds, durationS, connections: CONNECTIONS })}`);
+  }
 
   const broken = results.filter((r) => r.non2xx + r.errors > 0).map((r) => r.backend);
   if (broken.length) {
-    console.error(`\n!!! NON-2XX RESPONSES OR ERRORS for: ${broken.join(", ")}; those numbers are not a valid measurement`);
+    console.error(
+      `\n!!! NON-2XX RESPONSES OR ERRORS for: ${broken.join(", ")}; those numbers are not a valid measurement`,
+    );
     process.exitCode = 1;
   }
   const miscounted = stats.filter((c) => c.exactDelta !== c.exact2xx || c.exactNon2xx > 0).map((c) => c.backend);
-  if (miscounted.length) console.error(`\n!!! statistics do not match the fixed-count burst for: ${miscounted.join(", ")}`);
+  if (miscounted.length) {
+    console.error(`\n!!! statistics do not match the fixed-count burst for: ${miscounted.join(", ")}`);
+  }
   // Other work on the machine during a round steals CPU from that backend only and skews its ratio.
   const busy = results.flatMap((r) => r.rounds.map((s, i) => [r.backend, i + 1, s.cpu.other ?? 0] as const))
     .filter(([, , o]) => o > 25); // the pools touch no storage per request: Postgres/Redis stay near 0
-  if (busy.length) console.error(`\n!!! much CPU in "other" during: ${busy.map(([b, i, o]) => `${b} round ${i} (${o} %)`).join(", ")}; treat those numbers with care`);
+  if (busy.length) {
+    console.error(
+      `\n!!! much CPU in "other" during: ${
+        busy.map(([b, i, o]) => `${b} round ${i} (${o} %)`).join(", ")
+      }; treat those numbers with care`,
+    );
+  }
   const stderr = Object.fromEntries(children.map((c) => [c.name, c.stderr().trim()]).filter(([, t]) => t));
-  for (const c of children) if (c.alive() && stderr[c.name]) console.error(`\n--- ${c.name} stderr (tail) ---\n${stderr[c.name]}`);
+  for (const c of children) {
+    if (c.alive() && stderr[c.name]) console.error(`\n--- ${c.name} stderr (tail) ---\n${stderr[c.name]}`);
+  }
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   await mkdir(dir, { recursive: true });
-  const out = { date: new Date().toISOString(), machine, settings: { rounds, durationS, warmupS: WARMUP_S, connections: CONNECTIONS }, error, results, stats, stderr };
+  const out = {
+    date: new Date().toISOString(),
+    machine,
+    settings: { rounds, durationS, warmupS: WARMUP_S, connections: CONNECTIONS },
+    error,
+    results,
+    stats,
+    stderr,
+  };
   await writeFile(`${dir}storage-latest.json`, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwrote bench/results/storage-latest.json`);
 }

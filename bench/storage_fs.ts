@@ -34,8 +34,10 @@ const STATS_RECORDS = 2000;
 
 const VARIANTS = {
   "plain fs (writeFile in place)": (dir: string) => createStorage({ driver: fsDriver({ base: dir }) }),
-  "atomic, no fsync (statistics)": (dir: string) => createStorage({ driver: atomicFsDriver({ base: dir, durable: () => false }) }),
-  "atomic + fsync (keys, tokens, users, meta)": (dir: string) => createStorage({ driver: atomicFsDriver({ base: dir, durable: () => true }) }),
+  "atomic, no fsync (statistics)": (dir: string) =>
+    createStorage({ driver: atomicFsDriver({ base: dir, durable: () => false }) }),
+  "atomic + fsync (keys, tokens, users, meta)": (dir: string) =>
+    createStorage({ driver: atomicFsDriver({ base: dir, durable: () => true }) }),
 };
 type Variant = keyof typeof VARIANTS;
 
@@ -44,24 +46,38 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function keyRecords(n: number, round: number): KeyRecord[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: `${round}-${i.toString(16).padStart(12, "0")}`, provider: "ollama", secret: `sk-bench-${i}-${"x".repeat(40)}`,
-    state: "active", failures: 0, createdAt: Date.now(),
+    id: `${round}-${i.toString(16).padStart(12, "0")}`,
+    provider: "ollama",
+    secret: `sk-bench-${i}-${"x".repeat(40)}`,
+    state: "active",
+    failures: 0,
+    createdAt: Date.now(),
   }));
 }
 
 function statsBatch(n: number): CounterBatch {
   const batch: CounterBatch = new Map();
-  for (let i = 0; i < n; i++) batch.set(`stats:key:ollama:${i}`, { add: { requests: 3, success: 2, tokens: 900 }, max: { lastUsed: Date.now() } });
+  for (let i = 0; i < n; i++) {
+    batch.set(`stats:key:ollama:${i}`, {
+      add: { requests: 3, success: 2, tokens: 900 },
+      max: { lastUsed: Date.now() },
+    });
+  }
   return batch;
 }
 
-async function once(make: (dir: string) => Storage, round: number): Promise<{ singleMs: number; importMs: number; flushMs: number }> {
+async function once(
+  make: (dir: string) => Storage,
+  round: number,
+): Promise<{ singleMs: number; importMs: number; flushMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), "pool-bench-fs-"));
   const storage = make(dir);
   try {
     const store = createStore(storage);
     const t0 = performance.now();
-    for (let i = 0; i < SINGLE; i++) await storage.setItem(`tokens:${round}-${i}`, { id: String(i), hash: "h".repeat(64), name: "bench" });
+    for (let i = 0; i < SINGLE; i++) {
+      await storage.setItem(`tokens:${round}-${i}`, { id: String(i), hash: "h".repeat(64), name: "bench" });
+    }
     const singleMs = (performance.now() - t0) / SINGLE;
     const records = keyRecords(KEYS, round);
     const t1 = performance.now();
@@ -81,11 +97,21 @@ async function once(make: (dir: string) => Storage, round: number): Promise<{ si
 
 async function main(): Promise<void> {
   const machine = machineFacts();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${rounds} round(s); ${SINGLE} single writes, ${KEYS} keys imported, ${STATS_RECORDS} counter records flushed; temp dir ${tmpdir()}\n`);
-  const samples = Object.fromEntries(Object.keys(VARIANTS).map((v) => [v, [] as Awaited<ReturnType<typeof once>>[]])) as Record<Variant, Awaited<ReturnType<typeof once>>[]>;
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
+  console.log(
+    `plan: ${rounds} round(s); ${SINGLE} single writes, ${KEYS} keys imported, ${STATS_RECORDS} counter records flushed; temp dir ${tmpdir()}\n`,
+  );
+  const samples = Object.fromEntries(
+    Object.keys(VARIANTS).map((v) => [v, [] as Awaited<ReturnType<typeof once>>[]]),
+  ) as Record<Variant, Awaited<ReturnType<typeof once>>[]>;
   for (let r = 0; r < rounds; r++) {
-    for (const [name, make] of Object.entries(VARIANTS) as [Variant, (dir: string) => Storage][]) samples[name].push(await once(make, r));
+    for (const [name, make] of Object.entries(VARIANTS) as [Variant, (dir: string) => Storage][]) {
+      samples[name].push(await once(make, r));
+    }
   }
   const rows = (Object.keys(VARIANTS) as Variant[]).map((v) => ({
     variant: v,
@@ -94,12 +120,37 @@ async function main(): Promise<void> {
     keysPerSecond: Math.round(KEYS / (median(samples[v].map((s) => s.importMs)) / 1000)),
     statsFlushMs: Math.round(median(samples[v].map((s) => s.flushMs))),
   }));
-  console.log(`| driver | one record written (ms) | ${KEYS.toLocaleString("en-US")}-key import (ms) | keys/s | ${STATS_RECORDS.toLocaleString("en-US")}-record stats flush (ms) |`);
+  console.log(
+    `| driver | one record written (ms) | ${KEYS.toLocaleString("en-US")}-key import (ms) | keys/s | ${
+      STATS_RECORDS.toLocaleString("en-US")
+    }-record stats flush (ms) |`,
+  );
   console.log("|---|---|---|---|---|");
-  for (const r of rows) console.log(`| ${r.variant} | ${r.singleWriteMs} | ${r.importMs} | ${r.keysPerSecond.toLocaleString("en-US")} | ${r.statsFlushMs} |`);
+  for (const r of rows) {
+    console.log(
+      `| ${r.variant} | ${r.singleWriteMs} | ${r.importMs} | ${
+        r.keysPerSecond.toLocaleString("en-US")
+      } | ${r.statsFlushMs} |`,
+    );
+  }
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   await mkdir(dir, { recursive: true });
-  await writeFile(`${dir}storage-fs-latest.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { rounds, keys: KEYS, single: SINGLE, statsRecords: STATS_RECORDS }, rows, samples }, null, 2)}\n`);
+  await writeFile(
+    `${dir}storage-fs-latest.json`,
+    `${
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          machine,
+          settings: { rounds, keys: KEYS, single: SINGLE, statsRecords: STATS_RECORDS },
+          rows,
+          samples,
+        },
+        null,
+        2,
+      )
+    }\n`,
+  );
   console.log("\nwrote bench/results/storage-fs-latest.json");
 }
 

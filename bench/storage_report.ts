@@ -60,8 +60,8 @@ export function storageTables(
     `### Pool proxy throughput per storage backend`,
     ``,
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${m.platform}. Non-stream chat, c=${s.connections}, max rate (autocannon), ` +
-      `medians of ${s.rounds} round(s) × ${s.durationS} s per backend, backends interleaved, one pool process per backend on one shared mock. ` +
-      `Latencies are autocannon's, whole milliseconds. CPU % is of one core; Postgres, websockify and the Upstash stand-in's Redis are in "other".`,
+    `medians of ${s.rounds} round(s) × ${s.durationS} s per backend, backends interleaved, one pool process per backend on one shared mock. ` +
+    `Latencies are autocannon's, whole milliseconds. CPU % is of one core; Postgres, websockify and the Upstash stand-in's Redis are in "other".`,
     ``,
   ];
   if (results.length) {
@@ -72,7 +72,11 @@ export function storageTables(
     for (const r of results) {
       const warn = (n: number): string => (n > 0 ? `${n} ⚠` : "0");
       lines.push(
-        `| ${r.backend} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | **${r.vsMemoryPct} %** | ${r.vsMemoryByRound.map((x) => `${x} %`).join(", ")} | ${fmt(r.poolCpu)} | ${fmt(r.redisCpu)} | ${fmt(r.restCpu)} | ${fmt(r.otherCpu)} | ${warn(r.non2xx)} | ${warn(r.errors)} |`,
+        `| ${r.backend} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | **${r.vsMemoryPct} %** | ${
+          r.vsMemoryByRound.map((x) => `${x} %`).join(", ")
+        } | ${fmt(r.poolCpu)} | ${fmt(r.redisCpu)} | ${fmt(r.restCpu)} | ${fmt(r.otherCpu)} | ${warn(r.non2xx)} | ${
+          warn(r.errors)
+        } |`,
       );
     }
   }
@@ -88,9 +92,13 @@ export function storageTables(
     );
     for (const c of stats) {
       const inBounds = c.totalNow >= c.seen2xx && c.totalNow <= c.sent ? `✓ (+${c.totalNow - c.seen2xx})` : "✗ ⚠";
-      const match = c.exactDelta === c.exact2xx && c.exactNon2xx === 0 ? "✓" : `✗ ⚠ (${c.exactDelta - c.exact2xx}, non2xx/errors ${c.exactNon2xx})`;
+      const match = c.exactDelta === c.exact2xx && c.exactNon2xx === 0
+        ? "✓"
+        : `✗ ⚠ (${c.exactDelta - c.exact2xx}, non2xx/errors ${c.exactNon2xx})`;
       lines.push(
-        `| ${c.backend} | ${c.storage} | ${fmt(c.seen2xx)} | ${fmt(c.sent)} | ${fmt(c.totalNow)} | ${inBounds} | ${fmt(c.exact2xx)} | ${fmt(c.exactDelta)} | ${match} | ${fmt(c.successAfterFlush)} |`,
+        `| ${c.backend} | ${c.storage} | ${fmt(c.seen2xx)} | ${fmt(c.sent)} | ${fmt(c.totalNow)} | ${inBounds} | ${
+          fmt(c.exact2xx)
+        } | ${fmt(c.exactDelta)} | ${match} | ${fmt(c.successAfterFlush)} |`,
       );
     }
   }

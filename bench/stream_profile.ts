@@ -20,8 +20,12 @@ import { runRound } from "./streams_round.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
   options: {
-    target: { type: "string" }, streams: { type: "string" }, chunks: { type: "string" }, delay: { type: "string" },
-    "ramp-ms": { type: "string" }, "no-profile": { type: "boolean", default: false },
+    target: { type: "string" },
+    streams: { type: "string" },
+    chunks: { type: "string" },
+    delay: { type: "string" },
+    "ramp-ms": { type: "string" },
+    "no-profile": { type: "boolean", default: false },
   },
 });
 const target = argv.target === "bare" ? "bare" : "pool";
@@ -52,50 +56,84 @@ function summarize(p: Profile): string {
     if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
     const dt = p.timeDeltas[i] ?? 0;
     busy += dt;
-    const file = f.url.replace(/^file:\/\//, "").replace(ROOT, "").replace(/.*node_modules\//, "node_modules/") || "(native)";
+    const file = f.url.replace(/^file:\/\//, "").replace(ROOT, "").replace(/.*node_modules\//, "node_modules/") ||
+      "(native)";
     const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
-    const group = file.startsWith("node_modules/") ? file.split("/").slice(0, file.startsWith("node_modules/@") ? 3 : 2).join("/") : file;
+    const group = file.startsWith("node_modules/")
+      ? file.split("/").slice(0, file.startsWith("node_modules/@") ? 3 : 2).join("/")
+      : file;
     files.set(group, (files.get(group) ?? 0) + dt);
   }
   const top = (m: Map<string, number>, n: number): string =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((v / busy) * 100).toFixed(1).padStart(5)} %  ${k}`).join("\n");
-  return `busy ${(busy / 1000).toFixed(0)} ms\n\nself time by function:\n${top(self, 30)}\n\nby file:\n${top(files, 20)}`;
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) =>
+      `${((v / busy) * 100).toFixed(1).padStart(5)} %  ${k}`
+    ).join("\n");
+  return `busy ${(busy / 1000).toFixed(0)} ms\n\nself time by function:\n${top(self, 30)}\n\nby file:\n${
+    top(files, 20)
+  }`;
 }
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "stream-profile-"));
-  const mock = track(await startChild({
-    name: "mock", cwd: ROOT, file: "tests/helpers/mock_cli.ts",
-    args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
-    ready: /^(http:\/\/\S+)$/m,
-  }));
+  const mock = track(
+    await startChild({
+      name: "mock",
+      cwd: ROOT,
+      file: "tests/helpers/mock_cli.ts",
+      args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
+      ready: /^(http:\/\/\S+)$/m,
+    }),
+  );
   const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
   let proxy: Child;
   let bearer = "key-aaaaaaaa1";
   if (target === "bare") {
-    proxy = track(await startChild({
-      name: "bare", cwd: ROOT, file: "bench/bare_proxy.ts", nodeArgs,
-      args: ["--target", mock.url, "--port", String(await freePort()), "--max-sockets", String(N + 64)],
-      ready: /^(http:\/\/\S+)$/m,
-    }));
+    proxy = track(
+      await startChild({
+        name: "bare",
+        cwd: ROOT,
+        file: "bench/bare_proxy.ts",
+        nodeArgs,
+        args: ["--target", mock.url, "--port", String(await freePort()), "--max-sockets", String(N + 64)],
+        ready: /^(http:\/\/\S+)$/m,
+      }),
+    );
   } else {
     const admin = randomBytes(24).toString("hex");
-    proxy = track(await startChild({
-      name: "pool", cwd: ROOT, file: "bench/pool_server.ts", nodeArgs,
-      args: ["--port", String(await freePort()), "--connections", String(N + 64)],
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api` },
-      ready: /listening on (http:\/\/\S+)/,
-    }));
+    proxy = track(
+      await startChild({
+        name: "pool",
+        cwd: ROOT,
+        file: "bench/pool_server.ts",
+        nodeArgs,
+        args: ["--port", String(await freePort()), "--connections", String(N + 64)],
+        env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, OPENROUTER_BASE_URL: `${mock.url}/api` },
+        ready: /listening on (http:\/\/\S+)/,
+      }),
+    );
     bearer = await preparePool(proxy.url, admin);
   }
   const spec = chatSpec(proxy.url, bearer, true);
   await runRound({ target, spec, pid: proxy.pid, pids: {}, streams: Math.ceil(N / 10), rampMs }); // warm-up
-  const r = await runRound({ target, spec, pid: proxy.pid, pids: { [target]: proxy.pid, mock: mock.pid }, streams: N, rampMs });
+  const r = await runRound({
+    target,
+    spec,
+    pid: proxy.pid,
+    pids: { [target]: proxy.pid, mock: mock.pid },
+    streams: N,
+    rampMs,
+  });
   await proxy.stop(10_000); // SIGTERM: the profile is written on exit
   const cpuS = ((r.cpu[target] ?? NaN) / 100) * r.totalS;
-  console.log(`${target}: ${N} streams × ${chunks} chunks, ${delay} ms apart; failed ${r.failed}; cpu% ${JSON.stringify(r.cpu)}`);
-  console.log(`CPU per forwarded chunk ≈ ${((cpuS / (N * chunks)) * 1e6).toFixed(1)} µs (the process's CPU over the round ÷ content chunks)`);
+  console.log(
+    `${target}: ${N} streams × ${chunks} chunks, ${delay} ms apart; failed ${r.failed}; cpu% ${JSON.stringify(r.cpu)}`,
+  );
+  console.log(
+    `CPU per forwarded chunk ≈ ${
+      ((cpuS / (N * chunks)) * 1e6).toFixed(1)
+    } µs (the process's CPU over the round ÷ content chunks)`,
+  );
   console.log(`TTFB p50 ${r.ttfbP50} p99 ${r.ttfbP99} ms (streams started over ${rampMs} ms), all done ${r.totalS} s`);
   if (!profile) return;
   const file = (await readdir(dir)).find((f) => f.endsWith(".cpuprofile"));

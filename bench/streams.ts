@@ -36,8 +36,13 @@ const TARGETS = ["direct", "bare", "pool"] as const;
 type Target = (typeof TARGETS)[number];
 const { values: argv } = parseArgs({
   options: {
-    streams: { type: "string" }, chunks: { type: "string" }, delay: { type: "string" }, "ramp-ms": { type: "string" },
-    rounds: { type: "string" }, quick: { type: "boolean", default: false }, "upstream-connections": { type: "string" },
+    streams: { type: "string" },
+    chunks: { type: "string" },
+    delay: { type: "string" },
+    "ramp-ms": { type: "string" },
+    rounds: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "upstream-connections": { type: "string" },
   },
 });
 const N = positive("streams", argv.streams ?? "1000");
@@ -59,26 +64,34 @@ function openFilesLimit(): number {
 /** A fresh bare proxy or pool in front of the mock, and the request to send it. */
 async function startProxy(t: "bare" | "pool", mockUrl: string): Promise<{ child: Child; spec: RequestSpec }> {
   if (t === "bare") {
-    const child = track(await startChild({
-      name: "bare", cwd: ROOT, file: "bench/bare_proxy.ts",
-      args: ["--target", mockUrl, "--port", String(await freePort()), "--max-sockets", String(upstreamConnections)],
-      ready: /^(http:\/\/\S+)$/m,
-    }));
+    const child = track(
+      await startChild({
+        name: "bare",
+        cwd: ROOT,
+        file: "bench/bare_proxy.ts",
+        args: ["--target", mockUrl, "--port", String(await freePort()), "--max-sockets", String(upstreamConnections)],
+        ready: /^(http:\/\/\S+)$/m,
+      }),
+    );
     return { child, spec: chatSpec(child.url, "key-aaaaaaaa1", true) };
   }
   const admin = randomBytes(24).toString("hex");
-  const child = track(await startChild({
-    name: "pool", cwd: ROOT, file: "bench/pool_server.ts",
-    args: ["--port", String(await freePort()), "--connections", String(upstreamConnections)],
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mockUrl, OPENROUTER_BASE_URL: `${mockUrl}/api` },
-    ready: /listening on (http:\/\/\S+)/,
-  }));
+  const child = track(
+    await startChild({
+      name: "pool",
+      cwd: ROOT,
+      file: "bench/pool_server.ts",
+      args: ["--port", String(await freePort()), "--connections", String(upstreamConnections)],
+      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mockUrl, OPENROUTER_BASE_URL: `${mockUrl}/api` },
+      ready: /listening on (http:\/\/\S+)/,
+    }),
+  );
   return { child, spec: chatSpec(child.url, await preparePool(child.url, admin), true) };
 }
 
 /** One measured round of `t`; bare and pool in a fresh, warmed-up process; again when disturbed. */
 async function measureTarget(t: Target, mock: Child): Promise<Round> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     let proxy: { child: Child; spec: RequestSpec } | undefined;
     if (t !== "direct") {
       proxy = await startProxy(t, mock.url);
@@ -88,7 +101,14 @@ async function measureTarget(t: Target, mock: Child): Promise<Round> {
     await waitQuiet();
     const pid = proxy?.child.pid ?? mock.pid;
     const pids = { mock: mock.pid, ...(proxy ? { [t]: proxy.child.pid } : {}) };
-    const s = await runRound({ target: t, spec: proxy?.spec ?? chatSpec(mock.url, "key-aaaaaaaa1", true), pid, pids, streams: N, rampMs });
+    const s = await runRound({
+      target: t,
+      spec: proxy?.spec ?? chatSpec(mock.url, "key-aaaaaaaa1", true),
+      pid,
+      pids,
+      streams: N,
+      rampMs,
+    });
     const dead = proxy && !proxy.child.alive();
     await proxy?.child.stop(3000);
     if (dead) throw new Error(`${t} (pid ${proxy!.child.pid}) died during the round:\n${proxy!.child.stderr()}`);
@@ -100,17 +120,38 @@ async function measureTarget(t: Target, mock: Child): Promise<Round> {
 async function main(): Promise<void> {
   const machine = machineFacts();
   const limit = openFilesLimit();
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${machine.loadavg.join(" ")}`);
-  console.log(`plan: ${N} streams × ${chunks} chunks, ${delay} ms apart (≥ ${(chunks * delay) / 1000} s per stream), started over ${rampMs} ms; ${rounds} round(s); upstream connections ${upstreamConnections}; open files limit ${limit}`);
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, loadavg ${
+      machine.loadavg.join(" ")
+    }`,
+  );
+  console.log(
+    `plan: ${N} streams × ${chunks} chunks, ${delay} ms apart (≥ ${
+      (chunks * delay) / 1000
+    } s per stream), started over ${rampMs} ms; ${rounds} round(s); upstream connections ${upstreamConnections}; open files limit ${limit}`,
+  );
   // A proxy holds two sockets per stream (client side and upstream side), plus its own files.
-  if (limit < 2 * N + 256) throw new Error(`open files limit ${limit} is too low for ${N} streams: run \`ulimit -n ${2 * N + 1024}\` first`);
+  if (limit < 2 * N + 256) {
+    throw new Error(`open files limit ${limit} is too low for ${N} streams: run \`ulimit -n ${2 * N + 1024}\` first`);
+  }
 
-  const mock = track(await startChild({
-    name: "mock", cwd: ROOT, file: "tests/helpers/mock_cli.ts",
-    args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
-    ready: /^(http:\/\/\S+)$/m,
-  }));
-  const w = await runRound({ target: "direct", spec: chatSpec(mock.url, "key-aaaaaaaa1", true), pid: mock.pid, pids: {}, streams: WARMUP, rampMs });
+  const mock = track(
+    await startChild({
+      name: "mock",
+      cwd: ROOT,
+      file: "tests/helpers/mock_cli.ts",
+      args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
+      ready: /^(http:\/\/\S+)$/m,
+    }),
+  );
+  const w = await runRound({
+    target: "direct",
+    spec: chatSpec(mock.url, "key-aaaaaaaa1", true),
+    pid: mock.pid,
+    pids: {},
+    streams: WARMUP,
+    rampMs,
+  });
   console.log(`warm-up of the mock: ${WARMUP} streams in ${w.totalS} s, ${w.failed} failed`);
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -118,16 +159,27 @@ async function main(): Promise<void> {
     for (const t of TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length])) {
       const s = await measureTarget(t, mock);
       results.push(s);
-      const mem = s.kbPerStream === undefined ? "never all open at once" : `RSS ${s.idleMb} → ${s.openMb} (max ${s.openMaxMb}) MB = ${s.kbPerStream} KB/stream (${s.samples} samples)`;
+      const mem = s.kbPerStream === undefined
+        ? "never all open at once"
+        : `RSS ${s.idleMb} → ${s.openMb} (max ${s.openMaxMb}) MB = ${s.kbPerStream} KB/stream (${s.samples} samples)`;
       const perChunk = t === "direct" ? "" : `, ${chunkUs(s, t)} µs CPU per chunk`;
-      console.log(`round ${r + 1}/${rounds} ${t.padEnd(6)} TTFB p50 ${s.ttfbP50} p99 ${s.ttfbP99} ms, all done ${s.totalS} s, failed ${s.failed}, ${mem}, cpu% ${JSON.stringify(s.cpu)}${perChunk}`);
+      console.log(
+        `round ${r + 1}/${rounds} ${
+          t.padEnd(6)
+        } TTFB p50 ${s.ttfbP50} p99 ${s.ttfbP99} ms, all done ${s.totalS} s, failed ${s.failed}, ${mem}, cpu% ${
+          JSON.stringify(s.cpu)
+        }${perChunk}`,
+      );
     }
   }
   console.log(`\n${streamsTable(results)}`);
   if (results.some((x) => x.failed)) process.exitCode = 1;
   await mkdir(new URL("./results/", import.meta.url), { recursive: true });
   const settings = { streams: N, chunks, delayMs: delay, rampMs, rounds, upstreamConnections, warmup: WARMUP };
-  await writeFile(new URL("./results/streams-latest.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
+  await writeFile(
+    new URL("./results/streams-latest.json", import.meta.url),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`,
+  );
   console.log("wrote bench/results/streams-latest.json");
 }
 
@@ -148,7 +200,9 @@ function streamsTable(results: Round[]): string {
   };
   const sign = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
   const lines = [
-    `### ${N.toLocaleString("en-US")} concurrent SSE streams (${chunks} chunks × ${delay} ms), medians of ${rounds} round(s)`,
+    `### ${
+      N.toLocaleString("en-US")
+    } concurrent SSE streams (${chunks} chunks × ${delay} ms), medians of ${rounds} round(s)`,
     ``,
     `| target | TTFB p50 ms | TTFB p99 ms | added p50 / p99 vs bare | all streams done s | failed | RSS idle → all open MB | **KB per open stream** | CPU % proxy / mock / client / softirq / other | proxy CPU µs per chunk |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|---|---:|`,
@@ -160,12 +214,19 @@ function streamsTable(results: Round[]): string {
     const kb = t === "direct" ? `(mock: ${d((x) => x.kbPerStream) ?? "–"})` : `**${d((x) => x.kbPerStream) ?? "–"}**`;
     const cpu = (p: string): string => String(d((x) => x.cpu[p]) ?? "?");
     lines.push(
-      `| ${t} | ${d((x) => x.ttfbP50)} | ${d((x) => x.ttfbP99)} | ${t === "pool" ? `${added((x) => x.ttfbP50)} / ${added((x) => x.ttfbP99)}` : "–"} | ${d((x) => x.totalS)} | ` +
-        `${failed ? `${failed} ⚠` : 0} | ${d((x) => x.idleMb)} → ${d((x) => x.openMb) ?? "–"} | ${kb} | ${t === "direct" ? "–" : cpu(t)} / ${cpu("mock")} / ${cpu("loadgen")} / ${cpu("softirq")} / ${cpu("other")} | ` +
+      `| ${t} | ${d((x) => x.ttfbP50)} | ${d((x) => x.ttfbP99)} | ${
+        t === "pool" ? `${added((x) => x.ttfbP50)} / ${added((x) => x.ttfbP99)}` : "–"
+      } | ${d((x) => x.totalS)} | ` +
+        `${failed ? `${failed} ⚠` : 0} | ${d((x) => x.idleMb)} → ${d((x) => x.openMb) ?? "–"} | ${kb} | ${
+          t === "direct" ? "–" : cpu(t)
+        } / ${cpu("mock")} / ${cpu("loadgen")} / ${cpu("softirq")} / ${cpu("other")} | ` +
         `${t === "direct" ? "–" : d((x) => chunkUs(x, t))} |`,
     );
   }
-  lines.push(``, `Target: ≤ 50 KB RSS per open stream. RSS: median /proc VmRSS sample while all ${N} streams were open, minus VmRSS just before the round; bare and pool fresh each round after ${WARMUP} warm-up streams.`);
+  lines.push(
+    ``,
+    `Target: ≤ 50 KB RSS per open stream. RSS: median /proc VmRSS sample while all ${N} streams were open, minus VmRSS just before the round; bare and pool fresh each round after ${WARMUP} warm-up streams.`,
+  );
   return lines.join("\n");
 }
 

@@ -43,7 +43,8 @@ export interface RoundOptions {
   rampMs: number;
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** irq + softirq seconds of all CPUs (fields 6 and 7 of /proc/stat's first line). */
@@ -84,7 +85,14 @@ export async function runRound(o: RoundOptions): Promise<Round> {
         lastEnd = performance.now();
         resolve();
       };
-      const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: o.spec.headers }, (res) => {
+      const req = http.request({
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: o.spec.headers,
+      }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           res.on("end", () => finish(false));

@@ -15,8 +15,14 @@ import type { WireFormat } from "../src/wire/types.ts";
 const { values } = parseArgs({ options: { chunks: { type: "string" } } });
 const N = Number(values.chunks ?? 200_000);
 const enc = new TextEncoder();
-const sse = (i: number) => enc.encode(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"llama3.2","choices":[{"index":0,"delta":{"content":"tok${i} "},"finish_reason":null}]}\n\n`);
-const ndjson = (i: number) => enc.encode(`{"model":"llama3.2","created_at":"2026-11-27T00:00:00Z","message":{"role":"assistant","content":"tok${i} "},"done":false}\n`);
+const sse = (i: number) =>
+  enc.encode(
+    `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"llama3.2","choices":[{"index":0,"delta":{"content":"tok${i} "},"finish_reason":null}]}\n\n`,
+  );
+const ndjson = (i: number) =>
+  enc.encode(
+    `{"model":"llama3.2","created_at":"2026-11-27T00:00:00Z","message":{"role":"assistant","content":"tok${i} "},"done":false}\n`,
+  );
 
 function run(name: string, format: WireFormat, dropUsageChunk: boolean, make: (i: number) => Uint8Array): void {
   const chunks = Array.from({ length: 64 }, (_, i) => make(i));
@@ -25,7 +31,11 @@ function run(name: string, format: WireFormat, dropUsageChunk: boolean, make: (i
   const t0 = process.cpuUsage();
   for (let s = 0; s < streams; s++) {
     const tap = createTap({
-      format, dropUsageChunk, onEnd: () => void ended++, abortUpstream: () => {}, idleTimeoutMs: 60_000,
+      format,
+      dropUsageChunk,
+      onEnd: () => void ended++,
+      abortUpstream: () => {},
+      idleTimeoutMs: 60_000,
       secrets: needlesOf(["key-aaaaaaaa1"]),
     });
     for (let i = 0; i < 200; i++) {
@@ -35,7 +45,9 @@ function run(name: string, format: WireFormat, dropUsageChunk: boolean, make: (i
     tap.done();
   }
   const t = process.cpuUsage(t0);
-  console.log(`${name.padEnd(28)} ${(((t.user + t.system) / N)).toFixed(3)} µs per chunk (${N} chunks, ${ended} streams)`);
+  console.log(
+    `${name.padEnd(28)} ${((t.user + t.system) / N).toFixed(3)} µs per chunk (${N} chunks, ${ended} streams)`,
+  );
 }
 
 for (let round = 0; round < 3; round++) {

@@ -32,7 +32,11 @@ const piece = Buffer.alloc(MB, 0x61);
 const upstream = createServer((req, res) => {
   req.resume();
   if ((req.headers.authorization ?? "").includes("bomb")) {
-    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": bomb.length });
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "content-length": bomb.length,
+    });
     return void res.end(bomb);
   }
   res.writeHead(200, { "content-type": "application/json" }); // chunked, 100 MB
@@ -50,15 +54,30 @@ const upstream = createServer((req, res) => {
 await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-const kib = (pid: number, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+const kib = (pid: number, field: string): number =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
 async function scenario(name: string, key: string, concurrent: number): Promise<void> {
-  const server = await spawnServer("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--storage", "memory:"], {
+  const server = await spawnServer("node", [
+    "--import",
+    "tsx",
+    "adapters/cli.ts",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--storage",
+    "memory:",
+  ], {
     env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: upstreamUrl },
   });
   try {
     const post = (path: string, body: unknown, token = ADMIN) =>
-      fetch(`${server.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     await (await post("/admin/api-keys/import", { keys: [key] })).text();
     const { token } = await (await post("/admin/tokens", { name: "bench" })).json();
     const before = kib(server.pid, "VmRSS");
@@ -69,13 +88,21 @@ async function scenario(name: string, key: string, concurrent: number): Promise<
       return `${res.status} (${bytes > MB ? `${(bytes / MB).toFixed(0)} MB` : `${bytes} B`})`;
     }));
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`${name}: ${answers.join(", ")}; RSS ${(before / 1024).toFixed(0)} MB before, peak ${(kib(server.pid, "VmHWM") / 1024).toFixed(0)} MB; ${seconds.toFixed(1)} s`);
+    console.log(
+      `${name}: ${answers.join(", ")}; RSS ${(before / 1024).toFixed(0)} MB before, peak ${
+        (kib(server.pid, "VmHWM") / 1024).toFixed(0)
+      } MB; ${seconds.toFixed(1)} s`,
+    );
   } finally {
     await server.stop();
   }
 }
 
-console.log(`${os.cpus().length} × ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; MAX_RESPONSE_BYTES ${process.env.MAX_RESPONSE_BYTES ?? "default"}`);
+console.log(
+  `${os.cpus().length} × ${os.cpus()[0]?.model}, ${
+    (os.totalmem() / 2 ** 30).toFixed(0)
+  } GiB, Node ${process.version}; MAX_RESPONSE_BYTES ${process.env.MAX_RESPONSE_BYTES ?? "default"}`,
+);
 try {
   await scenario("4 × 100 MB non-stream answers", "sk-bench-big-0001", 4);
   await scenario(`one ${(bomb.length / 1024).toFixed(0)} KB gzip answer inflating to 600 MB`, "sk-bench-bomb-001", 1);

@@ -186,7 +186,13 @@ export interface ResolvedOptions {
   maxResponseBytes: number;
   streamIdleTimeoutMs: number;
   upstreamBodyTimeoutMs: number;
-  healthCheck: { concurrency: number; timeoutMs: number; intervalMs?: number; discoverModels: boolean; usageIntervalMs?: number };
+  healthCheck: {
+    concurrency: number;
+    timeoutMs: number;
+    intervalMs?: number;
+    discoverModels: boolean;
+    usageIntervalMs?: number;
+  };
   rateLimit: RateLimitOptions;
   cache: CacheOptions;
   logRetentionDays: number;
@@ -225,11 +231,15 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   const ids = new Set<string>();
   const paths = new Map<string, string>();
   o.providers.forEach((p, i) => {
-    if (!p || typeof p !== "object") fail(`providers[${i}]: not a provider (use ollama(), openrouter() or openaiCompatible())`);
+    if (!p || typeof p !== "object") {
+      fail(`providers[${i}]: not a provider (use ollama(), openrouter() or openaiCompatible())`);
+    }
     if (!PROVIDER_ID.test(p.id)) fail(`providers[${i}].id: "${p.id}" must be lowercase letters, digits, "-" or "_"`);
     if (ids.has(p.id)) fail(`providers[${i}].id: "${p.id}" is used twice`);
     ids.add(p.id);
-    if (!Array.isArray(p.endpoints) || p.endpoints.length === 0) fail(`providers[${i}].endpoints: at least one endpoint is required`);
+    if (!Array.isArray(p.endpoints) || p.endpoints.length === 0) {
+      fail(`providers[${i}].endpoints: at least one endpoint is required`);
+    }
     if (typeof p.authorize !== "function") fail(`providers[${i}].authorize: a function is required`);
     for (const e of p.endpoints) {
       const problem = urlProblem(e.upstream);
@@ -244,12 +254,15 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   if (aliasError) fail(aliasError);
   let storage: Storage;
   if (o.storage === undefined) storage = createStorage({ driver: memoryDriver() });
-  else if (typeof o.storage !== "object" || o.storage === null) fail("storage: an unstorage Storage or driver is required");
-  else storage = isStorage(o.storage) ? o.storage : createStorage({ driver: o.storage });
+  else if (typeof o.storage !== "object" || o.storage === null) {
+    fail("storage: an unstorage Storage or driver is required");
+  } else storage = isStorage(o.storage) ? o.storage : createStorage({ driver: o.storage });
 
   const adminToken = o.auth?.adminToken;
   if (adminToken !== undefined && (typeof adminToken !== "string" || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)) {
-    fail(`auth.adminToken (ADMIN_TOKEN): must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; a short one can be guessed (leave it unset to have one generated)`);
+    fail(
+      `auth.adminToken (ADMIN_TOKEN): must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; a short one can be guessed (leave it unset to have one generated)`,
+    );
   }
   const failover = { ...DEFAULT_FAILOVER, ...o.failover };
   for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
@@ -272,7 +285,9 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     upstreamBodyTimeoutMs: positiveInt("upstreamBodyTimeoutMs", o.upstreamBodyTimeoutMs ?? 300_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
-      ...(o.rateLimit?.perToken === undefined ? {} : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
+      ...(o.rateLimit?.perToken === undefined
+        ? {}
+        : { perToken: positiveInt("rateLimit.perToken", o.rateLimit.perToken) }),
       windowMs: positiveInt("rateLimit.windowMs", o.rateLimit?.windowMs ?? 60_000),
     },
     cache: {
@@ -286,9 +301,13 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
       timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
-      ...(o.healthCheck?.intervalMs === undefined ? {} : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
+      ...(o.healthCheck?.intervalMs === undefined
+        ? {}
+        : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),
       discoverModels: o.healthCheck?.discoverModels === true,
-      ...(o.healthCheck?.usageIntervalMs === undefined ? {} : { usageIntervalMs: positiveInt("healthCheck.usageIntervalMs", o.healthCheck.usageIntervalMs) }),
+      ...(o.healthCheck?.usageIntervalMs === undefined
+        ? {}
+        : { usageIntervalMs: positiveInt("healthCheck.usageIntervalMs", o.healthCheck.usageIntervalMs) }),
     },
     now: o.now ?? Date.now,
     logger,
@@ -300,10 +319,14 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
 /** `"*"`, a comma-separated list, or a list of origins, validated as `scheme://host[:port]`. */
 function resolveCorsOrigins(v: string | string[] | undefined): "*" | string[] {
   if (v === undefined) return "*";
-  const list = (typeof v === "string" ? v.split(",") : v).map((s) => typeof s === "string" ? s.trim() : "").filter((s) => s !== "");
+  const list = (typeof v === "string" ? v.split(",") : v).map((s) => typeof s === "string" ? s.trim() : "").filter((
+    s,
+  ) => s !== "");
   if (list.length === 0 || list.includes("*")) return "*";
   for (const origin of list) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) fail(`corsOrigins: "${origin}" is not an origin like https://chat.example (no path, no trailing slash)`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      fail(`corsOrigins: "${origin}" is not an origin like https://chat.example (no path, no trailing slash)`);
+    }
   }
   return list;
 }

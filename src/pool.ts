@@ -53,10 +53,11 @@ export function createPool(options: PoolOptions): Pool {
 
   // After the first load (so on almost every request) nothing is awaited here.
   let loaded = false;
-  app.use("*", (_c, next) => loaded ? next() : state.ready().then(() => {
-    loaded = true;
-    return next();
-  }));
+  app.use("*", (_c, next) =>
+    loaded ? next() : state.ready().then(() => {
+      loaded = true;
+      return next();
+    }));
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
@@ -66,7 +67,11 @@ export function createPool(options: PoolOptions): Pool {
     if (!(await adminAuthorized(state.admin(), c.req.raw, state.options.now(), (n) => state.endedSessions.ended(n)))) {
       const refused = await state.guesses.admin.failed(ip);
       if (refused) throw refused;
-      throw new PoolError(401, "invalid_admin_token", "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)");
+      throw new PoolError(
+        401,
+        "invalid_admin_token",
+        "admin routes need 'Authorization: Bearer <ADMIN_TOKEN>' (or a dashboard session)",
+      );
     }
     await next();
   });
@@ -93,17 +98,24 @@ export function createPool(options: PoolOptions): Pool {
   });
   app.onError((err, c) => {
     if (err instanceof StorageUnavailable) {
-      state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname}: storage unavailable: ${storageErrorMessage(err)}`);
+      state.options.logger.error(
+        `[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname}: storage unavailable: ${
+          storageErrorMessage(err)
+        }`,
+      );
     }
     if (err instanceof PoolError) return err.toResponse();
-    state.options.logger.error(`[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`);
+    state.options.logger.error(
+      `[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`,
+    );
     return new PoolError(500, "internal_error", "internal error in the pool").toResponse();
   });
 
   return {
     app,
     state,
-    fetch: (request, env, ctx) => Promise.resolve(app.fetch(request, env as Record<string, unknown> | undefined, ctx as never)),
+    fetch: (request, env, ctx) =>
+      Promise.resolve(app.fetch(request, env as Record<string, unknown> | undefined, ctx as never)),
     ready: () => state.ready(),
     flush: () => state.flush(),
     tick: () => state.tick(),
@@ -123,7 +135,9 @@ function methodNotAllowed(app: Hono<PoolEnv>): void {
   for (const [path, allowed] of methods) {
     const allow = [...allowed].join(", ");
     app.all(path, (c) => {
-      throw new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, { headers: { allow } });
+      throw new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, {
+        headers: { allow },
+      });
     });
   }
 }

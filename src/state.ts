@@ -94,7 +94,11 @@ export function createState(options: ResolvedOptions): PoolState {
   const cache = new ResponseCache(options.cache, storage, options.now);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(
-    keys, options.fetch, options.failover, { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes }, options.now,
+    keys,
+    options.fetch,
+    options.failover,
+    { ...options.healthCheck, maxResponseBytes: options.maxResponseBytes },
+    options.now,
     (p, models) => stats.served(p, models),
   );
   const providers = new Map(options.providers.map((p) => [p.id, p]));
@@ -106,7 +110,15 @@ export function createState(options: ResolvedOptions): PoolState {
     ? new RequestLog(storage, { retentionDays: options.logRetentionDays, now: options.now })
     : undefined;
   const users = options.users
-    ? createUsers(options.users, { storage, tokens, stats, sink: store.counters, fetch: options.fetch, now: options.now, quarantine })
+    ? createUsers(options.users, {
+      storage,
+      tokens,
+      stats,
+      sink: store.counters,
+      fetch: options.fetch,
+      now: options.now,
+      quarantine,
+    })
     : undefined;
   let lastHealthCheck = options.now();
   /** Re-probes disabled keys on schedule (HEALTH_CHECK_INTERVAL); one job per provider at a time. */
@@ -130,9 +142,13 @@ export function createState(options: ResolvedOptions): PoolState {
   let failure: { error: string; since: number } | undefined;
 
   const load = async (): Promise<void> => {
-    admin = await resolveAdmin(store, options.auth.adminToken, options.auth.onAdminTokenGenerated ?? ((token) => {
-      options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
-    }));
+    admin = await resolveAdmin(
+      store,
+      options.auth.adminToken,
+      options.auth.onAdminTokenGenerated ?? ((token) => {
+        options.logger.warn(`[ollama-api-pool] no ADMIN_TOKEN was set; generated one (shown only this once): ${token}`);
+      }),
+    );
     await quarantine.load();
     await Promise.all([keys.load(), tokens.load(), stats.load(ids)]);
     await limits.sync(tokens.list()); // quota usage known before the first request
@@ -145,7 +161,9 @@ export function createState(options: ResolvedOptions): PoolState {
       failure = undefined;
     } catch (err) {
       const message = storageErrorMessage(err);
-      if (!failure) options.logger.error(`[ollama-api-pool] storage unavailable, serving from memory and retrying: ${message}`);
+      if (!failure) {
+        options.logger.error(`[ollama-api-pool] storage unavailable, serving from memory and retrying: ${message}`);
+      }
       failure = { error: message, since: failure?.since ?? options.now() };
       throw err;
     }
@@ -176,7 +194,19 @@ export function createState(options: ResolvedOptions): PoolState {
   };
 
   return {
-    options, store, stats, tokens, keys, feed, health, limits, cache, providers, users, usage, logs,
+    options,
+    store,
+    stats,
+    tokens,
+    keys,
+    feed,
+    health,
+    limits,
+    cache,
+    providers,
+    users,
+    usage,
+    logs,
     guesses: createGuessThrottles(store.counters, options.now),
     endedSessions: new EndedSessions(options.storage, options.now),
     metrics: new Metrics(),
@@ -209,7 +239,16 @@ export function createState(options: ResolvedOptions): PoolState {
     },
     storeHealth() {
       const quarantined = quarantine.count ? { quarantined: quarantine.count } : {};
-      if (failure) return { status: "degraded", driver, atomicCounters, error: failure.error, since: failure.since, ...quarantined };
+      if (failure) {
+        return {
+          status: "degraded",
+          driver,
+          atomicCounters,
+          error: failure.error,
+          since: failure.since,
+          ...quarantined,
+        };
+      }
       return { status: quarantine.count ? "degraded" : "ok", driver, atomicCounters, ...quarantined };
     },
   };

@@ -21,15 +21,25 @@ describe("admin API", () => {
 
   it("every admin route refuses a missing or wrong admin token", async () => {
     const routes = [
-      ["GET", "/admin/api-keys"], ["POST", "/admin/api-keys"], ["DELETE", "/admin/api-keys"],
-      ["POST", "/admin/api-keys/import"], ["POST", "/admin/api-keys/import-from-txt"],
-      ["GET", "/admin/tokens"], ["POST", "/admin/tokens"], ["DELETE", "/admin/tokens"],
-      ["GET", "/admin/keys/stats"], ["GET", "/admin/stats"], ["POST", "/admin/keys/enable"],
-      ["POST", "/admin/keys/disable"], ["GET", "/admin/anything-else"],
+      ["GET", "/admin/api-keys"],
+      ["POST", "/admin/api-keys"],
+      ["DELETE", "/admin/api-keys"],
+      ["POST", "/admin/api-keys/import"],
+      ["POST", "/admin/api-keys/import-from-txt"],
+      ["GET", "/admin/tokens"],
+      ["POST", "/admin/tokens"],
+      ["DELETE", "/admin/tokens"],
+      ["GET", "/admin/keys/stats"],
+      ["GET", "/admin/stats"],
+      ["POST", "/admin/keys/enable"],
+      ["POST", "/admin/keys/disable"],
+      ["GET", "/admin/anything-else"],
     ];
     for (const [method, path] of routes) {
       for (const auth of [undefined, "Bearer wrong", `Bearer ${ADMIN}x`, `Bearer ${t.token}`]) {
-        const res = await t.pool.fetch(new Request(`http://pool${path}`, { method, headers: auth ? { authorization: auth } : {} }));
+        const res = await t.pool.fetch(
+          new Request(`http://pool${path}`, { method, headers: auth ? { authorization: auth } : {} }),
+        );
         assert.equal(res.status, 401, `${method} ${path} with ${auth}`);
         assert.equal((await res.json()).error.code, "invalid_admin_token");
       }
@@ -40,7 +50,11 @@ describe("admin API", () => {
     const res = await t.admin("POST", "/admin/api-keys/import-from-txt", { content: TXT });
     assert.equal(res.status, 200);
     const body = await res.json();
-    assert.deepEqual({ total: body.total, added: body.added, existing: body.existing }, { total: 5, added: 3, existing: 1 });
+    assert.deepEqual({ total: body.total, added: body.added, existing: body.existing }, {
+      total: 5,
+      added: 3,
+      existing: 1,
+    });
     assert.deepEqual(body.invalid.map((i: { line: number }) => i.line), [4]);
     const again = await (await t.admin("POST", "/admin/api-keys/import-from-txt", { content: TXT })).json();
     assert.deepEqual([again.added, again.existing], [0, 4]);
@@ -48,7 +62,13 @@ describe("admin API", () => {
 
   it("lists keys masked and paged, filters by status and searches labels", async () => {
     const page1 = await (await t.admin("GET", "/admin/api-keys?pageSize=2")).json();
-    assert.deepEqual([page1.total, page1.page, page1.pageSize, page1.totalPages, page1.api_keys.length], [3, 1, 2, 2, 2]);
+    assert.deepEqual([page1.total, page1.page, page1.pageSize, page1.totalPages, page1.api_keys.length], [
+      3,
+      1,
+      2,
+      2,
+      2,
+    ]);
     const page2 = await (await t.admin("GET", "/admin/api-keys?pageSize=2&page=2")).json();
     assert.equal(page2.api_keys.length, 1);
     assert.equal(page1.api_keys[0].api_key, "key-…0001");
@@ -63,7 +83,11 @@ describe("admin API", () => {
   });
 
   it("adds one key (with ttl), refuses duplicates and bad input", async () => {
-    const res = await t.admin("POST", "/admin/api-keys", { api_key: "single-key-000000001", username: "solo", ttl: 60 });
+    const res = await t.admin("POST", "/admin/api-keys", {
+      api_key: "single-key-000000001",
+      username: "solo",
+      ttl: 60,
+    });
     assert.equal(res.status, 201);
     const { id } = await res.json();
     const list = await (await t.admin("GET", "/admin/api-keys?search=solo")).json();
@@ -75,7 +99,13 @@ describe("admin API", () => {
     assert.equal((await t.admin("POST", "/admin/api-keys", { api_key: "x".repeat(20), ttl: -1 })).status, 400);
     assert.equal((await t.admin("POST", "/admin/api-keys/import", { keys: "nope" })).status, 400);
     assert.equal((await t.admin("POST", "/admin/api-keys/import-from-txt", {})).status, 400);
-    const bad = await t.pool.fetch(new Request("http://pool/admin/api-keys", { method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, body: "{oops" }));
+    const bad = await t.pool.fetch(
+      new Request("http://pool/admin/api-keys", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+        body: "{oops",
+      }),
+    );
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).error.code, "invalid_json");
   });
@@ -86,7 +116,8 @@ describe("admin API", () => {
     assert.equal((await t.admin("DELETE", "/admin/api-keys", { id: solo.id })).status, 200);
     assert.equal((await t.admin("DELETE", "/admin/api-keys", { id: solo.id })).status, 404);
     assert.equal((await t.admin("DELETE", "/admin/api-keys", { apiKey: "bare-import-key-0003" })).status, 200);
-    const batch = await (await t.admin("DELETE", "/admin/api-keys", { apiKeys: ["key-import-00000001", "nope-nope-nope"] })).json();
+    const batch =
+      await (await t.admin("DELETE", "/admin/api-keys", { apiKeys: ["key-import-00000001", "nope-nope-nope"] })).json();
     assert.deepEqual([batch.deleted, batch.failed, batch.total], [1, 1, 2]);
     const left = await (await t.admin("GET", "/admin/api-keys")).json();
     assert.deepEqual(left.api_keys.map((k: { username: string }) => k.username), ["b@x.io"]);

@@ -11,9 +11,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { serve, type RunningServer } from "../adapters/node.ts";
+import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama, type Pool } from "../mod.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "agents-admin-token";
@@ -22,10 +22,15 @@ const BIN = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, 
 /** Runs a command with a clean HOME, stdin closed; resolves with its output (rejects on failure). */
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(join(BIN, cmd), args, { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      join(BIN, cmd),
+      args,
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${cmd} failed: ${err.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
     child.stdin?.end(); // Claude Code waits for stdin otherwise
   });
 }
@@ -40,9 +45,13 @@ describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
   let home: string;
   const paths: string[] = [];
   const admin = (method: string, path: string, body?: unknown) =>
-    pool.fetch(new Request(`http://pool${path}`, {
-      method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
-    }));
+    pool.fetch(
+      new Request(`http://pool${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
   const tokens = async (): Promise<[number, number]> => {
     const s = await (await admin("GET", "/admin/stats")).json();
     return [s.prompt_tokens, s.completion_tokens];
@@ -50,11 +59,22 @@ describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
 
   before(async () => {
     mock = await startMockUpstream();
-    pool = createPool({ providers: [ollama({ baseURL: mock.url })], auth: { adminToken: ADMIN }, logger: { info() {}, warn() {}, error() {} } });
+    pool = createPool({
+      providers: [ollama({ baseURL: mock.url })],
+      auth: { adminToken: ADMIN },
+      logger: { info() {}, warn() {}, error() {} },
+    });
     token = (await (await admin("POST", "/admin/tokens", { name: "agents" })).json()).token;
-    await admin("POST", "/admin/api-keys/import?provider=ollama", { keys: ["bad-key-agents01", "limited-key-agents1", "good-key-agents01"] });
-    server = await serve({ ...pool, fetch: (req, env, ctx) => (paths.push(`${req.method} ${new URL(req.url).pathname}`), pool.fetch(req, env, ctx)) }, {
-      port: 0, hostname: "127.0.0.1", handleSignals: false,
+    await admin("POST", "/admin/api-keys/import?provider=ollama", {
+      keys: ["bad-key-agents01", "limited-key-agents1", "good-key-agents01"],
+    });
+    server = await serve({
+      ...pool,
+      fetch: (req, env, ctx) => (paths.push(`${req.method} ${new URL(req.url).pathname}`), pool.fetch(req, env, ctx)),
+    }, {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
     });
     url = `http://127.0.0.1:${server.port}`;
     home = await mkdtemp(join(tmpdir(), "pool-agents-"));
@@ -69,8 +89,11 @@ describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
   it("Claude Code: claude -p streams /v1/messages through the pool", async () => {
     const [p0, c0] = await tokens();
     const out = await run("claude", ["-p", "say hi", "--model", "llama3.2"], {
-      HOME: home, ANTHROPIC_BASE_URL: url, ANTHROPIC_AUTH_TOKEN: token,
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1",
+      HOME: home,
+      ANTHROPIC_BASE_URL: url,
+      ANTHROPIC_AUTH_TOKEN: token,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
     });
     assert.match(out, /tok0 tok1 tok2/);
     assert.ok(paths.includes("POST /v1/messages"), paths.join(", "));
@@ -84,8 +107,20 @@ describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
   it("Codex CLI: codex exec with wire_api=responses streams /v1/responses through the pool", async () => {
     const [p0, c0] = await tokens();
     const provider = `model_providers.pool={name="pool",base_url="${url}/v1",env_key="POOL_KEY",wire_api="responses"}`;
-    const out = await run("codex", ["exec", "--skip-git-repo-check", "-c", provider, "-c", "model_provider=pool", "-m", "llama3.2", "say hi"], {
-      HOME: home, CODEX_HOME: join(home, ".codex"), POOL_KEY: token,
+    const out = await run("codex", [
+      "exec",
+      "--skip-git-repo-check",
+      "-c",
+      provider,
+      "-c",
+      "model_provider=pool",
+      "-m",
+      "llama3.2",
+      "say hi",
+    ], {
+      HOME: home,
+      CODEX_HOME: join(home, ".codex"),
+      POOL_KEY: token,
     });
     assert.match(out, /tok0 tok1 tok2/);
     assert.ok(paths.includes("POST /v1/responses"), paths.join(", "));

@@ -11,20 +11,31 @@ describe("model aliases", () => {
   let pool: Pool;
   let token: string;
   const admin = (method: string, path: string, body?: unknown) =>
-    pool.fetch(new Request(`http://pool${path}`, {
-      method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
-    }));
+    pool.fetch(
+      new Request(`http://pool${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
   const ask = (model: string, path = "/v1/chat/completions", extra: Record<string, unknown> = {}) =>
-    pool.fetch(new Request(`http://pool${path}`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], ...extra }),
-    }));
-  const modelsSeenBy = (key: string) => mock.requests.filter((r) => r.key === key && r.method === "POST").map((r) => r.body?.model);
+    pool.fetch(
+      new Request(`http://pool${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], ...extra }),
+      }),
+    );
+  const modelsSeenBy = (key: string) =>
+    mock.requests.filter((r) => r.key === key && r.method === "POST").map((r) => r.body?.model);
 
   before(async () => {
     mock = await startMockUpstream();
     pool = createPool({
-      providers: [ollama({ baseURL: mock.url }), openaiCompatible({ id: "groq", baseURL: `${mock.url}/v1`, prefix: "/groq/v1" })],
+      providers: [
+        ollama({ baseURL: mock.url }),
+        openaiCompatible({ id: "groq", baseURL: `${mock.url}/v1`, prefix: "/groq/v1" }),
+      ],
       models: { fast: [{ provider: "ollama", model: "qwen3:8b" }, { provider: "groq", model: "llama3.2" }] },
       auth: { adminToken: ADMIN },
       logger: { info() {}, warn() {}, error() {} },
@@ -63,27 +74,38 @@ describe("model aliases", () => {
     await admin("POST", "/admin/api-keys/import?provider=ollama", { keys: ["olla-models~gpt-oss:20b"] });
     mock.reset();
     await pool.flush();
-    const requests = async (p: string) => (await (await admin("GET", `/admin/stats?provider=${p}`)).json()).total_requests;
+    const requests = async (p: string) =>
+      (await (await admin("GET", `/admin/stats?provider=${p}`)).json()).total_requests;
     const before = [await requests("ollama"), await requests("groq")];
     const res = await ask("fast");
     assert.equal(res.status, 200);
     await res.arrayBuffer();
     await pool.flush();
-    assert.deepEqual([await requests("ollama"), await requests("groq")], [before[0], before[1] + 1], "counted once, where it was served");
+    assert.deepEqual(
+      [await requests("ollama"), await requests("groq")],
+      [before[0], before[1] + 1],
+      "counted once, where it was served",
+    );
     assert.deepEqual(modelsSeenBy("olla-models~gpt-oss:20b"), ["qwen3:8b"]);
     assert.deepEqual(modelsSeenBy("groq-key-0001"), ["llama3.2"]);
   });
 
   it("answers the last target's error when no target can serve", async () => {
-    for (const p of ["ollama", "groq"]) for (const r of pool.state.keys.pool(p).values()) pool.state.keys.pool(p).disable(r.id, 60_000, "test");
+    for (const p of ["ollama", "groq"]) {
+      for (const r of pool.state.keys.pool(p).values()) pool.state.keys.pool(p).disable(r.id, 60_000, "test");
+    }
     const res = await ask("fast");
     assert.equal(res.status, 503);
     assert.match((await res.json()).error.message, /groq/);
-    for (const p of ["ollama", "groq"]) for (const r of pool.state.keys.pool(p).values()) pool.state.keys.pool(p).enable(r.id);
+    for (const p of ["ollama", "groq"]) {
+      for (const r of pool.state.keys.pool(p).values()) pool.state.keys.pool(p).enable(r.id);
+    }
   });
 
   it("lists the alias in /v1/models and counts both the alias and the target", async () => {
-    const listed = await (await pool.fetch(new Request("http://pool/v1/models", { headers: { authorization: `Bearer ${token}` } }))).json();
+    const listed =
+      await (await pool.fetch(new Request("http://pool/v1/models", { headers: { authorization: `Bearer ${token}` } })))
+        .json();
     assert.ok(listed.data.some((m: { id: string }) => m.id === "fast"));
     assert.ok(listed.data.some((m: { id: string }) => m.id === "gpt-oss:20b"), "the upstream's own models stay");
     await pool.flush();
@@ -93,6 +115,9 @@ describe("model aliases", () => {
   });
 
   it("refuses an alias naming an unknown provider, naming the path", () => {
-    assert.throws(() => createPool({ providers: [ollama()], models: { fast: [{ provider: "groq", model: "x" }] } }), /models\."fast"\[0\]\.provider: "groq" is not a configured provider/);
+    assert.throws(
+      () => createPool({ providers: [ollama()], models: { fast: [{ provider: "groq", model: "x" }] } }),
+      /models\."fast"\[0\]\.provider: "groq" is not a configured provider/,
+    );
   });
 });

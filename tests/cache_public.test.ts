@@ -8,16 +8,26 @@ describe("response cache", () => {
   let t: TestPool;
   const clock = { t: Date.now() };
   before(async () => {
-    t = await setupPool({ keys: ["good-cache-00001"], now: () => clock.t, cache: { enabled: true, ttlMs: 10_000, maxEntries: 2 } });
+    t = await setupPool({
+      keys: ["good-cache-00001"],
+      now: () => clock.t,
+      cache: { enabled: true, ttlMs: 10_000, maxEntries: 2 },
+    });
   });
   after(() => t.close());
 
   it("answers the same non-stream request from the cache, whatever the key order of its body", async () => {
     t.mock.reset();
-    const a = await t.call("/v1/chat/completions", { method: "POST", body: '{"model":"llama3.2","messages":[{"role":"user","content":"cache me"}]}' });
+    const a = await t.call("/v1/chat/completions", {
+      method: "POST",
+      body: '{"model":"llama3.2","messages":[{"role":"user","content":"cache me"}]}',
+    });
     assert.equal(a.headers.get("x-cache"), "MISS");
     const first = await a.json();
-    const b = await t.call("/v1/chat/completions", { method: "POST", body: '{"messages":[{"content":"cache me","role":"user"}],"model":"llama3.2"}' });
+    const b = await t.call("/v1/chat/completions", {
+      method: "POST",
+      body: '{"messages":[{"content":"cache me","role":"user"}],"model":"llama3.2"}',
+    });
     assert.equal(b.headers.get("x-cache"), "HIT");
     assert.deepEqual(await b.json(), first);
     assert.equal(t.mock.requests.length, 1, "the second answer did not reach upstream");
@@ -47,7 +57,10 @@ describe("response cache", () => {
     const unknown = await t.admin("POST", "/admin/cache/clear", { provider: "nope" });
     assert.equal(unknown.status, 400, "an unknown provider is an error, not a silent no-op");
     assert.equal((await unknown.json()).error.code, "unknown_provider");
-    assert.equal((await (await t.admin("POST", "/admin/cache/clear?provider=openrouter", { model: "qwen" })).json()).removed, 0);
+    assert.equal(
+      (await (await t.admin("POST", "/admin/cache/clear?provider=openrouter", { model: "qwen" })).json()).removed,
+      0,
+    );
     const r = await (await t.admin("POST", "/admin/cache/clear", { model: "qwen" })).json();
     assert.equal(r.removed, 1);
     const all = await (await t.admin("POST", "/admin/cache/clear", {})).json();
@@ -61,7 +74,12 @@ describe("response cache", () => {
     const b = await setupPool({ storage, cache: { enabled: true, shared: true } });
     try {
       await b.pool.flush();
-      const ask = (p: TestPool) => p.call("/v1/embeddings", { method: "POST", headers: { authorization: `Bearer ${a.token}` }, body: JSON.stringify({ model: "e", input: "x" }) });
+      const ask = (p: TestPool) =>
+        p.call("/v1/embeddings", {
+          method: "POST",
+          headers: { authorization: `Bearer ${a.token}` },
+          body: JSON.stringify({ model: "e", input: "x" }),
+        });
       assert.equal((await ask(a)).headers.get("x-cache"), "MISS");
       const hit = await ask(b);
       assert.equal(hit.headers.get("x-cache"), "HIT");

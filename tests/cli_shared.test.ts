@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { type Need, skipUnless } from "./helpers/requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
@@ -43,7 +43,10 @@ const cases: Array<[string, Need[], () => Promise<{ env: Record<string, string>;
   }],
   ["postgres://", ["postgresql", "websockify", "processes"], async () => {
     const p: PostgresServer = await startPostgres();
-    return { env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" }, stop: () => p.stop() };
+    return {
+      env: { STORAGE_URL: p.url, NEON_WS_PROXY: p.wsProxy, NEON_SECURE_WEBSOCKET: "false" },
+      stop: () => p.stop(),
+    };
   }],
   ["upstash:", ["redis-server", "processes"], async () => {
     const r = await startRedis();
@@ -79,13 +82,30 @@ for (const [name, needs, startStore] of cases) {
     it("keys and a token added on one serve requests on the other within 5 s", { timeout: 30_000 }, async () => {
       const [a, b] = servers;
       const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-      await fetch(`${a.url}/admin/api-keys/import`, { method: "POST", headers: admin, body: JSON.stringify({ keys: ["good-shared-cli-1"] }) });
-      const { token } = await (await fetch(`${a.url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "x" }) })).json();
-      await within(5000, async () => {
-        const res = await fetch(`${b.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "llama3.2", messages: [] }) });
-        await res.text();
-        return res.status === 200;
-      }, "the second server served the token", 100);
+      await fetch(`${a.url}/admin/api-keys/import`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ keys: ["good-shared-cli-1"] }),
+      });
+      const { token } = await (await fetch(`${a.url}/admin/tokens`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ name: "x" }),
+      })).json();
+      await within(
+        5000,
+        async () => {
+          const res = await fetch(`${b.url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}` },
+            body: JSON.stringify({ model: "llama3.2", messages: [] }),
+          });
+          await res.text();
+          return res.status === 200;
+        },
+        "the second server served the token",
+        100,
+      );
       // The chat once (the server also reads a new key's model list: DISCOVER_MODELS).
       assert.equal(mock.requests.filter((r) => r.key === "good-shared-cli-1" && r.method === "POST").length, 1);
       const health = await (await fetch(`${b.url}/health`)).json();

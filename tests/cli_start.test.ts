@@ -19,17 +19,20 @@ const ADMIN = "cli-start-admin-token";
 /** Runs the CLI to its end: exit code and everything it printed. */
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", ...args], {
-    env: { ...childEnv(), ADMIN_TOKEN: ADMIN, ...env }, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...childEnv(), ADMIN_TOKEN: ADMIN, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   const take = (b: Uint8Array) => void (out += new TextDecoder().decode(b));
   child.stdout!.on("data", take);
   child.stderr!.on("data", take);
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  return new Promise((resolve) => child.on("close", (code) => {
-    clearTimeout(timer);
-    resolve({ code, out });
-  }));
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    })
+  );
 }
 
 /** One line, naming what it must name, and no stack trace. */
@@ -94,7 +97,17 @@ describe("CLI start", () => {
     assert.equal(port.code, 1);
     assertOneLine(port.out, /--port must be a port from 0 to 65535/);
     const config = join(dir, "bad.json");
-    await writeFile(config, JSON.stringify({ providers: [{ type: "ollama" }, { id: "g", type: "openai-compatible", baseURL: "api.groq.com", prefix: "/g/v1" }] }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        providers: [{ type: "ollama" }, {
+          id: "g",
+          type: "openai-compatible",
+          baseURL: "api.groq.com",
+          prefix: "/g/v1",
+        }],
+      }),
+    );
     const file = await run(["--port", "0", "--storage", "memory:", "--config", config]);
     assert.equal(file.code, 1);
     assertOneLine(file.out, /bad\.json: providers\[1\]\.baseURL: must be an http\(s\) URL/);
@@ -102,34 +115,68 @@ describe("CLI start", () => {
     assertOneLine(missing.out, /POOL_CONFIG .*nope\.json: cannot read it \(ENOENT\)/);
   });
 
-  it("serves a third provider and an alias from --config, and imports --keys into --provider", { timeout: 30_000 }, async () => {
-    const config = join(dir, "pool.json");
-    await writeFile(config, JSON.stringify({
-      providers: [{ type: "ollama" }, { id: "groq", type: "openai-compatible", baseURL: `${mock.url}/v1`, prefix: "/groq/v1" }],
-      models: { fast: [{ provider: "groq", model: "llama3.2" }] },
-    }));
-    const keys = join(dir, "groq.txt");
-    await writeFile(keys, "groq-cli-key-0001\n");
-    const server = await spawnServer("node", [
-      "--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--storage", "memory:", "--config", config, "--keys", keys, "--provider", "groq",
-    ], { env: { ...childEnv(), ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url } });
-    try {
-      assert.match(server.output(), /imported .*groq\.txt into groq: 1 lines, 1 added/);
-      const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-      const health = await (await fetch(`${server.url}/health`)).json();
-      assert.deepEqual(Object.keys(health.providers), ["ollama", "groq"]);
-      assert.equal(health.providers.groq.keys.total, 1);
-      const { token } = await (await fetch(`${server.url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
-      mock.reset();
-      const res = await fetch(`${server.url}/v1/chat/completions`, {
-        method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: "hi" }] }),
-      });
-      assert.equal(res.status, 200);
-      await res.arrayBuffer();
-      assert.deepEqual(mock.requests.filter((r) => r.method === "POST").map((r) => [r.key, r.body?.model]), [["groq-cli-key-0001", "llama3.2"]]);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    "serves a third provider and an alias from --config, and imports --keys into --provider",
+    { timeout: 30_000 },
+    async () => {
+      const config = join(dir, "pool.json");
+      await writeFile(
+        config,
+        JSON.stringify({
+          providers: [{ type: "ollama" }, {
+            id: "groq",
+            type: "openai-compatible",
+            baseURL: `${mock.url}/v1`,
+            prefix: "/groq/v1",
+          }],
+          models: { fast: [{ provider: "groq", model: "llama3.2" }] },
+        }),
+      );
+      const keys = join(dir, "groq.txt");
+      await writeFile(keys, "groq-cli-key-0001\n");
+      const server = await spawnServer("node", [
+        "--import",
+        "tsx",
+        "adapters/cli.ts",
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--storage",
+        "memory:",
+        "--config",
+        config,
+        "--keys",
+        keys,
+        "--provider",
+        "groq",
+      ], { env: { ...childEnv(), ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url } });
+      try {
+        assert.match(server.output(), /imported .*groq\.txt into groq: 1 lines, 1 added/);
+        const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+        const health = await (await fetch(`${server.url}/health`)).json();
+        assert.deepEqual(Object.keys(health.providers), ["ollama", "groq"]);
+        assert.equal(health.providers.groq.keys.total, 1);
+        const { token } = await (await fetch(`${server.url}/admin/tokens`, {
+          method: "POST",
+          headers: admin,
+          body: JSON.stringify({ name: "cli" }),
+        })).json();
+        mock.reset();
+        const res = await fetch(`${server.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: "hi" }] }),
+        });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+        assert.deepEqual(mock.requests.filter((r) => r.method === "POST").map((r) => [r.key, r.body?.model]), [[
+          "groq-cli-key-0001",
+          "llama3.2",
+        ]]);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 });

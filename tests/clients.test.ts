@@ -14,20 +14,31 @@ describe("real client libraries", () => {
     t = await setupPool({ keys: ["bad-key-client01", "limited-key-cl01", "good-key-client1", "good-key-client2"] });
     const inProcess = (input: RequestInfo | URL, init?: RequestInit) => t.pool.fetch(new Request(input, init));
     openai = new OpenAI({ apiKey: t.token, baseURL: "http://pool.local/v1", fetch: inProcess, maxRetries: 0 });
-    ollama = new Ollama({ host: "http://pool.local", fetch: inProcess, headers: { authorization: `Bearer ${t.token}` } });
+    ollama = new Ollama({
+      host: "http://pool.local",
+      fetch: inProcess,
+      headers: { authorization: `Bearer ${t.token}` },
+    });
   });
   after(() => t.close());
 
   it("openai: chat completion", async () => {
     for (let i = 0; i < 4; i++) {
-      const r = await openai.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] });
+      const r = await openai.chat.completions.create({
+        model: "llama3.2",
+        messages: [{ role: "user", content: "hi" }],
+      });
       assert.equal(r.choices[0].message.content, "tok0 tok1 tok2 ");
       assert.equal(r.usage?.completion_tokens, 3);
     }
   });
 
   it("openai: streamed chat completion, with and without usage", async () => {
-    const stream = await openai.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "hi" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
     let text = "";
     let sawUsage = false;
     for await (const chunk of stream) {
@@ -38,7 +49,10 @@ describe("real client libraries", () => {
     assert.equal(sawUsage, false);
 
     const withUsage = await openai.chat.completions.create({
-      model: "llama3.2", messages: [{ role: "user", content: "hi" }], stream: true, stream_options: { include_usage: true },
+      model: "llama3.2",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let usage;
     for await (const chunk of withUsage) usage = chunk.usage ?? usage;
@@ -53,7 +67,12 @@ describe("real client libraries", () => {
   });
 
   it("openai: a bad client token is an AuthenticationError", async () => {
-    const bad = new OpenAI({ apiKey: "sk-wrong", baseURL: "http://pool.local/v1", fetch: (i, init) => t.pool.fetch(new Request(i, init)), maxRetries: 0 });
+    const bad = new OpenAI({
+      apiKey: "sk-wrong",
+      baseURL: "http://pool.local/v1",
+      fetch: (i, init) => t.pool.fetch(new Request(i, init)),
+      maxRetries: 0,
+    });
     await assert.rejects(bad.models.list(), (err: unknown) => err instanceof OpenAI.AuthenticationError);
   });
 
@@ -62,7 +81,9 @@ describe("real client libraries", () => {
     assert.equal(r.message.content, "tok0 tok1 tok2 ");
     assert.equal(r.eval_count, 3);
     let text = "";
-    for await (const part of await ollama.chat({ model: "llama3.2", messages: [{ role: "user", content: "hi" }], stream: true })) {
+    for await (
+      const part of await ollama.chat({ model: "llama3.2", messages: [{ role: "user", content: "hi" }], stream: true })
+    ) {
       text += part.message.content;
     }
     assert.equal(text, "tok0 tok1 tok2 ");

@@ -19,7 +19,9 @@ const ADMIN = "durable-test-admin-token";
 /** Every file under `dir`, relative, sorted. */
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as { path?: string }).path ?? "", e.name).slice(dir.length + 1)).sort();
+  return entries.filter((e) => e.isFile()).map((e) =>
+    join(e.parentPath ?? (e as { path?: string }).path ?? "", e.name).slice(dir.length + 1)
+  ).sort();
 }
 
 describe("filesystem storage: atomic writes", () => {
@@ -32,7 +34,10 @@ describe("filesystem storage: atomic writes", () => {
   it("writes whole records readable only by the owner, and leaves no temporary file", async () => {
     const s = fsStorage(dir);
     await s.setItem("keys:ollama:a1", { id: "a1", secret: "s" });
-    await s.setItems([{ key: "keys:ollama:a2", value: { id: "a2" } }, { key: "stats:global:ollama", value: { requests: 3 } }]);
+    await s.setItems([{ key: "keys:ollama:a2", value: { id: "a2" } }, {
+      key: "stats:global:ollama",
+      value: { requests: 3 },
+    }]);
     await s.setItem("keys:ollama:a1", { id: "a1", secret: "t" });
     assert.deepEqual(await files(dir), ["keys/ollama/a1", "keys/ollama/a2", "stats/global/ollama"]);
     assert.deepEqual(JSON.parse(await readFile(join(dir, "keys/ollama/a1"), "utf8")), { id: "a1", secret: "t" });
@@ -87,17 +92,33 @@ describe("unreadable records at start", () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   const start = (adminToken?: string) =>
-    createPool({ providers: [ollama({ baseURL: "http://127.0.0.1:9" })], storage: fsStorage(dir), auth: { adminToken, onAdminTokenGenerated() {} }, logger });
+    createPool({
+      providers: [ollama({ baseURL: "http://127.0.0.1:9" })],
+      storage: fsStorage(dir),
+      auth: { adminToken, onAdminTokenGenerated() {} },
+      logger,
+    });
   const admin = (pool: ReturnType<typeof start>, path: string, init: RequestInit = {}) =>
-    pool.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } }));
+    pool.fetch(
+      new Request(`http://pool${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      }),
+    );
 
   it("sets a torn key and an empty token aside, names them in the log, and /health says degraded with the count", async () => {
     const a = start(ADMIN);
     await a.ready();
     const keys = ["me@x.io----pw----s----good-durable-k0001", "me@x.io----pw----s----good-durable-k0002"].join("\n");
-    assert.equal((await admin(a, "/admin/api-keys/import-from-txt", { method: "POST", body: JSON.stringify({ content: keys }) })).status, 200);
-    const t1 = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "one" }) })).json();
-    const t2 = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "two" }) })).json();
+    assert.equal(
+      (await admin(a, "/admin/api-keys/import-from-txt", { method: "POST", body: JSON.stringify({ content: keys }) }))
+        .status,
+      200,
+    );
+    const t1 = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "one" }) }))
+      .json();
+    const t2 = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "two" }) }))
+      .json();
     await a.close();
 
     const keyFiles = (await files(dir)).filter((f) => f.startsWith("keys/"));
@@ -120,7 +141,9 @@ describe("unreadable records at start", () => {
     assert.ok(!all.includes(torn), "the unreadable record is moved, not left to be overwritten");
     const stats = await (await admin(b, "/admin/stats")).json();
     assert.equal(stats.total_api_keys, 1);
-    const ok = await b.fetch(new Request("http://pool/v1/models", { headers: { authorization: `Bearer ${t1.token}` } }));
+    const ok = await b.fetch(
+      new Request("http://pool/v1/models", { headers: { authorization: `Bearer ${t1.token}` } }),
+    );
     assert.notEqual(ok.status, 401, "the readable token still works");
     await b.close();
 
@@ -144,11 +167,16 @@ describe("unreadable records at start", () => {
       await writeFile(join(dir3, "stats/global/ollama"), '{"requests":5,"succ');
       const seen: string[] = [];
       const quarantine = new Quarantine(storage, (m) => seen.push(m));
-      await kvCounterSink(storage, 128, quarantine).apply(new Map([["stats:global:ollama", { add: { requests: 1 }, max: {} }]]));
+      await kvCounterSink(storage, 128, quarantine).apply(
+        new Map([["stats:global:ollama", { add: { requests: 1 }, max: {} }]]),
+      );
       assert.equal(quarantine.count, 1);
       assert.match(seen[0], /"stats:global:ollama"/);
       assert.deepEqual(await storage.getItem("stats:global:ollama"), { requests: 1 });
-      assert.equal(((await storage.getItem("quarantine:stats:global:ollama")) as { raw: string }).raw, '{"requests":5,"succ');
+      assert.equal(
+        ((await storage.getItem("quarantine:stats:global:ollama")) as { raw: string }).raw,
+        '{"requests":5,"succ',
+      );
       await storage.dispose();
     } finally {
       await rm(dir3, { recursive: true, force: true });
@@ -159,16 +187,35 @@ describe("unreadable records at start", () => {
     const generated: string[] = [];
     const dir2 = await mkdtemp(join(tmpdir(), "pool-admin-"));
     try {
-      const first = createPool({ providers: [ollama()], storage: fsStorage(dir2), auth: { onAdminTokenGenerated: (t) => generated.push(t) }, logger });
+      const first = createPool({
+        providers: [ollama()],
+        storage: fsStorage(dir2),
+        auth: { onAdminTokenGenerated: (t) => generated.push(t) },
+        logger,
+      });
       await first.ready();
       await first.close();
       assert.equal(generated.length, 1);
       await writeFile(join(dir2, "meta/admin"), '{"hash":"ab');
-      const second = createPool({ providers: [ollama()], storage: fsStorage(dir2), auth: { onAdminTokenGenerated: (t) => generated.push(t) }, logger });
+      const second = createPool({
+        providers: [ollama()],
+        storage: fsStorage(dir2),
+        auth: { onAdminTokenGenerated: (t) => generated.push(t) },
+        logger,
+      });
       await assert.rejects(second.ready(), /admin credential \(meta:admin\) cannot be read/);
       assert.equal(generated.length, 1, "no new credential was generated");
-      assert.equal(await readFile(join(dir2, "meta/admin"), "utf8"), '{"hash":"ab', "the stored one is left for the operator");
-      const third = createPool({ providers: [ollama()], storage: fsStorage(dir2), auth: { adminToken: ADMIN }, logger });
+      assert.equal(
+        await readFile(join(dir2, "meta/admin"), "utf8"),
+        '{"hash":"ab',
+        "the stored one is left for the operator",
+      );
+      const third = createPool({
+        providers: [ollama()],
+        storage: fsStorage(dir2),
+        auth: { adminToken: ADMIN },
+        logger,
+      });
       await third.ready();
       await third.close();
     } finally {

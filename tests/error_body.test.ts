@@ -8,7 +8,10 @@ const enc = new TextEncoder();
 
 describe("readErrorBody", () => {
   it("reads a small body whole", async () => {
-    assert.equal(await readErrorBody(new Response('{"error":"weekly usage limit"}', { status: 429 })), '{"error":"weekly usage limit"}');
+    assert.equal(
+      await readErrorBody(new Response('{"error":"weekly usage limit"}', { status: 429 })),
+      '{"error":"weekly usage limit"}',
+    );
   });
 
   it("stops at 64 KiB of an endless body and cancels the rest", async () => {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { upstashStorage } from "../adapters/upstash.ts";
 import { createStore } from "../src/store/store.ts";
 import { upstashBackend } from "./helpers/backends.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
 import { within } from "./helpers/poll.ts";
 import { spawnServer } from "./helpers/spawn.ts";
@@ -37,7 +37,9 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("Deno: `npm run start:deno` (examples/deno/main.ts) on Deno KV keeps keys, tokens and counts across a restart", { timeout: 60_000 }, async () => {
+  it("Deno: `npm run start:deno` (examples/deno/main.ts) on Deno KV keeps keys, tokens and counts across a restart", {
+    timeout: 60_000,
+  }, async () => {
     const args = ["run", "--silent", "start:deno"];
     const denoEnv = { ...env, STORAGE_URL: `denokv:${join(dir, "pool.sqlite")}` };
     const first = await spawnServer("npm", args, { cwd: ROOT, env: denoEnv });
@@ -67,15 +69,27 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
   const upstash = "Deno: two examples/deno/main.ts on one Upstash (as Deploy's regions) count exactly";
   it(upstash, { timeout: 90_000, ...skipUnless(upstash, "redis-server") }, async () => {
     const backend = await upstashBackend();
-    const denoEnv = { ...env, STORAGE_URL: "upstash:", UPSTASH_REDIS_REST_URL: backend.rest.url, UPSTASH_REDIS_REST_TOKEN: backend.rest.token };
+    const denoEnv = {
+      ...env,
+      STORAGE_URL: "upstash:",
+      UPSTASH_REDIS_REST_URL: backend.rest.url,
+      UPSTASH_REDIS_REST_TOKEN: backend.rest.token,
+    };
     const args = ["run", "-A", "examples/deno/main.ts"];
-    const servers = await Promise.all([0, 1].map(() => spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv })));
+    const servers = await Promise.all(
+      [0, 1].map(() => spawnServer(join(BIN, "deno"), args, { cwd: ROOT, env: denoEnv })),
+    );
     try {
       const [a, b] = servers.map((s) => httpFetcher(s.url));
       assert.equal((await (await a("/health")).json()).storage.driver, "upstash");
       const token = await importKeyAndToken(a, ADMIN, "good-key-deno-upst1");
       // B learns the key and the token through the change feed (its sync runs every 2 s).
-      await within(10_000, async () => (await b("/v1/models", { headers: { authorization: `Bearer ${token}` } })).status === 200, "B accepts the token", 100);
+      await within(
+        10_000,
+        async () => (await b("/v1/models", { headers: { authorization: `Bearer ${token}` } })).status === 200,
+        "B accepts the token",
+        100,
+      );
       await Promise.all([a, b].flatMap((f) => Array.from({ length: 50 }, () => chat(f, token, false))));
     } finally {
       await Promise.all(servers.map((s) => s.stop())); // SIGTERM: each flushes its statistics, then exits
@@ -92,7 +106,10 @@ describe("runtime examples over real HTTP", skipUnless("runtime examples over re
   });
 
   it("Bun: `npm run start:bun` (examples/bun/server.ts)", { timeout: 60_000 }, async () => {
-    const server = await spawnServer("npm", ["run", "--silent", "start:bun"], { cwd: ROOT, env: { ...env, DATA_DIR: join(dir, "bun-data") } });
+    const server = await spawnServer("npm", ["run", "--silent", "start:bun"], {
+      cwd: ROOT,
+      env: { ...env, DATA_DIR: join(dir, "bun-data") },
+    });
     try {
       assert.match(server.output(), /\(bun\) listening on/);
       const f = httpFetcher(server.url);

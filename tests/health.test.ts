@@ -6,7 +6,9 @@ import { setupPool, type TestPool } from "./helpers/setup.ts";
 
 const list = async (t: TestPool) => {
   const body = await (await t.admin("GET", "/admin/api-keys?pageSize=200")).json();
-  return new Map<string, { id: string; status: string; reason: string | null }>(body.api_keys.map((k: { username: string }) => [k.username, k]));
+  return new Map<string, { id: string; status: string; reason: string | null }>(
+    body.api_keys.map((k: { username: string }) => [k.username, k]),
+  );
 };
 
 describe("health checks", () => {
@@ -44,7 +46,12 @@ describe("health checks", () => {
     const { jobId, progress, total } = await started.json();
     assert.equal(total, 2); // the bad key and the one just disabled
     let job = { running: true } as { running: boolean; jobId?: string; healthy?: number };
-    await within(2000, async () => !(job = await (await t.admin("GET", progress)).json()).running, "the health-check job finished", 20);
+    await within(
+      2000,
+      async () => !(job = await (await t.admin("GET", progress)).json()).running,
+      "the health-check job finished",
+      20,
+    );
     assert.equal(job.jobId, jobId);
     assert.equal(job.healthy, 1);
     assert.equal((await list(t)).get("good-health-0002")!.status, "active");
@@ -52,9 +59,13 @@ describe("health checks", () => {
   });
 
   it("streams NDJSON progress lines when the client accepts them", async () => {
-    const res = await t.pool.fetch(new Request("http://pool/admin/keys/health-check", {
-      method: "POST", headers: { authorization: "Bearer test-admin-token-0123", accept: "application/x-ndjson" }, body: "{}",
-    }));
+    const res = await t.pool.fetch(
+      new Request("http://pool/admin/keys/health-check", {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token-0123", accept: "application/x-ndjson" },
+        body: "{}",
+      }),
+    );
     assert.match(res.headers.get("content-type")!, /ndjson/);
     const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(lines.at(-1).type, "done");
@@ -76,7 +87,9 @@ describe("verify-key and import-with-validation", () => {
   after(() => t.close());
 
   it("verifies one key without adding it", async () => {
-    const ok = await (await t.admin("POST", "/admin/verify-key", { apiKey: "good-verify-models~kimi-k2:1t+qwen3-coder:480b" })).json();
+    const ok =
+      await (await t.admin("POST", "/admin/verify-key", { apiKey: "good-verify-models~kimi-k2:1t+qwen3-coder:480b" }))
+        .json();
     assert.equal(ok.valid, true);
     assert.deepEqual(ok.families, ["kimi", "qwen"]);
     assert.equal(ok.apiKey, "good…480b");

@@ -23,9 +23,16 @@ describe("key priority and weight", () => {
   after(() => t.close());
 
   it("takes them on POST and import, shows them in the listing, defaults 0 and 1", async () => {
-    assert.equal((await t.admin("POST", "/admin/api-keys", { api_key: "main-key-0001", username: "main", priority: 1, weight: 3 })).status, 201);
+    assert.equal(
+      (await t.admin("POST", "/admin/api-keys", { api_key: "main-key-0001", username: "main", priority: 1, weight: 3 }))
+        .status,
+      201,
+    );
     const imported = await (await t.admin("POST", "/admin/api-keys/import", {
-      keys: [{ key: "side-key-0002", username: "side", priority: 1 }, { key: "backup-key-0003", username: "backup" }, { key: "x-bad-0004", weight: 0 }],
+      keys: [{ key: "side-key-0002", username: "side", priority: 1 }, { key: "backup-key-0003", username: "backup" }, {
+        key: "x-bad-0004",
+        weight: 0,
+      }],
     })).json();
     assert.equal(imported.added, 2);
     assert.deepEqual(imported.invalid, [{ line: 3, reason: "'weight' must be an integer from 1 to 1000" }]);
@@ -67,21 +74,35 @@ describe("key priority and weight", () => {
     const stored = await t.pool.state.store.getKey("ollama", backup.id);
     assert.equal(stored?.priority, 5);
     assert.equal(stored?.weight, 2);
-    assert.equal((await t.admin("PATCH", "/admin/api-keys", { apiKey: "backup-key-0003", priority: 0, weight: 1 })).status, 200);
-    assert.equal((await t.pool.state.store.getKey("ollama", backup.id))?.priority, undefined, "defaults are not stored");
+    assert.equal(
+      (await t.admin("PATCH", "/admin/api-keys", { apiKey: "backup-key-0003", priority: 0, weight: 1 })).status,
+      200,
+    );
+    assert.equal(
+      (await t.pool.state.store.getKey("ollama", backup.id))?.priority,
+      undefined,
+      "defaults are not stored",
+    );
   });
 
   it("re-tiers keys already present when an import names their priority", async () => {
-    const r = await (await t.admin("POST", "/admin/api-keys/import", { keys: [{ key: "backup-key-0003", priority: 9 }] })).json();
+    const r =
+      await (await t.admin("POST", "/admin/api-keys/import", { keys: [{ key: "backup-key-0003", priority: 9 }] }))
+        .json();
     assert.equal(r.existing, 1);
     assert.equal((await byLabel("backup")).priority, 9);
   });
 
   it("refuses bad values with 400 naming the field, and unknown keys with 404", async () => {
     const id = (await byLabel("main")).id;
-    for (const [body, field] of [
-      [{ id, priority: 1.5 }, "priority"], [{ id, priority: 1001 }, "priority"], [{ id, weight: 0 }, "weight"], [{ id, weight: "2" }, "weight"],
-    ] as const) {
+    for (
+      const [body, field] of [
+        [{ id, priority: 1.5 }, "priority"],
+        [{ id, priority: 1001 }, "priority"],
+        [{ id, weight: 0 }, "weight"],
+        [{ id, weight: "2" }, "weight"],
+      ] as const
+    ) {
       const res = await t.admin("PATCH", "/admin/api-keys", body);
       assert.equal(res.status, 400);
       assert.match((await res.json()).error.message, new RegExp(`'${field}'`));

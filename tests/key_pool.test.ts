@@ -6,9 +6,21 @@ import type { KeyRecord } from "../src/keys/types.ts";
 function makePool(n: number, opts: { clock?: { t: number } } = {}) {
   const clock = opts.clock ?? { t: 1_000_000 };
   const changes: string[] = [];
-  const pool = new KeyPool("p", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => clock.t, (r) => changes.push(`${r.id}:${r.state}`));
+  const pool = new KeyPool(
+    "p",
+    { failuresBeforeDisable: 3, disableMs: 3_600_000 },
+    () => clock.t,
+    (r) => changes.push(`${r.id}:${r.state}`),
+  );
   for (let i = 0; i < n; i++) {
-    const rec: KeyRecord = { id: `k${i}`, provider: "p", secret: `secret-${i}`, state: "active", failures: 0, createdAt: i };
+    const rec: KeyRecord = {
+      id: `k${i}`,
+      provider: "p",
+      secret: `secret-${i}`,
+      state: "active",
+      failures: 0,
+      createdAt: i,
+    };
     pool.put(rec);
   }
   return { pool, clock, changes };

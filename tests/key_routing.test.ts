@@ -7,12 +7,20 @@ import type { KeyRecord } from "../src/keys/types.ts";
 function makePool(specs: Array<Partial<KeyRecord>>) {
   const clock = { t: 1_000_000 };
   const changed: KeyRecord[] = [];
-  const pool = new KeyPool("p", { failuresBeforeDisable: 3, disableMs: 3_600_000 }, () => clock.t, (r) => changed.push(r));
-  specs.forEach((spec, i) => pool.put({ id: `k${i}`, provider: "p", secret: `secret-${i}`, state: "active", failures: 0, createdAt: i, ...spec }));
+  const pool = new KeyPool(
+    "p",
+    { failuresBeforeDisable: 3, disableMs: 3_600_000 },
+    () => clock.t,
+    (r) => changed.push(r),
+  );
+  specs.forEach((spec, i) =>
+    pool.put({ id: `k${i}`, provider: "p", secret: `secret-${i}`, state: "active", failures: 0, createdAt: i, ...spec })
+  );
   return { pool, clock, changed };
 }
 
-const picks = (pool: KeyPool, n: number, model?: string): string[] => Array.from({ length: n }, () => pool.pick(undefined, model)?.id ?? "-");
+const picks = (pool: KeyPool, n: number, model?: string): string[] =>
+  Array.from({ length: n }, () => pool.pick(undefined, model)?.id ?? "-");
 
 describe("KeyPool: model-aware picking", () => {
   it("gives a model only to keys that list it or whose list is unknown", () => {

@@ -16,7 +16,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  * runtime adapters (`hono/bun`, `hono/deno`, `hono/cloudflare-workers`, …) are not. ofetch (a
  * fetch wrapper on web APIs) serves the non-proxy upstream calls.
  */
-const ALLOWED = /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?|ofetch)$/;
+const ALLOWED =
+  /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?|ofetch)$/;
 // Import and re-export specifiers at the start of a line (not ones inside template strings).
 const SPECIFIER = /^(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"|^import\s+"([^"]+)"/gm;
 

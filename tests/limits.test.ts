@@ -26,7 +26,10 @@ describe("limits and token policies", () => {
     return (await res.json()).token as string;
   };
   const ask = (tok: string, model = "llama3.2", ip?: string) =>
-    t.call("/v1/chat/completions", { ...chat(model), headers: { authorization: `Bearer ${tok}`, ...(ip ? { "x-test-ip": ip } : {}) } });
+    t.call("/v1/chat/completions", {
+      ...chat(model),
+      headers: { authorization: `Bearer ${tok}`, ...(ip ? { "x-test-ip": ip } : {}) },
+    });
 
   it("limits requests per token per window, with Retry-After, and opens again next window", async () => {
     const tok = await token({ rpm: 3 });
@@ -90,16 +93,26 @@ describe("limits and token policies", () => {
       // Each answer uses 13 tokens: past 18 by at most the one admitted while 13 were used.
       assert.ok(ok >= 1 && ok <= 2, `${ok} of 40 parallel requests got 200 (${name} 18, 13 tokens each)`);
       for (const a of answers) if (a.status !== 200) assert.equal(a.status, 429);
-      assert.ok(answers.some((a) => a.code === (name === "quota" ? "quota_reserved" : "tokens_per_minute_exceeded")), JSON.stringify(answers.slice(0, 3)));
+      assert.ok(
+        answers.some((a) => a.code === (name === "quota" ? "quota_reserved" : "tokens_per_minute_exceeded")),
+        JSON.stringify(answers.slice(0, 3)),
+      );
     });
   }
 
   it("a reservation ends with its request, however it ends; a refused request reserves nothing", async () => {
     // Each of these reserves more than the whole quota (max_tokens 10,000): a leftover reservation
     // would get the next one refused as quota_reserved.
-    const created = await (await t.admin("POST", "/admin/tokens", { name: "reserve", quota: 5000, allowedModels: ["llama*", "missing-model"] })).json();
+    const created = await (await t.admin("POST", "/admin/tokens", {
+      name: "reserve",
+      quota: 5000,
+      allowedModels: ["llama*", "missing-model"],
+    })).json();
     const big = (model: string, extra: Record<string, unknown> = {}) =>
-      t.call("/v1/chat/completions", { ...chat(model, { max_tokens: 10_000, ...extra }), headers: { authorization: `Bearer ${created.token}` } });
+      t.call("/v1/chat/completions", {
+        ...chat(model, { max_tokens: 10_000, ...extra }),
+        headers: { authorization: `Bearer ${created.token}` },
+      });
     const gone = new AbortController();
     gone.abort();
     const ends: Array<[string, () => Promise<Response>, number]> = [
@@ -107,8 +120,25 @@ describe("limits and token policies", () => {
       ["stream", () => big("llama3.2", { stream: true }), 200],
       ["upstream 404", () => big("missing-model"), 404],
       ["refused model", () => big("qwen3:8b"), 403],
-      ["client gone", () => t.call("/v1/chat/completions", { ...chat("llama3.2", { max_tokens: 10_000 }), signal: gone.signal, headers: { authorization: `Bearer ${created.token}` } }), 499],
-      ["no keys", () => t.call("/openrouter/v1/chat/completions", { ...chat("llama3.2", { max_tokens: 10_000 }), headers: { authorization: `Bearer ${created.token}` } }), 503],
+      [
+        "client gone",
+        () =>
+          t.call("/v1/chat/completions", {
+            ...chat("llama3.2", { max_tokens: 10_000 }),
+            signal: gone.signal,
+            headers: { authorization: `Bearer ${created.token}` },
+          }),
+        499,
+      ],
+      [
+        "no keys",
+        () =>
+          t.call("/openrouter/v1/chat/completions", {
+            ...chat("llama3.2", { max_tokens: 10_000 }),
+            headers: { authorization: `Bearer ${created.token}` },
+          }),
+        503,
+      ],
     ];
     for (const [what, send, expected] of ends) {
       const res = await send();
@@ -137,7 +167,8 @@ describe("limits shared by instances", () => {
     try {
       await b.pool.flush(); // b learns a's key and token
       const tok = a.token;
-      const ask = (p: TestPool) => p.call("/v1/chat/completions", { ...chat(), headers: { authorization: `Bearer ${tok}` } });
+      const ask = (p: TestPool) =>
+        p.call("/v1/chat/completions", { ...chat(), headers: { authorization: `Bearer ${tok}` } });
       for (let i = 0; i < 3; i++) assert.equal((await ask(a)).status, 200);
       await a.pool.flush();
       await b.pool.flush();

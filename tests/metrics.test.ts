@@ -6,7 +6,10 @@ import { ADMIN, chat, setupPool, type TestPool } from "./helpers/setup.ts";
 describe("metrics", () => {
   let t: TestPool;
   before(async () => {
-    t = await setupPool({ keys: ["good-metrics-0001", "bad-metrics-00001"], mockOptions: { chunks: 20, chunkDelayMs: 10 } });
+    t = await setupPool({
+      keys: ["good-metrics-0001", "bad-metrics-00001"],
+      mockOptions: { chunks: 20, chunkDelayMs: 10 },
+    });
   });
   after(() => t.close());
 
@@ -25,7 +28,9 @@ describe("metrics", () => {
     const reader = open.body!.getReader();
     await reader.read();
     const get = async () => {
-      const res = await t.pool.fetch(new Request("http://pool/metrics", { headers: { authorization: `Bearer ${ADMIN}` } }));
+      const res = await t.pool.fetch(
+        new Request("http://pool/metrics", { headers: { authorization: `Bearer ${ADMIN}` } }),
+      );
       assert.match(res.headers.get("content-type")!, /text\/plain/);
       return res.text();
     };

@@ -99,7 +99,9 @@ describe("validated import", () => {
   it("keeps each valid key's model list from its probe", async () => {
     const t = await setupPool();
     try {
-      const r = await (await t.admin("POST", "/admin/api-keys/import-with-validation", { content: `${LLAMA}\n${QWEN}\nbad-key-000001` })).json();
+      const r = await (await t.admin("POST", "/admin/api-keys/import-with-validation", {
+        content: `${LLAMA}\n${QWEN}\nbad-key-000001`,
+      })).json();
       assert.equal(r.added, 2);
       const listed = (await (await t.admin("GET", "/admin/api-keys")).json()).api_keys;
       assert.deepEqual(listed.map((k: { models: string[] }) => k.models).sort(), [["llama3.2"], ["qwen3:8b"]]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildApp } from "../examples/hono-middleware/app.ts";
 import { createPool, ollama } from "../mod.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 
 describe("mounted in an existing Hono app", () => {
   let mock: MockUpstream;
@@ -13,14 +13,28 @@ describe("mounted in an existing Hono app", () => {
   after(() => mock.close());
 
   it("serves the host's routes and the pool's under /llm", async () => {
-    const pool = createPool({ providers: [ollama({ baseURL: mock.url })], auth: { adminToken: "mount-admin-token-01" }, logger: { info() {}, warn() {}, error() {} } });
+    const pool = createPool({
+      providers: [ollama({ baseURL: mock.url })],
+      auth: { adminToken: "mount-admin-token-01" },
+      logger: { info() {}, warn() {}, error() {} },
+    });
     const app = buildApp(pool);
     assert.equal(await (await app.request("/")).text(), "my app; the LLM pool lives under /llm");
     const admin = { authorization: "Bearer mount-admin-token-01", "content-type": "application/json" };
-    await app.request("/llm/admin/api-keys/import", { method: "POST", headers: admin, body: JSON.stringify({ keys: ["good-key-mount-001"] }) });
-    const { token } = await (await app.request("/llm/admin/tokens", { method: "POST", headers: admin, body: JSON.stringify({ name: "m" }) })).json();
+    await app.request("/llm/admin/api-keys/import", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ keys: ["good-key-mount-001"] }),
+    });
+    const { token } = await (await app.request("/llm/admin/tokens", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "m" }),
+    })).json();
     const res = await app.request("/llm/v1/chat/completions", {
-      method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "llama3.2", messages: [] }),
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: "llama3.2", messages: [] }),
     });
     assert.equal(res.status, 200);
     assert.equal((await res.json()).object, "chat.completion");
@@ -32,14 +46,26 @@ describe("mounted in an existing Hono app", () => {
 
   it("serves the dashboard at /llm and /llm/, redirects the login there and keeps every tab under it", async () => {
     const admin = "mount-admin-token-02";
-    const pool = createPool({ providers: [ollama({ baseURL: mock.url })], auth: { adminToken: admin }, logger: { info() {}, warn() {}, error() {} } });
+    const pool = createPool({
+      providers: [ollama({ baseURL: mock.url })],
+      auth: { adminToken: admin },
+      logger: { info() {}, warn() {}, error() {} },
+    });
     const app = buildApp(pool);
     for (const path of ["/llm", "/llm/"]) {
       const res = await app.request(path);
       assert.equal(res.status, 200, path);
-      assert.match(await res.text(), /action="\/llm\/ui\/login"/, `${path} shows the login form posting under the mount`);
+      assert.match(
+        await res.text(),
+        /action="\/llm\/ui\/login"/,
+        `${path} shows the login form posting under the mount`,
+      );
     }
-    const login = await app.request("/llm/ui/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${admin}` });
+    const login = await app.request("/llm/ui/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${admin}`,
+    });
     assert.equal(login.status, 303);
     assert.equal(login.headers.get("location"), "/llm/");
     assert.match(login.headers.get("set-cookie")!, /Path=\/llm;/);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama, type Pool } from "../mod.ts";
 import { type Backend, needsOf, postgresBackend, redisBackend, upstashBackend } from "./helpers/backends.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { sleep, within } from "./helpers/poll.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -19,8 +19,14 @@ for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
     let ticker: ReturnType<typeof setInterval>;
     let token: string;
     const call = (p: Pool, path: string, init: RequestInit = {}, auth = token) =>
-      p.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" } }));
-    const chat = (p: Pool) => call(p, "/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [] }) });
+      p.fetch(
+        new Request(`http://pool${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" },
+        }),
+      );
+    const chat = (p: Pool) =>
+      call(p, "/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [] }) });
 
     before(async () => {
       backend = await factory();
@@ -51,7 +57,9 @@ for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
       const keys = ["good-multi-0001", "good-multi-0002", "bad-multi-00001"];
       const imp = await call(a, "/admin/api-keys/import", { method: "POST", body: JSON.stringify({ keys }) }, ADMIN);
       assert.equal((await imp.json()).added, 3);
-      token = (await (await call(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "multi" }) }, ADMIN)).json()).token;
+      token =
+        (await (await call(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "multi" }) }, ADMIN))
+          .json()).token;
       for (const p of [b, c]) {
         await within(5000, async () => (await chat(p)).status === 200);
       }
@@ -63,7 +71,10 @@ for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
       for (let i = 0; i < 12; i++) assert.equal((await chat(a)).status, 200);
       const listA = await (await call(a, "/admin/api-keys?status=disabled", {}, ADMIN)).json();
       assert.equal(listA.total, 1, "A disabled the bad key");
-      const took = await within(5000, async () => (await (await call(b, "/admin/api-keys?status=disabled", {}, ADMIN)).json()).total === 1);
+      const took = await within(
+        5000,
+        async () => (await (await call(b, "/admin/api-keys?status=disabled", {}, ADMIN)).json()).total === 1,
+      );
       const before = mock.hits.get("bad-multi-00001");
       for (let i = 0; i < 12; i++) assert.equal((await chat(b)).status, 200);
       assert.equal(mock.hits.get("bad-multi-00001"), before, `B skipped the key (learned in ${took} ms)`);
@@ -71,16 +82,22 @@ for (const factory of [redisBackend, postgresBackend, upstashBackend]) {
 
     it("3 × 1,000 concurrent requests count exactly 3,000, globally and per key", async () => {
       await Promise.all(pools.map((p) => p.flush()));
-      const stats = async () => (await (await call(pools[0], "/admin/stats", {}, ADMIN)).json()).total_requests as number;
+      const stats = async () =>
+        (await (await call(pools[0], "/admin/stats", {}, ADMIN)).json()).total_requests as number;
       const perKey = async () => {
         const s = await (await call(pools[0], "/admin/keys/stats", {}, ADMIN)).json();
         return s.stats.reduce((n: number, k: { successCount: number }) => n + k.successCount, 0) as number;
       };
       const [before, keysBefore] = [await stats(), await perKey()];
-      const results = await Promise.all(pools.flatMap((p) => Array.from({ length: 1000 }, () => chat(p).then(async (r) => {
-        await r.text();
-        return r.status;
-      }))));
+      const results = await Promise.all(
+        pools.flatMap((p) =>
+          Array.from({ length: 1000 }, () =>
+            chat(p).then(async (r) => {
+              await r.text();
+              return r.status;
+            }))
+        ),
+      );
       assert.equal(results.filter((s) => s === 200).length, 3000);
       await Promise.all(pools.map((p) => p.flush()));
       assert.equal(await stats() - before, 3000);
@@ -115,10 +132,19 @@ for (const factory of [redisBackend, upstashBackend]) {
       const onUnhandled = (e: unknown) => unhandled.push(e);
       (globalThis as { process?: NodeJS.Process }).process?.on("unhandledRejection", onUnhandled);
       try {
-        const admin = (path: string, init: RequestInit = {}) => pool.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}` } }));
+        const admin = (path: string, init: RequestInit = {}) =>
+          pool.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}` } }));
         await admin("/admin/api-keys/import", { method: "POST", body: JSON.stringify({ keys: ["good-outage-001"] }) });
-        const { token } = await (await admin("/admin/tokens", { method: "POST", body: JSON.stringify({ name: "o" }) })).json();
-        const chat = () => pool.fetch(new Request("http://pool/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "m", messages: [] }) }));
+        const { token } = await (await admin("/admin/tokens", { method: "POST", body: JSON.stringify({ name: "o" }) }))
+          .json();
+        const chat = () =>
+          pool.fetch(
+            new Request("http://pool/v1/chat/completions", {
+              method: "POST",
+              headers: { authorization: `Bearer ${token}` },
+              body: JSON.stringify({ model: "m", messages: [] }),
+            }),
+          );
 
         await backend.server.stop();
         for (let i = 0; i < 20; i++) {
@@ -128,7 +154,11 @@ for (const factory of [redisBackend, upstashBackend]) {
           pool.tick();
           await sleep(20);
         }
-        await within(5000, async () => (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded");
+        await within(
+          5000,
+          async () =>
+            (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded",
+        );
         const health = await (await pool.fetch(new Request("http://pool/health"))).json();
         assert.equal(health.status, "degraded");
         assert.ok(health.storage.pendingStats > 0);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { VERSION } from "../mod.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { chat, httpFetcher } from "./helpers/smoke.ts";
 import { skipUnless } from "./helpers/requires.ts";
 import { childEnv, spawnServer } from "./helpers/spawn.ts";
@@ -25,7 +25,12 @@ const ADMIN = "package-admin-token";
  * Runs a command to completion and returns its stdout and stderr; rejects with them when it fails. Asynchronous: the mock
  * upstream lives in this process and must keep answering while the command runs.
  */
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ out: string; err: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env: { ...childEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -88,7 +93,11 @@ describe("npm package (pack, install, use)", skipUnless("npm package (pack, inst
     await writeFile(join(app, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }));
     // The dependencies come from npm's cache (filled by this repository's own install); the
     // registry is asked only for what the cache lacks.
-    await run("npm", ["install", join(dir, tarball), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
+    await run(
+      "npm",
+      ["install", join(dir, tarball), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+      app,
+    );
   });
   after(async () => {
     await mock?.close();
@@ -105,7 +114,17 @@ describe("npm package (pack, install, use)", skipUnless("npm package (pack, inst
   it("npx ollama-api-pool --keys FILE --port 0 serves through the mock upstream", { timeout: 60_000 }, async () => {
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-pkg-000001\n");
-    const server = await spawnServer("npx", ["ollama-api-pool", "--keys", keys, "--port", "0", "--host", "127.0.0.1", "--storage", "memory:"], {
+    const server = await spawnServer("npx", [
+      "ollama-api-pool",
+      "--keys",
+      keys,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--storage",
+      "memory:",
+    ], {
       cwd: app,
       env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url },
     });
@@ -114,7 +133,11 @@ describe("npm package (pack, install, use)", skipUnless("npm package (pack, inst
       const f = httpFetcher(server.url);
       const health = await (await f("/health")).json();
       assert.equal(health.version, version);
-      const created = await f("/admin/tokens", { method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: "npx" }) });
+      const created = await f("/admin/tokens", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({ name: "npx" }),
+      });
       const { token } = await created.json();
       await chat(f, token, true);
     } finally {
@@ -122,21 +145,43 @@ describe("npm package (pack, install, use)", skipUnless("npm package (pack, inst
     }
   });
 
-  for (const [runtime, cmd, args] of [
-    ["Node", "node", ["probe.mjs"]],
-    ["Deno", join(BIN, "deno"), ["run", "-A", "probe.mjs"]],
-    ["Bun", join(BIN, "bun"), ["probe.mjs"]],
-  ] as const) {
-    it(`${runtime} imports every entry point by package name and serves a request in-process`, { timeout: 60_000 }, async () => {
-      await writeFile(join(app, "probe.mjs"), PROBE);
-      const { out } = await run(cmd, [...args], app, { OLLAMA_BASE_URL: mock.url });
-      assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), { version, status: 200, content: "tok0 tok1 tok2 " });
-    });
+  for (
+    const [runtime, cmd, args] of [
+      ["Node", "node", ["probe.mjs"]],
+      ["Deno", join(BIN, "deno"), ["run", "-A", "probe.mjs"]],
+      ["Bun", join(BIN, "bun"), ["probe.mjs"]],
+    ] as const
+  ) {
+    it(
+      `${runtime} imports every entry point by package name and serves a request in-process`,
+      { timeout: 60_000 },
+      async () => {
+        await writeFile(join(app, "probe.mjs"), PROBE);
+        const { out } = await run(cmd, [...args], app, { OLLAMA_BASE_URL: mock.url });
+        assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
+          version,
+          status: 200,
+          content: "tok0 tok1 tok2 ",
+        });
+      },
+    );
   }
 
   it("TypeScript resolves the exports map to the shipped .d.ts files", { timeout: 60_000 }, async () => {
     await writeFile(join(app, "consumer.ts"), CONSUMER_TS);
-    const tsconfig = { compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ["es2022", "dom"] }, files: ["consumer.ts"] };
+    const tsconfig = {
+      compilerOptions: {
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        target: "es2022",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+        lib: ["es2022", "dom"],
+      },
+      files: ["consumer.ts"],
+    };
     await writeFile(join(app, "tsconfig.json"), JSON.stringify(tsconfig));
     await run("node", [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app);
   });
@@ -144,17 +189,25 @@ describe("npm package (pack, install, use)", skipUnless("npm package (pack, inst
 
 describe("JSR package (deno.json)", skipUnless("JSR package (deno.json)", "processes"), () => {
   it("has the version of package.json and of /health", async () => {
-    const [pkg, deno] = await Promise.all(["package.json", "deno.json"].map(async (f) => JSON.parse(await readFile(join(ROOT, f), "utf8"))));
+    const [pkg, deno] = await Promise.all(
+      ["package.json", "deno.json"].map(async (f) => JSON.parse(await readFile(join(ROOT, f), "utf8"))),
+    );
     assert.equal(deno.version, pkg.version);
     assert.equal(VERSION, pkg.version);
   });
 
   it("passes deno publish --dry-run (explicit public types, license, file list)", { timeout: 60_000 }, async () => {
     // --allow-dirty: the check is about the package, not about uncommitted work.
-    const { out, err } = await run(join(BIN, "deno"), ["publish", "--dry-run", "--allow-dirty"], ROOT, { NO_COLOR: "1" });
+    const { out, err } = await run(join(BIN, "deno"), ["publish", "--dry-run", "--allow-dirty"], ROOT, {
+      NO_COLOR: "1",
+    });
     const root = pathToFileURL(ROOT).href;
     const files = [...(out + err).matchAll(/(file:\/\/\S+) \(/g)].map((m) => m[1].slice(root.length));
     assert.ok(files.includes("mod.ts") && files.includes("adapters/cloudflare.ts"), files.join(", "));
-    assert.deepEqual(files.filter((f) => !/^(mod\.ts|deno\.json|README\.md|src\/.*|adapters\/.*)$/.test(f)), [], "only the library is published");
+    assert.deepEqual(
+      files.filter((f) => !/^(mod\.ts|deno\.json|README\.md|src\/.*|adapters\/.*)$/.test(f)),
+      [],
+      "only the library is published",
+    );
   });
 });

@@ -37,7 +37,10 @@ describe("proxy: OpenAI and Ollama wire formats", () => {
   });
 
   it("keeps the usage chunk when the client asked for it", async () => {
-    const res = await t.call("/v1/chat/completions", chat("llama3.2", { stream: true, stream_options: { include_usage: true } }));
+    const res = await t.call(
+      "/v1/chat/completions",
+      chat("llama3.2", { stream: true, stream_options: { include_usage: true } }),
+    );
     const events = await sse(res);
     const usage = events.filter((e) => e.includes('"usage"')).map((e) => JSON.parse(e));
     assert.equal(usage.length, 1);
@@ -58,9 +61,14 @@ describe("proxy: OpenAI and Ollama wire formats", () => {
     assert.equal(models.object, "list");
     const tags = await (await t.call("/api/tags")).json();
     assert.ok(Array.isArray(tags.models));
-    const emb = await (await t.call("/v1/embeddings", { method: "POST", body: JSON.stringify({ model: "e", input: "x" }) })).json();
+    const emb =
+      await (await t.call("/v1/embeddings", { method: "POST", body: JSON.stringify({ model: "e", input: "x" }) }))
+        .json();
     assert.equal(emb.data[0].object, "embedding");
-    const gen = await (await t.call("/api/generate", { method: "POST", body: JSON.stringify({ model: "m", prompt: "x", stream: false }) })).json();
+    const gen = await (await t.call("/api/generate", {
+      method: "POST",
+      body: JSON.stringify({ model: "m", prompt: "x", stream: false }),
+    })).json();
     assert.equal(gen.done, true);
   });
 
@@ -124,7 +132,10 @@ describe("proxy: client-side errors", () => {
   const errorOf = async (res: Response) => {
     const body = await res.json();
     const proxied = res.headers.get("x-request-id") !== null;
-    assert.deepEqual(Object.keys(body.error).sort(), proxied ? ["code", "message", "request_id", "type"] : ["code", "message", "type"]);
+    assert.deepEqual(
+      Object.keys(body.error).sort(),
+      proxied ? ["code", "message", "request_id", "type"] : ["code", "message", "type"],
+    );
     if (proxied) assert.equal(body.error.request_id, res.headers.get("x-request-id"));
     return body.error;
   };

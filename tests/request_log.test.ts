@@ -14,9 +14,18 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 
 function rec(i: number, over: Partial<LogRecord> = {}): LogRecord {
   return {
-    t: T0 + i * 1000, id: `r${String(i).padStart(5, "0")}`, provider: "ollama", route: "/v1/chat/completions", dialect: "openai",
-    model: i % 2 ? "odd-model" : "even-model", token: i % 3 === 0 ? "tok3" : "tokx", attempts: [{ key: `k${i % 4}`, outcome: "ok", status: 200, ms: 5 }],
-    status: i % 5 === 0 ? 429 : 200, ms: 10, stream: false, ...over,
+    t: T0 + i * 1000,
+    id: `r${String(i).padStart(5, "0")}`,
+    provider: "ollama",
+    route: "/v1/chat/completions",
+    dialect: "openai",
+    model: i % 2 ? "odd-model" : "even-model",
+    token: i % 3 === 0 ? "tok3" : "tokx",
+    attempts: [{ key: `k${i % 4}`, outcome: "ok", status: 200, ms: 5 }],
+    status: i % 5 === 0 ? 429 : 200,
+    ms: 10,
+    stream: false,
+    ...over,
   };
 }
 
@@ -70,7 +79,8 @@ describe("request log", () => {
     const { log } = setup(() => T0 + 10 * HOUR);
     for (let i = 0; i < 60; i++) log.add(rec(i, i === 7 ? { provider: "openrouter", target: "aliased" } : {}));
     await log.flush();
-    const ids = async (f: Parameters<RequestLog["query"]>[0]) => (await drain(log, f, 7)).map((r) => Number(r.id.slice(1))).sort((a, b) => a - b);
+    const ids = async (f: Parameters<RequestLog["query"]>[0]) =>
+      (await drain(log, f, 7)).map((r) => Number(r.id.slice(1))).sort((a, b) => a - b);
     const range = (pred: (i: number) => boolean) => Array.from({ length: 60 }, (_, i) => i).filter(pred);
     assert.deepEqual(await ids({ token: "tok3" }), range((i) => i % 3 === 0));
     assert.deepEqual(await ids({ key: "k1" }), range((i) => i % 4 === 1));
@@ -141,10 +151,13 @@ describe("request log", () => {
   const hooked = (hook: (n: number) => Promise<void>): Storage => {
     const inner = memoryDriver();
     let n = 0;
-    const driver: Driver = { ...inner, async setItem(k, v, o) {
-      await hook(++n);
-      return inner.setItem!(k, v, o);
-    } };
+    const driver: Driver = {
+      ...inner,
+      async setItem(k, v, o) {
+        await hook(++n);
+        return inner.setItem!(k, v, o);
+      },
+    };
     return createStorage({ driver });
   };
   const H = Date.UTC(2026, 10, 27, 18);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createPool, ollama } from "../mod.ts";
 import type { LogRecord } from "../src/logs/types.ts";
 import { ALL_BACKENDS, type Backend, fsBackend, needsOf } from "./helpers/backends.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { ADMIN, chat, setupPool, type TestPool } from "./helpers/setup.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -32,15 +32,25 @@ describe("request log through the pool", () => {
     assert.equal(kept.headers.get("x-request-id"), "client-id_42.a");
     await kept.body?.cancel();
     for (const odd of ["has space", "x".repeat(200), "ünï"]) {
-      const res = await t.call("/v1/chat/completions", { ...chat(), headers: { "x-request-id": encodeURI(odd) === odd ? odd : "a b" } });
+      const res = await t.call("/v1/chat/completions", {
+        ...chat(),
+        headers: { "x-request-id": encodeURI(odd) === odd ? odd : "a b" },
+      });
       assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
       await res.body?.cancel();
     }
-    const bad = await t.call("/v1/chat/completions", { method: "POST", body: "{not json", headers: { "x-request-id": "bad-json-1" } });
+    const bad = await t.call("/v1/chat/completions", {
+      method: "POST",
+      body: "{not json",
+      headers: { "x-request-id": "bad-json-1" },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.headers.get("x-request-id"), "bad-json-1");
     assert.equal((await bad.json()).error.request_id, "bad-json-1");
-    const anon = await t.call("/v1/chat/completions", { ...chat(), headers: { authorization: "Bearer nope", "x-request-id": "anon-1" } });
+    const anon = await t.call("/v1/chat/completions", {
+      ...chat(),
+      headers: { authorization: "Bearer nope", "x-request-id": "anon-1" },
+    });
     assert.equal(anon.status, 401);
     assert.equal((await anon.json()).error.request_id, "anon-1");
   });
@@ -48,10 +58,16 @@ describe("request log through the pool", () => {
   it("records each attempt, the token, the model, tokens and bytes; streams when they end", async () => {
     await t.close();
     t = await setupPool({ keys: SECRETS, failover: { maxAttempts: 3 } }); // rotation starts at the failing key
-    const res = await t.call("/v1/chat/completions", { ...chat("llama3.2"), headers: { "x-request-id": "two-attempts" } });
+    const res = await t.call("/v1/chat/completions", {
+      ...chat("llama3.2"),
+      headers: { "x-request-id": "two-attempts" },
+    });
     assert.equal(res.status, 200);
     const size = (await res.arrayBuffer()).byteLength;
-    const s = await t.call("/api/chat", { ...chat("llama3.2", { stream: true }), headers: { "x-request-id": "a-stream" } });
+    const s = await t.call("/api/chat", {
+      ...chat("llama3.2", { stream: true }),
+      headers: { "x-request-id": "a-stream" },
+    });
     await s.text();
     await t.pool.flush();
     const { records } = await logs(t);
@@ -71,17 +87,27 @@ describe("request log through the pool", () => {
   });
 
   it("filters over the admin API, pages by cursor, exports NDJSON, and never shows a secret", async () => {
-    for (let i = 0; i < 5; i++) await (await t.call("/v1/chat/completions", { ...chat("missing-model"), headers: { "x-request-id": `nf-${i}` } })).text();
+    for (let i = 0; i < 5; i++) {
+      await (await t.call("/v1/chat/completions", { ...chat("missing-model"), headers: { "x-request-id": `nf-${i}` } }))
+        .text();
+    }
     await t.pool.flush();
     const first = await logs(t, "?status=404&limit=3");
     assert.deepEqual(first.records.map((r) => r.id), ["nf-4", "nf-3", "nf-2"]);
     assert.ok(first.next_cursor);
-    const second = await logs(t, `?status=4xx&model=missing-model&limit=3&cursor=${encodeURIComponent(first.next_cursor!)}`);
+    const second = await logs(
+      t,
+      `?status=4xx&model=missing-model&limit=3&cursor=${encodeURIComponent(first.next_cursor!)}`,
+    );
     assert.deepEqual(second.records.map((r) => r.id), ["nf-1", "nf-0"]);
     assert.equal(second.next_cursor, null);
     const bad = await t.admin("GET", "/admin/logs?limit=501");
     assert.equal(bad.status, 400);
-    const exp = await t.pool.fetch(new Request("http://pool/admin/logs", { headers: { authorization: `Bearer ${ADMIN}`, accept: "application/x-ndjson" } }));
+    const exp = await t.pool.fetch(
+      new Request("http://pool/admin/logs", {
+        headers: { authorization: `Bearer ${ADMIN}`, accept: "application/x-ndjson" },
+      }),
+    );
     assert.match(exp.headers.get("content-type") ?? "", /x-ndjson/);
     const text = await exp.text();
     const lines = text.trim().split("\n").map((l) => JSON.parse(l));
@@ -116,7 +142,10 @@ describe("request log: answers that fail after their headers", () => {
     assert.equal(res.status, 200);
     await res.text();
     await t.setKeys(["die-secret-cccc"]);
-    const s = await t.call("/v1/chat/completions", { ...chat("llama3.2", { stream: true }), headers: { "x-request-id": "stream-broke" } });
+    const s = await t.call("/v1/chat/completions", {
+      ...chat("llama3.2", { stream: true }),
+      headers: { "x-request-id": "stream-broke" },
+    });
     assert.match(await s.text(), /stream_interrupted/);
     await t.pool.flush();
     const { records } = await logs(t);
@@ -159,21 +188,41 @@ for (const factory of ALL_BACKENDS) {
 
     it("is one log: each instance's records once, seen from both", async () => {
       let now = Date.now();
-      const make = () => createPool({
-        providers: [ollama({ baseURL: mock.url })], storage: backend.connect(), auth: { adminToken: ADMIN },
-        logger: { info() {}, warn() {}, error() {} }, now: () => now,
-      });
+      const make = () =>
+        createPool({
+          providers: [ollama({ baseURL: mock.url })],
+          storage: backend.connect(),
+          auth: { adminToken: ADMIN },
+          logger: { info() {}, warn() {}, error() {} },
+          now: () => now,
+        });
       const [a, b] = [make(), make()];
       const admin = (p: typeof a, path: string, init: RequestInit = {}) =>
-        p.fetch(new Request(`http://pool${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } }));
-      await (await admin(a, "/admin/api-keys/import", { method: "POST", body: JSON.stringify({ keys: ["good-key-1"] }) })).text();
-      const { token } = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "x" }) })).json();
+        p.fetch(
+          new Request(`http://pool${path}`, {
+            ...init,
+            headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+          }),
+        );
+      await (await admin(a, "/admin/api-keys/import", {
+        method: "POST",
+        body: JSON.stringify({ keys: ["good-key-1"] }),
+      })).text();
+      const { token } = await (await admin(a, "/admin/tokens", { method: "POST", body: JSON.stringify({ name: "x" }) }))
+        .json();
       await b.flush(); // b learns the key and the token
       for (const [p, name] of [[a, "a"], [b, "b"]] as const) {
         for (let i = 0; i < 3; i++) {
-          const res = await p.fetch(new Request("http://pool/v1/chat/completions", {
-            ...chat(), headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-request-id": `${name}-${i}` },
-          }));
+          const res = await p.fetch(
+            new Request("http://pool/v1/chat/completions", {
+              ...chat(),
+              headers: {
+                authorization: `Bearer ${token}`,
+                "content-type": "application/json",
+                "x-request-id": `${name}-${i}`,
+              },
+            }),
+          );
           assert.equal(res.status, 200, await res.clone().text());
           await res.text();
         }
@@ -195,12 +244,31 @@ describe("request log on filesystem storage", () => {
     const backend = await fsBackend();
     const mock = await startMockUpstream({ quiet: true });
     try {
-      const make = () => createPool({ providers: [ollama({ baseURL: mock.url })], storage: backend.connect(), auth: { adminToken: ADMIN }, logger: { info() {}, warn() {}, error() {} } });
+      const make = () =>
+        createPool({
+          providers: [ollama({ baseURL: mock.url })],
+          storage: backend.connect(),
+          auth: { adminToken: ADMIN },
+          logger: { info() {}, warn() {}, error() {} },
+        });
       const first = make();
       const h = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-      await first.fetch(new Request("http://pool/admin/api-keys/import", { method: "POST", headers: h, body: JSON.stringify({ keys: ["good-key-1"] }) }));
-      const { token } = await (await first.fetch(new Request("http://pool/admin/tokens", { method: "POST", headers: h, body: JSON.stringify({ name: "x" }) }))).json();
-      const res = await first.fetch(new Request("http://pool/v1/chat/completions", { ...chat(), headers: { ...h, authorization: `Bearer ${token}`, "x-request-id": "before-restart" } }));
+      await first.fetch(
+        new Request("http://pool/admin/api-keys/import", {
+          method: "POST",
+          headers: h,
+          body: JSON.stringify({ keys: ["good-key-1"] }),
+        }),
+      );
+      const { token } = await (await first.fetch(
+        new Request("http://pool/admin/tokens", { method: "POST", headers: h, body: JSON.stringify({ name: "x" }) }),
+      )).json();
+      const res = await first.fetch(
+        new Request("http://pool/v1/chat/completions", {
+          ...chat(),
+          headers: { ...h, authorization: `Bearer ${token}`, "x-request-id": "before-restart" },
+        }),
+      );
       await res.text();
       await first.close();
       const second = make();

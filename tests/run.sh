@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`), and all CI runs (.ci/run calls it). It sets up what the
-# suites need, then runs the type check and the suite on Deno, Bun and Node (Node last: CI reads
+# suites need, then runs lint, the format check, the type check and the suite on Deno, Bun and Node (Node last: CI reads
 # its closing "# pass / # fail" lines).
 # Set-up: as root with apt-get, the Debian packages the tests start (redis-server, postgresql,
 # websockify) and drive (chromium) are installed when missing (POOL_TEST_NO_INSTALL=1 turns that
@@ -46,6 +46,11 @@ export POOL_TEST_SKIP_LOG
 trap 'rm -f "$POOL_TEST_SKIP_LOG"' EXIT
 
 failed=()
+# Lint and format first: cheap, and a red run should say so before ten minutes of suites.
+# `npm run fmt` fixes formatting (deno.json: lineWidth 120; Markdown is left as written).
+echo "== lint (deno lint, deno fmt --check)"
+"$bin/deno" lint --quiet || failed+=(lint)
+"$bin/deno" fmt --check --quiet || failed+=("fmt (run: npm run fmt)")
 echo "== typecheck (tsc)"
 "$bin/tsc" -p tsconfig.json || failed+=(typecheck)
 # Deno and Bun find every *.test.ts under tests/, tests/faults/ included; Node's runner is given

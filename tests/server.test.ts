@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fsStorage, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -42,10 +42,16 @@ describe("Node adapter and filesystem storage", () => {
     assert.equal(generated.length, 1);
     const adminHeaders = { authorization: `Bearer ${generated[0]}`, "content-type": "application/json" };
     const imp = await fetch(`${a.url}/admin/api-keys/import-from-txt`, {
-      method: "POST", headers: adminHeaders, body: JSON.stringify({ content: "me@x.io----pw----s----good-key-fs-000001\n" }),
+      method: "POST",
+      headers: adminHeaders,
+      body: JSON.stringify({ content: "me@x.io----pw----s----good-key-fs-000001\n" }),
     });
     assert.deepEqual((await imp.json()).added, 1);
-    const { token } = await (await fetch(`${a.url}/admin/tokens`, { method: "POST", headers: adminHeaders, body: JSON.stringify({ name: "fs" }) })).json();
+    const { token } = await (await fetch(`${a.url}/admin/tokens`, {
+      method: "POST",
+      headers: adminHeaders,
+      body: JSON.stringify({ name: "fs" }),
+    })).json();
     const res = await fetch(`${a.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -76,7 +82,8 @@ describe("Node adapter and filesystem storage", () => {
     mock.reset();
     const ac = new AbortController();
     const res = await fetch(`${a.url}/api/chat`, {
-      method: "POST", signal: ac.signal,
+      method: "POST",
+      signal: ac.signal,
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({ model: "llama3.2", messages: [] }),
     });
@@ -98,7 +105,8 @@ describe("Node adapter and filesystem storage", () => {
     mock.reset();
     const ac = new AbortController();
     const pending = fetch(`${a.url}/v1/chat/completions`, {
-      method: "POST", signal: ac.signal,
+      method: "POST",
+      signal: ac.signal,
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({ model: "llama3.2", messages: [] }),
     }).catch(() => undefined);
@@ -122,7 +130,19 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
     const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
-    const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--keys", keys], {
+    const child = spawn("node", [
+      "--import",
+      "tsx",
+      "adapters/cli.ts",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      join(dir, "data"),
+      "--keys",
+      keys,
+    ], {
       env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -138,13 +158,21 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
       });
       assert.match(out, /2 lines, 1 added, 0 already present, 1 invalid/);
       const admin = { authorization: "Bearer cli-admin-token-0123", "content-type": "application/json" };
-      const { token } = await (await fetch(`${url}/admin/tokens`, { method: "POST", headers: admin, body: JSON.stringify({ name: "cli" }) })).json();
+      const { token } = await (await fetch(`${url}/admin/tokens`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ name: "cli" }),
+      })).json();
       const res = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ model: "llama3.2", messages: [] }),
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ model: "llama3.2", messages: [] }),
       });
       assert.equal(res.status, 200);
       await res.text();
-      const exited = new Promise<[number | null, string | null]>((resolve) => child.on("exit", (code, sig) => resolve([code, sig])));
+      const exited = new Promise<[number | null, string | null]>((resolve) =>
+        child.on("exit", (code, sig) => resolve([code, sig]))
+      );
       child.kill("SIGTERM");
       const [code, sig] = await exited;
       // Deno's child_process reports the signal it sent, not the child's own exit(0).

@@ -47,27 +47,56 @@ describe("settings", () => {
   });
 
   it("names the flag or the variable a bad value came from; flags win; blanks are unset", () => {
-    assert.throws(() => new Settings({ MAX_ATTEMPTS: "three" }).int("MAX_ATTEMPTS"), /^SettingError: MAX_ATTEMPTS must be a positive integer, got "three"/);
-    assert.throws(() => new Settings({ PORT: "8787" }, { port: "99999" }).port("PORT"), /--port must be a port from 0 to 65535/);
+    assert.throws(
+      () => new Settings({ MAX_ATTEMPTS: "three" }).int("MAX_ATTEMPTS"),
+      /^SettingError: MAX_ATTEMPTS must be a positive integer, got "three"/,
+    );
+    assert.throws(
+      () => new Settings({ PORT: "8787" }, { port: "99999" }).port("PORT"),
+      /--port must be a port from 0 to 65535/,
+    );
     assert.equal(new Settings({ PORT: "1" }, { port: "2" }).port("PORT"), 2);
     assert.equal(new Settings({ PORT: " " }).port("PORT"), 8787);
-    assert.equal(new Settings((name) => (name === "HOST" ? "::1" : undefined)).str("HOST"), "::1", "Deno.env.get-style source");
-    assert.equal(new Settings({ ADMIN_TOKEN: { binding: true } as unknown as string }).str("ADMIN_TOKEN"), undefined, "non-string bindings ignored");
+    assert.equal(
+      new Settings((name) => (name === "HOST" ? "::1" : undefined)).str("HOST"),
+      "::1",
+      "Deno.env.get-style source",
+    );
+    assert.equal(
+      new Settings({ ADMIN_TOKEN: { binding: true } as unknown as string }).str("ADMIN_TOKEN"),
+      undefined,
+      "non-string bindings ignored",
+    );
   });
 
   it("refuses base URLs without a scheme or with /v1 twice, naming the setting", () => {
     const opts = (env: Record<string, string>) => poolOptionsFrom(new Settings(env));
-    assert.throws(() => opts({ OLLAMA_BASE_URL: "ollama.com" }), /^SettingError: OLLAMA_BASE_URL: must be an http\(s\) URL, got "ollama.com"/);
+    assert.throws(
+      () => opts({ OLLAMA_BASE_URL: "ollama.com" }),
+      /^SettingError: OLLAMA_BASE_URL: must be an http\(s\) URL, got "ollama.com"/,
+    );
     assert.throws(() => opts({ OLLAMA_BASE_URL: "localhost:11434" }), /OLLAMA_BASE_URL: must be an http\(s\) URL/);
-    assert.throws(() => opts({ OLLAMA_BASE_URL: "https://ollama.com/v1" }), /OLLAMA_BASE_URL: "https:\/\/ollama.com\/v1" ends in \/v1/);
-    assert.throws(() => opts({ OPENROUTER_BASE_URL: "https://openrouter.ai/api/v1/" }), /OPENROUTER_BASE_URL: .* ends in \/v1/);
+    assert.throws(
+      () => opts({ OLLAMA_BASE_URL: "https://ollama.com/v1" }),
+      /OLLAMA_BASE_URL: "https:\/\/ollama.com\/v1" ends in \/v1/,
+    );
+    assert.throws(
+      () => opts({ OPENROUTER_BASE_URL: "https://openrouter.ai/api/v1/" }),
+      /OPENROUTER_BASE_URL: .* ends in \/v1/,
+    );
     const ok = opts({ OLLAMA_BASE_URL: "http://127.0.0.1:11434/" });
     assert.equal(ok.providers[0].baseURL, "http://127.0.0.1:11434");
   });
 
   it("builds createPool options: settings over the config file", () => {
     const config = readConfig({
-      providers: [{ type: "ollama" }, { id: "groq", type: "openai-compatible", baseURL: "https://api.groq.com/openai/v1", prefix: "/groq/v1", headers: { "x-a": "1" } }],
+      providers: [{ type: "ollama" }, {
+        id: "groq",
+        type: "openai-compatible",
+        baseURL: "https://api.groq.com/openai/v1",
+        prefix: "/groq/v1",
+        headers: { "x-a": "1" },
+      }],
       models: { fast: [{ provider: "groq", model: "llama" }] },
       failover: { maxAttempts: 5, errorCooldownMs: 1000 },
       healthCheck: { discoverModels: false },
@@ -87,33 +116,36 @@ describe("settings", () => {
   });
 
   it("checks a config file as a whole, each problem naming its path", () => {
-    assert.deepEqual(problems({
-      providers: [
-        { type: "ollama" },
-        { id: "groq", type: "openai-compatible", baseURL: "https://api.groq.com/openai/v1", prefix: "/groq/v1" },
-        { id: "ds", type: "openai-compatible", baseURL: "api.deepseek.com/v1", prefix: "/ds/v1" },
-        { id: "twice", type: "openai-compatible", baseURL: "https://x.example/v1/v1", prefix: "x" },
-        { id: "Bad Id", type: "openai-compatible" },
-        { type: "anthropic" },
-        { type: "ollama", baseURL: "https://ollama.com/api", extra: 1 },
+    assert.deepEqual(
+      problems({
+        providers: [
+          { type: "ollama" },
+          { id: "groq", type: "openai-compatible", baseURL: "https://api.groq.com/openai/v1", prefix: "/groq/v1" },
+          { id: "ds", type: "openai-compatible", baseURL: "api.deepseek.com/v1", prefix: "/ds/v1" },
+          { id: "twice", type: "openai-compatible", baseURL: "https://x.example/v1/v1", prefix: "x" },
+          { id: "Bad Id", type: "openai-compatible" },
+          { type: "anthropic" },
+          { type: "ollama", baseURL: "https://ollama.com/api", extra: 1 },
+        ],
+        models: { fast: [{ provider: "groq" }], slow: [] },
+        failover: "fast",
+        colour: "blue",
+      }),
+      [
+        "colour: is not a config option (known: providers, models, failover, flushIntervalMs, syncIntervalMs, maxBodyBytes, maxResponseBytes, streamIdleTimeoutMs, upstreamBodyTimeoutMs, logRetentionDays, healthCheck, rateLimit, cache)",
+        'providers[2].baseURL: must be an http(s) URL, got "api.deepseek.com/v1" (add http:// or https://)',
+        'providers[3].baseURL: "https://x.example/v1/v1" has /v1 twice; give the base URL with /v1 once',
+        'providers[3].prefix: must be a path such as "/groq/v1"',
+        'providers[4].id: must be lowercase letters, digits, "-" or "_"',
+        "providers[5].type: must be one of ollama, openrouter, openai-compatible",
+        'providers[6].baseURL: "https://ollama.com/api" ends in /api, which the pool adds itself; give the root without it',
+        "providers[6].extra: is not a provider field",
+        'providers[6].id: "ollama" is used twice',
+        'models."fast"[0]: must be {"provider": "<id>", "model": "<name>"}',
+        'models."slow": must be a non-empty array of {provider, model}',
+        "failover: must be a number or an object, as createPool takes it",
       ],
-      models: { fast: [{ provider: "groq" }], slow: [] },
-      failover: "fast",
-      colour: "blue",
-    }), [
-      "colour: is not a config option (known: providers, models, failover, flushIntervalMs, syncIntervalMs, maxBodyBytes, maxResponseBytes, streamIdleTimeoutMs, upstreamBodyTimeoutMs, logRetentionDays, healthCheck, rateLimit, cache)",
-      "providers[2].baseURL: must be an http(s) URL, got \"api.deepseek.com/v1\" (add http:// or https://)",
-      "providers[3].baseURL: \"https://x.example/v1/v1\" has /v1 twice; give the base URL with /v1 once",
-      "providers[3].prefix: must be a path such as \"/groq/v1\"",
-      "providers[4].id: must be lowercase letters, digits, \"-\" or \"_\"",
-      "providers[5].type: must be one of ollama, openrouter, openai-compatible",
-      "providers[6].baseURL: \"https://ollama.com/api\" ends in /api, which the pool adds itself; give the root without it",
-      "providers[6].extra: is not a provider field",
-      "providers[6].id: \"ollama\" is used twice",
-      "models.\"fast\"[0]: must be {\"provider\": \"<id>\", \"model\": \"<name>\"}",
-      "models.\"slow\": must be a non-empty array of {provider, model}",
-      "failover: must be a number or an object, as createPool takes it",
-    ]);
+    );
     assert.deepEqual(problems([]), ["(top level): must be a JSON object"]);
   });
 

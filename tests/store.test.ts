@@ -9,7 +9,12 @@ import { ALL_BACKENDS, type Backend, needsOf } from "./helpers/backends.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const key = (i: number, provider = "ollama"): KeyRecord => ({
-  id: `id${String(i).padStart(6, "0")}`, provider, secret: `secret-${i}-xxxxxxxx`, state: "active", failures: 0, createdAt: i,
+  id: `id${String(i).padStart(6, "0")}`,
+  provider,
+  secret: `secret-${i}-xxxxxxxx`,
+  state: "active",
+  failures: 0,
+  createdAt: i,
 });
 
 for (const factory of ALL_BACKENDS) {
@@ -55,15 +60,34 @@ for (const factory of ALL_BACKENDS) {
       const rounds = 20;
       await Promise.all(recorders.map(async (rec) => {
         for (let r = 0; r < rounds; r++) {
-          rec.request({ provider: "p", model: "m:1", tokenId: "t", keyId: "k", outcome: "success", promptTokens: 2, completionTokens: 3 });
+          rec.request({
+            provider: "p",
+            model: "m:1",
+            tokenId: "t",
+            keyId: "k",
+            outcome: "success",
+            promptTokens: 2,
+            completionTokens: 3,
+          });
           rec.attempt("p", "k", "success");
           await rec.flush();
         }
       }));
-      const [g, m, t, k] = await recorders[0].read(["stats:global:p", "stats:model:p", "stats:token:t", "stats:key:p:k"]);
+      const [g, m, t, k] = await recorders[0].read([
+        "stats:global:p",
+        "stats:model:p",
+        "stats:token:t",
+        "stats:key:p:k",
+      ]);
       const n = writers * rounds;
       assert.deepEqual(
-        { requests: g.requests, success: g.success, promptTokens: g.promptTokens, completionTokens: g.completionTokens, lastUsed: g.lastUsed },
+        {
+          requests: g.requests,
+          success: g.success,
+          promptTokens: g.promptTokens,
+          completionTokens: g.completionTokens,
+          lastUsed: g.lastUsed,
+        },
         { requests: n, success: n, promptTokens: 2 * n, completionTokens: 3 * n, lastUsed: 1_800_000_000_000 },
       );
       assert.equal(m["requests|m:1"], n);
@@ -79,7 +103,11 @@ for (const factory of ALL_BACKENDS) {
       await a.publish({ kind: "keys", provider: "ollama", ids: ["x", "y"] });
       await a.publish({ kind: "tokens", ids: ["t"] });
       assert.deepEqual(await a.poll(), [], "own events are not returned");
-      assert.deepEqual(await b.poll(), [{ kind: "keys", provider: "ollama", ids: ["x", "y"] }, { kind: "tokens", provider: undefined, ids: ["t"] }]);
+      assert.deepEqual(await b.poll(), [{ kind: "keys", provider: "ollama", ids: ["x", "y"] }, {
+        kind: "tokens",
+        provider: undefined,
+        ids: ["t"],
+      }]);
       assert.deepEqual(await b.poll(), []);
       clock.t += 10 * 60_000;
       await b.poll(); // removes events past the window, also where the backend has no TTL

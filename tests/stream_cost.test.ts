@@ -21,7 +21,9 @@ type Scanner = (this: { length: number }, ...args: unknown[]) => unknown;
 function reach(name: string, length: number, args: unknown[]): number {
   const from = typeof args[1] === "number" ? Math.max(0, Math.trunc(args[1])) : undefined;
   if (name === "lastIndexOf") return from === undefined ? length : Math.min(length, from + 1);
-  if (name === "indexOf" || name === "includes" || name === "startsWith") return from === undefined ? length : Math.max(0, length - from);
+  if (name === "indexOf" || name === "includes" || name === "startsWith") {
+    return from === undefined ? length : Math.max(0, length - from);
+  }
   return length;
 }
 
@@ -29,7 +31,18 @@ function reach(name: string, length: number, args: unknown[]): number {
 function scanned(work: () => void): number {
   let total = 0;
   const targets: Array<[Record<string, Scanner>, string[]]> = [
-    [String.prototype as unknown as Record<string, Scanner>, ["indexOf", "lastIndexOf", "includes", "startsWith", "endsWith", "split", "replace", "replaceAll", "slice", "substring"]],
+    [String.prototype as unknown as Record<string, Scanner>, [
+      "indexOf",
+      "lastIndexOf",
+      "includes",
+      "startsWith",
+      "endsWith",
+      "split",
+      "replace",
+      "replaceAll",
+      "slice",
+      "substring",
+    ]],
     [Object.getPrototypeOf(Uint8Array.prototype), ["indexOf", "lastIndexOf", "includes", "slice"]],
   ];
   const saved: Array<() => void> = [];
@@ -53,7 +66,13 @@ function scanned(work: () => void): number {
 
 /** One event of `pieces` × 200 characters without an end, in 200-byte chunks, then its end. */
 function feed(pieces: number, dropUsageChunk: boolean, secrets?: Uint8Array[]): { work: number; out: number } {
-  const tap = createTap({ format: openaiChat, dropUsageChunk, onEnd() {}, abortUpstream() {}, ...(secrets ? { secrets } : {}) });
+  const tap = createTap({
+    format: openaiChat,
+    dropUsageChunk,
+    onEnd() {},
+    abortUpstream() {},
+    ...(secrets ? { secrets } : {}),
+  });
   const piece = enc.encode("data: " + "y".repeat(194));
   let out = 0;
   const work = scanned(() => {
@@ -81,7 +100,8 @@ describe("stream tap cost", () => {
 describe("stream tap, drop mode, split anywhere", () => {
   const event = (o: unknown): string => `data: ${JSON.stringify(o)}\n\n`;
   const usage = event({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 7 } });
-  const text = event({ choices: [{ delta: { content: "héllo" } }] }) + usage + event({ choices: [{ delta: { content: "x" } }] }) + "data: [DONE]\n\n";
+  const text = event({ choices: [{ delta: { content: "héllo" } }] }) + usage +
+    event({ choices: [{ delta: { content: "x" } }] }) + "data: [DONE]\n\n";
   const expected = text.replace(usage, "");
 
   it("removes the usage-only event and keeps every other byte, wherever two or three chunks are cut", () => {
@@ -89,8 +109,15 @@ describe("stream tap, drop mode, split anywhere", () => {
     for (let a = 0; a <= bytes.length; a++) {
       for (const b of [a, Math.min(bytes.length, a + 1), Math.min(bytes.length, a + 9)]) {
         let end: StreamEnd | undefined;
-        const tap = createTap({ format: openaiChat, dropUsageChunk: true, onEnd: (e) => (end = e), abortUpstream() {} });
-        const parts = [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)].filter((p) => p.length).map((p) => tap.chunk(p));
+        const tap = createTap({
+          format: openaiChat,
+          dropUsageChunk: true,
+          onEnd: (e) => (end = e),
+          abortUpstream() {},
+        });
+        const parts = [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)].filter((p) => p.length).map((p) =>
+          tap.chunk(p)
+        );
         const tail = tap.done();
         const out = dec.decode(Buffer.concat([...parts, tail].filter((p): p is Uint8Array => p !== undefined)));
         assert.equal(out, expected, `cut at ${a}/${b}`);

@@ -58,19 +58,27 @@ describe("stream tap, a client leaving before the usage event", () => {
       let end: StreamEnd | undefined;
       const tap = createTap({ format: openaiChat, dropUsageChunk, onEnd: (e) => (end = e), abortUpstream: () => {} });
       for (const word of ["Hel", "lo", " there"]) tap.chunk(enc.encode(content(word)));
-      tap.chunk(enc.encode("data: {\"choices\":[{\"delta\":{\"content\":\"half"));
+      tap.chunk(enc.encode('data: {"choices":[{"delta":{"content":"half'));
       tap.cancelled();
       assert.equal(end?.kind, "cancelled");
       assert.equal(end?.usage, undefined);
       assert.equal(end?.lines, 6);
       const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(400) }] });
-      assert.deepEqual(estimateUsage(openaiChat, body, end!.lines), { promptTokens: Math.ceil(body.length / 4), completionTokens: 3 });
+      assert.deepEqual(estimateUsage(openaiChat, body, end!.lines), {
+        promptTokens: Math.ceil(body.length / 4),
+        completionTokens: 3,
+      });
     }
   });
 
   it("counts NDJSON lines one token each", () => {
     let end: StreamEnd | undefined;
-    const tap = createTap({ format: ollamaNative, dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
+    const tap = createTap({
+      format: ollamaNative,
+      dropUsageChunk: false,
+      onEnd: (e) => (end = e),
+      abortUpstream: () => {},
+    });
     tap.chunk(enc.encode('{"message":{"content":"a"},"done":false}\n{"message":{"content":"b"},"done":false}\n'));
     tap.cancelled();
     assert.equal(estimateUsage(ollamaNative, undefined, end!.lines).completionTokens, 2);
@@ -78,9 +86,15 @@ describe("stream tap, a client leaving before the usage event", () => {
 
   it("counts named SSE events (event: and data: lines) one token each", () => {
     // Anthropic's content_block_delta events: three line breaks each.
-    const delta = (t: string) => `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", delta: { text: t } })}\n\n`;
+    const delta = (t: string) =>
+      `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", delta: { text: t } })}\n\n`;
     let end: StreamEnd | undefined;
-    const tap = createTap({ format: anthropicMessages, dropUsageChunk: false, onEnd: (e) => (end = e), abortUpstream: () => {} });
+    const tap = createTap({
+      format: anthropicMessages,
+      dropUsageChunk: false,
+      onEnd: (e) => (end = e),
+      abortUpstream: () => {},
+    });
     tap.chunk(enc.encode(delta("a") + delta("b") + delta("c")));
     tap.cancelled();
     assert.equal(estimateUsage(anthropicMessages, undefined, end!.lines).completionTokens, 3);
@@ -92,7 +106,12 @@ describe("stream tap, chunks passed on without decoding", () => {
    * Every way to cut `text` once more besides at `fixed` (a byte offset), through a tap: what
    * reached the client and how the stream ended.
    */
-  function everySplit(text: string, dropUsageChunk: boolean, fixed: number, format = openaiChat): Array<{ out: string; end?: StreamEnd }> {
+  function everySplit(
+    text: string,
+    dropUsageChunk: boolean,
+    fixed: number,
+    format = openaiChat,
+  ): Array<{ out: string; end?: StreamEnd }> {
     const bytes = enc.encode(text);
     const results: Array<{ out: string; end?: StreamEnd }> = [];
     for (let cut = 0; cut <= bytes.length; cut++) {
@@ -128,7 +147,8 @@ describe("stream tap, chunks passed on without decoding", () => {
 
   it("NDJSON: the usage line is found wherever the chunk boundary falls", () => {
     const line = (o: unknown) => `${JSON.stringify(o)}\n`;
-    const text = line({ message: { content: "ü" }, done: false }) + line({ done: true, prompt_eval_count: 3, eval_count: 4 });
+    const text = line({ message: { content: "ü" }, done: false }) +
+      line({ done: true, prompt_eval_count: 3, eval_count: 4 });
     for (const r of everySplit(text, false, enc.encode(text.slice(0, text.indexOf("\n") + 1)).length, ollamaNative)) {
       assert.equal(r.out, text);
       assert.deepEqual(r.end?.usage, { promptTokens: 3, completionTokens: 4 });

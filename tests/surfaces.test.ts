@@ -69,7 +69,10 @@ describe("client surfaces through the pool", () => {
     it("a stream that breaks mid-way ends with the Responses error event", async () => {
       await t.setKeys(["die-key-surface01"]);
       try {
-        const res = await t.call("/v1/responses", { method: "POST", body: JSON.stringify({ model: "llama3.2", input: "hi", stream: true }) });
+        const res = await t.call("/v1/responses", {
+          method: "POST",
+          body: JSON.stringify({ model: "llama3.2", input: "hi", stream: true }),
+        });
         assert.equal(res.status, 200);
         const body = await res.text();
         const last = body.trim().split("\n\n").at(-1)!;
@@ -98,14 +101,24 @@ describe("client surfaces through the pool", () => {
       assert.equal(text, "tok0 tok1 tok2 ");
       assert.deepEqual(tokens, [10, 3]);
       const seen = t.mock.requests.find((r) => r.path === "/v1/messages")!;
-      assert.match(String(seen.headers["anthropic-version"]), /^\d{4}-\d{2}-\d{2}$/, "the SDK's anthropic-version is forwarded");
+      assert.match(
+        String(seen.headers["anthropic-version"]),
+        /^\d{4}-\d{2}-\d{2}$/,
+        "the SDK's anthropic-version is forwarded",
+      );
       assert.equal(seen.headers["anthropic-beta"], "tools-2024-04-04");
       assert.equal(seen.headers["x-api-key"], undefined, "the client's token never reaches the upstream");
       assert.match(String(seen.headers.authorization), /^Bearer good-key-surface/);
     });
 
     it("@anthropic-ai/sdk with authToken (Bearer): stream, usage from message_start and message_delta", async () => {
-      const client = new Anthropic({ authToken: t.token, apiKey: null, baseURL: "http://pool.local", fetch: inProcess, maxRetries: 0 });
+      const client = new Anthropic({
+        authToken: t.token,
+        apiKey: null,
+        baseURL: "http://pool.local",
+        fetch: inProcess,
+        maxRetries: 0,
+      });
       let text = "";
       const tokens = await tokensOf(async () => {
         const stream = client.messages.stream(params);
@@ -127,14 +140,31 @@ describe("client surfaces through the pool", () => {
     });
 
     it("errors come in Anthropic's shape: a bad token, an exhausted pool, a broken stream", async () => {
-      const wrong = new Anthropic({ apiKey: "sk-wrong", baseURL: "http://pool.local", fetch: inProcess, maxRetries: 0 });
-      await assert.rejects(wrong.messages.create(params), (err: unknown) => err instanceof Anthropic.AuthenticationError);
-      const raw = await t.call("/v1/messages", { method: "POST", body: JSON.stringify(params), headers: { authorization: "", "x-api-key": "sk-wrong" } });
+      const wrong = new Anthropic({
+        apiKey: "sk-wrong",
+        baseURL: "http://pool.local",
+        fetch: inProcess,
+        maxRetries: 0,
+      });
+      await assert.rejects(
+        wrong.messages.create(params),
+        (err: unknown) => err instanceof Anthropic.AuthenticationError,
+      );
+      const raw = await t.call("/v1/messages", {
+        method: "POST",
+        body: JSON.stringify(params),
+        headers: { authorization: "", "x-api-key": "sk-wrong" },
+      });
       assert.deepEqual((await raw.json()).error.type, "authentication_error");
 
       await t.setKeys(["limited-key-surf2", "limited-key-surf3"]);
       try {
-        const client = new Anthropic({ apiKey: t.token, baseURL: "http://pool.local", fetch: inProcess, maxRetries: 0 });
+        const client = new Anthropic({
+          apiKey: t.token,
+          baseURL: "http://pool.local",
+          fetch: inProcess,
+          maxRetries: 0,
+        });
         await assert.rejects(client.messages.create(params), (err: unknown) => {
           assert.ok(err instanceof Anthropic.RateLimitError, String(err));
           const body = err.error as { type?: string; error?: { type?: string; message?: unknown } };
@@ -174,7 +204,12 @@ describe("client surfaces through the pool", () => {
 
   describe("LangChain", () => {
     it("ChatOpenAI: invoke and stream (chat completions)", async () => {
-      const llm = new ChatOpenAI({ model: "llama3.2", apiKey: t.token, maxRetries: 0, configuration: { baseURL: "http://pool.local/v1", fetch: inProcess } });
+      const llm = new ChatOpenAI({
+        model: "llama3.2",
+        apiKey: t.token,
+        maxRetries: 0,
+        configuration: { baseURL: "http://pool.local/v1", fetch: inProcess },
+      });
       assert.equal((await llm.invoke("hi")).content, "tok0 tok1 tok2 ");
       let text = "";
       for await (const chunk of await llm.stream("hi")) text += chunk.content;
@@ -196,10 +231,21 @@ describe("client surfaces through the pool", () => {
       };
       const before = await rejected();
       const tokens = await tokensOf(async () => {
-        const r = await t.call("/v1/responses", { method: "POST", body: JSON.stringify({ model: "insane-usage", input: "hi" }) });
+        const r = await t.call("/v1/responses", {
+          method: "POST",
+          body: JSON.stringify({ model: "insane-usage", input: "hi" }),
+        });
         assert.equal(r.status, 200);
         await r.arrayBuffer();
-        const m = await t.call("/v1/messages", { method: "POST", body: JSON.stringify({ model: "insane-usage", max_tokens: 5, messages: [{ role: "user", content: "hi" }], stream: true }) });
+        const m = await t.call("/v1/messages", {
+          method: "POST",
+          body: JSON.stringify({
+            model: "insane-usage",
+            max_tokens: 5,
+            messages: [{ role: "user", content: "hi" }],
+            stream: true,
+          }),
+        });
         await m.text();
       });
       assert.deepEqual(tokens, [0, 0]);

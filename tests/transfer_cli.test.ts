@@ -20,9 +20,17 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "transfer-cli-admin-token-0123";
 
 /** Runs a command to its end; stdin from `input`. */
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...childEnv(), STORAGE_URL: "", ADMIN_TOKEN: "" }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...childEnv(), STORAGE_URL: "", ADMIN_TOKEN: "" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));
@@ -34,7 +42,10 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
 }
 const cli = (args: string[], input?: string) => run("node", ["--import", "tsx", "adapters/cli.ts", ...args], input);
 
-describe("export / import / migrate on the command line", { timeout: 120_000, ...skipUnless("export / import / migrate on the command line", "redis-server", "processes") }, () => {
+describe("export / import / migrate on the command line", {
+  timeout: 120_000,
+  ...skipUnless("export / import / migrate on the command line", "redis-server", "processes"),
+}, () => {
   let dir: string;
   let redis: RedisServer;
   before(async () => {
@@ -42,7 +53,10 @@ describe("export / import / migrate on the command line", { timeout: 120_000, ..
     redis = await startRedis();
     const pool = createPool({ providers: [ollama()], storage: fsStorage(join(dir, "a")), auth: { adminToken: ADMIN } });
     await pool.ready();
-    await pool.state.keys.add("ollama", Array.from({ length: 1500 }, (_, i) => ({ secret: `good-cli-${String(i).padStart(5, "0")}` })) as never);
+    await pool.state.keys.add(
+      "ollama",
+      Array.from({ length: 1500 }, (_, i) => ({ secret: `good-cli-${String(i).padStart(5, "0")}` })) as never,
+    );
     await pool.close();
   });
   after(async () => {

@@ -34,7 +34,7 @@ function recordingTap(): StreamTap & { log: string[] } {
     log,
     chunk: (b) => (log.push("chunk"), b),
     done: () => (log.push("done"), undefined),
-    failed: () => (log.push("failed"), new TextEncoder().encode("data: {\"error\":1}\n\n")),
+    failed: () => (log.push("failed"), new TextEncoder().encode('data: {"error":1}\n\n')),
     cancelled: () => void log.push("cancelled"),
     waiting: () => void log.push("waiting"),
   };
@@ -46,7 +46,9 @@ before(async () => {
   server = createServer((req, res) => {
     const path = req.url ?? "/";
     if (path === "/json") {
-      res.writeHead(200, { "Content-Type": "application/json", "X-Thing": "1", "Content-Length": "11" }).end('{"ok":true}');
+      res.writeHead(200, { "Content-Type": "application/json", "X-Thing": "1", "Content-Length": "11" }).end(
+        '{"ok":true}',
+      );
     } else if (path === "/repeated") {
       res.setHeader("x-dup", ["a", "b"]);
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
@@ -79,77 +81,82 @@ const transports: Array<[string, () => Transport]> = [
   ["undiciFetch", () => transportOf(undiciFetch())],
 ];
 
-for (const [name, make] of transports) describe(`transport contract (${name})`, () => {
-  const send = (path: string, method = "GET"): Promise<UpstreamAnswer> =>
-    make().send(base + path, { method, headers: { accept: "*/*" }, signal: new AbortController().signal });
+for (const [name, make] of transports) {
+  describe(`transport contract (${name})`, () => {
+    const send = (path: string, method = "GET"): Promise<UpstreamAnswer> =>
+      make().send(base + path, { method, headers: { accept: "*/*" }, signal: new AbortController().signal });
 
-  it("answers status, a lowercase header record and the body", async () => {
-    const a = await send("/json");
-    assert.equal(a.status, 200);
-    assert.equal(a.headers["content-type"], "application/json");
-    assert.equal(a.headers["x-thing"], "1");
-    const read = await readBody(a, { maxBytes: 1024, idleMs: 1000 });
-    assert.ok(read.ok);
-    assert.equal(text(read.bytes), '{"ok":true}');
-  });
+    it("answers status, a lowercase header record and the body", async () => {
+      const a = await send("/json");
+      assert.equal(a.status, 200);
+      assert.equal(a.headers["content-type"], "application/json");
+      assert.equal(a.headers["x-thing"], "1");
+      const read = await readBody(a, { maxBytes: 1024, idleMs: 1000 });
+      assert.ok(read.ok);
+      assert.equal(text(read.bytes), '{"ok":true}');
+    });
 
-  it("joins a repeated header's values with a comma, as Headers.get does", async () => {
-    const a = await send("/repeated");
-    assert.equal(a.headers["x-dup"], "a, b");
-    discardAnswer(a);
-  });
+    it("joins a repeated header's values with a comma, as Headers.get does", async () => {
+      const a = await send("/repeated");
+      assert.equal(a.headers["x-dup"], "a, b");
+      discardAnswer(a);
+    });
 
-  it("streams through the one driver, the tap told of every chunk and the end", async () => {
-    const tap = recordingTap();
-    const a = await send("/sse");
-    assert.equal(await drain(drivenStream(sourceOf(a)!, tap)), "data: 1\n\ndata: 2\n\n");
-    assert.deepEqual(tap.log.filter((x) => x !== "waiting"), ["chunk", "chunk", "done"]);
-    assert.ok(tap.log.includes("waiting"), "the idle timer is armed while the reader waits");
-  });
+    it("streams through the one driver, the tap told of every chunk and the end", async () => {
+      const tap = recordingTap();
+      const a = await send("/sse");
+      assert.equal(await drain(drivenStream(sourceOf(a)!, tap)), "data: 1\n\ndata: 2\n\n");
+      assert.deepEqual(tap.log.filter((x) => x !== "waiting"), ["chunk", "chunk", "done"]);
+      assert.ok(tap.log.includes("waiting"), "the idle timer is armed while the reader waits");
+    });
 
-  it("decodes a compressed body and drops content-encoding", async () => {
-    const a = await send("/gzip");
-    assert.equal(a.headers["content-encoding"], undefined);
-    assert.equal(await drain(drivenStream(sourceOf(a)!)), "data: zipped\n\n");
-  });
+    it("decodes a compressed body and drops content-encoding", async () => {
+      const a = await send("/gzip");
+      assert.equal(a.headers["content-encoding"], undefined);
+      assert.equal(await drain(drivenStream(sourceOf(a)!)), "data: zipped\n\n");
+    });
 
-  it("a body that breaks ends the tapped stream with the tap's error event", async () => {
-    const tap = recordingTap();
-    const a = await send("/break");
-    assert.equal(await drain(drivenStream(sourceOf(a)!, tap)), 'data: 1\n\ndata: {"error":1}\n\n');
-    assert.equal(tap.log.at(-1), "failed");
-  });
+    it("a body that breaks ends the tapped stream with the tap's error event", async () => {
+      const tap = recordingTap();
+      const a = await send("/break");
+      assert.equal(await drain(drivenStream(sourceOf(a)!, tap)), 'data: 1\n\ndata: {"error":1}\n\n');
+      assert.equal(tap.log.at(-1), "failed");
+    });
 
-  it("a body that breaks errors an untapped stream, and one discarded unread harms nothing", async () => {
-    await assert.rejects(drain(drivenStream(sourceOf(await send("/break"))!)));
-    const unread = await send("/break");
-    await new Promise((r) => setTimeout(r, 60)); // broken before anyone looked
-    discardAnswer(unread);
-  });
+    it("a body that breaks errors an untapped stream, and one discarded unread harms nothing", async () => {
+      await assert.rejects(drain(drivenStream(sourceOf(await send("/break"))!)));
+      const unread = await send("/break");
+      await new Promise((r) => setTimeout(r, 60)); // broken before anyone looked
+      discardAnswer(unread);
+    });
 
-  it("204 and HEAD have no body", async () => {
-    const a = await send("/204");
-    assert.equal(a.status, 204);
-    assert.equal(a.body, null);
-    assert.equal(sourceOf(a), undefined);
-    const h = await send("/json", "HEAD");
-    assert.equal(h.body, null);
-  });
+    it("204 and HEAD have no body", async () => {
+      const a = await send("/204");
+      assert.equal(a.status, 204);
+      assert.equal(a.body, null);
+      assert.equal(sourceOf(a), undefined);
+      const h = await send("/json", "HEAD");
+      assert.equal(h.body, null);
+    });
 
-  it("a cancelled reader cancels the source and tells the tap once", async () => {
-    const tap = recordingTap();
-    const reader = drivenStream(sourceOf(await send("/sse"))!, tap).getReader();
-    assert.equal(text((await reader.read()).value!), "data: 1\n\n");
-    await reader.cancel();
-    await reader.cancel().catch(() => {});
-    assert.equal(tap.log.filter((x) => x === "cancelled").length, 1);
+    it("a cancelled reader cancels the source and tells the tap once", async () => {
+      const tap = recordingTap();
+      const reader = drivenStream(sourceOf(await send("/sse"))!, tap).getReader();
+      assert.equal(text((await reader.read()).value!), "data: 1\n\n");
+      await reader.cancel();
+      await reader.cancel().catch(() => {});
+      assert.equal(tap.log.filter((x) => x === "cancelled").length, 1);
+    });
   });
-});
+}
 
 describe("transport contract: undici's status check", () => {
   it("a status outside 200-599 rejects send", async () => {
     const t = transportOf(undiciFetch());
-    await assert.rejects(t.send(`${base}/999`, { method: "GET", headers: {}, signal: new AbortController().signal }), /outside 200-599/);
+    await assert.rejects(
+      t.send(`${base}/999`, { method: "GET", headers: {}, signal: new AbortController().signal }),
+      /outside 200-599/,
+    );
   });
 
   it("undiciFetch is still a fetch: a standard Response from the same answer", async () => {

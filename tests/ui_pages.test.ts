@@ -14,13 +14,16 @@ describe("web UI pages", () => {
   });
   after(() => t.close());
 
-  const get = (path: string, headers: Record<string, string> = {}) => t.pool.fetch(new Request(`http://pool${path}`, { headers }));
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    t.pool.fetch(new Request(`http://pool${path}`, { headers }));
   const login = (token: string) =>
-    t.pool.fetch(new Request("http://pool/ui/login", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token }).toString(),
-    }));
+    t.pool.fetch(
+      new Request("http://pool/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token }).toString(),
+      }),
+    );
   const sessionCookie = async (): Promise<string> => {
     const res = await login(ADMIN);
     assert.equal(res.status, 303);
@@ -50,12 +53,22 @@ describe("web UI pages", () => {
     const cookie = await sessionCookie();
     assert.equal((await get("/admin/tokens", { cookie })).status, 200);
     const post = (headers: Record<string, string>) =>
-      t.pool.fetch(new Request("http://pool/admin/tokens", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ name: "ui" }) }));
+      t.pool.fetch(
+        new Request("http://pool/admin/tokens", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ name: "ui" }),
+        }),
+      );
     const forged = await post({ cookie });
     assert.equal(forged.status, 401);
     assert.equal((await forged.json()).error.code, "invalid_admin_token");
     assert.equal((await post({ cookie, "x-pool-ui": "1" })).status, 201);
-    assert.equal((await post({ cookie: "pool_admin=9999999999999.abc.def", "x-pool-ui": "1" })).status, 401, "a forged signature is refused");
+    assert.equal(
+      (await post({ cookie: "pool_admin=9999999999999.abc.def", "x-pool-ui": "1" })).status,
+      401,
+      "a forged signature is refused",
+    );
   });
 
   it("refuses an expired or tampered session cookie", async () => {
@@ -72,11 +85,13 @@ describe("web UI pages", () => {
   it("slows down login guessing per client address, without a shared bucket for unknown ones", async () => {
     const p = await setupPool({ keys: [], clientIp: (req) => req.headers.get("x-test-ip") ?? undefined });
     const attempt = (ip?: string) =>
-      p.pool.fetch(new Request("http://pool/ui/login", {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-test-ip": ip } : {}) },
-        body: "token=wrong",
-      }));
+      p.pool.fetch(
+        new Request("http://pool/ui/login", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-test-ip": ip } : {}) },
+          body: "token=wrong",
+        }),
+      );
     for (let i = 0; i < 20; i++) assert.equal((await attempt("192.0.2.1")).status, 401);
     const limited = await attempt("192.0.2.1");
     assert.equal(limited.status, 429);
@@ -88,15 +103,27 @@ describe("web UI pages", () => {
   });
 
   it("marks the cookie Secure over https, also behind a TLS-terminating proxy", async () => {
-    const direct = await t.pool.fetch(new Request("https://pool/ui/login", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
-    }));
+    const direct = await t.pool.fetch(
+      new Request("https://pool/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `token=${ADMIN}`,
+      }),
+    );
     assert.match(direct.headers.get("set-cookie")!, /; Secure/);
-    const proxied = await t.pool.fetch(new Request("http://pool/ui/login", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" }, body: `token=${ADMIN}`,
-    }));
+    const proxied = await t.pool.fetch(
+      new Request("http://pool/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" },
+        body: `token=${ADMIN}`,
+      }),
+    );
     assert.match(proxied.headers.get("set-cookie")!, /; Secure/);
-    assert.doesNotMatch((await login(ADMIN)).headers.get("set-cookie")!, /Secure/, "plain http on localhost keeps working");
+    assert.doesNotMatch(
+      (await login(ADMIN)).headers.get("set-cookie")!,
+      /Secure/,
+      "plain http on localhost keeps working",
+    );
   });
 
   it("logs out by clearing the cookie", async () => {
@@ -136,13 +163,20 @@ describe("web UI pages", () => {
 
   it("escapes a hostile model name on /stats and draws the 24-hour chart", async () => {
     await t.setKeys(["good-key-1"]);
-    const res = await t.call("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: HOSTILE, messages: [{ role: "user", content: "hi" }] }) });
+    const res = await t.call("/v1/chat/completions", {
+      method: "POST",
+      body: JSON.stringify({ model: HOSTILE, messages: [{ role: "user", content: "hi" }] }),
+    });
     assert.equal(res.status, 200);
     await res.text();
     await t.pool.flush();
     const html = await (await get("/stats")).text();
     assert.ok(!html.includes("<img"), "the raw tag never reaches the page");
-    assert.match(html, /<td class="model">_img_src_x_onerror__globalThis\.__xss_1__<\/td>/, "model names are stored reduced to name characters");
+    assert.match(
+      html,
+      /<td class="model">_img_src_x_onerror__globalThis\.__xss_1__<\/td>/,
+      "model names are stored reduced to name characters",
+    );
     assert.match(html, /<svg viewBox="0 0 720 220" role="img"/);
     assert.equal((html.match(/class="bar-ok"/g) ?? []).length, 24);
     assert.match(html, /<meta http-equiv="refresh" content="30"/);
@@ -150,9 +184,17 @@ describe("web UI pages", () => {
 
   it("escapes names in the page itself too, whatever the stats hold", () => {
     const stats = {
-      provider: "ollama", total_requests: 1, success_count: 1, failure_count: 0, success_rate: 100, total_tokens: 3,
-      keys: { total: 1, active: 1, cooling: 0, disabled: 0 }, top_models: [{ model: HOSTILE, requests: 1 }], top_models_24h: [],
-      hourly: [{ hour: "2026-11-27T07:00:00.000Z", requests: 1, success: 1, failure: 0 }], timestamp: "2026-11-27T07:00:00.000Z",
+      provider: "ollama",
+      total_requests: 1,
+      success_count: 1,
+      failure_count: 0,
+      success_rate: 100,
+      total_tokens: 3,
+      keys: { total: 1, active: 1, cooling: 0, disabled: 0 },
+      top_models: [{ model: HOSTILE, requests: 1 }],
+      top_models_24h: [],
+      hourly: [{ hour: "2026-11-27T07:00:00.000Z", requests: 1, success: 1, failure: 0 }],
+      timestamp: "2026-11-27T07:00:00.000Z",
     };
     const html = String(StatsPage({ base: "", stats, providers: ["ollama", HOSTILE] }));
     assert.ok(!html.includes("<img"), "no tag from the data");
@@ -175,11 +217,19 @@ describe("web UI pages", () => {
     assert.match(html, /href="\/llm\/api-docs"/);
     const css = await host.fetch(new Request(`http://host${/href="(\/llm\/assets\/app\.css[^"]*)"/.exec(html)![1]}`));
     assert.equal(css.status, 200);
-    const loginRes = await host.fetch(new Request("http://host/llm/ui/login", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
-    }));
+    const loginRes = await host.fetch(
+      new Request("http://host/llm/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `token=${ADMIN}`,
+      }),
+    );
     assert.equal(loginRes.headers.get("location"), "/llm/");
-    assert.match(loginRes.headers.get("set-cookie")!, /; Path=\/llm;/, "the host app's other routes never get the cookie");
+    assert.match(
+      loginRes.headers.get("set-cookie")!,
+      /; Path=\/llm;/,
+      "the host app's other routes never get the cookie",
+    );
   });
 
   it("never builds links or redirects from a hostile base when mounted at a parameter", async () => {
@@ -191,9 +241,13 @@ describe("web UI pages", () => {
     assert.equal(res.status, 200);
     const html = await res.text();
     assert.ok(!html.includes("evil.example"), "the base is dropped, not echoed");
-    const login = await host.fetch(new Request("http://host/%2F%2Fevil.example/ui/login", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
-    }));
+    const login = await host.fetch(
+      new Request("http://host/%2F%2Fevil.example/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `token=${ADMIN}`,
+      }),
+    );
     assert.equal(login.headers.get("location"), "/");
   });
 });

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { serve, type RunningServer } from "../adapters/node.ts";
+import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ADMIN = "ui-users-admin-token";
@@ -28,13 +28,19 @@ describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromiu
     const pool = createPool({
       providers: [ollama({ baseURL: mock.url })],
       auth: { adminToken: ADMIN },
-      users: { secret: "a-test-secret-of-at-least-32-characters!", pbkdf2Iterations: 100_000, mailer: { send: (m) => Promise.resolve(void mails.push(m)) } },
+      users: {
+        secret: "a-test-secret-of-at-least-32-characters!",
+        pbkdf2Iterations: 100_000,
+        mailer: { send: (m) => Promise.resolve(void mails.push(m)) },
+      },
       logger: { info() {}, warn() {}, error() {} },
     });
     server = await serve(pool, { port: 0, hostname: "127.0.0.1", handleSignals: false });
     url = `http://127.0.0.1:${server.port}`;
     await fetch(`${url}/admin/api-keys/import`, {
-      method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ keys: ["ui-user-key-0001"] }),
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ keys: ["ui-user-key-0001"] }),
     });
     browser = await launchChromium();
   });
@@ -46,7 +52,8 @@ describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromiu
 
   const chat = async (token: string) => {
     const res = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "llama3.2:1b", messages: [{ role: "user", content: "hi" }] }),
     });
     await res.text();

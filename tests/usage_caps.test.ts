@@ -17,8 +17,14 @@ const RULES = { rateLimitCooldownMs: 60_000, errorCooldownMs: 5_000 };
 describe("usage cap bodies", () => {
   it("recognises Ollama Cloud's wordings, plain or inside JSON", () => {
     const cases: Array<[string, string]> = [
-      ["you (alice) have reached your weekly usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 1f2e3d)", "weekly"],
-      ["you (bob) have reached your session usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: x)", "session"],
+      [
+        "you (alice) have reached your weekly usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 1f2e3d)",
+        "weekly",
+      ],
+      [
+        "you (bob) have reached your session usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: x)",
+        "session",
+      ],
       ["you've reached your hourly usage limit, please wait or upgrade to continue", "hourly"],
       ['{"error":"you (carol) have reached your weekly usage limit, upgrade for higher limits"}', "weekly"],
       ['{"error":{"message":"You have reached your Monthly Usage Limit.","type":"rate_limit"}}', "monthly"],
@@ -29,7 +35,16 @@ describe("usage cap bodies", () => {
   });
 
   it("leaves ordinary rate limits and other errors alone", () => {
-    for (const body of ["Rate limit reached", '{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}', "too many requests", "", "weekly report", "upgrade for higher limits"]) {
+    for (
+      const body of [
+        "Rate limit reached",
+        '{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}',
+        "too many requests",
+        "",
+        "weekly report",
+        "upgrade for higher limits",
+      ]
+    ) {
       assert.equal(usageCapWindow(body), undefined, body);
     }
   });
@@ -66,10 +81,17 @@ describe("usage cap reset times", () => {
   it("the rest ends a minute after the reset, and names the reset for people", () => {
     const now = at("2026-11-27T17:49:00Z");
     const weekly = usageCapOf("you (a) have reached your weekly usage limit", now)!;
-    assert.deepEqual(weekly, { window: "weekly", until: at("2026-11-30T00:00:00Z") + CAP_CLOCK_MARGIN_MS, reason: "weekly usage limit until Mon 00:00 UTC" });
+    assert.deepEqual(weekly, {
+      window: "weekly",
+      until: at("2026-11-30T00:00:00Z") + CAP_CLOCK_MARGIN_MS,
+      reason: "weekly usage limit until Mon 00:00 UTC",
+    });
     assert.equal(usageCapOf("reached your session usage limit", now)!.reason, "session usage limit until 19:00 UTC");
     assert.equal(usageCapOf("reached your hourly usage limit", now)!.reason, "hourly usage limit until 18:00 UTC");
-    assert.equal(usageCapOf("reached your monthly usage limit", now)!.reason, "monthly usage limit until 1 Dec 00:00 UTC");
+    assert.equal(
+      usageCapOf("reached your monthly usage limit", now)!.reason,
+      "monthly usage limit until 1 Dec 00:00 UTC",
+    );
   });
 
   it("a cap seen just after a boundary is the old window closing late: a short rest, not a whole window", () => {
@@ -89,7 +111,9 @@ describe("usage cap reset times", () => {
     const res = (status: number) => new Response(null, { status });
     const outcome = classifyOllama(res(429), RULES, { now, body: "you have reached your weekly usage limit" });
     assert.equal(outcome?.kind, "cooldown");
-    assert.ok(outcome?.kind === "cooldown" && outcome.cap === "weekly" && outcome.ms === at("2026-11-30T00:01:00Z") - now);
+    assert.ok(
+      outcome?.kind === "cooldown" && outcome.cap === "weekly" && outcome.ms === at("2026-11-30T00:01:00Z") - now,
+    );
     assert.equal(classifyOllama(res(429), RULES, { now, body: "Rate limit reached" }), undefined);
     assert.equal(classifyOllama(res(429), RULES, { now }), undefined);
     assert.equal(classifyOllama(res(500), RULES, { now, body: "weekly usage limit" }), undefined);
@@ -99,7 +123,9 @@ describe("usage cap reset times", () => {
 
 function makePool(clock: { t: number }, ...ids: string[]) {
   const pool = new KeyPool("p", { failuresBeforeDisable: 3, disableMs: H }, () => clock.t, () => {});
-  for (const id of ids) pool.put({ id, provider: "p", secret: `s-${id}`, state: "active", failures: 0, createdAt: 0 } satisfies KeyRecord);
+  for (const id of ids) {
+    pool.put({ id, provider: "p", secret: `s-${id}`, state: "active", failures: 0, createdAt: 0 } satisfies KeyRecord);
+  }
   return pool;
 }
 
@@ -108,7 +134,13 @@ describe("KeyPool with usage caps", () => {
     const clock = { t: at("2026-11-27T17:49:00Z") };
     const pool = makePool(clock, "a", "b");
     const cap = usageCapOf("reached your weekly usage limit", clock.t)!;
-    pool.report("a", { kind: "cooldown", ms: cap.until - clock.t, reason: cap.reason, rateLimited: true, cap: "weekly" });
+    pool.report("a", {
+      kind: "cooldown",
+      ms: cap.until - clock.t,
+      reason: cap.reason,
+      rateLimited: true,
+      cap: "weekly",
+    });
     assert.equal(pool.get("a")!.reason, "weekly usage limit until Mon 00:00 UTC");
     assert.equal(pool.get("a")!.cap, "weekly");
     // A request that was in flight with it meanwhile reports a short rest: the cap's stands.
@@ -155,7 +187,12 @@ describe("KeyPool with usage caps", () => {
 });
 
 describe("KeyPool back-off after 429s without Retry-After", () => {
-  const limited = { kind: "cooldown", ms: 60_000, reason: "upstream answered 429 (rate limited)", rateLimited: true } as const;
+  const limited = {
+    kind: "cooldown",
+    ms: 60_000,
+    reason: "upstream answered 429 (rate limited)",
+    rateLimited: true,
+  } as const;
 
   it("rests 60 s, 2 min, 4 min … at most an hour; a success resets it", () => {
     const clock = { t: 1_000_000 };
@@ -166,7 +203,17 @@ describe("KeyPool back-off after 429s without Retry-After", () => {
       rests.push(pool.get("a")!.until! - clock.t);
       clock.t = pool.get("a")!.until!;
     }
-    assert.deepEqual(rests, [60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, MAX_BACKOFF_MS, MAX_BACKOFF_MS, MAX_BACKOFF_MS]);
+    assert.deepEqual(rests, [
+      60_000,
+      120_000,
+      240_000,
+      480_000,
+      960_000,
+      1_920_000,
+      MAX_BACKOFF_MS,
+      MAX_BACKOFF_MS,
+      MAX_BACKOFF_MS,
+    ]);
     assert.equal(pool.get("a")!.rateLimitStreak, 9);
     pool.report("a", { kind: "ok" });
     assert.equal(pool.get("a")!.rateLimitStreak, undefined);

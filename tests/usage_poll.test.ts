@@ -14,9 +14,16 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 
 describe("usage polling", () => {
   it("reads only the shape it knows; anything else is unknown", () => {
-    assert.deepEqual(readOllamaUsage({ limits: { session: { usage: 0.046, resets_at: "x" }, weekly: { usage: 0.05 } } }), { session: 0.046, weekly: 0.05 });
+    assert.deepEqual(
+      readOllamaUsage({ limits: { session: { usage: 0.046, resets_at: "x" }, weekly: { usage: 0.05 } } }),
+      { session: 0.046, weekly: 0.05 },
+    );
     assert.deepEqual(readOllamaUsage({ limits: { weekly: { usage: 1 } } }), { weekly: 1 });
-    for (const odd of [null, "x", {}, { limits: null }, { limits: { session: { usage: 46 } } }, { limits: { session: { usage: "0.4" } } }, { usage: 0.5 }]) {
+    for (
+      const odd of [null, "x", {}, { limits: null }, { limits: { session: { usage: 46 } } }, {
+        limits: { session: { usage: "0.4" } },
+      }, { usage: 0.5 }]
+    ) {
       assert.equal(readOllamaUsage(odd), undefined, JSON.stringify(odd));
     }
   });
@@ -31,18 +38,30 @@ describe("usage polling", () => {
   });
 
   it("shows each key's usage, rests a key at its limit until the window resets, ignores keys without the endpoint", async () => {
-    const t = await setupPool({ healthCheck: { usageIntervalMs: 60_000 }, keys: ["acct-usage~0.25~0.5", "full-usage~0.99~0.4", "plain-key-0001"] });
+    const t = await setupPool({
+      healthCheck: { usageIntervalMs: 60_000 },
+      keys: ["acct-usage~0.25~0.5", "full-usage~0.99~0.4", "plain-key-0001"],
+    });
     try {
       const pool = t.pool.state.keys.pool("ollama");
       await until(() => {
         t.pool.tick();
         return [...pool.values()].every((r) => t.pool.state.usage!.get("ollama", r.id) !== undefined);
       });
+      // deno-lint-ignore no-explicit-any -- a JSON answer read field by field below
       const keys = (await (await t.admin("GET", "/admin/api-keys")).json()).api_keys as Array<Record<string, any>>;
       const idOf = (secret: string) => [...pool.values()].find((r) => r.secret === secret)!.id;
       const by = (secret: string) => keys.find((k) => k.id === idOf(secret))!;
-      assert.deepEqual({ ...by("acct-usage~0.25~0.5").usage, checked_at: 0 }, { session: 0.25, weekly: 0.5, checked_at: 0 });
-      assert.deepEqual({ ...by("plain-key-0001").usage, checked_at: 0 }, { session: null, weekly: null, checked_at: 0 }, "no endpoint: unknown");
+      assert.deepEqual({ ...by("acct-usage~0.25~0.5").usage, checked_at: 0 }, {
+        session: 0.25,
+        weekly: 0.5,
+        checked_at: 0,
+      });
+      assert.deepEqual(
+        { ...by("plain-key-0001").usage, checked_at: 0 },
+        { session: null, weekly: null, checked_at: 0 },
+        "no endpoint: unknown",
+      );
       const full = by("full-usage~0.99~0.4");
       assert.equal(full.status, "cooling");
       assert.match(full.reason, /session usage at 99 %/);

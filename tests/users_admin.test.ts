@@ -29,7 +29,9 @@ describe("admin: /admin/users", () => {
   after(() => t.close());
 
   it("needs the admin token", async () => {
-    for (const [m, p] of [["GET", "/admin/users"], ["GET", `/admin/users/${users[0].id}`], ["POST", "/admin/users/batch"]]) {
+    for (
+      const [m, p] of [["GET", "/admin/users"], ["GET", `/admin/users/${users[0].id}`], ["POST", "/admin/users/batch"]]
+    ) {
       const res = await t.api(m, p, undefined, users[0].session);
       assert.equal(res.status, 401);
       assert.equal((await res.json()).error.code, "invalid_admin_token");
@@ -51,7 +53,9 @@ describe("admin: /admin/users", () => {
     const part = await (await t.admin("GET", "/admin/users?search=user1")).json();
     assert.deepEqual([part.total, part.users[0].email], [1, "user1@example.com"]);
     assert.equal((await (await t.admin("GET", "/admin/users?search=nobody")).json()).total, 0);
-    for (const bad of ["?pageSize=0", "?pageSize=101", "?page=x"]) assert.equal((await t.admin("GET", `/admin/users${bad}`)).status, 400, bad);
+    for (const bad of ["?pageSize=0", "?pageSize=101", "?page=x"]) {
+      assert.equal((await t.admin("GET", `/admin/users${bad}`)).status, 400, bad);
+    }
   });
 
   it("views and changes one user; unknown ids are 404", async () => {
@@ -75,14 +79,29 @@ describe("admin: /admin/users", () => {
     const refused = await t.chatWith(u.keyToken);
     assert.equal(refused.status, 401);
     assert.equal((await refused.json()).error.code, "invalid_api_key");
-    assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "the session ended with the disable");
-    assert.equal((await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).status, 403);
+    assert.equal(
+      (await t.api("GET", "/api/auth/profile", undefined, u.session)).status,
+      401,
+      "the session ended with the disable",
+    );
+    assert.equal(
+      (await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).status,
+      403,
+    );
     const mails = t.mailer.messages.length;
-    assert.equal((await t.api("POST", "/api/auth/send-code", { email: u.email, purpose: "login" })).status, 200, "the same answer as for any address");
+    assert.equal(
+      (await t.api("POST", "/api/auth/send-code", { email: u.email, purpose: "login" })).status,
+      200,
+      "the same answer as for any address",
+    );
     assert.equal(t.mailer.messages.length, mails, "but no code for a disabled account");
     await t.admin("PATCH", `/admin/users/${u.id}`, { isActive: true });
     assert.equal((await t.chatWith(u.keyToken)).status, 200);
-    assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "sessions from before the disable stay dead");
+    assert.equal(
+      (await t.api("GET", "/api/auth/profile", undefined, u.session)).status,
+      401,
+      "sessions from before the disable stay dead",
+    );
     const again = await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" });
     assert.equal(again.status, 200);
     u.session = (await again.json()).token;
@@ -126,8 +145,14 @@ describe("admin: /admin/users", () => {
     await t.admin("POST", "/admin/users/batch", { ids: ids.slice(0, 2), isActive: true });
     for (const u of [users[3], users[4]]) {
       assert.equal((await t.chatWith(u.keyToken)).status, 200);
-      assert.equal((await t.api("GET", "/api/auth/profile", undefined, u.session)).status, 401, "a batch disable ends sessions too");
-      u.session = (await (await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).json()).token;
+      assert.equal(
+        (await t.api("GET", "/api/auth/profile", undefined, u.session)).status,
+        401,
+        "a batch disable ends sessions too",
+      );
+      u.session =
+        (await (await t.api("POST", "/api/auth/login", { email: u.email, password: "correct horse battery" })).json())
+          .token;
     }
     assert.equal((await t.admin("POST", "/admin/users/batch", { ids: [], isActive: true })).status, 400);
     assert.equal((await t.admin("POST", "/admin/users/batch", { ids })).status, 400);
@@ -137,7 +162,9 @@ describe("admin: /admin/users", () => {
     const u = users[4];
     assert.equal((await t.api("POST", "/api/auth/sign", undefined, u.session)).status, 200);
     const res = await (await t.admin("GET", `/admin/users/${u.id}/signins?limit=5`)).json();
-    assert.deepEqual(res.signins.map((s: { signDay: string }) => s.signDay), [new Date(t.clock.t).toISOString().slice(0, 10)]);
+    assert.deepEqual(res.signins.map((s: { signDay: string }) => s.signDay), [
+      new Date(t.clock.t).toISOString().slice(0, 10),
+    ]);
     assert.equal((await t.admin("GET", `/admin/users/${u.id}/signins?limit=91`)).status, 400);
     assert.equal((await t.admin("GET", "/admin/users/u-none/signins")).status, 404);
   });
@@ -161,19 +188,30 @@ describe("admin: a disabled user on a second instance", () => {
     );
     const ticker = setInterval(() => [a, b].forEach((p) => p.tick()), 100);
     const call = (p: typeof a, path: string, body: unknown, auth?: string) =>
-      p.fetch(new Request(`http://pool${path}`, {
-        method: "POST", body: JSON.stringify(body),
-        headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
-      }));
+      p.fetch(
+        new Request(`http://pool${path}`, {
+          method: "POST",
+          body: JSON.stringify(body),
+          headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+        }),
+      );
     try {
       await call(a, "/admin/api-keys/import", { keys: ["good-multi-user-1"] }, "multi-users-admin-01");
       await call(a, "/api/auth/send-code", { email: "zoe@example.com", purpose: "register" });
-      const reg = await (await call(a, "/api/auth/register", { email: "zoe@example.com", code: mailer.code("zoe@example.com"), password: "zoe password" })).json();
+      const reg = await (await call(a, "/api/auth/register", {
+        email: "zoe@example.com",
+        code: mailer.code("zoe@example.com"),
+        password: "zoe password",
+      })).json();
       const chat = (p: typeof a) => call(p, "/v1/chat/completions", { model: "m", messages: [] }, reg.user.keyToken);
       await within(5000, async () => (await chat(b)).status === 200, "B accepted the new token");
-      const res = await a.fetch(new Request(`http://pool/admin/users/${reg.user.id}`, {
-        method: "PATCH", body: JSON.stringify({ isActive: false }), headers: { authorization: "Bearer multi-users-admin-01", "content-type": "application/json" },
-      }));
+      const res = await a.fetch(
+        new Request(`http://pool/admin/users/${reg.user.id}`, {
+          method: "PATCH",
+          body: JSON.stringify({ isActive: false }),
+          headers: { authorization: "Bearer multi-users-admin-01", "content-type": "application/json" },
+        }),
+      );
       assert.equal(res.status, 200);
       assert.equal((await chat(a)).status, 401, "at once on A");
       const took = await within(5000, async () => (await chat(b)).status === 401, "B refused the token");

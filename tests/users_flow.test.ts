@@ -19,9 +19,23 @@ function unQP(raw: string): string {
 describe("users: registration through real mail transports", () => {
   it("SMTP (smtp-server sink): code mailed, register, the token answers on /v1/chat/completions", async () => {
     const smtp = await startSmtpSink();
-    const t = await usersPool({ users: { mailer: smtpMailer({ host: "127.0.0.1", port: smtp.port, secure: false, user: "pool", pass: "smtp-pass", from: "Pool <pool@example.test>" }) } });
+    const t = await usersPool({
+      users: {
+        mailer: smtpMailer({
+          host: "127.0.0.1",
+          port: smtp.port,
+          secure: false,
+          user: "pool",
+          pass: "smtp-pass",
+          from: "Pool <pool@example.test>",
+        }),
+      },
+    });
     try {
-      assert.equal((await t.api("POST", "/api/auth/send-code", { email: "Alice@Example.COM ", purpose: "register" })).status, 200);
+      assert.equal(
+        (await t.api("POST", "/api/auth/send-code", { email: "Alice@Example.COM ", purpose: "register" })).status,
+        200,
+      );
       assert.equal(smtp.received.length, 1);
       const mail = smtp.received[0];
       assert.deepEqual(mail.to, ["alice@example.com"]);
@@ -32,7 +46,11 @@ describe("users: registration through real mail transports", () => {
       assert.match(raw, /text\/plain/);
       assert.match(raw, /text\/html/);
       const code = codeIn(raw);
-      const reg = await t.api("POST", "/api/auth/register", { email: "alice@example.com", code, password: "correct horse battery" });
+      const reg = await t.api("POST", "/api/auth/register", {
+        email: "alice@example.com",
+        code,
+        password: "correct horse battery",
+      });
       assert.equal(reg.status, 200);
       const body = await reg.json();
       assert.equal(typeof body.token, "string");
@@ -52,7 +70,10 @@ describe("users: registration through real mail transports", () => {
     const hook = await startWebhookSink();
     const t = await usersPool({ users: { mailer: webhookMailer(hook.url), appName: "Pool <Test>" } });
     try {
-      assert.equal((await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "register" })).status, 200);
+      assert.equal(
+        (await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "register" })).status,
+        200,
+      );
       const [first] = hook.bodies as Array<Record<string, string>>;
       assert.equal(first.to, "bob@example.com");
       assert.equal(first.type, "CustomEmail");
@@ -61,10 +82,17 @@ describe("users: registration through real mail transports", () => {
       assert.match(first.html, /Pool &#60;Test&#62;/, "HTML is escaped");
       assert.doesNotMatch(first.html, /<Test>/);
       assert.deepEqual(Object.keys(first.option as unknown as object).sort(), ["html", "subject", "text", "to"]);
-      const reg = await t.api("POST", "/api/auth/register", { email: "bob@example.com", code: codeIn(first.text), password: "correct horse battery" });
+      const reg = await t.api("POST", "/api/auth/register", {
+        email: "bob@example.com",
+        code: codeIn(first.text),
+        password: "correct horse battery",
+      });
       assert.equal(reg.status, 200);
       t.clock.t += 61_000;
-      assert.equal((await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "login" })).status, 200);
+      assert.equal(
+        (await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "login" })).status,
+        200,
+      );
       const second = hook.bodies[1] as Record<string, string>;
       assert.match(second.subject, /sign-in/);
       assert.notEqual(second.text.split("\n")[0], first.text.split("\n")[0]);
@@ -76,7 +104,11 @@ describe("users: registration through real mail transports", () => {
       assert.equal(err.code, "mail_failed");
       assert.doesNotMatch(err.message, /\/forward/, "the forwarder's path is not echoed");
       hook.status = 200;
-      assert.equal((await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "login" })).status, 200, "a failed send does not hold the 60 s throttle");
+      assert.equal(
+        (await t.api("POST", "/api/auth/send-code", { email: "bob@example.com", purpose: "login" })).status,
+        200,
+        "a failed send does not hold the 60 s throttle",
+      );
     } finally {
       await t.close();
       await hook.close();
@@ -105,15 +137,25 @@ describe("users: login, sessions, check-in", () => {
     const wrong = await t.api("POST", "/api/auth/login", { email: "carol@example.com", password: "carol password 2" });
     assert.equal(wrong.status, 401);
     assert.equal((await wrong.json()).error.code, "invalid_credentials");
-    const unknown = await t.api("POST", "/api/auth/login", { email: "nobody@example.com", password: "carol password 1" });
+    const unknown = await t.api("POST", "/api/auth/login", {
+      email: "nobody@example.com",
+      password: "carol password 1",
+    });
     assert.equal(unknown.status, 401);
   });
 
   it("logs in by a login code, once", async () => {
     const early = await t.api("POST", "/api/auth/send-code", { email: "carol@example.com", purpose: "login" });
-    assert.equal(early.status, 429, "the registration code was sent less than 60 s ago, and using it does not lift that");
+    assert.equal(
+      early.status,
+      429,
+      "the registration code was sent less than 60 s ago, and using it does not lift that",
+    );
     t.clock.t += 60_000;
-    assert.equal((await t.api("POST", "/api/auth/send-code", { email: "carol@example.com", purpose: "login" })).status, 200);
+    assert.equal(
+      (await t.api("POST", "/api/auth/send-code", { email: "carol@example.com", purpose: "login" })).status,
+      200,
+    );
     const code = t.mailer.code("carol@example.com");
     const res = await t.api("POST", "/api/auth/login", { email: "carol@example.com", code });
     assert.equal(res.status, 200);
@@ -126,10 +168,28 @@ describe("users: login, sessions, check-in", () => {
     const res = await t.api("GET", "/api/auth/profile", undefined, session);
     assert.equal(res.status, 200);
     const { user } = await res.json();
-    for (const k of ["id", "email", "role", "keyToken", "keyProvider", "keyExpiresAt", "createdAt", "lastLoginAt", "lastSignInAt", "keyRequestCount"]) assert.ok(k in user, k);
+    for (
+      const k of [
+        "id",
+        "email",
+        "role",
+        "keyToken",
+        "keyProvider",
+        "keyExpiresAt",
+        "createdAt",
+        "lastLoginAt",
+        "lastSignInAt",
+        "keyRequestCount",
+      ]
+    ) assert.ok(k in user, k);
     assert.equal(user.keyProvider, "ollama");
     assert.equal(user.role, "user");
-    assert.deepEqual(user.checkIn, { timeZone: "UTC", today: "2025-01-15", signedToday: false, nextResetAt: Date.UTC(2025, 0, 16) });
+    assert.deepEqual(user.checkIn, {
+      timeZone: "UTC",
+      today: "2025-01-15",
+      signedToday: false,
+      nextResetAt: Date.UTC(2025, 0, 16),
+    });
     assert.equal("password" in user || "tokenSealed" in user, false);
     assert.equal((await t.chatWith(keyToken)).status, 200);
     await t.pool.flush();
@@ -162,7 +222,9 @@ describe("users: login, sessions, check-in", () => {
   });
 
   it("logout ends the session (and every other of the user)", async () => {
-    const other = (await (await t.api("POST", "/api/auth/login", { email: "carol@example.com", password: "carol password 1" })).json()).token;
+    const other =
+      (await (await t.api("POST", "/api/auth/login", { email: "carol@example.com", password: "carol password 1" }))
+        .json()).token;
     assert.equal((await t.api("POST", "/api/auth/logout", undefined, other)).status, 200);
     for (const s of [session, other]) {
       const res = await t.api("GET", "/api/auth/profile", undefined, s);

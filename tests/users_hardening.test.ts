@@ -19,7 +19,16 @@ describe("user system hardening", () => {
   it("a mailer failure is logged for the operator and answered without its details", async () => {
     const logged: string[] = [];
     const t = await usersPool({
-      users: { mailer: { send: () => Promise.reject(new Error("Invalid login: 535 auth failed for bot@corp.example on smtp.internal.corp.example (10.20.0.5:587)")) } },
+      users: {
+        mailer: {
+          send: () =>
+            Promise.reject(
+              new Error(
+                "Invalid login: 535 auth failed for bot@corp.example on smtp.internal.corp.example (10.20.0.5:587)",
+              ),
+            ),
+        },
+      },
       logger: { info() {}, warn() {}, error: (m: string) => void logged.push(m) },
     });
     try {
@@ -40,7 +49,10 @@ describe("user system hardening", () => {
       const ip = t.pool.state.options.clientIp;
       const forged = new Request("http://pool/", { headers: { "cf-connecting-ip": "198.51.100.7" } });
       assert.equal(ip(forged, undefined), undefined);
-      const onWorkers = Object.assign(new Request("http://pool/", { headers: { "cf-connecting-ip": "198.51.100.7" } }), { cf: {} });
+      const onWorkers = Object.assign(
+        new Request("http://pool/", { headers: { "cf-connecting-ip": "198.51.100.7" } }),
+        { cf: {} },
+      );
       assert.equal(ip(onWorkers, undefined), "198.51.100.7");
     } finally {
       await t.close();

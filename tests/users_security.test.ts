@@ -22,8 +22,10 @@ describe("users: verification codes", () => {
     t = await usersPool();
   });
   after(() => t.close());
-  const send = (email: string, purpose = "register", headers?: Record<string, string>) => t.api("POST", "/api/auth/send-code", { email, purpose }, undefined, headers);
-  const register = (email: string, code: string) => t.api("POST", "/api/auth/register", { email, code, password: "long enough pw" });
+  const send = (email: string, purpose = "register", headers?: Record<string, string>) =>
+    t.api("POST", "/api/auth/send-code", { email, purpose }, undefined, headers);
+  const register = (email: string, code: string) =>
+    t.api("POST", "/api/auth/register", { email, code, password: "long enough pw" });
 
   it("codes are 6 uniformly drawn digits", () => {
     const counts = new Array(10).fill(0);
@@ -84,7 +86,10 @@ describe("users: verification codes", () => {
     assert.equal((await send("not-an-email", "login")).status, 400);
     assert.equal((await send("gina@example.com", "signup")).status, 400);
     assert.equal((await send("hank@example.com", "register")).status, 200);
-    const res = await t.api("POST", "/api/auth/login", { email: "hank@example.com", code: t.mailer.code("hank@example.com") });
+    const res = await t.api("POST", "/api/auth/login", {
+      email: "hank@example.com",
+      code: t.mailer.code("hank@example.com"),
+    });
     assert.equal(res.status, 401);
   });
 
@@ -118,10 +123,13 @@ describe("users: login throttles and password storage", () => {
     await t.register("judy@example.com", "judy password 1");
   });
   after(() => t.close());
-  const login = (email: string, password: string, ip = "203.0.113.1") => t.api("POST", "/api/auth/login", { email, password }, undefined, { "cf-connecting-ip": ip });
+  const login = (email: string, password: string, ip = "203.0.113.1") =>
+    t.api("POST", "/api/auth/login", { email, password }, undefined, { "cf-connecting-ip": ip });
 
   it(`per address: after ${LOGIN_PER_EMAIL} attempts in 15 min even the right password gets 429`, async () => {
-    for (let i = 0; i < LOGIN_PER_EMAIL; i++) assert.equal((await login("judy@example.com", "wrong password", `198.51.100.${i}`)).status, 401);
+    for (let i = 0; i < LOGIN_PER_EMAIL; i++) {
+      assert.equal((await login("judy@example.com", "wrong password", `198.51.100.${i}`)).status, 401);
+    }
     const res = await login("judy@example.com", "judy password 1", "198.51.100.99");
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get("retry-after")) > 0);
@@ -131,7 +139,9 @@ describe("users: login throttles and password storage", () => {
 
   it(`per IP: ${LOGIN_PER_IP} attempts over many addresses, then 429 from that IP only`, async () => {
     t.clock.t += 15 * MIN;
-    for (let i = 0; i < LOGIN_PER_IP; i++) assert.equal((await login(`spray${i}@example.com`, "whatever pw", "192.0.2.7")).status, 401);
+    for (let i = 0; i < LOGIN_PER_IP; i++) {
+      assert.equal((await login(`spray${i}@example.com`, "whatever pw", "192.0.2.7")).status, 401);
+    }
     assert.equal((await login("judy@example.com", "judy password 1", "192.0.2.7")).status, 429);
     assert.equal((await login("judy@example.com", "judy password 1", "192.0.2.8")).status, 200);
   });
@@ -143,7 +153,11 @@ describe("users: login throttles and password storage", () => {
     assert.notEqual(a, b, "different salts");
     assert.equal(await verifyPassword("same password", a), true);
     assert.equal(await verifyPassword("same passwore", a), false);
-    assert.equal(await verifyPassword("same password", a.replace("$100000$", "$100001$")), false, "the count is part of the hash");
+    assert.equal(
+      await verifyPassword("same password", a.replace("$100000$", "$100001$")),
+      false,
+      "the count is part of the hash",
+    );
     assert.equal(await verifyPassword("x", "sha256$abc"), false);
     const users = await t.pool.state.store.storage.getKeys("users:rec");
     const stored = await t.pool.state.store.storage.getItem<{ password: string }>(users[0]);
@@ -152,13 +166,25 @@ describe("users: login throttles and password storage", () => {
   });
 
   it("a higher configured count re-hashes at the next password login", async () => {
-    const raised = await setupPool({ storage: t.pool.state.store.storage, users: { secret: SECRET, pbkdf2Iterations: 120_000 }, now: () => t.clock.t });
+    const raised = await setupPool({
+      storage: t.pool.state.store.storage,
+      users: { secret: SECRET, pbkdf2Iterations: 120_000 },
+      now: () => t.clock.t,
+    });
     try {
       t.clock.t += 15 * MIN;
-      const res = await raised.pool.fetch(new Request("http://pool/api/auth/login", { method: "POST", body: JSON.stringify({ email: "judy@example.com", password: "judy password 1" }) }));
+      const res = await raised.pool.fetch(
+        new Request("http://pool/api/auth/login", {
+          method: "POST",
+          body: JSON.stringify({ email: "judy@example.com", password: "judy password 1" }),
+        }),
+      );
       assert.equal(res.status, 200);
       const [name] = await t.pool.state.store.storage.getKeys("users:rec");
-      assert.match((await t.pool.state.store.storage.getItem<{ password: string }>(name))!.password, /^pbkdf2-sha256\$120000\$/);
+      assert.match(
+        (await t.pool.state.store.storage.getItem<{ password: string }>(name))!.password,
+        /^pbkdf2-sha256\$120000\$/,
+      );
     } finally {
       await raised.close();
     }
@@ -197,7 +223,8 @@ describe("users: sessions", () => {
     ({ session } = await t.register("kim@example.com"));
   });
   after(() => t.close());
-  const profile = (s?: string, raw?: string) => t.api("GET", "/api/auth/profile", undefined, s, raw ? { authorization: raw } : {});
+  const profile = (s?: string, raw?: string) =>
+    t.api("GET", "/api/auth/profile", undefined, s, raw ? { authorization: raw } : {});
 
   it("missing, malformed, tampered, foreign-key and expired sessions are 401, OpenAI-shaped", async () => {
     assert.equal((await profile(session)).status, 200);
@@ -205,7 +232,16 @@ describe("users: sessions", () => {
     const claims = JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/")));
     const forged = await sign({ ...claims, exp: claims.exp + 86_400 }, "some other secret", "HS256");
     const none = `${btoa(JSON.stringify({ alg: "none", typ: "JWT" })).replace(/=+$/, "")}.${p}.`;
-    for (const bad of [undefined, "garbage", `${h}.${p}.${s.slice(0, -2)}xx`, `${h}.${btoa(JSON.stringify({ ...claims, sub: "u0" })).replace(/=+$/, "")}.${s}`, forged, none]) {
+    for (
+      const bad of [
+        undefined,
+        "garbage",
+        `${h}.${p}.${s.slice(0, -2)}xx`,
+        `${h}.${btoa(JSON.stringify({ ...claims, sub: "u0" })).replace(/=+$/, "")}.${s}`,
+        forged,
+        none,
+      ]
+    ) {
       const res = await profile(bad);
       assert.equal(res.status, 401, String(bad));
       const body = await res.json();
@@ -238,15 +274,26 @@ describe("users: check-in days in a time zone", () => {
 
   it("23:59 and 00:01 local are two days; 00:02 is the second check-in of that day", async () => {
     const p = (await (await t.api("GET", "/api/auth/profile", undefined, session)).json()).user;
-    assert.deepEqual(p.checkIn, { timeZone: "Asia/Shanghai", today: "2025-01-15", signedToday: false, nextResetAt: Date.UTC(2025, 0, 15, 16) });
+    assert.deepEqual(p.checkIn, {
+      timeZone: "Asia/Shanghai",
+      today: "2025-01-15",
+      signedToday: false,
+      nextResetAt: Date.UTC(2025, 0, 15, 16),
+    });
     assert.equal((await sign()).status, 200);
     t.clock.t = Date.UTC(2025, 0, 15, 16, 1);
     assert.equal((await sign()).status, 200, "00:01 the next local day (still 15 January in UTC)");
     t.clock.t = Date.UTC(2025, 0, 15, 16, 2);
     assert.equal((await sign()).status, 400);
     const q = (await (await t.api("GET", "/api/auth/profile", undefined, session)).json()).user;
-    assert.deepEqual([q.checkIn.today, q.checkIn.signedToday, q.checkIn.nextResetAt], ["2025-01-16", true, Date.UTC(2025, 0, 16, 16)]);
-    const days = (await (await t.api("GET", "/api/auth/signins", undefined, session)).json()).items.map((i: { signDay: string }) => i.signDay);
+    assert.deepEqual([q.checkIn.today, q.checkIn.signedToday, q.checkIn.nextResetAt], [
+      "2025-01-16",
+      true,
+      Date.UTC(2025, 0, 16, 16),
+    ]);
+    const days = (await (await t.api("GET", "/api/auth/signins", undefined, session)).json()).items.map((
+      i: { signDay: string },
+    ) => i.signDay);
     assert.deepEqual(days, ["2025-01-16", "2025-01-15"]);
   });
 
@@ -266,4 +313,3 @@ describe("users: check-in days in a time zone", () => {
     }
   });
 });
-

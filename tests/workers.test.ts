@@ -16,7 +16,7 @@ import { kvStorage } from "../adapters/cloudflare.ts";
 import { bundleWorker, compatibilityDate } from "../examples/workers/local.ts";
 import { createStore } from "../src/store/store.ts";
 import { type Backend, postgresBackend, upstashBackend } from "./helpers/backends.ts";
-import { startMockUpstream, type MockUpstream } from "./helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { type Need, skipUnless } from "./helpers/requires.ts";
 import { chat, type Fetcher, httpFetcher, importKeyAndToken } from "./helpers/smoke.ts";
@@ -39,15 +39,27 @@ interface WorkerStore {
 
 const fromBackend = (b: Backend, driver: string, bindings: Record<string, string>): WorkerStore => {
   const storage = b.connect();
-  return { name: b.name, driver, atomic: true, bindings, storage: () => Promise.resolve(storage), stop: () => b.stop() };
+  return {
+    name: b.name,
+    driver,
+    atomic: true,
+    bindings,
+    storage: () => Promise.resolve(storage),
+    stop: () => b.stop(),
+  };
 };
 
 const STORES: Array<() => Promise<WorkerStore>> = [
-  () => Promise.resolve({
-    name: "KV", driver: "cloudflare-kv-binding", atomic: false, bindings: {}, kvNamespaces: ["KV"],
-    storage: async (mf) => kvStorage(await mf.getKVNamespace("KV")),
-    stop: () => Promise.resolve(),
-  }),
+  () =>
+    Promise.resolve({
+      name: "KV",
+      driver: "cloudflare-kv-binding",
+      atomic: false,
+      bindings: {},
+      kvNamespaces: ["KV"],
+      storage: async (mf) => kvStorage(await mf.getKVNamespace("KV")),
+      stop: () => Promise.resolve(),
+    }),
   async () => {
     const b = await upstashBackend();
     return fromBackend(b, "upstash", { UPSTASH_REDIS_REST_URL: b.rest.url, UPSTASH_REDIS_REST_TOKEN: b.rest.token });
@@ -55,7 +67,11 @@ const STORES: Array<() => Promise<WorkerStore>> = [
   async () => {
     const b = await postgresBackend();
     // workerd's own WebSocket client reaches websockify in front of the local Postgres.
-    return fromBackend(b, "neon", { DATABASE_URL: b.server.url, NEON_WS_PROXY: b.server.wsProxy, NEON_SECURE_WEBSOCKET: "false" });
+    return fromBackend(b, "neon", {
+      DATABASE_URL: b.server.url,
+      NEON_WS_PROXY: b.server.wsProxy,
+      NEON_SECURE_WEBSOCKET: "false",
+    });
   },
 ];
 
@@ -107,7 +123,12 @@ for (const [n, start] of STORES.entries()) {
     /** The global statistics record of the Ollama pool, as stored. */
     const storedStats = async () => (await createStore(stored!).counters.read(["stats:global:ollama"]))[0];
     const waitForStored = async (requests: number) => {
-      await within(5000, async () => ((await storedStats()).requests ?? 0) >= requests, `${requests} requests stored`, 20).catch(() => {});
+      await within(
+        5000,
+        async () => ((await storedStats()).requests ?? 0) >= requests,
+        `${requests} requests stored`,
+        20,
+      ).catch(() => {});
       return storedStats(); // the caller's assertion names what is missing
     };
 
@@ -133,7 +154,11 @@ for (const [n, start] of STORES.entries()) {
       assert.equal(models.status, 200);
       await models.text();
       const s = await waitForStored(3);
-      assert.deepEqual([s.requests, s.success, s.completionTokens], [3, 3, 6], "usage of the plain and the streamed chat");
+      assert.deepEqual(
+        [s.requests, s.success, s.completionTokens],
+        [3, 3, 6],
+        "usage of the plain and the streamed chat",
+      );
     });
 
     it("two workerd instances on one store count exactly (exact stores only)", { timeout: 120_000 }, async (t) => {
@@ -142,15 +167,17 @@ for (const [n, start] of STORES.entries()) {
       const token = await importKeyAndToken(a, ADMIN, "good-key-workers-0002");
       const before = (await storedStats()).requests ?? 0;
       const perInstance = 150;
-      const statuses = await Promise.all([a, b].flatMap((f) => Array.from({ length: perInstance }, async () => {
-        const res = await f("/v1/chat/completions", {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] }),
-        });
-        await res.text();
-        return res.status;
-      })));
+      const statuses = await Promise.all([a, b].flatMap((f) =>
+        Array.from({ length: perInstance }, async () => {
+          const res = await f("/v1/chat/completions", {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] }),
+          });
+          await res.text();
+          return res.status;
+        })
+      ));
       assert.equal(statuses.filter((s) => s === 200).length, 2 * perInstance);
       await waitForStored(before + 2 * perInstance);
       await new Promise((r) => setTimeout(r, 300)); // and nothing more arrives afterwards
@@ -161,31 +188,35 @@ for (const [n, start] of STORES.entries()) {
 
 const LOCAL = "npm run start:workers (the README's local command)";
 describe(LOCAL, skipUnless(LOCAL, "processes"), () => {
-  it("serves over HTTP from workerd and keeps keys and tokens in KV_DIR across a restart", { timeout: 90_000 }, async () => {
-    const mock = await startMockUpstream();
-    const dir = await mkdtemp(join(tmpdir(), "pool-worker-dev-"));
-    const env = { PORT: "0", ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, KV_DIR: join(dir, "kv") };
-    try {
-      const first = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
-      let token: string;
+  it(
+    "serves over HTTP from workerd and keeps keys and tokens in KV_DIR across a restart",
+    { timeout: 90_000 },
+    async () => {
+      const mock = await startMockUpstream();
+      const dir = await mkdtemp(join(tmpdir(), "pool-worker-dev-"));
+      const env = { PORT: "0", ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, KV_DIR: join(dir, "kv") };
       try {
-        assert.match(first.output(), /\(workers, local workerd\) listening on/);
-        const f = httpFetcher(first.url);
-        assert.equal((await (await f("/health")).json()).storage.driver, "cloudflare-kv-binding");
-        token = await importKeyAndToken(f, ADMIN, "good-key-wrk-dev-001");
-        await chat(f, token, false);
+        const first = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+        let token: string;
+        try {
+          assert.match(first.output(), /\(workers, local workerd\) listening on/);
+          const f = httpFetcher(first.url);
+          assert.equal((await (await f("/health")).json()).storage.driver, "cloudflare-kv-binding");
+          token = await importKeyAndToken(f, ADMIN, "good-key-wrk-dev-001");
+          await chat(f, token, false);
+        } finally {
+          await first.stop();
+        }
+        const second = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
+        try {
+          await chat(httpFetcher(second.url), token, true); // the key and the token came back from KV_DIR
+        } finally {
+          await second.stop();
+        }
       } finally {
-        await first.stop();
+        await mock.close();
+        await rm(dir, { recursive: true, force: true });
       }
-      const second = await spawnServer("npm", ["run", "--silent", "start:workers"], { env, timeoutMs: 60_000 });
-      try {
-        await chat(httpFetcher(second.url), token, true); // the key and the token came back from KV_DIR
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      await mock.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

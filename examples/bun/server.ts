@@ -51,7 +51,11 @@ const server = Bun.serve({
   idleTimeout: 255,
   fetch: pool.fetch,
 });
-console.log(`ollama-api-pool (bun) listening on http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`);
+console.log(
+  `ollama-api-pool (bun) listening on http://${
+    server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname
+  }:${server.port}`,
+);
 
 // Statistics are written by the pool's tick; without traffic nothing would call it.
 const timer = setInterval(() => pool.tick(), 1000);

@@ -38,7 +38,9 @@ function storageFrom(url = "memory:"): Storage {
   // counters merge by read-modify-write (exact with one instance, like Cloudflare KV otherwise).
   if (url.startsWith("denokv:")) return createStorage({ driver: denoKvDriver({ path: url.slice(7) || undefined }) });
   // Counters with HINCRBY: several Deploy instances on one database add up exactly.
-  if (url === "upstash:") return upstashStorage({ url: env("UPSTASH_REDIS_REST_URL") ?? "", token: env("UPSTASH_REDIS_REST_TOKEN") ?? "" });
+  if (url === "upstash:") {
+    return upstashStorage({ url: env("UPSTASH_REDIS_REST_URL") ?? "", token: env("UPSTASH_REDIS_REST_TOKEN") ?? "" });
+  }
   throw new Error(`STORAGE_URL "${url}" is not supported here; use memory:, denokv:, denokv:./file or upstash:`);
 }
 
@@ -53,7 +55,10 @@ await pool.ready(); // storage errors surface at start, not on the first request
 const server = Deno.serve({
   port: settings.port("PORT")!,
   hostname: settings.str("HOST")!,
-  onListen: ({ hostname, port }) => console.log(`ollama-api-pool (deno) listening on http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`),
+  onListen: ({ hostname, port }) =>
+    console.log(
+      `ollama-api-pool (deno) listening on http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`,
+    ),
 }, pool.fetch);
 
 // Statistics are written by the pool's tick; without traffic nothing would call it.

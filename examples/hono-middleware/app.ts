@@ -8,7 +8,12 @@ import { serve } from "@hono/node-server";
 import { createPool, ollama } from "../../mod.ts";
 
 /** Builds the host app; exported so tests can drive it in-process. */
-export function buildApp(pool = createPool({ providers: [ollama({ baseURL: process.env.OLLAMA_BASE_URL })], auth: { adminToken: process.env.ADMIN_TOKEN } })): Hono {
+export function buildApp(
+  pool = createPool({
+    providers: [ollama({ baseURL: process.env.OLLAMA_BASE_URL })],
+    auth: { adminToken: process.env.ADMIN_TOKEN },
+  }),
+): Hono {
   const app = new Hono();
   app.get("/", (c) => c.text("my app; the LLM pool lives under /llm"));
   app.route("/llm", pool.app);
@@ -17,5 +22,8 @@ export function buildApp(pool = createPool({ providers: [ollama({ baseURL: proce
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const app = buildApp();
-  serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 8787) }, (info) => console.log(`listening on http://127.0.0.1:${info.port}`));
+  serve(
+    { fetch: app.fetch, port: Number(process.env.PORT ?? 8787) },
+    (info) => console.log(`listening on http://127.0.0.1:${info.port}`),
+  );
 }

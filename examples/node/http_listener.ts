@@ -46,5 +46,7 @@ process.once("SIGINT", shutdown);
 
 server.listen(Number(process.env.PORT ?? 8787), process.env.HOST ?? "0.0.0.0", () => {
   const { address, port } = server.address() as AddressInfo;
-  console.log(`ollama-api-pool (node:http) listening on http://${address === "0.0.0.0" ? "127.0.0.1" : address}:${port}`);
+  console.log(
+    `ollama-api-pool (node:http) listening on http://${address === "0.0.0.0" ? "127.0.0.1" : address}:${port}`,
+  );
 });

@@ -58,7 +58,9 @@ function storageFor(env: Env): Storage {
     });
   }
   if (env.KV) return kvStorage(env.KV);
-  throw new Error("[ollama-api-pool] no storage: set UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN, DATABASE_URL, or bind a KV namespace as KV");
+  throw new Error(
+    "[ollama-api-pool] no storage: set UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN, DATABASE_URL, or bind a KV namespace as KV",
+  );
 }
 
 // Bindings exist only inside a request on Workers, so the pool is built on the first one and

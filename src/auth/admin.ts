@@ -65,7 +65,12 @@ export async function resolveAdmin(
 async function deriveSessionKey(hash: string): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(hash), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new TextEncoder().encode("ollama-api-pool admin session v1") },
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new Uint8Array(0),
+      info: new TextEncoder().encode("ollama-api-pool admin session v1"),
+    },
     material,
     { name: "HMAC", hash: "SHA-256", length: 256 },
     false,

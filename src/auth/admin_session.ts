@@ -56,7 +56,12 @@ function cookieAttributes(secure: boolean, maxAgeS: number, path: string): strin
  * A `Set-Cookie` value for a fresh session. `secure` when the page was served over https; `path`
  * the pool's mount point, so a host app's other routes never receive the cookie.
  */
-export async function issueAdminCookie(cred: AdminCredential, now: number, secure: boolean, path = "/"): Promise<string> {
+export async function issueAdminCookie(
+  cred: AdminCredential,
+  now: number,
+  secure: boolean,
+  path = "/",
+): Promise<string> {
   const nonce = b64url(crypto.getRandomValues(new Uint8Array(12)).buffer as ArrayBuffer);
   const payload = `${now + ADMIN_SESSION_MS}.${nonce}`;
   const sig = await crypto.subtle.sign("HMAC", await cred.sessionKey(), encoder.encode(payload));
@@ -78,7 +83,11 @@ export interface AdminSession {
 export type SessionEnded = (nonce: string) => Promise<boolean>;
 
 /** The request's unexpired session cookie signed with this credential, if it has one. */
-export async function adminSession(cred: AdminCredential, req: Request, now: number): Promise<AdminSession | undefined> {
+export async function adminSession(
+  cred: AdminCredential,
+  req: Request,
+  now: number,
+): Promise<AdminSession | undefined> {
   const value = cookieValue(req.headers.get("cookie"), ADMIN_COOKIE);
   const parts = value?.split(".");
   if (!parts || parts.length !== 3) return undefined;
@@ -88,12 +97,22 @@ export async function adminSession(cred: AdminCredential, req: Request, now: num
   const bytes = fromB64url(sig);
   if (!bytes) return undefined;
   // HMAC verification in Web Crypto compares in constant time.
-  const ok = await crypto.subtle.verify("HMAC", await cred.sessionKey(), bytes as Uint8Array<ArrayBuffer>, encoder.encode(`${exp}.${nonce}`));
+  const ok = await crypto.subtle.verify(
+    "HMAC",
+    await cred.sessionKey(),
+    bytes as Uint8Array<ArrayBuffer>,
+    encoder.encode(`${exp}.${nonce}`),
+  );
   return ok ? { nonce, expires } : undefined;
 }
 
 /** Whether the request carries a live session: signed, unexpired, and not logged out. */
-export async function hasAdminSession(cred: AdminCredential, req: Request, now: number, ended?: SessionEnded): Promise<boolean> {
+export async function hasAdminSession(
+  cred: AdminCredential,
+  req: Request,
+  now: number,
+  ended?: SessionEnded,
+): Promise<boolean> {
   const s = await adminSession(cred, req, now);
   return s !== undefined && !(await ended?.(s.nonce));
 }
@@ -104,9 +123,14 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  * Whether a request may use the admin API: the bearer token, or a dashboard session cookie —
  * the latter for writes only with the {@link UI_HEADER} a cross-site request cannot send.
  */
-export async function adminAuthorized(cred: AdminCredential, req: Request, now: number, ended?: SessionEnded): Promise<boolean> {
+export async function adminAuthorized(
+  cred: AdminCredential,
+  req: Request,
+  now: number,
+  ended?: SessionEnded,
+): Promise<boolean> {
   const bearer = presentedToken(req.headers);
-  if (bearer !== undefined) return cred.check(bearer);
+  if (bearer !== undefined) return await cred.check(bearer);
   if (!SAFE.has(req.method) && req.headers.get(UI_HEADER) !== "1") return false;
-  return hasAdminSession(cred, req, now, ended);
+  return await hasAdminSession(cred, req, now, ended);
 }

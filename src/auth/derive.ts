@@ -19,8 +19,10 @@ export interface UserKeys {
   tokens: CryptoKey;
 }
 
-const b64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const unb64url = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const unb64url = (text: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 /** Derives the three keys from the secret. */
 export async function deriveUserKeys(secret: string): Promise<UserKeys> {
@@ -30,7 +32,10 @@ export async function deriveUserKeys(secret: string): Promise<UserKeys> {
   const [session, codes, tokens] = await Promise.all([
     crypto.subtle.deriveKey(hkdf("session-hs256"), base, hmac, false, ["sign", "verify"]),
     crypto.subtle.deriveKey(hkdf("verification-codes"), base, hmac, false, ["sign"]),
-    crypto.subtle.deriveKey(hkdf("client-token-seal"), base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]),
+    crypto.subtle.deriveKey(hkdf("client-token-seal"), base, { name: "AES-GCM", length: 256 }, false, [
+      "encrypt",
+      "decrypt",
+    ]),
   ]);
   return { session, codes, tokens };
 }
@@ -47,7 +52,11 @@ export async function hmacHex(key: CryptoKey, text: string): Promise<string> {
  */
 export async function seal(key: CryptoKey, plain: string, context: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(context) }, key, encoder.encode(plain));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(context) },
+    key,
+    encoder.encode(plain),
+  );
   return `v1.${b64url(iv)}.${b64url(new Uint8Array(ct))}`;
 }
 
@@ -56,7 +65,11 @@ export async function unseal(key: CryptoKey, sealed: string, context: string): P
   const [v, iv, ct] = sealed.split(".");
   if (v !== "v1" || !iv || !ct) return undefined;
   try {
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64url(iv), additionalData: encoder.encode(context) }, key, unb64url(ct));
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: unb64url(iv), additionalData: encoder.encode(context) },
+      key,
+      unb64url(ct),
+    );
     return new TextDecoder().decode(plain);
   } catch {
     return undefined;

@@ -20,7 +20,13 @@ const fromHex = (hex: string): Uint8Array<ArrayBuffer> => {
 };
 
 async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<string> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(password.normalize("NFKC")), "PBKDF2", false, ["deriveBits"]);
+  const material = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password.normalize("NFKC")),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256);
   return toHex(new Uint8Array(bits));
 }
@@ -45,7 +51,10 @@ export function hashIterations(stored: string): number {
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [prefix, iter, salt, hash] = stored.split("$");
   const iterations = Number(iter);
-  if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || !/^[0-9a-f]{32}$/.test(salt ?? "") || !/^[0-9a-f]{64}$/.test(hash ?? "")) {
+  if (
+    prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || !/^[0-9a-f]{32}$/.test(salt ?? "") ||
+    !/^[0-9a-f]{64}$/.test(hash ?? "")
+  ) {
     return false;
   }
   return timingSafeEqualHex(await derive(password, fromHex(salt), iterations), hash);

@@ -67,7 +67,11 @@ export class TokenRegistry {
   }
 
   /** Issues a token; the plain value is returned here and never again. */
-  async create(name: string, expiresInSeconds?: number, policy: TokenPolicy & TokenLink = {}): Promise<{ token: string; record: TokenRecord }> {
+  async create(
+    name: string,
+    expiresInSeconds?: number,
+    policy: TokenPolicy & TokenLink = {},
+  ): Promise<{ token: string; record: TokenRecord }> {
     const token = newClientToken();
     const hash = await sha256Hex(token);
     const now = this.#now();
@@ -99,7 +103,10 @@ export class TokenRegistry {
   /** Changes a token's policy (null clears a field) or expiry. Returns the new record. */
   async update(
     id: string,
-    patch: { [K in keyof (TokenPolicy & TokenLink)]?: (TokenPolicy & TokenLink)[K] | null } & { expiresAt?: number | null; name?: string },
+    patch: { [K in keyof (TokenPolicy & TokenLink)]?: (TokenPolicy & TokenLink)[K] | null } & {
+      expiresAt?: number | null;
+      name?: string;
+    },
   ): Promise<TokenRecord | undefined> {
     const old = this.#byId.get(id);
     if (!old) return undefined;

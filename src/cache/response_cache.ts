@@ -39,7 +39,9 @@ interface StoredEntry extends Omit<Entry, "body"> {
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
   if (v && typeof v === "object") {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${
+      Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")
+    }}`;
   }
   return JSON.stringify(v) ?? "null";
 }
@@ -62,7 +64,14 @@ export class ResponseCache {
   #now: () => number;
 
   constructor(options: CacheOptions, storage: Storage, now: () => number) {
-    this.options = { enabled: false, ttlMs: 300_000, maxEntries: 1000, maxBytes: 50 * 1024 * 1024, shared: false, ...options };
+    this.options = {
+      enabled: false,
+      ttlMs: 300_000,
+      maxEntries: 1000,
+      maxBytes: 50 * 1024 * 1024,
+      shared: false,
+      ...options,
+    };
     this.#storage = storage;
     this.#now = now;
   }
@@ -102,10 +111,22 @@ export class ResponseCache {
   }
 
   /** Stores an answer; bodies over a tenth of the byte budget are not kept. */
-  async set(key: string, res: { status: number; headers: Headers; body: Uint8Array<ArrayBuffer> }, provider: string, model?: string): Promise<void> {
+  async set(
+    key: string,
+    res: { status: number; headers: Headers; body: Uint8Array<ArrayBuffer> },
+    provider: string,
+    model?: string,
+  ): Promise<void> {
     if (res.body.byteLength > this.options.maxBytes / 10) return;
     const headers = [...res.headers].filter(([k]) => k !== "x-cache");
-    const e: Entry = { status: res.status, headers, body: res.body, expires: this.#now() + this.options.ttlMs, provider, model };
+    const e: Entry = {
+      status: res.status,
+      headers,
+      body: res.body,
+      expires: this.#now() + this.options.ttlMs,
+      provider,
+      model,
+    };
     this.#put(key, e);
     if (this.options.shared) {
       const stored: StoredEntry = { ...e, body: toBase64(e.body) };
@@ -129,9 +150,16 @@ export class ResponseCache {
   stats(): Record<string, unknown> {
     const lookups = this.#hits + this.#misses;
     return {
-      enabled: this.options.enabled, shared: this.options.shared, entries: this.#entries.size, bytes: this.#bytes,
-      maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes, ttlMs: this.options.ttlMs,
-      hits: this.#hits, misses: this.#misses, hitRate: lookups ? Math.round((this.#hits / lookups) * 10_000) / 100 : 0,
+      enabled: this.options.enabled,
+      shared: this.options.shared,
+      entries: this.#entries.size,
+      bytes: this.#bytes,
+      maxEntries: this.options.maxEntries,
+      maxBytes: this.options.maxBytes,
+      ttlMs: this.options.ttlMs,
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRate: lookups ? Math.round((this.#hits / lookups) * 10_000) / 100 : 0,
     };
   }
 

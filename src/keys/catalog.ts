@@ -32,7 +32,14 @@ export class ModelCatalog {
     const names = [...new Set([...pool.models.union(), ...(native ? [] : this.#aliases)])];
     const body = native
       ? JSON.stringify({
-        models: names.map((name) => ({ name, model: name, modified_at: new Date(createdSeconds * 1000).toISOString(), size: 0, digest: "", details: {} })),
+        models: names.map((name) => ({
+          name,
+          model: name,
+          modified_at: new Date(createdSeconds * 1000).toISOString(),
+          size: 0,
+          digest: "",
+          details: {},
+        })),
       })
       : JSON.stringify({
         object: "list",
@@ -47,12 +54,19 @@ export class ModelCatalog {
  * An upstream's OpenAI model list with the aliases added (when the keys' own lists are not known
  * yet). Any other shape is passed back unchanged.
  */
-export function withAliases(body: Uint8Array, aliases: string[], owner: string, createdSeconds: number): Uint8Array<ArrayBuffer> | undefined {
+export function withAliases(
+  body: Uint8Array,
+  aliases: string[],
+  owner: string,
+  createdSeconds: number,
+): Uint8Array<ArrayBuffer> | undefined {
   try {
     const json = JSON.parse(new TextDecoder().decode(body)) as { data?: unknown };
     if (!Array.isArray(json.data)) return undefined;
     const have = new Set(json.data.map((m) => (m as { id?: unknown })?.id));
-    for (const id of aliases) if (!have.has(id)) json.data.push({ id, object: "model", created: createdSeconds, owned_by: owner });
+    for (const id of aliases) {
+      if (!have.has(id)) json.data.push({ id, object: "model", created: createdSeconds, owned_by: owner });
+    }
     return new TextEncoder().encode(JSON.stringify(json));
   } catch {
     return undefined;

@@ -69,7 +69,11 @@ export class HealthChecks {
 
   /** `onModels` hears the model lists healthy keys report (statistics prefer those names). */
   constructor(
-    keys: KeyRegistry, fetch: FetchLike, rules: ClassifyRules & { disableMs: number }, options: HealthCheckOptions, now: () => number,
+    keys: KeyRegistry,
+    fetch: FetchLike,
+    rules: ClassifyRules & { disableMs: number },
+    options: HealthCheckOptions,
+    now: () => number,
     onModels?: (provider: string, models: string[]) => void,
   ) {
     this.#onModels = onModels;
@@ -89,14 +93,30 @@ export class HealthChecks {
     const pool = this.#keys.pool(provider.id);
     const targets = (ids ?? [...pool.values()].map((r) => r.id)).filter((id) => pool.has(id));
     const job: HealthJob = {
-      id: crypto.randomUUID(), provider: provider.id, total: targets.length, done: 0, healthy: 0, unhealthy: 0,
-      startedAt: this.#now(), finishedAt: null, results: [], finished: Promise.resolve(),
+      id: crypto.randomUUID(),
+      provider: provider.id,
+      total: targets.length,
+      done: 0,
+      healthy: 0,
+      unhealthy: 0,
+      startedAt: this.#now(),
+      finishedAt: null,
+      results: [],
+      finished: Promise.resolve(),
     };
     this.#remember(job);
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
+      const r = await probeKey(
+        this.#fetch,
+        provider,
+        rec.secret,
+        this.#options.timeoutMs,
+        this.#rules,
+        this.#options.maxResponseBytes,
+        this.#now,
+      );
       if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
       if (r.healthy && r.models) pool.setModels(id, r.models);
       // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
@@ -107,8 +127,14 @@ export class HealthChecks {
       } else if (r.outcome.kind === "failure") pool.disable(id, this.#rules.disableMs, `health check: ${r.reason}`);
       else if (r.outcome.kind === "cooldown") pool.report(id, r.outcome);
       return {
-        id, key: maskSecret(rec.secret), healthy: r.healthy, status: r.status ?? null, error: r.reason ?? null,
-        families: modelFamilies(r.models ?? []), ms: r.ms, timestamp: this.#now(),
+        id,
+        key: maskSecret(rec.secret),
+        healthy: r.healthy,
+        status: r.status ?? null,
+        error: r.reason ?? null,
+        families: modelFamilies(r.models ?? []),
+        ms: r.ms,
+        timestamp: this.#now(),
       } satisfies KeyCheck;
     }, (check) => {
       job.done++;
@@ -163,7 +189,15 @@ export class HealthChecks {
       const pool = this.#keys.pool(provider.id);
       const rec = pool.get(id);
       if (!rec) return;
-      const r = await probeKey(this.#fetch, provider, rec.secret, this.#options.timeoutMs, this.#rules, this.#options.maxResponseBytes, this.#now);
+      const r = await probeKey(
+        this.#fetch,
+        provider,
+        rec.secret,
+        this.#options.timeoutMs,
+        this.#rules,
+        this.#options.maxResponseBytes,
+        this.#now,
+      );
       if (r.healthy && r.models) pool.setModels(id, r.models);
     }).then(() => {}).finally(() => {
       this.#discovering = undefined;

@@ -142,7 +142,11 @@ export class KeyPool {
       const rec = tier.next(this.#accept, limit);
       if (rec) {
         if (rec.cap !== undefined) {
-          this.#transition(rec, { state: "cooling", until: now + HALF_OPEN_MS, reason: `half-open try after the ${rec.cap} usage limit` });
+          this.#transition(rec, {
+            state: "cooling",
+            until: now + HALF_OPEN_MS,
+            reason: `half-open try after the ${rec.cap} usage limit`,
+          });
         }
         return rec;
       }
@@ -200,8 +204,18 @@ export class KeyPool {
     const now = this.#now();
     switch (outcome.kind) {
       case "ok":
-        if (rec.failures !== 0 || rec.state !== "active" || rec.cap !== undefined || rec.rateLimitStreak !== undefined) {
-          this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
+        if (
+          rec.failures !== 0 || rec.state !== "active" || rec.cap !== undefined || rec.rateLimitStreak !== undefined
+        ) {
+          this.#transition(rec, {
+            state: "active",
+            failures: 0,
+            until: undefined,
+            reason: undefined,
+            cap: undefined,
+            rateLimitStreak: undefined,
+            backoffUntil: undefined,
+          });
         }
         break;
       case "client-error":
@@ -210,7 +224,14 @@ export class KeyPool {
         // A key disabled meanwhile (by a failure on a parallel request) stays disabled.
         if (rec.state === "disabled") break;
         if (outcome.cap !== undefined) {
-          this.#transition(rec, { state: "cooling", until: now + outcome.ms, reason: outcome.reason, cap: outcome.cap, rateLimitStreak: undefined, backoffUntil: undefined });
+          this.#transition(rec, {
+            state: "cooling",
+            until: now + outcome.ms,
+            reason: outcome.reason,
+            cap: outcome.cap,
+            rateLimitStreak: undefined,
+            backoffUntil: undefined,
+          });
           break;
         }
         if (rec.cap !== undefined && rec.state === "cooling" && (rec.until ?? Infinity) > now + outcome.ms) break;
@@ -229,7 +250,12 @@ export class KeyPool {
       case "failure": {
         const failures = rec.failures + 1;
         if (failures >= this.#rules.failuresBeforeDisable) {
-          this.#transition(rec, { state: "disabled", failures, until: now + this.#rules.disableMs, reason: outcome.reason });
+          this.#transition(rec, {
+            state: "disabled",
+            failures,
+            until: now + this.#rules.disableMs,
+            reason: outcome.reason,
+          });
         } else {
           this.#transition(rec, { failures });
         }
@@ -243,7 +269,15 @@ export class KeyPool {
   enable(id: string): boolean {
     const rec = this.#records.get(id);
     if (!rec) return false;
-    this.#transition(rec, { state: "active", failures: 0, until: undefined, reason: undefined, cap: undefined, rateLimitStreak: undefined, backoffUntil: undefined });
+    this.#transition(rec, {
+      state: "active",
+      failures: 0,
+      until: undefined,
+      reason: undefined,
+      cap: undefined,
+      rateLimitStreak: undefined,
+      backoffUntil: undefined,
+    });
     return true;
   }
 
@@ -265,7 +299,9 @@ export class KeyPool {
     this.#counts[rec.state]--;
     Object.assign(rec, patch);
     this.#counts[rec.state]++;
-    for (const k of ["until", "reason", "cap", "rateLimitStreak", "backoffUntil", "models", "modelsAt"] as const) if (rec[k] === undefined) delete rec[k];
+    for (const k of ["until", "reason", "cap", "rateLimitStreak", "backoffUntil", "models", "modelsAt"] as const) {
+      if (rec[k] === undefined) delete rec[k];
+    }
     if (wasReady && rec.state !== "active") this.#unready(rec.id);
     if (!this.#readyIn.has(rec.id)) this.#place(rec);
     this.#onChange(rec);

@@ -64,7 +64,10 @@ export function parseKeyLines(content: string): ParseResult {
     }
     const label = parts.length > 1 ? parts[0].trim() || undefined : undefined;
     if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
-      result.invalid.push({ line: i + 1, reason: `username (the first field) is longer than ${MAX_LABEL_LENGTH} characters` });
+      result.invalid.push({
+        line: i + 1,
+        reason: `username (the first field) is longer than ${MAX_LABEL_LENGTH} characters`,
+      });
       continue;
     }
     result.keys.push({ secret, label, line: i + 1 });
@@ -76,7 +79,9 @@ export function parseKeyLines(content: string): ParseResult {
 export function placementProblem(name: "priority" | "weight", v: unknown): string | undefined {
   if (v === undefined) return undefined;
   const { min, max } = name === "priority" ? PRIORITY_RANGE : WEIGHT_RANGE;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return `'${name}' must be an integer from ${min} to ${max}`;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    return `'${name}' must be an integer from ${min} to ${max}`;
+  }
   return undefined;
 }
 

@@ -25,7 +25,12 @@ export interface ProbeResult {
 
 /** Probes one key. Never throws: every failure (a provider hook's included) is a result. `now`: the pool's clock, for reset times. */
 export async function probeKey(
-  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes = 32 * 1024 * 1024,
+  fetch: FetchLike,
+  provider: Provider,
+  secret: string,
+  timeoutMs: number,
+  rules: ClassifyRules,
+  maxBytes = 32 * 1024 * 1024,
   now: () => number = Date.now,
 ): Promise<ProbeResult> {
   const t0 = Date.now();
@@ -33,17 +38,33 @@ export async function probeKey(
     return await probe(fetch, provider, secret, timeoutMs, rules, maxBytes, t0, now);
   } catch (err) {
     const reason = `probe failed (${(err as Error)?.message ?? err})`;
-    return { healthy: false, reason, outcome: { kind: "cooldown", ms: rules.errorCooldownMs, reason }, ms: Date.now() - t0 };
+    return {
+      healthy: false,
+      reason,
+      outcome: { kind: "cooldown", ms: rules.errorCooldownMs, reason },
+      ms: Date.now() - t0,
+    };
   }
 }
 
 async function probe(
-  fetch: FetchLike, provider: Provider, secret: string, timeoutMs: number, rules: ClassifyRules, maxBytes: number, t0: number,
+  fetch: FetchLike,
+  provider: Provider,
+  secret: string,
+  timeoutMs: number,
+  rules: ClassifyRules,
+  maxBytes: number,
+  t0: number,
   now: () => number,
 ): Promise<ProbeResult> {
   const spec = provider.probe;
   if (!spec) {
-    return { healthy: false, reason: `provider "${provider.id}" has no probe`, outcome: { kind: "client-error" }, ms: 0 };
+    return {
+      healthy: false,
+      reason: `provider "${provider.id}" has no probe`,
+      outcome: { kind: "client-error" },
+      ms: 0,
+    };
   }
   const headers = new Headers(provider.headers);
   if (spec.body) headers.set("content-type", "application/json");
@@ -51,7 +72,12 @@ async function probe(
   let res: Response | Error;
   try {
     // The signal bounds the whole probe, body included.
-    res = await fetch(spec.url, { method: spec.method, headers, body: spec.body, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(spec.url, {
+      method: spec.method,
+      headers,
+      body: spec.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (res.status < 200 || res.status > 599) {
       await res.body?.cancel().catch(() => {});
       res = invalidStatus(res.status);
@@ -76,7 +102,9 @@ async function probe(
     const read = await readBody(res, { maxBytes, idleMs: timeoutMs, totalMs: timeoutMs });
     try {
       // Model ids are the upstream's words: one that echoes the key is not shown.
-      models = read.ok ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret)) : undefined;
+      models = read.ok
+        ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret))
+        : undefined;
     } catch {
       models = undefined; // a healthy key whose list we cannot read is still healthy
     }
@@ -90,7 +118,10 @@ async function probe(
  * Runs `fn` over `items` with at most `concurrency` at once, reporting each result as it comes.
  */
 export async function runBounded<T, R>(
-  items: T[], concurrency: number, fn: (item: T, index: number) => Promise<R>, onResult?: (r: R, index: number) => void,
+  items: T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+  onResult?: (r: R, index: number) => void,
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;

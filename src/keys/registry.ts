@@ -84,7 +84,14 @@ export class KeyRegistry {
           if (k.priority !== undefined || k.weight !== undefined) pool.setPlacement(id, k);
           continue;
         }
-        const rec: KeyRecord = { id, provider, secret: ownCopy(k.secret), state: "active", failures: 0, createdAt: now };
+        const rec: KeyRecord = {
+          id,
+          provider,
+          secret: ownCopy(k.secret),
+          state: "active",
+          failures: 0,
+          createdAt: now,
+        };
         if (k.label) rec.label = ownCopy(k.label);
         if (k.priority) rec.priority = k.priority;
         if (k.weight !== undefined && k.weight !== 1) rec.weight = k.weight;
@@ -122,6 +129,7 @@ export class KeyRegistry {
   }
 
   /** The id of a key given as id or as the secret itself (old clients address keys by value). */
+  // deno-lint-ignore require-await -- async so an unknown provider rejects like the other lookups
   async resolve(provider: string, idOrSecret: string): Promise<string | undefined> {
     const pool = this.pool(provider);
     if (pool.has(idOrSecret)) return idOrSecret;

@@ -80,7 +80,9 @@ export class UsagePoller {
       for (const id of this.#next(provider.id, pool)) {
         const last = this.#seen.get(`${provider.id}\n${id}`);
         if (!pool.has(id)) this.#seen.delete(`${provider.id}\n${id}`);
-        else if ((!last || now - last.at >= this.#intervalMs) && pool.get(id)!.state !== "disabled") due.push([provider, pool, id]);
+        else if ((!last || now - last.at >= this.#intervalMs) && pool.get(id)!.state !== "disabled") {
+          due.push([provider, pool, id]);
+        }
         if (due.length >= POLL_BATCH) break;
       }
     }
@@ -131,7 +133,11 @@ export class UsagePoller {
       const share = usage[kind];
       if (share === undefined || share < REST_AT) continue;
       const until = windowReset(kind, now);
-      pool.report(id, { kind: "cooldown", ms: until - now, reason: `${kind} usage at ${Math.round(share * 100)} % of its limit` });
+      pool.report(id, {
+        kind: "cooldown",
+        ms: until - now,
+        reason: `${kind} usage at ${Math.round(share * 100)} % of its limit`,
+      });
       return;
     }
   }

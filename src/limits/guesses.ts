@@ -71,9 +71,14 @@ export class GuessThrottle {
 
   #tooMany(retryMs: number): PoolError {
     const seconds = Math.max(1, Math.ceil(retryMs / 1000));
-    return new PoolError(429, "too_many_failed_credentials", `too many wrong ${this.#what} from this address; retry in ${seconds} s`, {
-      headers: { "retry-after": String(seconds) },
-    });
+    return new PoolError(
+      429,
+      "too_many_failed_credentials",
+      `too many wrong ${this.#what} from this address; retry in ${seconds} s`,
+      {
+        headers: { "retry-after": String(seconds) },
+      },
+    );
   }
 }
 

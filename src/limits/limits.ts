@@ -75,7 +75,13 @@ export class Limits {
     const limit = this.#o.perIp;
     if (!limit || !ip) return;
     const key = `ip:${ip}`;
-    if (this.#requests.count(key) >= limit) throw tooMany("ip_rate_limited", `more than ${limit} requests from this address per window`, this.#requests.resetIn());
+    if (this.#requests.count(key) >= limit) {
+      throw tooMany(
+        "ip_rate_limited",
+        `more than ${limit} requests from this address per window`,
+        this.#requests.resetIn(),
+      );
+    }
     this.#requests.add(key);
   }
 
@@ -91,24 +97,44 @@ export class Limits {
    */
   checkToken(rec: TokenRecord, model: string | undefined, estimate = 0): (() => void) | undefined {
     if (!modelAllowed(rec.allowedModels, model)) {
-      throw new PoolError(403, "model_not_allowed", `this client token may not use model ${JSON.stringify(model ?? null)}`);
+      throw new PoolError(
+        403,
+        "model_not_allowed",
+        `this client token may not use model ${JSON.stringify(model ?? null)}`,
+      );
     }
     const reserved = this.#reserved.get(rec.id) ?? 0;
     if (rec.quota !== undefined) {
       const used = this.#used.get(rec.id) ?? 0;
-      if (used >= rec.quota) throw new PoolError(429, "insufficient_quota", `this client token has used its quota of ${rec.quota} tokens`);
+      if (used >= rec.quota) {
+        throw new PoolError(429, "insufficient_quota", `this client token has used its quota of ${rec.quota} tokens`);
+      }
       if (used + reserved >= rec.quota) {
         // Not insufficient_quota: clients take that as final, and this clears as requests end.
-        throw tooMany("quota_reserved", `the rest of this client token's quota (${rec.quota - used} tokens) is reserved by its requests in flight`, 1000);
+        throw tooMany(
+          "quota_reserved",
+          `the rest of this client token's quota (${rec.quota - used} tokens) is reserved by its requests in flight`,
+          1000,
+        );
       }
     }
     if (rec.tpm !== undefined && this.#tokensPerMinute.count(rec.id) + reserved >= rec.tpm) {
-      throw tooMany("tokens_per_minute_exceeded", `this client token used its ${rec.tpm} tokens per minute`, this.#tokensPerMinute.resetIn());
+      throw tooMany(
+        "tokens_per_minute_exceeded",
+        `this client token used its ${rec.tpm} tokens per minute`,
+        this.#tokensPerMinute.resetIn(),
+      );
     }
     const rpm = rec.rpm ?? this.#o.perToken;
     if (rpm) {
       const key = `token:${rec.id}`;
-      if (this.#requests.count(key) >= rpm) throw tooMany("rate_limit_exceeded", `this client token is limited to ${rpm} requests per window`, this.#requests.resetIn());
+      if (this.#requests.count(key) >= rpm) {
+        throw tooMany(
+          "rate_limit_exceeded",
+          `this client token is limited to ${rpm} requests per window`,
+          this.#requests.resetIn(),
+        );
+      }
       this.#requests.add(key);
     }
     if ((rec.quota === undefined && rec.tpm === undefined) || !(estimate > 0)) return undefined;

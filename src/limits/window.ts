@@ -77,7 +77,9 @@ export class WindowCounter {
     const [totals] = await this.#sink.read([record]);
     // Keys only other instances have seen count here too, from their first request on.
     for (const key of Object.keys(totals)) {
-      if (!this.#entries.has(key) && this.#entries.size < MAX_WINDOW_KEYS) this.#entries.set(key, { local: 0, flushed: 0, total: 0 });
+      if (!this.#entries.has(key) && this.#entries.size < MAX_WINDOW_KEYS) {
+        this.#entries.set(key, { local: 0, flushed: 0, total: 0 });
+      }
     }
     for (const [key, e] of this.#entries) e.total = Math.max(totals[key] ?? 0, e.flushed);
     // The window before the previous one is over for everybody; its record can go.

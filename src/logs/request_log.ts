@@ -7,7 +7,13 @@
  */
 import type { Storage } from "unstorage";
 import {
-  type Cursor, decodeCursor, encodeCursor, newerThan, recordMatcher, segmentMayMatch, sortNewestFirst,
+  type Cursor,
+  decodeCursor,
+  encodeCursor,
+  newerThan,
+  recordMatcher,
+  segmentMayMatch,
+  sortNewestFirst,
 } from "./query.ts";
 import { groupForSegments, LOG_PREFIX, parseSegment, type SegmentName, segmentName } from "./segments.ts";
 import type { LogFilter, LogRecord } from "./types.ts";
@@ -219,7 +225,7 @@ export class RequestLog {
       const batch = segments.slice(i, i + READ_BATCH);
       i += batch.length;
       for (const { value } of await this.#storage.getItems(batch.map((s) => s.name))) {
-        if (Array.isArray(value)) for (const r of value as LogRecord[]) if (isRecord(r) && wanted(r)) found.push(r);
+        if (Array.isArray(value)) { for (const r of value as LogRecord[]) if (isRecord(r) && wanted(r)) found.push(r); }
       }
     }
     if (out.length <= limit) return { records: out };

@@ -35,7 +35,11 @@ export class RequestTrace {
   #late: string | undefined;
 
   /** `clock` is a monotonic milliseconds clock (performance.now), `record.t` the wall time. */
-  constructor(record: Omit<LogRecord, "attempts" | "status" | "ms">, clock: () => number, emit: (r: LogRecord) => void) {
+  constructor(
+    record: Omit<LogRecord, "attempts" | "status" | "ms">,
+    clock: () => number,
+    emit: (r: LogRecord) => void,
+  ) {
     this.record = { ...record, attempts: [], status: 0, ms: 0 };
     this.#clock = clock;
     this.#startedAt = clock();

@@ -3,7 +3,10 @@ import { json, obj, ok, query, ref, type RouteDoc, type Schema, t } from "./type
 
 const attempt: Schema = obj({
   key: t.str("Key id."),
-  outcome: t.enumOf(["ok", "cooldown", "failure", "client-error", "client_closed"], "How the pool judged the attempt (a body that broke after good headers: cooldown)."),
+  outcome: t.enumOf(
+    ["ok", "cooldown", "failure", "client-error", "client_closed"],
+    "How the pool judged the attempt (a body that broke after good headers: cooldown).",
+  ),
   status: t.int("Upstream status, when it answered."),
   ms: t.num("Milliseconds until the upstream's headers or the error."),
   reason: t.str("Why it failed, in the pool's words."),
@@ -24,7 +27,9 @@ export const LOG_RECORD: Schema = obj({
   ip: t.str("Client address, when known."),
   attempts: t.arr(attempt),
   status: t.int("Status the client got."),
-  error: t.str("The pool's error code (or `upstream_<status>`) when the request failed; `stream_interrupted` or `client_closed` for an answer that failed after its 2xx."),
+  error: t.str(
+    "The pool's error code (or `upstream_<status>`) when the request failed; `stream_interrupted` or `client_closed` for an answer that failed after its 2xx.",
+  ),
   ttfbMs: t.num("Milliseconds until the answer's headers were ready."),
   ms: t.num("Milliseconds until the answer was complete (streams: until they ended)."),
   promptTokens: t.int(),
@@ -32,7 +37,20 @@ export const LOG_RECORD: Schema = obj({
   estimated: t.bool("Token counts are the pool's estimate."),
   stream: t.bool(),
   bytes: t.int("Body bytes as the upstream sent them."),
-}, ["model", "target", "token", "tokenName", "user", "ip", "error", "ttfbMs", "promptTokens", "completionTokens", "estimated", "bytes"]);
+}, [
+  "model",
+  "target",
+  "token",
+  "tokenName",
+  "user",
+  "ip",
+  "error",
+  "ttfbMs",
+  "promptTokens",
+  "completionTokens",
+  "estimated",
+  "bytes",
+]);
 
 const text = (name: string, description: string) => query(name, { type: "string", maxLength: 256 }, description);
 const time = (name: string, description: string) =>
@@ -41,9 +59,14 @@ const time = (name: string, description: string) =>
 /** `GET /admin/logs`, `GET /admin/api-keys/{id}`. */
 export const ADMIN_LOG_DOCS: RouteDoc[] = [
   {
-    method: "GET", path: "/admin/logs", operationId: "getLogs", tag: "Admin: logs", auth: "admin",
+    method: "GET",
+    path: "/admin/logs",
+    operationId: "getLogs",
+    tag: "Admin: logs",
+    auth: "admin",
     summary: "Search the request log, newest first",
-    description: "Filters combine with AND. Pages follow `next_cursor`. With `Accept: application/x-ndjson` every matching " +
+    description:
+      "Filters combine with AND. Pages follow `next_cursor`. With `Accept: application/x-ndjson` every matching " +
       "record is streamed as one JSON line each (no `limit`). 404 `log_disabled` when `LOG_RETENTION_DAYS` is 0.",
     params: [
       text("token", "Client token id."),
@@ -55,7 +78,11 @@ export const ADMIN_LOG_DOCS: RouteDoc[] = [
       time("until", "Newest time, inclusive: epoch ms or ISO 8601."),
       text("cursor", "`next_cursor` of the previous page."),
       query("limit", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Records per page, 1 to 500."),
-      query("format", { type: "string", enum: ["ndjson"] }, "`ndjson`: the export, as with `Accept: application/x-ndjson`."),
+      query(
+        "format",
+        { type: "string", enum: ["ndjson"] },
+        "`ndjson`: the export, as with `Accept: application/x-ndjson`.",
+      ),
     ],
     responses: {
       200: {
@@ -74,16 +101,47 @@ export const ADMIN_LOG_DOCS: RouteDoc[] = [
     errors: [404],
   },
   {
-    method: "GET", path: "/admin/api-keys/:id", operationId: "getKeyDetail", tag: "Admin: keys", auth: "admin", provider: true,
+    method: "GET",
+    path: "/admin/api-keys/:id",
+    operationId: "getKeyDetail",
+    tag: "Admin: keys",
+    auth: "admin",
+    provider: true,
     summary: "One key: state, rest reason, statistics and its last failed attempts",
-    params: [{ name: "id", in: "path", required: true, description: "Key id.", schema: { type: "string", maxLength: 64 } }],
+    params: [{
+      name: "id",
+      in: "path",
+      required: true,
+      description: "Key id.",
+      schema: { type: "string", maxLength: 64 },
+    }],
     responses: ok(obj({
-      key: { allOf: [ref("KeyView"), obj({ models: { type: ["array", "null"], items: { type: "string" }, description: "Models the key serves, when probed." } })] },
+      key: {
+        allOf: [
+          ref("KeyView"),
+          obj({
+            models: {
+              type: ["array", "null"],
+              items: { type: "string" },
+              description: "Models the key serves, when probed.",
+            },
+          }),
+        ],
+      },
       stats: obj({
-        requests: t.int(), success: t.int(), failure: t.int(), client_errors: t.int(), success_rate: t.num("Percent."),
-        prompt_tokens: t.int(), completion_tokens: t.int(), last_used: t.nullable("integer", "Epoch ms."),
+        requests: t.int(),
+        success: t.int(),
+        failure: t.int(),
+        client_errors: t.int(),
+        success_rate: t.num("Percent."),
+        prompt_tokens: t.int(),
+        completion_tokens: t.int(),
+        last_used: t.nullable("integer", "Epoch ms."),
       }),
-      last_errors: t.arr({ allOf: [obj({ t: t.int(), request_id: t.str(), model: t.nullable("string") }), attempt] }, "At most 10, newest first."),
+      last_errors: t.arr(
+        { allOf: [obj({ t: t.int(), request_id: t.str(), model: t.nullable("string") }), attempt] },
+        "At most 10, newest first.",
+      ),
     })),
     errors: [404],
   },

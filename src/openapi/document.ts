@@ -18,12 +18,22 @@ import { USER_SCHEMAS, userDocs } from "./users.ts";
 import type { ParamDoc, ResponseDoc, RouteDoc, Schema } from "./types.ts";
 
 /** The hand-described areas; proxy operations are generated from the providers. */
-const AREAS: RouteDoc[][] = [PUBLIC_DOCS, ADMIN_KEY_DOCS, ADMIN_HEALTH_DOCS, ADMIN_TOKEN_DOCS, ADMIN_STATS_DOCS, ADMIN_LOG_DOCS];
+const AREAS: RouteDoc[][] = [
+  PUBLIC_DOCS,
+  ADMIN_KEY_DOCS,
+  ADMIN_HEALTH_DOCS,
+  ADMIN_TOKEN_DOCS,
+  ADMIN_STATS_DOCS,
+  ADMIN_LOG_DOCS,
+];
 
 /** Tag order and descriptions; a tag not listed here (a provider's) is appended. */
 const TAGS: Array<[string, string]> = [
   ["Public", "No credential needed."],
-  ["Admin: keys", "Upstream keys. `?provider=` (or `provider` in the body) selects the pool; default the first provider."],
+  [
+    "Admin: keys",
+    "Upstream keys. `?provider=` (or `provider` in the body) selects the pool; default the first provider.",
+  ],
   ["Admin: health", "Probing keys."],
   ["Admin: tokens", "Client tokens."],
   ["Admin: stats", "Usage figures."],
@@ -81,7 +91,15 @@ function operation(d: RouteDoc): Record<string, unknown> {
     ...(d.description ? { description: d.description } : {}),
     security: SECURITY[d.auth],
     ...(params.length ? { parameters: params } : {}),
-    ...(d.body ? { requestBody: { required: d.body.required ?? true, content: d.body.content, ...(d.body.description ? { description: d.body.description } : {}) } } : {}),
+    ...(d.body
+      ? {
+        requestBody: {
+          required: d.body.required ?? true,
+          content: d.body.content,
+          ...(d.body.description ? { description: d.body.description } : {}),
+        },
+      }
+      : {}),
     responses,
   };
 }
@@ -100,14 +118,18 @@ export function buildOpenApi(providers: Provider[], base = "", features: DocFeat
   const responses: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(ERROR_RESPONSES)) responses[`E${status}`] = r;
   const ids = providers.map((p) => p.id);
-  const used = new Set(Object.values(paths).flatMap((item) => Object.values(item).map((op) => (op.tags as string[])[0])));
+  const used = new Set(
+    Object.values(paths).flatMap((item) => Object.values(item).map((op) => (op.tags as string[])[0])),
+  );
   const tags = [
     ...TAGS.filter(([name]) => used.delete(name)).map(([name, description]) => ({ name, description })),
     ...[...used].map((name) => ({ name, description: "Proxied to this provider with a client token." })),
   ];
   const parameters: Record<string, ParamDoc> = {
     provider: {
-      name: "provider", in: "query", description: "Which provider's pool; default the first configured.",
+      name: "provider",
+      in: "query",
+      description: "Which provider's pool; default the first configured.",
       schema: { $ref: "#/components/schemas/ProviderId", default: ids[0] } as Schema,
     },
   };
@@ -116,14 +138,21 @@ export function buildOpenApi(providers: Provider[], base = "", features: DocFeat
     info: {
       title: "ollama-api-pool",
       version: VERSION,
-      description: "Many upstream LLM API keys behind one OpenAI-compatible endpoint. Every error is `{\"error\": {message, type, code}}`; " +
+      description:
+        'Many upstream LLM API keys behind one OpenAI-compatible endpoint. Every error is `{"error": {message, type, code}}`; ' +
         "a known path asked with another method answers 405 with `Allow`.",
     },
     servers: [{ url: base || "/" }],
     tags,
     paths,
     components: {
-      schemas: { ...SCHEMAS, LogRecord: LOG_RECORD, ...providerSchemas({ providers: ids }), ...PROXY_SCHEMAS, ...(features.users ? USER_SCHEMAS : {}) },
+      schemas: {
+        ...SCHEMAS,
+        LogRecord: LOG_RECORD,
+        ...providerSchemas({ providers: ids }),
+        ...PROXY_SCHEMAS,
+        ...(features.users ? USER_SCHEMAS : {}),
+      },
       parameters,
       responses,
       securitySchemes: SECURITY_SCHEMES,

@@ -84,13 +84,24 @@ export const t = {
   int: (description?: string): Schema => (description ? { type: "integer", description } : { type: "integer" }),
   num: (description?: string): Schema => (description ? { type: "number", description } : { type: "number" }),
   bool: (description?: string): Schema => (description ? { type: "boolean", description } : { type: "boolean" }),
-  arr: (items: Schema, description?: string): Schema => (description ? { type: "array", items, description } : { type: "array", items }),
-  nullable: (type: "string" | "integer" | "number", description?: string): Schema =>
-    (description ? { type: [type, "null"], description } : { type: [type, "null"] }),
-  enumOf: (values: string[], description?: string): Schema =>
-    (description ? { type: "string", enum: values, description } : { type: "string", enum: values }),
+  arr: (
+    items: Schema,
+    description?: string,
+  ): Schema => (description ? { type: "array", items, description } : { type: "array", items }),
+  nullable: (
+    type: "string" | "integer" | "number",
+    description?: string,
+  ): Schema => (description ? { type: [type, "null"], description } : { type: [type, "null"] }),
+  enumOf: (
+    values: string[],
+    description?: string,
+  ): Schema => (description ? { type: "string", enum: values, description } : { type: "string", enum: values }),
   /** Any JSON object: bodies the pool forwards without reading all of. */
-  open: (description?: string): Schema => ({ type: "object", additionalProperties: true, ...(description ? { description } : {}) }),
+  open: (description?: string): Schema => ({
+    type: "object",
+    additionalProperties: true,
+    ...(description ? { description } : {}),
+  }),
 };
 
 /** A query parameter. */
@@ -102,7 +113,11 @@ export function query(name: string, schema: Schema, description: string): ParamD
 export function paging(defaultSize: number, max: number): ParamDoc[] {
   return [
     query("page", { type: "integer", minimum: 1, maximum: 1_000_000, default: 1 }, "Page number, from 1."),
-    query("pageSize", { type: "integer", minimum: 1, maximum: max, default: defaultSize }, `Items per page, 1 to ${max}.`),
+    query(
+      "pageSize",
+      { type: "integer", minimum: 1, maximum: max, default: defaultSize },
+      `Items per page, 1 to ${max}.`,
+    ),
   ];
 }
 

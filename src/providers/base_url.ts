@@ -31,7 +31,9 @@ export function rootProblem(url: unknown, adds: string[]): string | undefined {
   if (problem) return problem;
   const path = new URL(url as string).pathname.replace(/\/+$/, "");
   for (const seg of adds) {
-    if (path.endsWith(`/${seg}`)) return `"${shown(url as string)}" ends in /${seg}, which the pool adds itself; give the root without it`;
+    if (path.endsWith(`/${seg}`)) {
+      return `"${shown(url as string)}" ends in /${seg}, which the pool adds itself; give the root without it`;
+    }
   }
   return undefined;
 }

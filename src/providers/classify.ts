@@ -33,7 +33,9 @@ export function classifyDefault(res: Response | Error, rules: ClassifyRules, now
     const timedOut = res.name === "TimeoutError" || res.name === "AbortError";
     const reason = timedOut
       ? "upstream timed out before the first byte"
-      : res.name === "UpstreamStatusError" ? res.message : `upstream connection failed (${res.message})`;
+      : res.name === "UpstreamStatusError"
+      ? res.message
+      : `upstream connection failed (${res.message})`;
     return { kind: "cooldown", ms: rules.errorCooldownMs, reason };
   }
   const s = res.status;

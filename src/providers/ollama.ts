@@ -20,7 +20,15 @@ export interface OllamaOptions {
 }
 
 /** Everything Ollama serves: OpenAI's routes and Responses under `/v1`, Anthropic's Messages, its own `/api/*`. */
-export const OLLAMA_SURFACES: Surface[] = ["chat", "completions", "embeddings", "models", "responses", "messages", "native"];
+export const OLLAMA_SURFACES: Surface[] = [
+  "chat",
+  "completions",
+  "embeddings",
+  "models",
+  "responses",
+  "messages",
+  "native",
+];
 
 const NATIVE: Array<[Endpoint["method"], string]> = [
   ["POST", "/api/chat"],
@@ -39,7 +47,11 @@ const NATIVE: Array<[Endpoint["method"], string]> = [
  * limit was reached rests the key until that window resets (see usage_caps.ts). Anything else
  * falls back to the default classification.
  */
-export function classifyOllama(res: Response | Error, _rules: ClassifyRules, answer: AnswerContext): KeyOutcome | undefined {
+export function classifyOllama(
+  res: Response | Error,
+  _rules: ClassifyRules,
+  answer: AnswerContext,
+): KeyOutcome | undefined {
   if (res instanceof Error || res.status !== 429 || !answer.body) return undefined;
   const cap = usageCapOf(answer.body, answer.now);
   if (!cap) return undefined;
@@ -60,7 +72,9 @@ export function ollama(options: OllamaOptions = {}): Provider {
     endpoints: [
       // Anthropic clients take the root as their base and add `/v1/messages`, which is also Ollama's path.
       ...openaiEndpoints("/v1", `${base}/v1`, surfaces),
-      ...(surfaces.includes("native") ? NATIVE.map(([method, path]): Endpoint => ({ method, path, upstream: base + path, format: ollamaNative })) : []),
+      ...(surfaces.includes("native")
+        ? NATIVE.map(([method, path]): Endpoint => ({ method, path, upstream: base + path, format: ollamaNative }))
+        : []),
     ],
     surfaces: [...surfaces],
     authorize: bearer,

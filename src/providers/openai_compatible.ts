@@ -45,10 +45,16 @@ const ROUTES: Record<OpenAISurface, Array<Omit<Endpoint, "upstream">>> = {
 };
 
 /** The routes of `surfaces` under `prefix`, each forwarded to the same path under `base`. */
-export function openaiEndpoints(prefix: string, base: string, surfaces: readonly Surface[] = DEFAULT_OPENAI_SURFACES): Endpoint[] {
+export function openaiEndpoints(
+  prefix: string,
+  base: string,
+  surfaces: readonly Surface[] = DEFAULT_OPENAI_SURFACES,
+): Endpoint[] {
   const p = trimSlash(prefix);
   const b = trimSlash(base);
-  return surfaces.flatMap((s) => s === "native" ? [] : ROUTES[s].map((r) => ({ ...r, path: p + r.path, upstream: b + r.path })));
+  return surfaces.flatMap((s) =>
+    s === "native" ? [] : ROUTES[s].map((r) => ({ ...r, path: p + r.path, upstream: b + r.path }))
+  );
 }
 
 /** Probes a key with the OpenAI model list (needs the key; costs no tokens). */

@@ -79,5 +79,9 @@ export function usageCapOf(body: string, now: number): UsageCap | undefined {
   const window = usageCapWindow(body);
   if (!window) return undefined;
   const reset = nextBoundary(window, now - CAP_CLOCK_MARGIN_MS);
-  return { window, until: reset + CAP_CLOCK_MARGIN_MS, reason: `${window} usage limit until ${resetLabel(window, reset)}` };
+  return {
+    window,
+    until: reset + CAP_CLOCK_MARGIN_MS,
+    reason: `${window} usage limit until ${resetLabel(window, reset)}`,
+  };
 }

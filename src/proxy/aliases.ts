@@ -23,15 +23,21 @@ export type ModelAliases = Record<string, AliasTarget[]>;
 /** Why aliases are unusable with these providers, naming the path; undefined when fine. */
 export function aliasProblem(aliases: unknown, providers: ReadonlyArray<Provider>): string | undefined {
   if (aliases === undefined) return undefined;
-  if (typeof aliases !== "object" || aliases === null || Array.isArray(aliases)) return "models: must be an object of alias -> targets";
+  if (typeof aliases !== "object" || aliases === null || Array.isArray(aliases)) {
+    return "models: must be an object of alias -> targets";
+  }
   const ids = new Set(providers.map((p) => p.id));
   for (const [name, targets] of Object.entries(aliases)) {
     const path = `models.${JSON.stringify(name)}`;
     if (name === "" || name.length > 200) return `${path}: an alias is 1 to 200 characters`;
-    if (!Array.isArray(targets) || targets.length === 0) return `${path}: must be a non-empty array of {provider, model}`;
+    if (!Array.isArray(targets) || targets.length === 0) {
+      return `${path}: must be a non-empty array of {provider, model}`;
+    }
     for (const [i, t] of targets.entries()) {
       if (typeof t?.model !== "string" || t.model === "") return `${path}[${i}].model: a model name is required`;
-      if (!ids.has(t?.provider)) return `${path}[${i}].provider: "${t?.provider}" is not a configured provider (${[...ids].join(", ")})`;
+      if (!ids.has(t?.provider)) {
+        return `${path}[${i}].provider: "${t?.provider}" is not a configured provider (${[...ids].join(", ")})`;
+      }
     }
   }
   return undefined;
@@ -47,7 +53,13 @@ interface Route {
 
 /** Failures that mean "this target cannot serve now": the next one is tried. */
 const FALL_OVER = new Set([
-  "no_keys", "no_active_keys", "keys_cooling_down", "upstream_rate_limited", "upstream_usage_limited", "upstream_unavailable", "model_not_found",
+  "no_keys",
+  "no_active_keys",
+  "keys_cooling_down",
+  "upstream_rate_limited",
+  "upstream_usage_limited",
+  "upstream_unavailable",
+  "model_not_found",
 ]);
 
 /** Resolves aliases for the `/v1` routes. */
@@ -56,7 +68,11 @@ export class AliasRouter {
   #providers: Map<string, Provider>;
   #keys: (provider: string) => KeyPool;
 
-  constructor(aliases: ModelAliases | undefined, providers: Map<string, Provider>, keys: (provider: string) => KeyPool) {
+  constructor(
+    aliases: ModelAliases | undefined,
+    providers: Map<string, Provider>,
+    keys: (provider: string) => KeyPool,
+  ) {
     this.#aliases = new Map(Object.entries(aliases ?? {}));
     this.#providers = providers;
     this.#keys = keys;
@@ -68,7 +84,8 @@ export class AliasRouter {
 
   /** Whether a request on `endpoint` for `model` is an alias to resolve: the `/v1` routes (OpenAI, Responses, Anthropic), not Ollama's native ones. */
   applies(endpoint: Endpoint, model: string | undefined): boolean {
-    return model !== undefined && endpoint.method === "POST" && endpoint.path.includes("/v1/") && this.#aliases.has(model);
+    return model !== undefined && endpoint.method === "POST" && endpoint.path.includes("/v1/") &&
+      this.#aliases.has(model);
   }
 
   /**
@@ -79,14 +96,30 @@ export class AliasRouter {
   async proxy(d: ProxyDeps, call: ProxyCall, alias: string): Promise<Response> {
     const routes = this.#routes(alias, call.endpoint);
     if (routes.length === 0) {
-      throw new PoolError(404, "model_not_found", `no target of model alias "${alias}" serves ${call.endpoint.path.replace(/^.*\/v1/, "/v1")}`);
+      throw new PoolError(
+        404,
+        "model_not_found",
+        `no target of model alias "${alias}" serves ${call.endpoint.path.replace(/^.*\/v1/, "/v1")}`,
+      );
     }
     let last: unknown;
     for (const [i, r] of routes.entries()) {
-      const request: ParsedRequest = { ...call.request, model: r.target.model, body: withModel(call.request.body, r.target.model) };
+      const request: ParsedRequest = {
+        ...call.request,
+        model: r.target.model,
+        body: withModel(call.request.body, r.target.model),
+      };
       const isLast = i === routes.length - 1;
       try {
-        return await proxyWithFailover(d, { ...call, provider: r.provider, keys: r.keys, endpoint: r.endpoint, request, alias, fallsThrough: !isLast });
+        return await proxyWithFailover(d, {
+          ...call,
+          provider: r.provider,
+          keys: r.keys,
+          endpoint: r.endpoint,
+          request,
+          alias,
+          fallsThrough: !isLast,
+        });
       } catch (err) {
         if (isLast || !(err instanceof PoolError) || !FALL_OVER.has(err.code)) throw err;
         last = err;
@@ -101,7 +134,9 @@ export class AliasRouter {
     const out: Route[] = [];
     for (const target of this.#aliases.get(alias) ?? []) {
       const provider = this.#providers.get(target.provider);
-      const match = provider?.endpoints.find((e) => e.format.id === endpoint.format.id && e.method === "POST" && e.path.endsWith(suffix));
+      const match = provider?.endpoints.find((e) =>
+        e.format.id === endpoint.format.id && e.method === "POST" && e.path.endsWith(suffix)
+      );
       if (provider && match) out.push({ target, provider, keys: this.#keys(provider.id), endpoint: match });
     }
     return out;

@@ -21,7 +21,10 @@ const decoder = new TextDecoder();
  * (`modelMissing`), unfinished, so another key can be asked.
  */
 export async function clientError(
-  d: ProxyDeps, c: ProxyCall, res: UpstreamAnswer, secrets: string[],
+  d: ProxyDeps,
+  c: ProxyCall,
+  res: UpstreamAnswer,
+  secrets: string[],
   finish: Finish,
 ): Promise<Response | string | { modelMissing: ModelMissing }> {
   const headers = passHeaders(res.headers, secrets);
@@ -40,7 +43,12 @@ export async function clientError(
  * the body broke or stalled before anything reached the client.
  */
 export async function answer(
-  d: ProxyDeps, c: ProxyCall, keyId: string, res: UpstreamAnswer, upstream: AbortController, secrets: string[],
+  d: ProxyDeps,
+  c: ProxyCall,
+  keyId: string,
+  res: UpstreamAnswer,
+  upstream: AbortController,
+  secrets: string[],
   finish: Finish,
 ): Promise<Response | string> {
   const headers = passHeaders(res.headers, secrets);
@@ -75,7 +83,12 @@ export async function answer(
     });
     const stream = drivenStream(source, tap);
     const drive = (target: BodyTarget): BodyDriver => driveBody(source, tap, target);
-    return markStreamed(new Response(stream, { status: res.status, headers }), { status: res.status, headers, body: stream, drive });
+    return markStreamed(new Response(stream, { status: res.status, headers }), {
+      status: res.status,
+      headers,
+      body: stream,
+      drive,
+    });
   }
   const readAt = performance.now();
   let bytes: Uint8Array<ArrayBuffer> | null | string;

@@ -10,7 +10,15 @@ import { discardAnswer, invalidStatus, type Transport, type UpstreamAnswer } fro
 export { type FetchLike, invalidStatus, NULL_BODY_STATUSES } from "./transport.ts";
 
 /** Request headers a client may pass to the upstream; everything else (auth, cookies) stays here. */
-const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "openai-beta", "anthropic-version", "anthropic-beta"];
+const FORWARDED = [
+  "content-type",
+  "accept",
+  "accept-language",
+  "user-agent",
+  "openai-beta",
+  "anthropic-version",
+  "anthropic-beta",
+];
 
 /**
  * Upstream response headers a client may see: what describes the answer (type, caching), ids to
@@ -19,9 +27,23 @@ const FORWARDED = ["content-type", "accept", "accept-language", "user-agent", "o
  * whatever an upstream invents (it may reflect the key).
  */
 const PASSED_HEADERS = new Set([
-  "content-type", "content-language", "cache-control", "expires", "etag", "last-modified", "vary",
-  "retry-after", "retry-after-ms", "x-request-id", "request-id", "x-amzn-requestid", "cf-ray",
-  "openai-processing-ms", "openai-version", "openai-model", "openai-organization",
+  "content-type",
+  "content-language",
+  "cache-control",
+  "expires",
+  "etag",
+  "last-modified",
+  "vary",
+  "retry-after",
+  "retry-after-ms",
+  "x-request-id",
+  "request-id",
+  "x-amzn-requestid",
+  "cf-ray",
+  "openai-processing-ms",
+  "openai-version",
+  "openai-model",
+  "openai-organization",
 ]);
 /** Header name prefixes passed on as well (rate-limit information). */
 const PASSED_PREFIXES = ["x-ratelimit-", "ratelimit", "anthropic-ratelimit-"];
@@ -114,7 +136,9 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
   } catch (err) {
     const error = controller.signal.aborted && controller.signal.reason instanceof Error
       ? controller.signal.reason
-      : err instanceof Error ? err : new Error(String(err));
+      : err instanceof Error
+      ? err
+      : new Error(String(err));
     return { error };
   } finally {
     clearTimeout(timer);

@@ -63,7 +63,9 @@ export async function readBody(res: HasBody, limits: BodyLimits): Promise<BodyRe
     return { ok: false, why: "broken" };
   }
   if (stream instanceof Uint8Array) {
-    return stream.length > limits.maxBytes ? { ok: false, why: "too_large" } : { ok: true, bytes: stream as Uint8Array<ArrayBuffer> };
+    return stream.length > limits.maxBytes
+      ? { ok: false, why: "too_large" }
+      : { ok: true, bytes: stream as Uint8Array<ArrayBuffer> };
   }
   if (!stream) return { ok: true, bytes: EMPTY };
   let reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -106,13 +108,19 @@ export async function readBody(res: HasBody, limits: BodyLimits): Promise<BodyRe
   } finally {
     clearTimeout(deadline);
   }
-  return { ok: true, bytes: parts.length === 1 && parts[0].buffer instanceof ArrayBuffer ? parts[0] as Uint8Array<ArrayBuffer> : concat(parts) };
+  return {
+    ok: true,
+    bytes: parts.length === 1 && parts[0].buffer instanceof ArrayBuffer
+      ? parts[0] as Uint8Array<ArrayBuffer>
+      : concat(parts),
+  };
 }
 
 /** Why a body could not be read, for the exhausted error; see readBody(). */
 const BODY_FAILED = {
   stalled: () => "upstream stopped sending the body",
-  too_slow: (limits: ResponseLimits) => `upstream took longer than ${limits.upstreamBodyTimeoutMs} ms to send the body (UPSTREAM_BODY_TIMEOUT_MS)`,
+  too_slow: (limits: ResponseLimits) =>
+    `upstream took longer than ${limits.upstreamBodyTimeoutMs} ms to send the body (UPSTREAM_BODY_TIMEOUT_MS)`,
   broken: () => "upstream closed the connection while sending the body",
 };
 
@@ -123,13 +131,24 @@ const BODY_FAILED = {
  * reached the client: the body is buffered whole before it is passed on).
  */
 export async function bufferedBody(
-  limits: ResponseLimits, res: HasBody & { readonly status: number }, secrets: string[], over: () => void,
+  limits: ResponseLimits,
+  res: HasBody & { readonly status: number },
+  secrets: string[],
+  over: () => void,
 ): Promise<Uint8Array<ArrayBuffer> | null | string> {
-  const read = await readBody(res, { maxBytes: limits.maxResponseBytes, idleMs: limits.streamIdleTimeoutMs, totalMs: limits.upstreamBodyTimeoutMs });
+  const read = await readBody(res, {
+    maxBytes: limits.maxResponseBytes,
+    idleMs: limits.streamIdleTimeoutMs,
+    totalMs: limits.upstreamBodyTimeoutMs,
+  });
   if (!read.ok) {
     if (read.why !== "too_large") return BODY_FAILED[read.why](limits);
     over();
-    throw new PoolError(502, "upstream_response_too_large", `the upstream answer is larger than ${limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`);
+    throw new PoolError(
+      502,
+      "upstream_response_too_large",
+      `the upstream answer is larger than ${limits.maxResponseBytes} bytes (MAX_RESPONSE_BYTES)`,
+    );
   }
   if (NULL_BODY_STATUSES.has(res.status)) return null;
   return redactBytes(read.bytes, needlesFor(secrets)) as Uint8Array<ArrayBuffer>;

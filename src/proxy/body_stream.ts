@@ -42,7 +42,6 @@ export interface ChunkSink {
   fail(error: unknown): void;
 }
 
-
 /** Where the driver delivers a body: a web stream's controller, or a server's response. */
 export interface BodyTarget {
   /** Takes bytes; false when it has enough for now (the source then waits for `want()`). */
@@ -244,11 +243,14 @@ export function tapStream(upstream: ReadableStream<Uint8Array>, o: TapOptions): 
   // A stall ends the pending read too, not only through the upstream request's abort: a
   // runtime's fetch may leave a read pending after the abort (Node's, with a corrupt gzip body).
   const source = stoppable(webSource(upstream));
-  return drivenStream(source, createTap({
-    ...o,
-    abortUpstream: (reason) => {
-      if (reason) source.stop(reason);
-      o.abortUpstream(reason);
-    },
-  }));
+  return drivenStream(
+    source,
+    createTap({
+      ...o,
+      abortUpstream: (reason) => {
+        if (reason) source.stop(reason);
+        o.abortUpstream(reason);
+      },
+    }),
+  );
 }

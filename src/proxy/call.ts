@@ -80,4 +80,9 @@ export interface ProxyCall {
  * Counts a finished request (and its answering key's attempt); `sent` is what the answer carried,
  * for the hang-up estimate and the request log.
  */
-export type Finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent?: { lines?: number; bytes?: number }) => void;
+export type Finish = (
+  outcome: RequestOutcome,
+  usage?: Usage,
+  keyId?: string,
+  sent?: { lines?: number; bytes?: number },
+) => void;

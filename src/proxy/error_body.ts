@@ -23,12 +23,13 @@ export async function readErrorBody(res: HasBody, waitMs = ERROR_BODY_WAIT_MS): 
   let body: Uint8Array | ReadableStream<Uint8Array> | null;
   try {
     body = res.body; // a getter on some transports' answers and on Responses: may throw
-
   } catch {
     return undefined;
   }
   if (!body) return undefined;
-  if (body instanceof Uint8Array) return body.length ? decoder.decode(body.subarray(0, MAX_ERROR_BODY_BYTES)) : undefined;
+  if (body instanceof Uint8Array) {
+    return body.length ? decoder.decode(body.subarray(0, MAX_ERROR_BODY_BYTES)) : undefined;
+  }
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = body.getReader();

@@ -52,16 +52,32 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
    * is charged the estimate of what it cost (`lines`: line breaks streamed so far). `bytes`: the
    * answer's size, for the request log.
    */
-  const finish = (outcome: RequestOutcome, usage?: Usage, keyId?: string, sent: { lines?: number; bytes?: number } = {}): void => {
+  const finish = (
+    outcome: RequestOutcome,
+    usage?: Usage,
+    keyId?: string,
+    sent: { lines?: number; bytes?: number } = {},
+  ): void => {
     let estimated = false;
     if (usage?.rejected) d.metrics.usageRejected(c.provider.id, usage.rejected);
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
       // Charged only when an upstream had the request (a client gone before any attempt cost nothing).
-      if (!usage && tried.size > 0) (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      if (!usage && tried.size > 0) {
+        (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      }
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);
-    d.stats.request({ provider: c.provider.id, model: c.request.model, alias: c.alias, tokenId: c.tokenId, keyId, outcome, ...usage, estimated });
+    d.stats.request({
+      provider: c.provider.id,
+      model: c.request.model,
+      alias: c.alias,
+      tokenId: c.tokenId,
+      keyId,
+      outcome,
+      ...usage,
+      estimated,
+    });
     if (usage) c.onUsage?.(usage);
     c.trace?.ended({ ...usage, estimated, bytes: sent.bytes, outcome });
     c.onFinish?.();
@@ -116,7 +132,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     const body = upstream && bodyForClassify(upstream.status) ? await readErrorBody(upstream) : undefined;
     if (gone) throw clientClosed(key.id);
     const now = d.now();
-    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ?? classifyDefault(res, d.rules, now);
+    const outcome: KeyOutcome = c.provider.classify?.(res, d.rules, { now, body }) ??
+      classifyDefault(res, d.rules, now);
     const logged: LogAttempt = {
       key: key.id,
       outcome: outcome.kind,
@@ -126,7 +143,8 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     };
     c.trace?.attempt(logged);
     const status = upstream?.status ?? 0;
-    const serverError = status >= 500 && outcome.kind === "cooldown" && outcome.cap === undefined && !outcome.rateLimited;
+    const serverError = status >= 500 && outcome.kind === "cooldown" && outcome.cap === undefined &&
+      !outcome.rateLimited;
     if (serverError && held) {
       if (upstream) discardAnswer(upstream);
       throw serverErrorTwice(d, c, held, { keyId: key.id, status, logged }, finish);
@@ -139,7 +157,9 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       c.keys.report(key.id, outcome);
       // An answer's attempt counts once its body is through (in finish): a 200 whose body then
       // breaks is no success of the key.
-      if (outcome.kind !== "ok") d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
+      if (outcome.kind !== "ok") {
+        d.stats.attempt(c.provider.id, key.id, outcome.kind === "client-error" ? "client_error" : "failure");
+      }
     }
 
     const secrets = secretsOf(c.provider, key.secret);
@@ -179,7 +199,13 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
 
   if (gone) throw clientClosed();
   settleHeld(true); // no second key answered: the one 5xx is all there is to go by
-  if (notFound && c.fallsThrough) throw new PoolError(404, "model_not_found", `no key of provider "${c.provider.id}" serves model "${c.request.model}"`);
+  if (notFound && c.fallsThrough) {
+    throw new PoolError(
+      404,
+      "model_not_found",
+      `no key of provider "${c.provider.id}" serves model "${c.request.model}"`,
+    );
+  }
   if (notFound) {
     // A key said the model is not there and no key answered otherwise: that 404 is the one
     // definite thing known (keys that failed or rested said nothing about the model).

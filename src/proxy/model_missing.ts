@@ -7,7 +7,8 @@
 
 /** Most bytes of a 404 body looked at; "model not found" messages are far shorter. */
 const MAX_LOOKED_AT = 16 * 1024;
-const MISSING = /model.{0,200}(not[ _]found|does not exist|no such|not available|unknown)|(unknown|invalid) model|model_not_found/i;
+const MISSING =
+  /model.{0,200}(not[ _]found|does not exist|no such|not available|unknown)|(unknown|invalid) model|model_not_found/i;
 const decoder = new TextDecoder();
 
 /** Whether a 404 body (already read, bounded) says the model is not there. */

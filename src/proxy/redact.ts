@@ -236,7 +236,7 @@ function heldTail(bytes: Uint8Array, needles: readonly Uint8Array[]): number {
   for (const needle of needles) {
     const p = patternOf(needle);
     if (!p.alphabet[bytes[bytes.length - 1]]) continue;
-    for (let from = Math.max(0, bytes.length - p.window); ;) {
+    for (let from = Math.max(0, bytes.length - p.window);;) {
       const at = find(bytes, p, from, true);
       if (at < 0) break;
       if (matchEnd >= 0) { // a complete form is no start to hold (redactBytes left it: overlap)

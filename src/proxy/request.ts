@@ -3,7 +3,7 @@
  * stream flag and any rewrite come from the endpoint's wire format (src/wire/).
  * @module
  */
-import { PoolError, badRequest } from "../errors.ts";
+import { badRequest, PoolError } from "../errors.ts";
 import type { Endpoint } from "../providers/types.ts";
 import { checkJsonDepth } from "./json_depth.ts";
 
@@ -28,8 +28,18 @@ export interface ParsedRequest {
 
 /** The output limit a request body names, if any (see {@link ParsedRequest.maxOutputTokens}). */
 function maxOutputTokensOf(body: Record<string, unknown>): number | undefined {
-  const options = body.options !== null && typeof body.options === "object" ? body.options as Record<string, unknown> : {};
-  for (const v of [body.max_tokens, body.max_completion_tokens, body.max_output_tokens, options.num_predict, body.num_predict]) {
+  const options = body.options !== null && typeof body.options === "object"
+    ? body.options as Record<string, unknown>
+    : {};
+  for (
+    const v of [
+      body.max_tokens,
+      body.max_completion_tokens,
+      body.max_output_tokens,
+      options.num_predict,
+      body.num_predict,
+    ]
+  ) {
     // -1 / -2 mean "no limit" to Ollama: then the default estimate applies.
     if (typeof v === "number" && Number.isInteger(v) && v > 0 && v < 1e9) return v;
   }
@@ -111,7 +121,10 @@ export async function parseProxyRequest(req: Request, endpoint: Endpoint, limit:
   const { stream, rewritten } = endpoint.format.inspect(body);
   const maxOutputTokens = maxOutputTokensOf(body);
   return {
-    body: rewritten ? JSON.stringify(body) : text, model, stream, injectedUsage: rewritten,
+    body: rewritten ? JSON.stringify(body) : text,
+    model,
+    stream,
+    injectedUsage: rewritten,
     ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
   };
 }

@@ -24,10 +24,19 @@ export function sideFetch(fetch: FetchLike, timeoutMs: number) {
      * network error, a timeout, a non-2xx status (unless `acceptErrors`), or an answer over
      * {@link MAX_SIDE_ANSWER_BYTES}.
      */
-    async json(url: string, options: FetchOptions<"stream"> & { acceptErrors?: boolean } = {}): Promise<{ status: number; json: unknown }> {
-      const res = await $fetch.raw(url, { ...options, responseType: "stream", ignoreResponseError: options.acceptErrors });
+    async json(
+      url: string,
+      options: FetchOptions<"stream"> & { acceptErrors?: boolean } = {},
+    ): Promise<{ status: number; json: unknown }> {
+      const res = await $fetch.raw(url, {
+        ...options,
+        responseType: "stream",
+        ignoreResponseError: options.acceptErrors,
+      });
       const read = await readBody(res, { maxBytes: MAX_SIDE_ANSWER_BYTES, idleMs: timeoutMs });
-      if (!read.ok) throw new Error(`answer from ${new URL(url).host} ${read.why === "too_large" ? "is too large" : "broke off"}`);
+      if (!read.ok) {
+        throw new Error(`answer from ${new URL(url).host} ${read.why === "too_large" ? "is too large" : "broke off"}`);
+      }
       let json: unknown;
       try {
         json = JSON.parse(decoder.decode(read.bytes));

@@ -92,7 +92,9 @@ export function fetchTransport(fetch: FetchLike): Transport {
         headers[k] = v;
       });
       // `fetch` decodes compressed bodies: the encoding and the length describe what it received.
-      if (headers["content-encoding"] !== undefined) delete headers["content-encoding"], delete headers["content-length"];
+      if (headers["content-encoding"] !== undefined) {
+        delete headers["content-encoding"], delete headers["content-length"];
+      }
       return { status: res.status, headers, body: res.body };
     },
   };

@@ -13,8 +13,15 @@ const STATES = new Set(["active", "cooling", "disabled"]);
 
 function jobView(job: HealthJob, results?: unknown[]): Record<string, unknown> {
   return {
-    jobId: job.id, provider: job.provider, total: job.total, done: job.done, healthy: job.healthy, unhealthy: job.unhealthy,
-    running: job.finishedAt === null, startedAt: job.startedAt, finishedAt: job.finishedAt,
+    jobId: job.id,
+    provider: job.provider,
+    total: job.total,
+    done: job.done,
+    healthy: job.healthy,
+    unhealthy: job.unhealthy,
+    running: job.finishedAt === null,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
     ...(results ? { results } : {}),
   };
 }
@@ -30,10 +37,14 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     const pool = state.keys.pool(provider.id);
     let ids: string[] | undefined;
     if (body.ids !== undefined) {
-      if (!Array.isArray(body.ids) || body.ids.some((x) => typeof x !== "string")) throw badRequest("'ids' must be an array of key ids");
+      if (!Array.isArray(body.ids) || body.ids.some((x) => typeof x !== "string")) {
+        throw badRequest("'ids' must be an array of key ids");
+      }
       ids = body.ids as string[];
     } else if (body.status !== undefined) {
-      if (typeof body.status !== "string" || !STATES.has(body.status)) throw badRequest("'status' must be active, cooling or disabled");
+      if (typeof body.status !== "string" || !STATES.has(body.status)) {
+        throw badRequest("'status' must be active, cooling or disabled");
+      }
       ids = [...pool.values()].filter((r) => r.state === body.status).map((r) => r.id);
     }
     if (wantsNdjson(c.req.raw)) {
@@ -65,15 +76,22 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     if (!secret) throw badRequest("'apiKey' is required", "missing_field");
     const r = await probeKey(o.fetch, provider, secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now);
     return c.json({
-      valid: r.healthy, status: r.status ?? null, error: r.reason ?? null, apiKey: maskSecret(secret),
-      families: modelFamilies(r.models ?? []), models: r.models ?? [], timestamp: new Date(o.now()).toISOString(),
+      valid: r.healthy,
+      status: r.status ?? null,
+      error: r.reason ?? null,
+      apiKey: maskSecret(secret),
+      families: modelFamilies(r.models ?? []),
+      models: r.models ?? [],
+      timestamp: new Date(o.now()).toISOString(),
     });
   });
 
   app.post("/api-keys/import-with-validation", async (c) => {
     const body = await jsonBody(c, state);
     const provider = state.providers.get(providerParam(c, state, body))!;
-    if (typeof body.content !== "string") throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    if (typeof body.content !== "string") {
+      throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    }
     const parsed = parseKeyLines(body.content);
     const pool = state.keys.pool(provider.id);
     const seen = new Set<string>();
@@ -85,10 +103,15 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     });
     const run = async (report?: (p: Record<string, unknown>) => void) => {
       let done = 0;
-      const probes = await runBounded(fresh, o.healthCheck.concurrency, (k) => probeKey(o.fetch, provider, k.secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now), () => {
-        done++;
-        report?.({ done, total: fresh.length });
-      });
+      const probes = await runBounded(
+        fresh,
+        o.healthCheck.concurrency,
+        (k) => probeKey(o.fetch, provider, k.secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now),
+        () => {
+          done++;
+          report?.({ done, total: fresh.length });
+        },
+      );
       const valid = fresh.filter((_, i) => probes[i].healthy);
       const added = await state.keys.add(provider.id, valid);
       valid.forEach((k, i) => {
@@ -103,11 +126,18 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
       });
       const invalid = [
         ...parsed.invalid.map((x) => ({ line: x.line, key: null, reason: x.reason })),
-        ...fresh.flatMap((k, i) => probes[i].healthy ? [] : [{ line: k.line, key: maskSecret(k.secret), reason: probes[i].reason ?? "invalid" }]),
+        ...fresh.flatMap((k, i) =>
+          probes[i].healthy ? [] : [{ line: k.line, key: maskSecret(k.secret), reason: probes[i].reason ?? "invalid" }]
+        ),
       ].sort((a, b) => a.line - b.line);
       return {
-        provider: provider.id, total: parsed.total, added: added.added, existing: parsed.keys.length - fresh.length,
-        valid: validView, invalid, categories,
+        provider: provider.id,
+        total: parsed.total,
+        added: added.added,
+        existing: parsed.keys.length - fresh.length,
+        valid: validView,
+        invalid,
+        categories,
       };
     };
     return wantsNdjson(c.req.raw) ? progressResponse(run) : c.json(await run());

@@ -36,7 +36,10 @@ function seconds(body: Record<string, unknown>, name: string, allowZero = false)
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
-    throw badRequest(`'${name}' must be a ${allowZero ? "non-negative" : "positive"} whole number of seconds`, "invalid_field");
+    throw badRequest(
+      `'${name}' must be a ${allowZero ? "non-negative" : "positive"} whole number of seconds`,
+      "invalid_field",
+    );
   }
   return v;
 }
@@ -60,7 +63,9 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const provider = providerParam(c, state);
     const { page, pageSize } = pageParams(c, 50, 200);
     const status = c.req.query("status");
-    if (status && !STATES.has(status)) throw badRequest("'status' must be active, cooling or disabled", "invalid_status");
+    if (status && !STATES.has(status)) {
+      throw badRequest("'status' must be active, cooling or disabled", "invalid_status");
+    }
     const search = c.req.query("search")?.toLowerCase();
     const from = (page - 1) * pageSize;
     const items: KeyRecord[] = [];
@@ -71,7 +76,14 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
       if (total >= from && items.length < pageSize) items.push(r);
       total++;
     }
-    return c.json({ provider, api_keys: items.map((r) => keyView(r, state.usage?.get(provider, r.id))), total, page, pageSize, totalPages: Math.ceil(total / pageSize) });
+    return c.json({
+      provider,
+      api_keys: items.map((r) => keyView(r, state.usage?.get(provider, r.id))),
+      total,
+      page,
+      pageSize,
+      totalPages: Math.ceil(total / pageSize),
+    });
   });
 
   app.post("/api-keys", async (c) => {
@@ -83,10 +95,14 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     if (problem) throw badRequest(problem, "invalid_key");
     const ttl = seconds(body, "ttl");
     const label = stringField(body, "username");
-    if (label !== undefined && label.length > MAX_LABEL_LENGTH) throw badRequest(`'username' must be at most ${MAX_LABEL_LENGTH} characters`, "invalid_field");
+    if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
+      throw badRequest(`'username' must be at most ${MAX_LABEL_LENGTH} characters`, "invalid_field");
+    }
     const expiresAt = ttl ? state.options.now() + ttl * 1000 : undefined;
     const r = await state.keys.add(provider, [{ secret, label, line: 1, ...placement(body) }], expiresAt);
-    if (r.added === 0) throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);
+    if (r.added === 0) {
+      throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);
+    }
     return c.json({ success: true, message: "key added", id: r.ids[0], provider }, 201);
   });
 
@@ -96,7 +112,9 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const given = stringField(body, "id", "apiKey", "api_key");
     if (!given) throw badRequest("'id' (or 'apiKey') is required", "missing_field");
     const change = placement(body);
-    if (change.priority === undefined && change.weight === undefined) throw badRequest("nothing to change: give 'priority' and/or 'weight'", "missing_field");
+    if (change.priority === undefined && change.weight === undefined) {
+      throw badRequest("nothing to change: give 'priority' and/or 'weight'", "missing_field");
+    }
     const id = await state.keys.resolve(provider, given);
     if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
     const pool = state.keys.pool(provider);
@@ -110,8 +128,12 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const provider = providerParam(c, state, body);
     const list = body.apiKeys ?? body.ids;
     if (list !== undefined) {
-      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw badRequest("'apiKeys' must be an array of ids or keys");
-      const ids = (await Promise.all(list.map((x: string) => state.keys.resolve(provider, x)))).filter((x): x is string => !!x);
+      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) {
+        throw badRequest("'apiKeys' must be an array of ids or keys");
+      }
+      const ids = (await Promise.all(list.map((x: string) => state.keys.resolve(provider, x)))).filter((
+        x,
+      ): x is string => !!x);
       const deleted = (await state.keys.remove(provider, [...new Set(ids)])).length;
       return c.json({ success: true, deleted, failed: list.length - deleted, total: list.length });
     }
@@ -139,7 +161,9 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     const body = plain ? {} : await jsonBody(c, state);
     const provider = providerParam(c, state, body);
     const content = plain ? await readBody(c.req.raw, state.options.maxBodyBytes) : body.content;
-    if (typeof content !== "string") throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    if (typeof content !== "string") {
+      throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
+    }
     const parsed = parseKeyLines(content);
     const r = await state.keys.add(provider, parsed.keys);
     return c.json({ provider, total: parsed.total, added: r.added, existing: r.existing, invalid: parsed.invalid });

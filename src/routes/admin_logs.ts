@@ -75,7 +75,10 @@ function ndjsonExport(log: RequestLog, filter: LogFilter): Response {
     },
   });
   return new Response(body, {
-    headers: { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": 'attachment; filename="requests.ndjson"' },
+    headers: {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "content-disposition": 'attachment; filename="requests.ndjson"',
+    },
   });
 }
 
@@ -103,12 +106,23 @@ export function adminLogRoutes(state: PoolState): Hono<PoolEnv> {
     const provider = providerParam(c, state);
     const id = c.req.param("id");
     const rec = /^[\w-]{1,64}$/.test(id) ? state.keys.pool(provider).get(id) : undefined;
-    if (!rec) throw new PoolError(404, "key_not_found", `no key with id ${JSON.stringify(id.slice(0, 64))} in provider "${provider}"`);
+    if (!rec) {
+      throw new PoolError(
+        404,
+        "key_not_found",
+        `no key with id ${JSON.stringify(id.slice(0, 64))} in provider "${provider}"`,
+      );
+    }
     const [s] = await state.stats.read([statsRecord.key(provider, id)]);
     const errors = state.logs ? (await state.logs.query({ provider, key: id, status: undefined }, 200)).records : [];
     // The last attempts of this key that went wrong, newest first (at most 10).
     const lastErrors = errors.flatMap((r) =>
-      r.attempts.filter((a) => a.key === id && a.outcome !== "ok").map((a) => ({ t: r.t, request_id: r.id, model: r.model ?? null, ...a }))
+      r.attempts.filter((a) => a.key === id && a.outcome !== "ok").map((a) => ({
+        t: r.t,
+        request_id: r.id,
+        model: r.model ?? null,
+        ...a,
+      }))
     ).slice(0, 10);
     const total = s.requests ?? 0;
     return c.json({
@@ -118,8 +132,13 @@ export function adminLogRoutes(state: PoolState): Hono<PoolEnv> {
         models: (rec as { models?: string[] }).models ?? null,
       },
       stats: {
-        requests: total, success: s.success ?? 0, failure: s.failure ?? 0, client_errors: s.clientErrors ?? 0,
-        success_rate: rate(s.success ?? 0, total), prompt_tokens: s.promptTokens ?? 0, completion_tokens: s.completionTokens ?? 0,
+        requests: total,
+        success: s.success ?? 0,
+        failure: s.failure ?? 0,
+        client_errors: s.clientErrors ?? 0,
+        success_rate: rate(s.success ?? 0, total),
+        prompt_tokens: s.promptTokens ?? 0,
+        completion_tokens: s.completionTokens ?? 0,
         last_used: s.lastUsed ?? null,
       },
       last_errors: lastErrors,

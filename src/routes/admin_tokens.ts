@@ -17,14 +17,19 @@ function policyFields(body: Record<string, unknown>): PolicyPatch {
       if (v === null) out[k] = null;
       continue;
     }
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw badRequest(`'${k}' must be a positive whole number or null`, "invalid_field");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      throw badRequest(`'${k}' must be a positive whole number or null`, "invalid_field");
+    }
     out[k] = v;
   }
   const m = body.allowedModels;
   if (m === null) out.allowedModels = null;
   else if (m !== undefined) {
     if (!Array.isArray(m) || m.length > 200 || m.some((x) => typeof x !== "string" || x === "" || x.length > 200)) {
-      throw badRequest("'allowedModels' must be a list of model names or 'prefix*' patterns (at most 200)", "invalid_field");
+      throw badRequest(
+        "'allowedModels' must be a list of model names or 'prefix*' patterns (at most 200)",
+        "invalid_field",
+      );
     }
     out.allowedModels = m as string[];
   }
@@ -34,7 +39,9 @@ function policyFields(body: Record<string, unknown>): PolicyPatch {
 function expiresIn(body: Record<string, unknown>): number | undefined {
   const exp = body.expiresIn;
   if (exp === undefined || exp === null) return undefined;
-  if (typeof exp !== "number" || !Number.isInteger(exp) || exp < 1) throw badRequest("'expiresIn' must be a positive whole number of seconds", "invalid_field");
+  if (typeof exp !== "number" || !Number.isInteger(exp) || exp < 1) {
+    throw badRequest("'expiresIn' must be a positive whole number of seconds", "invalid_field");
+  }
   return exp;
 }
 

@@ -11,7 +11,9 @@ const MAX_BATCH = 500;
 
 function positive(v: unknown, name: string, def: number, max: number): number {
   if (v === undefined || v === null) return def;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_field");
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_field");
+  }
   return v;
 }
 
@@ -38,7 +40,10 @@ export function adminUserRoutes(state: PoolState): Hono<PoolEnv> {
   app.post("/users/batch", async (c) => {
     const body = await jsonBody(c, state);
     const ids = body.ids;
-    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH || ids.some((id) => typeof id !== "string" || id === "")) {
+    if (
+      !Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH ||
+      ids.some((id) => typeof id !== "string" || id === "")
+    ) {
       throw badRequest(`'ids' must be a list of 1 to ${MAX_BATCH} user ids`, "invalid_field");
     }
     const r = await admin.setActive([...new Set(ids as string[])], boolField(body.isActive, "isActive"));
@@ -51,11 +56,15 @@ export function adminUserRoutes(state: PoolState): Hono<PoolEnv> {
     const body = await jsonBody(c, state);
     const patch: { role?: "user" | "admin"; isActive?: boolean } = {};
     if (body.role !== undefined) {
-      if (body.role !== "user" && body.role !== "admin") throw badRequest("'role' must be \"user\" or \"admin\"", "invalid_field");
+      if (body.role !== "user" && body.role !== "admin") {
+        throw badRequest('\'role\' must be "user" or "admin"', "invalid_field");
+      }
       patch.role = body.role;
     }
     if (body.isActive !== undefined) patch.isActive = boolField(body.isActive, "isActive");
-    if (Object.keys(patch).length === 0) throw badRequest("nothing to change: send 'role' and/or 'isActive'", "missing_field");
+    if (Object.keys(patch).length === 0) {
+      throw badRequest("nothing to change: send 'role' and/or 'isActive'", "missing_field");
+    }
     return c.json({ user: await admin.update(c.req.param("id"), patch) });
   });
 
@@ -67,7 +76,10 @@ export function adminUserRoutes(state: PoolState): Hono<PoolEnv> {
 
   app.post("/users/:id/extend-key", async (c) => {
     const body = await jsonBody(c, state);
-    return c.json({ success: true, user: await admin.extendKey(c.req.param("id"), positive(body.days, "days", 1, 3650)) });
+    return c.json({
+      success: true,
+      user: await admin.extendKey(c.req.param("id"), positive(body.days, "days", 1, 3650)),
+    });
   });
 
   app.get("/users/:id/signins", async (c) => {

@@ -18,7 +18,11 @@ export function executionContext(c: Context<PoolEnv>): ExecutionContextLike | un
 }
 
 /** The body as a JSON object; 400 with a precise message otherwise; 413 past `limit` bytes. */
-export async function jsonBody(c: Context<PoolEnv>, state: PoolState, limit: number = state.options.maxBodyBytes): Promise<Record<string, unknown>> {
+export async function jsonBody(
+  c: Context<PoolEnv>,
+  state: PoolState,
+  limit: number = state.options.maxBodyBytes,
+): Promise<Record<string, unknown>> {
   const text = await readBody(c.req.raw, limit);
   if (text.trim() === "") return {};
   checkJsonDepth(text);
@@ -28,7 +32,9 @@ export async function jsonBody(c: Context<PoolEnv>, state: PoolState, limit: num
   } catch (err) {
     throw badRequest(`request body is not valid JSON: ${(err as Error).message}`, "invalid_json");
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw badRequest("request body must be a JSON object", "invalid_json");
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw badRequest("request body must be a JSON object", "invalid_json");
+  }
   return v as Record<string, unknown>;
 }
 
@@ -48,7 +54,9 @@ export function intQuery(c: Context<PoolEnv>, name: string, def: number, max: nu
   const raw = c.req.query(name);
   if (raw === undefined || raw === "") return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_paging");
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_paging");
+  }
   return n;
 }
 

@@ -13,7 +13,7 @@ import { readBody } from "../proxy/request.ts";
 import type { PoolState } from "../state.ts";
 import { asset } from "../ui/assets.ts";
 import { pageHeaders, policyAllowing } from "../ui/headers.ts";
-import { TURNSTILE_SCRIPT, type UserPageConfig, UserDashboard, UserLogin, UsersOff } from "../ui/pages/user.tsx";
+import { TURNSTILE_SCRIPT, UserDashboard, UserLogin, type UserPageConfig, UsersOff } from "../ui/pages/user.tsx";
 import { RESEND_MS } from "../users/codes.ts";
 import { createThrottle } from "../users/throttle.ts";
 import type { ResolvedUsersOptions } from "../users/options.ts";
@@ -25,7 +25,10 @@ import { publicStats } from "./public.ts";
 
 function userPageConfig(o: ResolvedUsersOptions, base: string): UserPageConfig {
   return {
-    base, passwordMinLength: o.passwordMinLength, resendSeconds: RESEND_MS / 1000, timeZone: o.timeZone,
+    base,
+    passwordMinLength: o.passwordMinLength,
+    resendSeconds: RESEND_MS / 1000,
+    timeZone: o.timeZone,
     turnstileSiteKey: o.turnstile ? o.turnstile.siteKey : undefined,
   };
 }
@@ -49,7 +52,10 @@ const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 /** Renders a page with the pages' security headers. */
 export function page(node: Child, status = 200, cacheable = false, extra: Record<string, string> = {}): Response {
-  return new Response(html`<!DOCTYPE html>${node}`.toString(), { status, headers: { ...pageHeaders(cacheable), ...extra } });
+  return new Response(html`<!DOCTYPE html>${node}`.toString(), {
+    status,
+    headers: { ...pageHeaders(cacheable), ...extra },
+  });
 }
 
 /**
@@ -68,7 +74,9 @@ export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promis
   return async (c) => {
     const base = mountBase(c);
     if (!(await hasAdminSession(state.admin(), c.req.raw, state.options.now(), ended))) return page(Login({ base }));
-    const tabs = TABS.filter(([id]) => (id !== "users" || state.users !== undefined) && (id !== "logs" || state.logs !== undefined));
+    const tabs = TABS.filter(([id]) =>
+      (id !== "users" || state.users !== undefined) && (id !== "logs" || state.logs !== undefined)
+    );
     const asked = c.req.query("tab") ?? "keys";
     const tab = tabs.some(([id]) => id === asked) ? asked : "keys";
     const provider = providerParam(c, state);
@@ -79,7 +87,12 @@ export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promis
       if (v && v.length <= 256) logFilter[k] = v;
     }
     return page(Dashboard({
-      base, tab, tabs, provider, providers: state.options.providers.map((p) => p.id), logFilter,
+      base,
+      tab,
+      tabs,
+      provider,
+      providers: state.options.providers.map((p) => p.id),
+      logFilter,
       analytics: tab === "analytics" ? await analytics(state, provider) : undefined,
     }));
   };
@@ -91,7 +104,9 @@ export function dashboardPage(state: PoolState): (c: Context<PoolEnv>) => Promis
  * and the tab links use. Register last, before the catch-all: it answers only GET and HEAD of
  * that one path.
  */
-export function dashboardWithSlash(state: PoolState): (c: Context<PoolEnv>, next: () => Promise<void>) => Promise<Response | void> {
+export function dashboardWithSlash(
+  state: PoolState,
+): (c: Context<PoolEnv>, next: () => Promise<void>) => Promise<Response | void> {
   const dashboard = dashboardPage(state);
   return (c, next) => {
     const base = mountBase(c);
@@ -116,7 +131,12 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
       const r = await loginsPerIp.hit(ip, ADMIN_LOGINS_PER_WINDOW);
       if (!r.allowed) {
         const retry = String(Math.max(1, Math.ceil(r.retryMs / 1000)));
-        return page(Login({ base, error: `Too many login attempts from your address; try again in ${retry} s.` }), 429, false, { "retry-after": retry });
+        return page(
+          Login({ base, error: `Too many login attempts from your address; try again in ${retry} s.` }),
+          429,
+          false,
+          { "retry-after": retry },
+        );
       }
     }
     const form = new URLSearchParams(await readBody(c.req.raw, MAX_LOGIN_BODY));
@@ -124,7 +144,10 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
       return page(Login({ base, error: "That is not the admin token." }), 401);
     }
     const cookie = await issueAdminCookie(state.admin(), state.options.now(), secure(c), base || "/");
-    return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" } });
+    return new Response(null, {
+      status: 303,
+      headers: { location: `${base}/`, "set-cookie": cookie, "cache-control": "no-store" },
+    });
   });
 
   app.post("/ui/logout", async (c) => {
@@ -132,7 +155,10 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     // Ended in the store too: a copy of the cookie must stop working, not just this browser's.
     const session = await adminSession(state.admin(), c.req.raw, state.options.now());
     if (session) await state.endedSessions.end(session.nonce, session.expires);
-    return new Response(null, { status: 303, headers: { location: `${base}/`, "set-cookie": clearAdminCookie(secure(c), base || "/") } });
+    return new Response(null, {
+      status: 303,
+      headers: { location: `${base}/`, "set-cookie": clearAdminCookie(secure(c), base || "/") },
+    });
   });
 
   // The user pages. Only /user may load Turnstile's script, and only when Turnstile is on.
@@ -140,7 +166,9 @@ export function pageRoutes(state: PoolState): Hono<PoolEnv> {
     const base = mountBase(c);
     if (!state.users) return page(UsersOff({ base }), 404);
     const config = userPageConfig(state.users.system.o, base);
-    const csp: Record<string, string> = config.turnstileSiteKey ? { "content-security-policy": policyAllowing(new URL(TURNSTILE_SCRIPT).origin) } : {};
+    const csp: Record<string, string> = config.turnstileSiteKey
+      ? { "content-security-policy": policyAllowing(new URL(TURNSTILE_SCRIPT).origin) }
+      : {};
     return page(UserLogin(config), 200, false, csp);
   });
   app.get("/user/dashboard", (c) => {

@@ -27,10 +27,15 @@ export function progressResponse<T>(
       try {
         line({ type: "done", ...(await run(report)) as Record<string, unknown> });
       } catch (err) {
-        line({ type: "error", error: { message: (err as Error)?.message ?? String(err), type: "server_error", code: "job_failed" } });
+        line({
+          type: "error",
+          error: { message: (err as Error)?.message ?? String(err), type: "server_error", code: "job_failed" },
+        });
       }
       controller.close();
     },
   });
-  return new Response(body, { headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(body, {
+    headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" },
+  });
 }

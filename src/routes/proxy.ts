@@ -6,7 +6,7 @@ import { isModelList, ModelCatalog, withAliases } from "../keys/catalog.ts";
 import { AliasRouter } from "../proxy/aliases.ts";
 import { requestIdFor } from "../logs/request_id.ts";
 import { RequestTrace } from "../logs/trace.ts";
-import { type ProxyCall, proxyWithFailover, type ProxyDeps } from "../proxy/failover.ts";
+import { type ProxyCall, type ProxyDeps, proxyWithFailover } from "../proxy/failover.ts";
 import { type ParsedRequest, parseProxyRequest } from "../proxy/request.ts";
 import { clientGoneOf } from "../proxy/server_link.ts";
 import { transportOf } from "../proxy/transport.ts";
@@ -19,7 +19,13 @@ import { executionContext, type PoolEnv } from "./context.ts";
 import { proxyCors } from "./cors.ts";
 
 /** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
-async function storeInCache(state: PoolState, key: string, res: Response, provider: string, model?: string): Promise<Response> {
+async function storeInCache(
+  state: PoolState,
+  key: string,
+  res: Response,
+  provider: string,
+  model?: string,
+): Promise<Response> {
   const type = res.headers.get("content-type") ?? "";
   if (res.status !== 200 || type.includes("event-stream") || type.includes("ndjson")) return res;
   const body = new Uint8Array(await res.arrayBuffer());
@@ -37,19 +43,34 @@ async function storeInCache(state: PoolState, key: string, res: Response, provid
  * error counters always, and the request log when that is on.
  */
 function logTrace(
-  state: PoolState, id: string, provider: string, endpoint: Endpoint, token: TokenRecord, ip: string | undefined,
+  state: PoolState,
+  id: string,
+  provider: string,
+  endpoint: Endpoint,
+  token: TokenRecord,
+  ip: string | undefined,
 ): RequestTrace {
   const logs = state.logs;
   const t = state.options.now();
-  return new RequestTrace({
-    t, id, provider, route: endpoint.path, dialect: endpoint.format.id, stream: false,
-    token: token.id, tokenName: token.name,
-    ...(token.userId === undefined ? {} : { user: token.userId }),
-    ...(ip === undefined ? {} : { ip }),
-  }, () => performance.now(), (r) => {
-    logs?.add(r);
-    state.stats.finished(provider, r.t, r.ms, r.status, r.error);
-  });
+  return new RequestTrace(
+    {
+      t,
+      id,
+      provider,
+      route: endpoint.path,
+      dialect: endpoint.format.id,
+      stream: false,
+      token: token.id,
+      tokenName: token.name,
+      ...(token.userId === undefined ? {} : { user: token.userId }),
+      ...(ip === undefined ? {} : { ip }),
+    },
+    () => performance.now(),
+    (r) => {
+      logs?.add(r);
+      state.stats.finished(provider, r.t, r.ms, r.status, r.error);
+    },
+  );
 }
 
 /** Registers each provider endpoint; client tokens are checked before anything else. */
@@ -74,8 +95,13 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
     for (const endpoint of provider.endpoints) {
       const listing = isModelList(endpoint.method, endpoint.path);
       const forward = async (
-        c: Context<PoolEnv>, record: TokenRecord, request: ParsedRequest, startedAt: number, requestId: string,
-        trace: RequestTrace | undefined, release: (() => void) | undefined,
+        c: Context<PoolEnv>,
+        record: TokenRecord,
+        request: ParsedRequest,
+        startedAt: number,
+        requestId: string,
+        trace: RequestTrace | undefined,
+        release: (() => void) | undefined,
       ): Promise<Response> => {
         const url = c.req.url;
         const q = url.indexOf("?");
@@ -98,7 +124,12 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             const hit = await state.cache.get(cacheKey);
             if (hit) {
               release?.(); // a cached answer costs no tokens
-              state.stats.request({ provider: provider.id, model: request.model, tokenId: record.id, outcome: "success" });
+              state.stats.request({
+                provider: provider.id,
+                model: request.model,
+                tokenId: record.id,
+                outcome: "success",
+              });
               trace?.ended();
               const headers = new Headers(hit.headers);
               headers.set("x-request-id", requestId);
@@ -106,7 +137,10 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             }
           }
           const call: ProxyCall = {
-            provider, keys, endpoint, request,
+            provider,
+            keys,
+            endpoint,
+            request,
             headers: c.req.raw.headers,
             search,
             onClientGone: clientGoneOf(c.req.raw),
@@ -130,7 +164,10 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           if (listing && aliases.names.length > 0 && endpoint.format.id !== "ollama_native" && res.status === 200) {
             const bytes: Uint8Array<ArrayBuffer> = new Uint8Array(await res.arrayBuffer());
             const merged = withAliases(bytes, aliases.names, "pool", startedSeconds) ?? bytes;
-            res = new Response(merged, { status: 200, headers: { "content-type": "application/json", "x-request-id": requestId } });
+            res = new Response(merged, {
+              status: 200,
+              headers: { "content-type": "application/json", "x-request-id": requestId },
+            });
           }
           return cacheKey ? await storeInCache(state, cacheKey, res, provider.id, request.model) : res;
         } finally {
@@ -150,7 +187,13 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           const ip = o.clientIp(c.req.raw, c.env);
           state.limits.checkIp(ip);
           const token = presentedToken(c.req.raw.headers);
-          if (!token) throw new PoolError(401, "missing_api_key", "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
+          if (!token) {
+            throw new PoolError(
+              401,
+              "missing_api_key",
+              "missing client token: send 'Authorization: Bearer <token>' (or 'x-api-key: <token>')",
+            );
+          }
           const record = state.tokens.verify(token);
           if (!record) {
             // Only wrong tokens are throttled: a token that verifies always passes, so nobody can
@@ -158,7 +201,8 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
             // web page a victim opens) by guessing from it. That tells a guesser nothing useful:
             // client tokens are 48 random characters, out of reach of any number of guesses.
             state.guesses.token.check(ip);
-            throw (await state.guesses.token.failed(ip)) ?? new PoolError(401, "invalid_api_key", "invalid or expired client token");
+            throw (await state.guesses.token.failed(ip)) ??
+              new PoolError(401, "invalid_api_key", "invalid or expired client token");
           }
           // Logged from here on: requests without a valid token are counted in /metrics only,
           // so a flood of guesses cannot push real requests out of the log's buffer.
@@ -166,7 +210,11 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           const request = await parseProxyRequest(c.req.raw, endpoint, o.maxBodyBytes);
           model = request.model === undefined ? undefined : statsModelName(request.model);
           if (trace) (trace.record.model = model, trace.record.stream = request.stream);
-          release = state.limits.checkToken(record, request.model, reservationEstimate(request.body, request.maxOutputTokens));
+          release = state.limits.checkToken(
+            record,
+            request.model,
+            reservationEstimate(request.body, request.maxOutputTokens),
+          );
           const res = await forward(c, record, request, startedAt, requestId, trace, release);
           state.metrics.request(provider.id, model, res.status);
           trace?.responded(res.status, res.status >= 400 ? `upstream_${res.status}` : undefined);

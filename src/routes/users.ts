@@ -20,19 +20,21 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   const o = users?.system.o;
 
   app.get("/api/auth/config", (c) =>
-    c.json(o
-      ? {
-        enabled: true,
-        turnstile: { enabled: o.turnstile !== undefined, siteKey: o.turnstile?.siteKey ?? null },
-        timeZone: o.timeZone,
-        passwordMinLength: o.passwordMinLength,
-        tokenValidityDays: o.tokenValidityDays,
-        maxValidityDays: o.maxValidityDays ?? null,
-        codeTtlSeconds: CODE_TTL_MS / 1000,
-        resendSeconds: RESEND_MS / 1000,
-        keyProvider: o.keyProvider,
-      }
-      : { enabled: false }));
+    c.json(
+      o
+        ? {
+          enabled: true,
+          turnstile: { enabled: o.turnstile !== undefined, siteKey: o.turnstile?.siteKey ?? null },
+          timeZone: o.timeZone,
+          passwordMinLength: o.passwordMinLength,
+          tokenValidityDays: o.tokenValidityDays,
+          maxValidityDays: o.maxValidityDays ?? null,
+          codeTtlSeconds: CODE_TTL_MS / 1000,
+          resendSeconds: RESEND_MS / 1000,
+          keyProvider: o.keyProvider,
+        }
+        : { enabled: false },
+    ));
   if (!users) return app;
   const { accounts } = users;
   const caller = (c: Context<PoolEnv>) => ({ ip: state.options.clientIp(c.req.raw, c.env) });
@@ -42,8 +44,14 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
     await accounts.sendCode(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c));
     return c.json({ success: true });
   });
-  app.post("/api/auth/register", async (c) => c.json(await accounts.register(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))));
-  app.post("/api/auth/login", async (c) => c.json(await accounts.login(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))));
+  app.post(
+    "/api/auth/register",
+    async (c) => c.json(await accounts.register(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))),
+  );
+  app.post(
+    "/api/auth/login",
+    async (c) => c.json(await accounts.login(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))),
+  );
   app.post("/api/auth/logout", async (c) => {
     await accounts.logout(await me(c));
     return c.json({ success: true });
@@ -55,7 +63,9 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   app.get("/api/auth/profile", async (c) => c.json({ user: await accounts.profile(await me(c)) }));
   app.get("/api/auth/signins", async (c) => {
     const user = await me(c);
-    return c.json(await signInPage(users.system, user.id, intQuery(c, "page", 1, 1_000_000), intQuery(c, "limit", 10, 100)));
+    return c.json(
+      await signInPage(users.system, user.id, intQuery(c, "page", 1, 1_000_000), intQuery(c, "limit", 10, 100)),
+    );
   });
   return app;
 }

@@ -41,8 +41,17 @@ export class ConfigError extends Error {
 
 /** Options that are plain data (functions, storage and fetch cannot come from JSON). */
 const PLAIN_OPTIONS = [
-  "failover", "flushIntervalMs", "syncIntervalMs", "maxBodyBytes", "maxResponseBytes", "streamIdleTimeoutMs", "upstreamBodyTimeoutMs", "logRetentionDays", "healthCheck",
-  "rateLimit", "cache",
+  "failover",
+  "flushIntervalMs",
+  "syncIntervalMs",
+  "maxBodyBytes",
+  "maxResponseBytes",
+  "streamIdleTimeoutMs",
+  "upstreamBodyTimeoutMs",
+  "logRetentionDays",
+  "healthCheck",
+  "rateLimit",
+  "cache",
 ] as const;
 const TYPES = ["ollama", "openrouter", "openai-compatible"];
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -76,50 +85,68 @@ export function readConfig(json: unknown): PoolConfig {
   if (json.models !== undefined) config.models = aliases(json.models, bad);
   for (const key of PLAIN_OPTIONS) {
     if (json[key] === undefined) continue;
-    if (typeof json[key] !== "number" && !isObject(json[key])) bad(key, "must be a number or an object, as createPool takes it");
-    else (config.options as Record<string, unknown>)[key] = json[key];
+    if (typeof json[key] !== "number" && !isObject(json[key])) {
+      bad(key, "must be a number or an object, as createPool takes it");
+    } else (config.options as Record<string, unknown>)[key] = json[key];
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
 
-function providerSpec(p: unknown, path: string, bad: (path: string, message: string) => void): ProviderSpec | undefined {
+function providerSpec(
+  p: unknown,
+  path: string,
+  bad: (path: string, message: string) => void,
+): ProviderSpec | undefined {
   if (!isObject(p)) return void bad(path, "must be an object {id, type, baseURL, prefix, headers?}");
   const type = p.type;
-  if (typeof type !== "string" || !TYPES.includes(type)) return void bad(`${path}.type`, `must be one of ${TYPES.join(", ")}`);
+  if (typeof type !== "string" || !TYPES.includes(type)) {
+    return void bad(`${path}.type`, `must be one of ${TYPES.join(", ")}`);
+  }
   const fixedId = type === "openai-compatible" ? undefined : type;
   const id = p.id ?? fixedId;
-  if (typeof id !== "string" || !ID.test(id)) return void bad(`${path}.id`, "must be lowercase letters, digits, \"-\" or \"_\"");
-  if (fixedId && id !== fixedId) return void bad(`${path}.id`, `a provider of type ${type} has id "${fixedId}" (its routes are fixed)`);
+  if (typeof id !== "string" || !ID.test(id)) {
+    return void bad(`${path}.id`, 'must be lowercase letters, digits, "-" or "_"');
+  }
+  if (fixedId && id !== fixedId) {
+    return void bad(`${path}.id`, `a provider of type ${type} has id "${fixedId}" (its routes are fixed)`);
+  }
   const spec: ProviderSpec = { id, type: type as ProviderSpec["type"] };
   if (p.baseURL !== undefined || type === "openai-compatible") {
-    const problem = type === "ollama" ? rootProblem(p.baseURL, ["v1", "api"])
-      : type === "openrouter" ? rootProblem(p.baseURL, ["v1"])
+    const problem = type === "ollama"
+      ? rootProblem(p.baseURL, ["v1", "api"])
+      : type === "openrouter"
+      ? rootProblem(p.baseURL, ["v1"])
       : urlProblem(p.baseURL);
     if (problem) bad(`${path}.baseURL`, problem);
     else spec.baseURL = p.baseURL as string;
   }
   if (type === "openai-compatible") {
-    if (typeof p.prefix !== "string" || !PREFIX.test(p.prefix) || p.prefix === "/") bad(`${path}.prefix`, "must be a path such as \"/groq/v1\"");
-    else spec.prefix = p.prefix;
+    if (typeof p.prefix !== "string" || !PREFIX.test(p.prefix) || p.prefix === "/") {
+      bad(`${path}.prefix`, 'must be a path such as "/groq/v1"');
+    } else spec.prefix = p.prefix;
   }
   if (p.headers !== undefined) {
-    if (!isObject(p.headers) || Object.values(p.headers).some((v) => typeof v !== "string")) bad(`${path}.headers`, "must be an object of strings");
-    else spec.headers = p.headers as Record<string, string>;
+    if (!isObject(p.headers) || Object.values(p.headers).some((v) => typeof v !== "string")) {
+      bad(`${path}.headers`, "must be an object of strings");
+    } else spec.headers = p.headers as Record<string, string>;
   }
   for (const k of ["appUrl", "appTitle"] as const) {
     if (p[k] === undefined) continue;
-    if (type !== "openrouter" || typeof p[k] !== "string") bad(`${path}.${k}`, "is a string option of type openrouter only");
-    else spec[k] = p[k] as string;
+    if (type !== "openrouter" || typeof p[k] !== "string") {
+      bad(`${path}.${k}`, "is a string option of type openrouter only");
+    } else spec[k] = p[k] as string;
   }
   for (const k of Object.keys(p)) {
-    if (!["id", "type", "baseURL", "prefix", "headers", "appUrl", "appTitle"].includes(k)) bad(`${path}.${k}`, "is not a provider field");
+    if (!["id", "type", "baseURL", "prefix", "headers", "appUrl", "appTitle"].includes(k)) {
+      bad(`${path}.${k}`, "is not a provider field");
+    }
   }
   return spec;
 }
 
 function aliases(models: unknown, bad: (path: string, message: string) => void): ModelAliases | undefined {
-  if (!isObject(models)) return void bad("models", "must be an object: {\"alias\": [{\"provider\", \"model\"}, …]}");
+  if (!isObject(models)) return void bad("models", 'must be an object: {"alias": [{"provider", "model"}, …]}');
   const out: ModelAliases = {};
   for (const [name, targets] of Object.entries(models)) {
     const path = `models.${JSON.stringify(name)}`;
@@ -130,7 +157,7 @@ function aliases(models: unknown, bad: (path: string, message: string) => void):
     out[name] = [];
     targets.forEach((t, i) => {
       if (!isObject(t) || typeof t.provider !== "string" || typeof t.model !== "string" || t.model === "") {
-        bad(`${path}[${i}]`, "must be {\"provider\": \"<id>\", \"model\": \"<name>\"}");
+        bad(`${path}[${i}]`, 'must be {"provider": "<id>", "model": "<name>"}');
       } else out[name].push({ provider: t.provider, model: t.model });
     });
   }
@@ -140,8 +167,12 @@ function aliases(models: unknown, bad: (path: string, message: string) => void):
 /** The providers a file declares, built with their presets. */
 export function buildProviders(specs: ProviderSpec[]): Provider[] {
   return specs.map((p) => {
-    if (p.type === "openai-compatible") return openaiCompatible({ id: p.id, baseURL: p.baseURL!, prefix: p.prefix!, headers: p.headers });
-    const preset = p.type === "ollama" ? ollama({ baseURL: p.baseURL }) : openrouter({ baseURL: p.baseURL, appUrl: p.appUrl, appTitle: p.appTitle });
+    if (p.type === "openai-compatible") {
+      return openaiCompatible({ id: p.id, baseURL: p.baseURL!, prefix: p.prefix!, headers: p.headers });
+    }
+    const preset = p.type === "ollama"
+      ? ollama({ baseURL: p.baseURL })
+      : openrouter({ baseURL: p.baseURL, appUrl: p.appUrl, appTitle: p.appTitle });
     return p.headers ? { ...preset, headers: { ...preset.headers, ...p.headers } } : preset;
   });
 }

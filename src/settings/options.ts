@@ -33,7 +33,14 @@ export function providersFrom(settings: Settings, specs?: ProviderSpec[]): Provi
   if (!specs) return [ollama({ baseURL: ollamaURL }), openrouter({ baseURL: openrouterURL, appUrl, appTitle })];
   return buildProviders(specs.map((p) => {
     if (p.type === "ollama") return { ...p, baseURL: ollamaURL ?? p.baseURL };
-    if (p.type === "openrouter") return { ...p, baseURL: openrouterURL ?? p.baseURL, appUrl: appUrl ?? p.appUrl, appTitle: appTitle ?? p.appTitle };
+    if (p.type === "openrouter") {
+      return {
+        ...p,
+        baseURL: openrouterURL ?? p.baseURL,
+        appUrl: appUrl ?? p.appUrl,
+        appTitle: appTitle ?? p.appTitle,
+      };
+    }
     return p;
   }));
 }
@@ -55,7 +62,10 @@ export function poolOptionsFrom(settings: Settings, config: PoolConfig = { optio
     auth: { adminToken: settings.str("ADMIN_TOKEN") },
     failover: {
       ...file.failover,
-      ...defined({ maxAttempts: settings.int("MAX_ATTEMPTS"), firstByteTimeoutMs: settings.int("FIRST_BYTE_TIMEOUT_MS") }),
+      ...defined({
+        maxAttempts: settings.int("MAX_ATTEMPTS"),
+        firstByteTimeoutMs: settings.int("FIRST_BYTE_TIMEOUT_MS"),
+      }),
     },
     ...defined({
       maxBodyBytes: settings.int("MAX_BODY_BYTES"),
@@ -77,9 +87,7 @@ export function poolOptionsFrom(settings: Settings, config: PoolConfig = { optio
         ? file.healthCheck.discoverModels
         : settings.bool("DISCOVER_MODELS"),
     },
-    rateLimit: rateLimitOn === false
-      ? undefined
-      : rateLimitOn
+    rateLimit: rateLimitOn === false ? undefined : rateLimitOn
       ? {
         ...file.rateLimit,
         perIp: settings.int("RATE_LIMIT_REQUESTS"),

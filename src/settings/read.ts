@@ -5,7 +5,7 @@
  * @module
  */
 import { urlProblem } from "../providers/base_url.ts";
-import { type Setting, SETTINGS, setting } from "./table.ts";
+import { type Setting, setting, SETTINGS } from "./table.ts";
 
 /** A setting's value was unusable; the message names the setting and never shows a secret. */
 export class SettingError extends Error {
@@ -62,7 +62,9 @@ export class Settings {
     const v = this.raw(env);
     if (v === undefined) return setting(env).value as number | undefined;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new SettingError(`${this.origin(env)} must be a positive integer, got "${v.slice(0, 50)}"`);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) {
+      throw new SettingError(`${this.origin(env)} must be a positive integer, got "${v.slice(0, 50)}"`);
+    }
     return n;
   }
 
@@ -71,7 +73,9 @@ export class Settings {
     const v = this.raw(env);
     if (v === undefined) return setting(env).value as number | undefined;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new SettingError(`${this.origin(env)} must be a whole number (0 or more), got "${v.slice(0, 50)}"`);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+      throw new SettingError(`${this.origin(env)} must be a whole number (0 or more), got "${v.slice(0, 50)}"`);
+    }
     return n;
   }
 
@@ -80,7 +84,9 @@ export class Settings {
     const v = this.raw(env);
     if (v === undefined) return setting(env).value as number | undefined;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n > 65535) throw new SettingError(`${this.origin(env)} must be a port from 0 to 65535, got "${v.slice(0, 50)}"`);
+    if (!/^\d+$/.test(v) || n > 65535) {
+      throw new SettingError(`${this.origin(env)} must be a port from 0 to 65535, got "${v.slice(0, 50)}"`);
+    }
     return n;
   }
 
@@ -110,6 +116,7 @@ export function settingsHelp(): string {
 
 /** README's configuration table, exactly as it must appear there. */
 export function settingsTable(): string {
-  const row = (d: Setting): string => `| \`${d.env}\` | ${d.flag ? `\`--${d.flag}\`` : "—"} | ${d.shown ?? "—"} | ${d.meaning} |`;
+  const row = (d: Setting): string =>
+    `| \`${d.env}\` | ${d.flag ? `\`--${d.flag}\`` : "—"} | ${d.shown ?? "—"} | ${d.meaning} |`;
   return ["| Environment | Flag | Default | Meaning |", "|---|---|---|---|", ...SETTINGS.map(row)].join("\n");
 }

@@ -58,8 +58,10 @@ export async function analytics(state: PoolState, provider: string): Promise<Ana
   const [today] = dayAndHour(now);
   const tokens = state.tokens.list().slice(0, MAX_TOKENS_READ);
   const [d0, d1, e0, e1, ...perToken] = await state.stats.read([
-    statsRecord.day(provider, yesterday), statsRecord.day(provider, today),
-    statsRecord.dayErrors(provider, yesterday), statsRecord.dayErrors(provider, today),
+    statsRecord.day(provider, yesterday),
+    statsRecord.day(provider, today),
+    statsRecord.dayErrors(provider, yesterday),
+    statsRecord.dayErrors(provider, today),
     ...tokens.map((t) => statsRecord.token(t.id)),
   ]);
   const hourly: AnalyticsHour[] = [];
@@ -85,11 +87,16 @@ export async function analytics(state: PoolState, provider: string): Promise<Ana
     .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1))
     .slice(0, TOP);
   // Client tokens of this provider's traffic and others alike: token counters are per token.
-  const spent = tokens.map((t, i) => ({ t, tokens: (perToken[i].promptTokens ?? 0) + (perToken[i].completionTokens ?? 0) }));
+  const spent = tokens.map((t, i) => ({
+    t,
+    tokens: (perToken[i].promptTokens ?? 0) + (perToken[i].completionTokens ?? 0),
+  }));
   const topTokens = spent.filter((x) => x.tokens > 0).sort((a, b) => b.tokens - a.tokens).slice(0, TOP)
     .map((x) => ({ name: x.t.name, tokens: x.tokens }));
   const byUser = new Map<string, number>();
-  for (const x of spent) if (x.t.userId && x.tokens > 0) byUser.set(x.t.userId, (byUser.get(x.t.userId) ?? 0) + x.tokens);
+  for (const x of spent) {
+    if (x.t.userId && x.tokens > 0) byUser.set(x.t.userId, (byUser.get(x.t.userId) ?? 0) + x.tokens);
+  }
   const topUsers = [...byUser].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([user, tokens]) => ({ user, tokens }));
   return { provider, hourly, errorsByReason, topTokens, topUsers, keys: state.keys.pool(provider).counts() };
 }

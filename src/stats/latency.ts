@@ -7,7 +7,20 @@
  */
 
 /** Upper edges of the buckets, in ms; the last bucket is everything slower. */
-export const LATENCY_BUCKETS_MS: readonly number[] = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, Infinity];
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  50,
+  100,
+  250,
+  500,
+  1000,
+  2500,
+  5000,
+  10_000,
+  30_000,
+  60_000,
+  120_000,
+  Infinity,
+];
 
 /** The bucket a duration falls in. */
 export function latencyBucket(ms: number): number {
@@ -29,7 +42,9 @@ export function quantile(counts: readonly number[], q: number): number | undefin
   let seen = 0;
   for (let i = 0; i < counts.length; i++) {
     seen += counts[i];
-    if (seen >= q * total) return Number.isFinite(LATENCY_BUCKETS_MS[i]) ? LATENCY_BUCKETS_MS[i] : LATENCY_BUCKETS_MS[i - 1];
+    if (seen >= q * total) {
+      return Number.isFinite(LATENCY_BUCKETS_MS[i]) ? LATENCY_BUCKETS_MS[i] : LATENCY_BUCKETS_MS[i - 1];
+    }
   }
   return undefined;
 }

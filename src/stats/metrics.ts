@@ -5,7 +5,26 @@
  */
 
 /** Histogram bucket bounds in seconds, from 0.1 ms (pool overhead) to 60 s (slow first tokens). */
-const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
 
 /** Most distinct (provider, model, status) series; beyond it models are counted as "other". */
 const MAX_SERIES = 2000;
@@ -95,15 +114,21 @@ export class Metrics {
     for (const [k, v] of this.#requests) out.push(`pool_requests_total{${k}} ${v}`);
     out.push("# HELP pool_upstream_latency_seconds Time from sending an upstream attempt to its response headers.");
     out.push("# TYPE pool_upstream_latency_seconds histogram");
-    for (const [p, h] of this.#upstream) out.push(...h.render("pool_upstream_latency_seconds", `provider="${label(p)}"`));
+    for (const [p, h] of this.#upstream) {
+      out.push(...h.render("pool_upstream_latency_seconds", `provider="${label(p)}"`));
+    }
     out.push("# HELP pool_overhead_seconds Time spent in the pool per request, upstream waits excluded.");
     out.push("# TYPE pool_overhead_seconds histogram");
     out.push(...this.#overhead.render("pool_overhead_seconds", ""));
     out.push("# HELP pool_keys Upstream keys by provider and state.", "# TYPE pool_keys gauge");
     for (const [p, c] of Object.entries(keys)) {
-      for (const state of ["active", "cooling", "disabled"] as const) out.push(`pool_keys{provider="${label(p)}",state="${state}"} ${c[state]}`);
+      for (const state of ["active", "cooling", "disabled"] as const) {
+        out.push(`pool_keys{provider="${label(p)}",state="${state}"} ${c[state]}`);
+      }
     }
-    out.push("# HELP pool_usage_values_rejected_total Upstream usage values ignored as not a sane token count (a non-negative integer below 1e9).");
+    out.push(
+      "# HELP pool_usage_values_rejected_total Upstream usage values ignored as not a sane token count (a non-negative integer below 1e9).",
+    );
     out.push("# TYPE pool_usage_values_rejected_total counter");
     for (const [p, n] of this.#usageRejected) out.push(`pool_usage_values_rejected_total{provider="${label(p)}"} ${n}`);
     out.push("# HELP pool_open_streams Streamed answers in flight.", "# TYPE pool_open_streams gauge");

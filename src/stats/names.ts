@@ -52,7 +52,14 @@ export interface RequestNames {
   /** "<metric>|<model>" fields, and the day-model field "requests|<model>"; absent without a model. */
   model?: Fields & { day: string };
   /** The day record's "<metric>|<HH>" fields. */
-  hour: { requests: string; success: string; failure: string; clientErrors: string; clientClosed: string; tokens: string };
+  hour: {
+    requests: string;
+    success: string;
+    failure: string;
+    clientErrors: string;
+    clientClosed: string;
+    tokens: string;
+  };
 }
 
 const fields = (suffix: string): Fields => ({
@@ -175,8 +182,12 @@ export class StatsNames {
         dayModels: statsRecord.dayModels(provider, day),
         model: name ? { ...fields(`|${name}`), day: `requests|${name}` } : undefined,
         hour: {
-          requests: `requests|${hh}`, success: `success|${hh}`, failure: `failure|${hh}`,
-          clientErrors: `clientErrors|${hh}`, clientClosed: `clientClosed|${hh}`, tokens: `tokens|${hh}`,
+          requests: `requests|${hh}`,
+          success: `success|${hh}`,
+          failure: `failure|${hh}`,
+          clientErrors: `clientErrors|${hh}`,
+          clientClosed: `clientClosed|${hh}`,
+          tokens: `tokens|${hh}`,
         },
       };
       if (name === OTHER_MODEL && model !== OTHER_MODEL) {

@@ -4,9 +4,15 @@
  * moment it ends.
  * @module
  */
-import { type CounterBatch, type CounterDelta, type Counters, type CounterSink, mergeDelta } from "../store/counters.ts";
+import {
+  type CounterBatch,
+  type CounterDelta,
+  type Counters,
+  type CounterSink,
+  mergeDelta,
+} from "../store/counters.ts";
 import { latencyBucket, latencyField } from "./latency.ts";
-import { dayAndHour, type Fields, PLAIN_FIELDS, statsRecord, StatsNames } from "./names.ts";
+import { dayAndHour, type Fields, PLAIN_FIELDS, StatsNames, statsRecord } from "./names.ts";
 
 /**
  * How a client request ended. `client_closed`: the client left before its answer was complete
@@ -15,7 +21,12 @@ import { dayAndHour, type Fields, PLAIN_FIELDS, statsRecord, StatsNames } from "
 export type RequestOutcome = "success" | "failure" | "client_error" | "client_closed";
 
 /** The counter field of each outcome. */
-const OUTCOME_FIELD = { success: "success", failure: "failure", client_error: "clientErrors", client_closed: "clientClosed" } as const;
+const OUTCOME_FIELD = {
+  success: "success",
+  failure: "failure",
+  client_error: "clientErrors",
+  client_closed: "clientClosed",
+} as const;
 type OutcomeField = (typeof OUTCOME_FIELD)[RequestOutcome];
 
 /** One finished client request. */

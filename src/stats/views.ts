@@ -31,7 +31,13 @@ export interface ModelRow {
 /** Rows of "metric|name" fields, biggest `requests` first. */
 export function topModels(fields: Counters, n: number): ModelRow[] {
   return [...byName(fields)]
-    .map(([model, r]) => ({ model, requests: r.requests ?? 0, success: r.success ?? 0, promptTokens: r.promptTokens ?? 0, completionTokens: r.completionTokens ?? 0 }))
+    .map(([model, r]) => ({
+      model,
+      requests: r.requests ?? 0,
+      success: r.success ?? 0,
+      promptTokens: r.promptTokens ?? 0,
+      completionTokens: r.completionTokens ?? 0,
+    }))
     .sort((a, b) => b.requests - a.requests || (a.model < b.model ? -1 : 1))
     .slice(0, n);
 }
@@ -47,14 +53,19 @@ export interface HourRow {
 
 /** What the overview endpoints share: totals, models, the last 24 hours. */
 export async function overview(
-  stats: StatsRecorder, provider: string, now: number,
+  stats: StatsRecorder,
+  provider: string,
+  now: number,
 ): Promise<{ global: Counters; models: Counters; hourly: HourRow[]; recentModels: Counters }> {
   const [yesterday] = dayAndHour(now - 86_400_000);
   const [today] = dayAndHour(now);
   const [g, m, d0, d1, dm0, dm1] = await stats.read([
-    statsRecord.global(provider), statsRecord.models(provider),
-    statsRecord.day(provider, yesterday), statsRecord.day(provider, today),
-    statsRecord.dayModels(provider, yesterday), statsRecord.dayModels(provider, today),
+    statsRecord.global(provider),
+    statsRecord.models(provider),
+    statsRecord.day(provider, yesterday),
+    statsRecord.day(provider, today),
+    statsRecord.dayModels(provider, yesterday),
+    statsRecord.dayModels(provider, today),
   ]);
   const hourly: HourRow[] = [];
   for (let i = 23; i >= 0; i--) {

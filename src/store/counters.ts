@@ -51,7 +51,12 @@ export function kvCounterSink(storage: Storage, chunk = 128, quarantine?: Quaran
   const read = async (records: string[]): Promise<Counters[]> => {
     const values = await Promise.all(records.map((k) => storage.getItem<Counters>(k)));
     // An unreadable record is set aside (and reported) before the flush writes a fresh one over it.
-    return Promise.all(values.map(async (v, i) => (v && typeof v === "object" ? { ...v } : (await quarantine?.admit(records[i], v), {}))));
+    return Promise.all(
+      values.map(async (
+        v,
+        i,
+      ) => (v && typeof v === "object" ? { ...v } : (await quarantine?.admit(records[i], v), {}))),
+    );
   };
   return {
     read,

@@ -68,7 +68,9 @@ export class ChangeFeed {
     for (const name of fresh) {
       const e = await this.#storage.getItem<StoredEvent>(name);
       this.#seen.set(name, now);
-      if (e && e.from !== this.instance) events.push({ kind: e.kind, provider: e.provider, ids: e.ids, ...(e.all ? { all: true } : {}) });
+      if (e && e.from !== this.instance) {
+        events.push({ kind: e.kind, provider: e.provider, ids: e.ids, ...(e.all ? { all: true } : {}) });
+      }
     }
     // Backends without TTL (filesystem) keep items until someone deletes them.
     await Promise.all(stale.map((name) => this.#storage.removeItem(name).catch(() => {})));

@@ -49,7 +49,11 @@ export class Quarantine {
   async load(): Promise<void> {
     const names = await this.#storage.getKeys(QUARANTINE_PREFIX);
     this.#count = names.length;
-    if (names.length) this.#log(`[ollama-api-pool] ${names.length} unreadable record(s) are set aside under "${QUARANTINE_PREFIX}:"; /health reports "degraded" until they are removed`);
+    if (names.length) {
+      this.#log(
+        `[ollama-api-pool] ${names.length} unreadable record(s) are set aside under "${QUARANTINE_PREFIX}:"; /health reports "degraded" until they are removed`,
+      );
+    }
   }
 
   /**
@@ -85,8 +89,13 @@ export class Quarantine {
     // The log names the record, never its content (it may be a half-written secret).
     const logged = ++this.#logged;
     const why = raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`;
-    if (logged <= MAX_LOGGED) this.#log(`[ollama-api-pool] record "${name}" is unreadable (${why}); moved to "${QUARANTINE_PREFIX}:${name}"`);
-    else if (logged === MAX_LOGGED + 1) this.#log(`[ollama-api-pool] more unreadable records are being set aside under "${QUARANTINE_PREFIX}:"; /health counts them`);
+    if (logged <= MAX_LOGGED) {
+      this.#log(`[ollama-api-pool] record "${name}" is unreadable (${why}); moved to "${QUARANTINE_PREFIX}:${name}"`);
+    } else if (logged === MAX_LOGGED + 1) {
+      this.#log(
+        `[ollama-api-pool] more unreadable records are being set aside under "${QUARANTINE_PREFIX}:"; /health counts them`,
+      );
+    }
     const record: QuarantinedRecord = { from: name, at: this.#now(), raw };
     await this.#storage.setItem(`${QUARANTINE_PREFIX}:${name}`, record);
     await this.#storage.removeItem(name);

@@ -6,7 +6,7 @@
 import type { Storage } from "unstorage";
 import { type CounterSink, kvCounterSink } from "./counters.ts";
 import type { Quarantine } from "./quarantine.ts";
-import { type RedisLike, redisCounterSink } from "./redis_counters.ts";
+import { redisCounterSink, type RedisLike } from "./redis_counters.ts";
 import { PREFIX } from "./key_names.ts";
 
 /** A driver may offer exact counters itself (the Neon driver does). */

@@ -71,7 +71,9 @@ export function createStore(
     // One setItems per chunk: one query on Postgres, one folder fsync per chunk on the filesystem.
     putKeys: async (records) => {
       for (let i = 0; i < records.length; i += WRITE_CHUNK) {
-        await storage.setItems(records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: poolKeys.key(r.provider, r.id), value: r })));
+        await storage.setItems(
+          records.slice(i, i + WRITE_CHUNK).map((r) => ({ key: poolKeys.key(r.provider, r.id), value: r })),
+        );
       }
     },
     removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(poolKeys.key(provider, id))),

@@ -22,7 +22,17 @@ import { isAtomic } from "./sinks.ts";
  * request log (`logs:`, segments of records: the only values that are arrays) and records set
  * aside as unreadable.
  */
-export const EXPORTED_ITEMS: readonly string[] = ["keys", "tokens", "meta", "users:rec", "users:email", "users:signin", "adminsessions", "logs", QUARANTINE_PREFIX];
+export const EXPORTED_ITEMS: readonly string[] = [
+  "keys",
+  "tokens",
+  "meta",
+  "users:rec",
+  "users:email",
+  "users:signin",
+  "adminsessions",
+  "logs",
+  QUARANTINE_PREFIX,
+];
 
 /** Counter records an export carries: every statistic (totals, per model, hour, key and token; token quotas are counted here). */
 export const EXPORTED_COUNTERS: readonly string[] = ["stats"];
@@ -62,7 +72,12 @@ const within = (name: string, prefix: string): boolean => name === prefix || nam
  * Every exported record of `storage`, as lines, batch by batch. Only the names of one prefix are
  * held at once (~60 bytes each: 6 MB for 100,000 keys), the records a batch at a time.
  */
-export async function* exportLines(storage: Storage, sink: CounterSink, source: string, progress: Progress = () => {}): AsyncGenerator<ExportLine> {
+export async function* exportLines(
+  storage: Storage,
+  sink: CounterSink,
+  source: string,
+  progress: Progress = () => {},
+): AsyncGenerator<ExportLine> {
   yield { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date().toISOString(), source };
   let items = 0;
   let counters = 0;
@@ -72,9 +87,13 @@ export async function* exportLines(storage: Storage, sink: CounterSink, source: 
     for (let i = 0; i < names.length; i += BATCH) {
       for (const { key, value } of await storage.getItems(names.slice(i, i + BATCH))) {
         if (value === null || value === undefined) continue; // removed since it was listed
-        if (typeof value === "object" && (!Array.isArray(value) || within(key, "logs"))) yield { item: key, value: value as Record<string, unknown> };
-        // An unreadable record goes out set aside, as the pool would set it aside: not lost, not loaded.
-        else yield { item: `${QUARANTINE_PREFIX}:${key}`, value: { from: key, at: Date.now(), raw: typeof value === "string" ? value : JSON.stringify(value) } };
+        if (typeof value === "object" && (!Array.isArray(value) || within(key, "logs"))) {
+          yield { item: key, value: value as Record<string, unknown> };
+        } // An unreadable record goes out set aside, as the pool would set it aside: not lost, not loaded.
+        else {yield {
+            item: `${QUARANTINE_PREFIX}:${key}`,
+            value: { from: key, at: Date.now(), raw: typeof value === "string" ? value : JSON.stringify(value) },
+          };}
         items++;
       }
       progress(items + counters, prefix);
@@ -92,7 +111,10 @@ export async function* exportLines(storage: Storage, sink: CounterSink, source: 
       for (let j = 0; j < part.length; j++) {
         const v = raw[j]?.value;
         if (plain && v !== null && v !== undefined && (typeof v !== "object" || Array.isArray(v))) {
-          yield { item: `${QUARANTINE_PREFIX}:${part[j]}`, value: { from: part[j], at: Date.now(), raw: typeof v === "string" ? v : JSON.stringify(v) } };
+          yield {
+            item: `${QUARANTINE_PREFIX}:${part[j]}`,
+            value: { from: part[j], at: Date.now(), raw: typeof v === "string" ? v : JSON.stringify(v) },
+          };
           items++;
           continue;
         }
@@ -126,16 +148,29 @@ function check(line: unknown, n: number): ExportLine {
   const l = line as Record<string, unknown>;
   if ("format" in l) {
     if (l.format !== EXPORT_FORMAT) bad(`not an ollama-api-pool export (format ${JSON.stringify(l.format)})`);
-    if (l.version !== EXPORT_VERSION) bad(`export version ${l.version} is not supported (this pool reads version ${EXPORT_VERSION})`);
+    if (l.version !== EXPORT_VERSION) {
+      bad(`export version ${l.version} is not supported (this pool reads version ${EXPORT_VERSION})`);
+    }
     return l as ExportLine;
   }
   if (l.end === true) return l as ExportLine;
-  const name = typeof l.item === "string" ? l.item : typeof l.counter === "string" ? l.counter : bad("neither an item, a counter nor the header or end line");
+  const name = typeof l.item === "string"
+    ? l.item
+    : typeof l.counter === "string"
+    ? l.counter
+    : bad("neither an item, a counter nor the header or end line");
   const allowed = typeof l.item === "string" ? EXPORTED_ITEMS : EXPORTED_COUNTERS;
-  if (!allowed.some((p) => within(name, p)) || /(^|:)\.\.(:|$)/.test(name)) bad(`"${name.slice(0, 80)}" is not a record name an export holds`);
+  if (!allowed.some((p) => within(name, p)) || /(^|:)\.\.(:|$)/.test(name)) {
+    bad(`"${name.slice(0, 80)}" is not a record name an export holds`);
+  }
   const value = l.value;
-  if (!value || typeof value !== "object" || (Array.isArray(value) && !within(name, "logs"))) bad(`the value of "${name}" is not a JSON object`);
-  if (typeof l.counter === "string" && Object.values(value as object).some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+  if (!value || typeof value !== "object" || (Array.isArray(value) && !within(name, "logs"))) {
+    bad(`the value of "${name}" is not a JSON object`);
+  }
+  if (
+    typeof l.counter === "string" &&
+    Object.values(value as object).some((v) => typeof v !== "number" || !Number.isFinite(v))
+  ) {
     bad(`counter "${name}" has a field that is not a finite number`);
   }
   return l as ExportLine;
@@ -146,7 +181,12 @@ function check(line: unknown, n: number): ExportLine {
  * the exported values (removed, then added), so importing the same export twice changes nothing.
  * Lines are parsed and written in batches; the first malformed line stops the import.
  */
-export async function importLines(storage: Storage, sink: CounterSink, lines: AsyncIterable<string>, progress: Progress = () => {}): Promise<ImportResult> {
+export async function importLines(
+  storage: Storage,
+  sink: CounterSink,
+  lines: AsyncIterable<string>,
+  progress: Progress = () => {},
+): Promise<ImportResult> {
   let items: Array<{ key: string; value: object }> = [];
   let counters = new Map<string, Counters>();
   const result: ImportResult = { items: 0, counters: 0, complete: false };

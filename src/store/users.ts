@@ -32,11 +32,16 @@ const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
 
 /** Wraps a storage as a {@link UserStore}; unreadable records go to `quarantine`, not away. */
-export function createUserStore(storage: Storage, quarantine: Quarantine = new Quarantine(storage, console.error)): UserStore {
+export function createUserStore(
+  storage: Storage,
+  quarantine: Quarantine = new Quarantine(storage, console.error),
+): UserStore {
   /** Reads in batches of 1,000 (one MGET or query each where the driver can), in the order asked. */
   const records = async <T>(names: string[]): Promise<T[]> => {
     const out: T[] = [];
-    for (let i = 0; i < names.length; i += 1000) out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
+    for (let i = 0; i < names.length; i += 1000) {
+      out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
+    }
     return out;
   };
   return {

@@ -35,7 +35,14 @@ if (run) Promise.resolve().then(run).catch((err) => say(err.message || String(er
 const SOURCES: Record<string, { body: string; type: string }> = {
   "app.css": { body: STYLE_CSS, type: "text/css; charset=utf-8" },
   "admin.js": {
-    body: script(CLIENT_COMMON_JS, ADMIN_KEYS_TOKENS_JS, ADMIN_IMPORT_HEALTH_JS, ADMIN_USERS_JS, ADMIN_LOGS_JS, ADMIN_MAIN_JS),
+    body: script(
+      CLIENT_COMMON_JS,
+      ADMIN_KEYS_TOKENS_JS,
+      ADMIN_IMPORT_HEALTH_JS,
+      ADMIN_USERS_JS,
+      ADMIN_LOGS_JS,
+      ADMIN_MAIN_JS,
+    ),
     type: "text/javascript; charset=utf-8",
   },
   "user.js": { body: script(CLIENT_COMMON_JS, USER_JS), type: "text/javascript; charset=utf-8" },

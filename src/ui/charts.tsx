@@ -44,7 +44,9 @@ function Axis(p: { max: number; format: (n: number) => string }): Child {
 }
 
 /** Stacked bars per slot; `classes[i]` colours `values[i]`, bottom up. */
-export function StackedBars(p: { slots: Slot[]; classes: string[]; label: string; format?: (n: number) => string }): Child {
+export function StackedBars(
+  p: { slots: Slot[]; classes: string[]; label: string; format?: (n: number) => string },
+): Child {
   const format = p.format ?? num;
   const max = niceMax(Math.max(0, ...p.slots.map((s) => s.values.reduce((a, b) => a + b, 0))));
   const slot = plotW / Math.max(1, p.slots.length);
@@ -74,7 +76,14 @@ export function StackedBars(p: { slots: Slot[]; classes: string[]; label: string
 }
 
 /** Lines over the slots, one per series (`values[i]`, undefined where there is no data). */
-export function Lines(p: { slots: Array<Omit<Slot, "values"> & { values: Array<number | undefined> }>; classes: string[]; label: string; format: (n: number) => string }): Child {
+export function Lines(
+  p: {
+    slots: Array<Omit<Slot, "values"> & { values: Array<number | undefined> }>;
+    classes: string[];
+    label: string;
+    format: (n: number) => string;
+  },
+): Child {
   // Headroom above the highest value, so a flat line does not run along the frame.
   const max = niceMax(1.2 * Math.max(0, ...p.slots.flatMap((s) => s.values.map((v) => v ?? 0))));
   const slot = plotW / Math.max(1, p.slots.length);
@@ -84,7 +93,8 @@ export function Lines(p: { slots: Array<Omit<Slot, "values"> & { values: Array<n
     <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={p.label}>
       <Axis max={max} format={p.format} />
       {p.classes.map((cls, k) => {
-        const pts = p.slots.map((s, i) => (s.values[k] === undefined ? undefined : `${x(i)},${y(s.values[k]!)}`)).filter((v) => v !== undefined);
+        const pts = p.slots.map((s, i) => (s.values[k] === undefined ? undefined : `${x(i)},${y(s.values[k]!)}`))
+          .filter((v) => v !== undefined);
         return pts.length ? <polyline class={cls} fill="none" points={pts.join(" ")} /> : null;
       })}
       {p.slots.map((s, i) => (
@@ -99,7 +109,9 @@ export function Lines(p: { slots: Array<Omit<Slot, "values"> & { values: Array<n
 }
 
 /** A ranking as horizontal bars, biggest first; `empty` when there are no rows. */
-export function Ranking(p: { rows: Array<{ label: string; value: number; cls?: string }>; label: string; empty: string; cls?: string }): Child {
+export function Ranking(
+  p: { rows: Array<{ label: string; value: number; cls?: string }>; label: string; empty: string; cls?: string },
+): Child {
   if (p.rows.length === 0) return <p class="muted">{p.empty}</p>;
   const rowH = 22;
   const height = p.rows.length * rowH + 4;

@@ -13,7 +13,13 @@ import { CODE_TTL_MS } from "./codes.ts";
 import { codeMail } from "./messages.ts";
 import { checkSessionUser, createSession, readSession } from "./session.ts";
 import {
-  DAY_MS, emailKey, extendUserToken, issueUserToken, newUserId, normalEmail, type UserSystem,
+  DAY_MS,
+  emailKey,
+  extendUserToken,
+  issueUserToken,
+  newUserId,
+  normalEmail,
+  type UserSystem,
 } from "./system.ts";
 import { createThrottle } from "./throttle.ts";
 import { verifyTurnstile } from "./turnstile.ts";
@@ -41,7 +47,7 @@ type Body = Record<string, unknown>;
 
 const purposeOf = (v: unknown): "register" | "login" => {
   if (v === "register" || v === "login") return v;
-  throw badRequest("'purpose' must be \"register\" or \"login\"", "invalid_purpose");
+  throw badRequest('\'purpose\' must be "register" or "login"', "invalid_purpose");
 };
 
 const text = (body: Body, name: string): string | undefined => {
@@ -82,15 +88,21 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
   };
   const password = (body: Body): string => {
     const p = text(body, "password") ?? "";
-    if (p.length < o.passwordMinLength) throw badRequest(`'password' must have at least ${o.passwordMinLength} characters`, "weak_password");
-    if (p.length > MAX_PASSWORD_LENGTH) throw badRequest(`'password' must have at most ${MAX_PASSWORD_LENGTH} characters`, "invalid_password");
+    if (p.length < o.passwordMinLength) {
+      throw badRequest(`'password' must have at least ${o.passwordMinLength} characters`, "weak_password");
+    }
+    if (p.length > MAX_PASSWORD_LENGTH) {
+      throw badRequest(`'password' must have at most ${MAX_PASSWORD_LENGTH} characters`, "invalid_password");
+    }
     return p;
   };
   // Made once, now, so not even the first unknown address pays for making it.
   const dummyHash = hashPassword(crypto.randomUUID(), o.pbkdf2Iterations);
   const limited = (retryMs: number, what: string): PoolError => {
     const s = Math.max(1, Math.ceil(retryMs / 1000));
-    return new PoolError(429, "login_throttled", `too many sign-in attempts ${what}; retry in ${s} s`, { headers: { "retry-after": String(s) } });
+    return new PoolError(429, "login_throttled", `too many sign-in attempts ${what}; retry in ${s} s`, {
+      headers: { "retry-after": String(s) },
+    });
   };
 
   return {
@@ -130,12 +142,19 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
         if (!(await (await sys.codes()).consume(h, email, "register", code))) {
           throw badRequest("the code is wrong, expired or used up; request a new one", "invalid_code");
         }
-        if (await findUser(email)) throw badRequest("this email is already registered; sign in instead", "email_registered");
+        if (await findUser(email)) {
+          throw badRequest("this email is already registered; sign in instead", "email_registered");
+        }
         const now = sys.now();
         const user: UserRecord = {
-          id: newUserId(now), email, role: "user", isActive: true,
+          id: newUserId(now),
+          email,
+          role: "user",
+          isActive: true,
           password: await hashPassword(pw, o.pbkdf2Iterations),
-          createdAt: now, lastLoginAt: now, sessionVersion: 1,
+          createdAt: now,
+          lastLoginAt: now,
+          sessionVersion: 1,
         };
         await issueUserToken(sys, user, o.tokenValidityDays * 86_400);
         await sys.store.put(user, h);
@@ -148,7 +167,9 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       const pw = text(body, "password");
       const code = text(body, "code");
       if (!pw && !code) throw badRequest("'password' or 'code' is required", "missing_field");
-      if (pw && pw.length > MAX_PASSWORD_LENGTH) throw new PoolError(401, "invalid_credentials", "wrong email, password or code");
+      if (pw && pw.length > MAX_PASSWORD_LENGTH) {
+        throw new PoolError(401, "invalid_credentials", "wrong email, password or code");
+      }
       const h = emailKey(email);
       // Throttles first, before any hashing: a flood costs storage counters, not PBKDF2 work.
       // The network address first: a sender already refused adds no per-address records.
@@ -169,7 +190,9 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
       return sys.serial(found.id, async () => {
         const user = (await sys.store.get(found.id)) ?? found;
         user.lastLoginAt = sys.now();
-        if (pw && hashIterations(user.password) < o.pbkdf2Iterations) user.password = await hashPassword(pw, o.pbkdf2Iterations);
+        if (pw && hashIterations(user.password) < o.pbkdf2Iterations) {
+          user.password = await hashPassword(pw, o.pbkdf2Iterations);
+        }
         await sys.store.put(user, h);
         return session(user);
       });
@@ -193,8 +216,12 @@ export function createAccounts(sys: UserSystem, doFetch: FetchLike): Accounts {
         const fresh = (await sys.store.get(user.id)) ?? user;
         const now = sys.now();
         const day = localDay(o.timeZone, now);
-        if (await sys.store.hasSignIn(fresh.id, day)) throw badRequest(`already checked in today (${day}, ${o.timeZone})`, "already_signed_in");
-        if (!fresh.tokenId || !sys.tokens.get(fresh.tokenId)) throw new PoolError(409, "no_token", "this account has no client token; ask an admin to reset it");
+        if (await sys.store.hasSignIn(fresh.id, day)) {
+          throw badRequest(`already checked in today (${day}, ${o.timeZone})`, "already_signed_in");
+        }
+        if (!fresh.tokenId || !sys.tokens.get(fresh.tokenId)) {
+          throw new PoolError(409, "no_token", "this account has no client token; ask an admin to reset it");
+        }
         const capMs = o.maxValidityDays === undefined ? undefined : o.maxValidityDays * DAY_MS;
         const keyExpiresAt = (await extendUserToken(sys, fresh, DAY_MS, capMs))!;
         await sys.store.putSignIn(fresh.id, { id: `${fresh.id}:${day}`, signDay: day, createdAt: now });

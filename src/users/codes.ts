@@ -56,7 +56,8 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
   const serial = serialized();
   const perDay = createThrottle("codes-day", 86_400_000, sink, now);
   const perIp = createThrottle("codes-ip", 3_600_000, sink, now);
-  const mac = (purpose: Purpose, email: string, code: string): Promise<string> => hmacHex(key, `${purpose}\n${email}\n${code}`);
+  const mac = (purpose: Purpose, email: string, code: string): Promise<string> =>
+    hmacHex(key, `${purpose}\n${email}\n${code}`);
 
   return {
     async admitIp(ip) {
@@ -68,9 +69,17 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
       return serial(h, async () => {
         const t = now();
         const last = await store.getCode(h);
-        if (last && t - last.sentAt < RESEND_MS) throw throttled("code_throttled", "a code was sent to this address less than a minute ago", last.sentAt + RESEND_MS - t);
+        if (last && t - last.sentAt < RESEND_MS) {
+          throw throttled(
+            "code_throttled",
+            "a code was sent to this address less than a minute ago",
+            last.sentAt + RESEND_MS - t,
+          );
+        }
         const r = await perDay.hit(h, CODES_PER_DAY);
-        if (!r.allowed) throw throttled("code_throttled", `at most ${CODES_PER_DAY} codes a day are sent to one address`, r.retryMs);
+        if (!r.allowed) {
+          throw throttled("code_throttled", `at most ${CODES_PER_DAY} codes a day are sent to one address`, r.retryMs);
+        }
         if (!deliver) {
           // A pending code stays usable; only the time of this request is kept (for the throttle).
           await store.putCode(h, last ? { ...last, sentAt: t } : { purpose, mac: "", sentAt: t, expiresAt: 0 });
@@ -78,7 +87,12 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
         }
         const code = randomDigits(6);
         await sink.remove([limitKeys.codeAttempts(h)]);
-        await store.putCode(h, { purpose, mac: await mac(purpose, email, code), sentAt: t, expiresAt: t + CODE_TTL_MS });
+        await store.putCode(h, {
+          purpose,
+          mac: await mac(purpose, email, code),
+          sentAt: t,
+          expiresAt: t + CODE_TTL_MS,
+        });
         return code;
       });
     },
@@ -93,7 +107,8 @@ export function createCodeBook(store: UserStore, sink: CounterSink, key: CryptoK
         const record = limitKeys.codeAttempts(h);
         await sink.apply(new Map([[record, { add: { n: 1 }, max: {} }]]));
         const [{ n = 0 }] = await sink.read([record]);
-        const ok = n <= MAX_CODE_ATTEMPTS && /^\d{6}$/.test(code) && timingSafeEqualHex(await mac(purpose, email, code), rec.mac);
+        const ok = n <= MAX_CODE_ATTEMPTS && /^\d{6}$/.test(code) &&
+          timingSafeEqualHex(await mac(purpose, email, code), rec.mac);
         if (ok || n >= MAX_CODE_ATTEMPTS) {
           // Used, or void: the record stays without a usable code, so its sentAt still holds the resend throttle.
           await store.putCode(h, { ...rec, mac: "", expiresAt: 0 });

@@ -51,15 +51,23 @@ export function webhookMailer(url: string, o: WebhookMailerOptions = {}): Mailer
   return {
     async send(m) {
       const body = {
-        type: "CustomEmail", title: m.subject, desp: m.html, option: { to: m.to, subject: m.subject, text: m.text, html: m.html },
-        to: m.to, subject: m.subject, text: m.text, html: m.html,
+        type: "CustomEmail",
+        title: m.subject,
+        desp: m.html,
+        option: { to: m.to, subject: m.subject, text: m.text, html: m.html },
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
       };
       try {
         await client.json(url, { method: "POST", headers: o.headers, body }); // JSON-encoded by ofetch; any 2xx counts as sent
       } catch (err) {
         // The forwarder's URL may carry a key in its path or query: the message names only the host.
         const status = (err as { status?: number }).status;
-        throw new Error(`mail webhook at ${new URL(url).host} ${status ? `answered ${status}` : "could not be reached"}`);
+        throw new Error(
+          `mail webhook at ${new URL(url).host} ${status ? `answered ${status}` : "could not be reached"}`,
+        );
       }
     },
   };

@@ -5,9 +5,7 @@
  * @module
  */
 import { PoolError } from "../errors.ts";
-import {
-  DAY_MS, emailKey, extendUserToken, issueUserToken, syncTokenState, type UserSystem,
-} from "./system.ts";
+import { DAY_MS, emailKey, extendUserToken, issueUserToken, syncTokenState, type UserSystem } from "./system.ts";
 import type { SignInRecord, UserRecord } from "./types.ts";
 import { type AdminUserView, adminViews } from "./views.ts";
 
@@ -16,24 +14,42 @@ const notFound = (): PoolError => new PoolError(404, "user_not_found", "no such 
 
 /** A page of check-ins, newest first. */
 export async function signInPage(sys: UserSystem, userId: string, page: number, limit: number): Promise<{
-  items: SignInRecord[]; total: number; page: number; limit: number; pageCount: number; hasNext: boolean; hasPrev: boolean;
+  items: SignInRecord[];
+  total: number;
+  page: number;
+  limit: number;
+  pageCount: number;
+  hasNext: boolean;
+  hasPrev: boolean;
 }> {
   const days = await sys.store.signInDays(userId);
   const items = await sys.store.signIns(userId, days.slice((page - 1) * limit, page * limit));
   const pageCount = Math.ceil(days.length / limit);
   return {
     items: items.map(({ id, signDay, createdAt }) => ({ id, signDay, createdAt })),
-    total: days.length, page, limit, pageCount, hasNext: page < pageCount, hasPrev: page > 1,
+    total: days.length,
+    page,
+    limit,
+    pageCount,
+    hasNext: page < pageCount,
+    hasPrev: page > 1,
   };
 }
 
 /** The admin operations. */
 export interface UserAdmin {
-  list(page: number, pageSize: number, search?: string): Promise<{ page: number; pageSize: number; total: number; users: AdminUserView[] }>;
+  list(
+    page: number,
+    pageSize: number,
+    search?: string,
+  ): Promise<{ page: number; pageSize: number; total: number; users: AdminUserView[] }>;
   get(id: string): Promise<AdminUserView>;
   update(id: string, patch: { role?: UserRecord["role"]; isActive?: boolean }): Promise<AdminUserView>;
   /** Revokes the user's token and issues a new one, shown in this answer only. */
-  resetKey(id: string, ttlSeconds: number): Promise<{ user: AdminUserView; token: { token: string; name: string; expiresAt: number } }>;
+  resetKey(
+    id: string,
+    ttlSeconds: number,
+  ): Promise<{ user: AdminUserView; token: { token: string; name: string; expiresAt: number } }>;
   /** Moves the token's expiry to `max(now, expiry) + days` (no cap: an admin's decision). */
   extendKey(id: string, days: number): Promise<AdminUserView>;
   /** Enables or disables many users; returns the ids not found. */
@@ -74,7 +90,12 @@ export function createUserAdmin(sys: UserSystem): UserAdmin {
         return { page, pageSize, total, users: await adminViews(sys, (await sys.store.many(ids)).sort(newestFirst)) };
       }
       users.sort(newestFirst);
-      return { page, pageSize, total: users.length, users: await adminViews(sys, users.slice((page - 1) * pageSize, page * pageSize)) };
+      return {
+        page,
+        pageSize,
+        total: users.length,
+        users: await adminViews(sys, users.slice((page - 1) * pageSize, page * pageSize)),
+      };
     },
     async get(id) {
       const u = await sys.store.get(id);
@@ -97,7 +118,9 @@ export function createUserAdmin(sys: UserSystem): UserAdmin {
     },
     extendKey(id, days) {
       return change(id, async (u) => {
-        if ((await extendUserToken(sys, u, days * DAY_MS)) === null) throw new PoolError(409, "no_token", "this user has no client token; reset it first");
+        if ((await extendUserToken(sys, u, days * DAY_MS)) === null) {
+          throw new PoolError(409, "no_token", "this user has no client token; reset it first");
+        }
         return view(u);
       });
     },

@@ -7,7 +7,9 @@ export function escapeHtml(s: string): string {
 }
 
 /** The mail that carries a code. */
-export function codeMail(o: { to: string; purpose: "register" | "login"; code: string; appName: string; minutes: number }): MailMessage {
+export function codeMail(
+  o: { to: string; purpose: "register" | "login"; code: string; appName: string; minutes: number },
+): MailMessage {
   const register = o.purpose === "register";
   const subject = register ? `${o.appName}: your registration code` : `${o.appName}: your sign-in code`;
   const intro = register

@@ -113,30 +113,48 @@ function fail(message: string): never {
 }
 
 function int(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(`users.${name}: must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    fail(`users.${name}: must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
 /** Validates `users`; undefined when the user system is off. */
-export function resolveUsersOptions(o: UsersOptions | undefined, providerIds: string[], logger: Logger): ResolvedUsersOptions | undefined {
+export function resolveUsersOptions(
+  o: UsersOptions | undefined,
+  providerIds: string[],
+  logger: Logger,
+): ResolvedUsersOptions | undefined {
   if (o === undefined) return undefined;
   if (typeof o !== "object" || o === null) fail("users: an object is required");
   if (typeof o.secret !== "string" || o.secret.length < 32) {
     fail("users.secret: at least 32 characters are required (AUTH_SECRET; e.g. `openssl rand -hex 32`)");
   }
-  if (o.mailer !== undefined && typeof o.mailer?.send !== "function") fail("users.mailer: must be an object with a send(message) method");
+  if (o.mailer !== undefined && typeof o.mailer?.send !== "function") {
+    fail("users.mailer: must be an object with a send(message) method");
+  }
   const timeZone = o.timeZone ?? "UTC";
-  if (typeof timeZone !== "string" || !isTimeZone(timeZone)) fail(`users.timeZone: ${JSON.stringify(timeZone)} is not an IANA time zone Intl knows`);
+  if (typeof timeZone !== "string" || !isTimeZone(timeZone)) {
+    fail(`users.timeZone: ${JSON.stringify(timeZone)} is not an IANA time zone Intl knows`);
+  }
   const tokenValidityDays = int("tokenValidityDays", o.tokenValidityDays ?? 3, 1, 3650);
-  const maxValidityDays = o.maxValidityDays === undefined ? undefined : int("maxValidityDays", o.maxValidityDays, 1, 3650);
-  if (maxValidityDays !== undefined && maxValidityDays < tokenValidityDays) fail("users.maxValidityDays: must be at least tokenValidityDays");
+  const maxValidityDays = o.maxValidityDays === undefined
+    ? undefined
+    : int("maxValidityDays", o.maxValidityDays, 1, 3650);
+  if (maxValidityDays !== undefined && maxValidityDays < tokenValidityDays) {
+    fail("users.maxValidityDays: must be at least tokenValidityDays");
+  }
   const keyProvider = o.keyProvider ?? providerIds[0];
-  if (!providerIds.includes(keyProvider)) fail(`users.keyProvider: "${keyProvider}" is not a configured provider (${providerIds.join(", ")})`);
+  if (!providerIds.includes(keyProvider)) {
+    fail(`users.keyProvider: "${keyProvider}" is not a configured provider (${providerIds.join(", ")})`);
+  }
   const t = o.turnstile;
   let turnstile: ResolvedUsersOptions["turnstile"];
   if (t !== undefined && t.enabled !== false) {
     if (typeof t.secretKey !== "string" || t.secretKey === "") {
-      fail("users.turnstile.secretKey: Turnstile is enabled but has no secret key (TURNSTILE_SECRET_KEY); refusing to run without the check");
+      fail(
+        "users.turnstile.secretKey: Turnstile is enabled but has no secret key (TURNSTILE_SECRET_KEY); refusing to run without the check",
+      );
     }
     const verifyUrl = t.verifyUrl ?? TURNSTILE_VERIFY_URL;
     try {
@@ -144,9 +162,18 @@ export function resolveUsersOptions(o: UsersOptions | undefined, providerIds: st
     } catch {
       fail(`users.turnstile.verifyUrl: "${verifyUrl}" is not an absolute URL`);
     }
-    turnstile = { secretKey: t.secretKey, siteKey: t.siteKey, verifyUrl, timeoutMs: int("turnstile.timeoutMs", t.timeoutMs ?? 10_000, 1, 120_000) };
+    turnstile = {
+      secretKey: t.secretKey,
+      siteKey: t.siteKey,
+      verifyUrl,
+      timeoutMs: int("turnstile.timeoutMs", t.timeoutMs ?? 10_000, 1, 120_000),
+    };
   }
-  if (o.mailer === undefined) logger.warn("[ollama-api-pool] users.mailer is not set: verification codes are printed to the log (development only)");
+  if (o.mailer === undefined) {
+    logger.warn(
+      "[ollama-api-pool] users.mailer is not set: verification codes are printed to the log (development only)",
+    );
+  }
   return {
     secret: o.secret,
     mailer: o.mailer ?? consoleMailer(logger),

@@ -20,10 +20,16 @@ interface SessionClaims {
   [key: string]: unknown;
 }
 
-const invalid = (): PoolError => new PoolError(401, "invalid_session", "sign in again: the session is missing, invalid or expired");
+const invalid = (): PoolError =>
+  new PoolError(401, "invalid_session", "sign in again: the session is missing, invalid or expired");
 
 /** A session token for the user, and when it expires (epoch ms). */
-export async function createSession(key: CryptoKey, user: UserRecord, now: number, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+export async function createSession(
+  key: CryptoKey,
+  user: UserRecord,
+  now: number,
+  ttlSeconds: number,
+): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(now / 1000);
   const claims: SessionClaims = { sub: user.id, sv: user.sessionVersion, iat, exp: iat + ttlSeconds, typ: "session" };
   return { token: await sign(claims, key, "HS256"), expiresAt: (iat + ttlSeconds) * 1000 };
@@ -34,7 +40,11 @@ export async function createSession(key: CryptoKey, user: UserRecord, now: numbe
  * `verify` (constant time); `exp` and `iat` are checked here against the pool's clock (`now`
  * option) instead of hono's `Date.now()`, so tests and the rest of the pool share one time.
  */
-export async function readSession(key: CryptoKey, token: string | undefined, now: number): Promise<{ userId: string; version: number }> {
+export async function readSession(
+  key: CryptoKey,
+  token: string | undefined,
+  now: number,
+): Promise<{ userId: string; version: number }> {
   if (!token || token.length > 4096) throw invalid();
   let claims: Partial<SessionClaims>;
   try {
@@ -42,7 +52,10 @@ export async function readSession(key: CryptoKey, token: string | undefined, now
   } catch {
     throw invalid();
   }
-  if (claims.typ !== "session" || typeof claims.sub !== "string" || typeof claims.sv !== "number" || typeof claims.exp !== "number") throw invalid();
+  if (
+    claims.typ !== "session" || typeof claims.sub !== "string" || typeof claims.sv !== "number" ||
+    typeof claims.exp !== "number"
+  ) throw invalid();
   if (claims.exp * 1000 <= now || typeof claims.iat !== "number" || claims.iat * 1000 > now + 60_000) throw invalid();
   return { userId: claims.sub, version: claims.sv };
 }

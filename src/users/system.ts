@@ -5,7 +5,7 @@
  * @module
  */
 import { sha256HexSync } from "../auth/sha256.ts";
-import { deriveUserKeys, seal, type UserKeys, unseal } from "../auth/derive.ts";
+import { deriveUserKeys, seal, unseal, type UserKeys } from "../auth/derive.ts";
 import type { TokenRegistry } from "../auth/tokens.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import { badRequest } from "../errors.ts";
@@ -17,11 +17,12 @@ import type { Quarantine } from "../store/quarantine.ts";
 import { localDay, nextDayStart } from "./calendar.ts";
 import { type CodeBook, createCodeBook } from "./codes.ts";
 import type { ResolvedUsersOptions } from "./options.ts";
-import { serialized, type Serial } from "./serial.ts";
+import { type Serial, serialized } from "./serial.ts";
 import type { UserRecord } from "./types.ts";
 
 const DAY_MS = 86_400_000;
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** What the self-service and admin operations share. */
 export interface UserSystem {
@@ -39,13 +40,25 @@ export interface UserSystem {
 
 export function createUserSystem(
   o: ResolvedUsersOptions,
-  deps: { storage: Storage; tokens: TokenRegistry; stats: StatsRecorder; sink: CounterSink; now: () => number; quarantine?: Quarantine },
+  deps: {
+    storage: Storage;
+    tokens: TokenRegistry;
+    stats: StatsRecorder;
+    sink: CounterSink;
+    now: () => number;
+    quarantine?: Quarantine;
+  },
 ): UserSystem {
   const store = createUserStore(deps.storage, deps.quarantine);
   let keys: Promise<UserKeys> | undefined;
   let codes: Promise<CodeBook> | undefined;
   const sys: UserSystem = {
-    o, store, tokens: deps.tokens, stats: deps.stats, sink: deps.sink, now: deps.now,
+    o,
+    store,
+    tokens: deps.tokens,
+    stats: deps.stats,
+    sink: deps.sink,
+    now: deps.now,
     serial: serialized(),
     keys: () => (keys ??= deriveUserKeys(o.secret)),
     codes: () => (codes ??= sys.keys().then((k) => createCodeBook(store, deps.sink, k.codes, deps.now))),
@@ -56,7 +69,9 @@ export function createUserSystem(
 /** A lower-cased, trimmed address; 400 when it is not one. */
 export function normalEmail(raw: unknown): string {
   const email = typeof raw === "string" ? raw.trim().toLowerCase() : "";
-  if (email.length > 254 || !EMAIL.test(email)) throw badRequest("'email' must be a valid email address", "invalid_email");
+  if (email.length > 254 || !EMAIL.test(email)) {
+    throw badRequest("'email' must be a valid email address", "invalid_email");
+  }
   return email;
 }
 
@@ -82,7 +97,10 @@ export function userToken(sys: UserSystem, user: UserRecord): TokenRecord | unde
  */
 export async function issueUserToken(sys: UserSystem, user: UserRecord, ttlSeconds: number): Promise<string> {
   if (user.tokenId) await sys.tokens.revoke(user.tokenId);
-  const { token, record } = await sys.tokens.create(`user ${user.email}`.slice(0, 100), ttlSeconds, { userId: user.id, ...(user.isActive ? {} : { disabled: true }) });
+  const { token, record } = await sys.tokens.create(`user ${user.email}`.slice(0, 100), ttlSeconds, {
+    userId: user.id,
+    ...(user.isActive ? {} : { disabled: true }),
+  });
   user.tokenId = record.id;
   user.tokenHint = record.hint;
   user.tokenSealed = await seal((await sys.keys()).tokens, token, user.id);
@@ -96,7 +114,12 @@ export async function openUserToken(sys: UserSystem, user: UserRecord): Promise<
 }
 
 /** Moves a token's expiry to `max(now, expiry) + ms`, capped at `now + capMs` when given. */
-export async function extendUserToken(sys: UserSystem, user: UserRecord, ms: number, capMs?: number): Promise<number | null> {
+export async function extendUserToken(
+  sys: UserSystem,
+  user: UserRecord,
+  ms: number,
+  capMs?: number,
+): Promise<number | null> {
   const rec = userToken(sys, user);
   if (!rec) return null;
   const now = sys.now();
@@ -109,7 +132,9 @@ export async function extendUserToken(sys: UserSystem, user: UserRecord, ms: num
 /** Turns the user's token on or off with the user; the change feed carries it to other instances. */
 export async function syncTokenState(sys: UserSystem, user: UserRecord): Promise<void> {
   const rec = userToken(sys, user);
-  if (rec && Boolean(rec.disabled) !== !user.isActive) await sys.tokens.update(rec.id, { disabled: user.isActive ? null : true });
+  if (rec && Boolean(rec.disabled) !== !user.isActive) {
+    await sys.tokens.update(rec.id, { disabled: user.isActive ? null : true });
+  }
 }
 
 /** Requests counted for the user's token. */
@@ -121,7 +146,10 @@ export async function tokenRequests(sys: UserSystem, users: UserRecord[]): Promi
 }
 
 /** Check-in facts for pages: the zone, today there, whether done, and when the next day starts. */
-export function checkInInfo(sys: UserSystem, user: UserRecord): { timeZone: string; today: string; signedToday: boolean; nextResetAt: number } {
+export function checkInInfo(
+  sys: UserSystem,
+  user: UserRecord,
+): { timeZone: string; today: string; signedToday: boolean; nextResetAt: number } {
   const now = sys.now();
   const today = localDay(sys.o.timeZone, now);
   return {

@@ -18,7 +18,12 @@ export interface TurnstileCheck {
 }
 
 /** Throws 403 when the token is missing or rejected, 503 when the verifier cannot be asked. */
-export async function verifyTurnstile(t: TurnstileCheck, doFetch: FetchLike, token: unknown, ip: string | undefined): Promise<void> {
+export async function verifyTurnstile(
+  t: TurnstileCheck,
+  doFetch: FetchLike,
+  token: unknown,
+  ip: string | undefined,
+): Promise<void> {
   if (typeof token !== "string" || token === "" || token.length > 2048) {
     throw new PoolError(403, "turnstile_required", "'turnstileToken' is required: complete the challenge first");
   }

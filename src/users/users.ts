@@ -20,7 +20,15 @@ export interface Users {
 /** Builds the user system; nothing is read from storage until a request needs it. */
 export function createUsers(
   o: ResolvedUsersOptions,
-  deps: { storage: Storage; tokens: TokenRegistry; stats: StatsRecorder; sink: CounterSink; fetch: FetchLike; now: () => number; quarantine?: Quarantine },
+  deps: {
+    storage: Storage;
+    tokens: TokenRegistry;
+    stats: StatsRecorder;
+    sink: CounterSink;
+    fetch: FetchLike;
+    now: () => number;
+    quarantine?: Quarantine;
+  },
 ): Users {
   const system = createUserSystem(o, deps);
   return { system, accounts: createAccounts(system, deps.fetch), admin: createUserAdmin(system) };

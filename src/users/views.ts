@@ -62,6 +62,10 @@ export async function adminViews(sys: UserSystem, users: UserRecord[]): Promise<
   const requests = await tokenRequests(sys, users);
   return users.map((u, i) => {
     const live = userToken(sys, u);
-    return { ...base(sys, u, requests[i]), keyToken: live ? u.tokenHint ?? live.hint : null, tokenId: live?.id ?? null };
+    return {
+      ...base(sys, u, requests[i]),
+      keyToken: live ? u.tokenHint ?? live.hint : null,
+      tokenId: live?.id ?? null,
+    };
   });
 }

@@ -22,7 +22,10 @@ function errorType(status: number): string {
 }
 
 /** Anthropic's error body for a status and message. */
-export function anthropicError(status: number, message: string): { type: "error"; error: { type: string; message: string } } {
+export function anthropicError(
+  status: number,
+  message: string,
+): { type: "error"; error: { type: string; message: string } } {
   return { type: "error", error: { type: errorType(status), message } };
 }
 
@@ -36,7 +39,9 @@ function fromUsageObject(u: Record<string, unknown>, before: Usage | undefined):
   const rejected = (read.rejected ?? 0) + (before?.rejected ?? 0);
   const merged: Usage = {
     promptTokens: hasInput ? read.promptTokens : before?.promptTokens ?? 0,
-    completionTokens: u.output_tokens === undefined || u.output_tokens === null ? before?.completionTokens ?? 0 : read.completionTokens,
+    completionTokens: u.output_tokens === undefined || u.output_tokens === null
+      ? before?.completionTokens ?? 0
+      : read.completionTokens,
   };
   if (rejected) merged.rejected = rejected;
   return merged;
@@ -44,7 +49,10 @@ function fromUsageObject(u: Record<string, unknown>, before: Usage | undefined):
 
 function errorResponse(error: PoolError): Response {
   // Anthropic's own errors carry the request's id at the top level; so do the pool's.
-  const body = { ...anthropicError(error.status, error.message), ...(error.requestId ? { request_id: error.requestId } : {}) };
+  const body = {
+    ...anthropicError(error.status, error.message),
+    ...(error.requestId ? { request_id: error.requestId } : {}),
+  };
   return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { "content-type": "application/json; charset=utf-8", ...error.headers },

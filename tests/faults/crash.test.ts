@@ -17,7 +17,7 @@ import { watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startMockUpstream, type MockUpstream } from "../helpers/mock_upstream.ts";
+import { type MockUpstream, startMockUpstream } from "../helpers/mock_upstream.ts";
 import { type Spawned, spawnServer } from "../helpers/spawn.ts";
 import { skipUnless } from "../helpers/requires.ts";
 import { sleep } from "../helpers/poll.ts";
@@ -31,7 +31,8 @@ const ROUNDS = 3;
 const STATS_ROUNDS = 2;
 
 /** An ollama.txt line; its label (the address) says whether its import is acknowledged. */
-const keyLine = (label: string, tag: string, i: number): string => `${label}----pw----s----good-crash-${tag}-${String(i).padStart(6, "0")}`;
+const keyLine = (label: string, tag: string, i: number): string =>
+  `${label}----pw----s----good-crash-${tag}-${String(i).padStart(6, "0")}`;
 
 /** Every file under `dir` with its text, relative names. */
 async function filesOf(dir: string): Promise<Array<{ name: string; text: string }>> {
@@ -89,8 +90,19 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
   });
 
   const start = async (): Promise<Spawned> => {
-    server = await spawnServer("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", dir], {
-      cwd: ROOT, env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, STORAGE_URL: "" },
+    server = await spawnServer("node", [
+      "--import",
+      "tsx",
+      "adapters/cli.ts",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dir,
+    ], {
+      cwd: ROOT,
+      env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, STORAGE_URL: "" },
     });
     return server;
   };
@@ -98,14 +110,21 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
     process.kill(s.pid, "SIGKILL");
     await s.stop(); // waits for the exit
   };
-  const admin = async (s: Spawned, method: string, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const admin = (s: Spawned, method: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(`${s.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   /** After a restart: healthy, nothing set aside, no temporary file left. */
   const checkRestart = async (s: Spawned, when: string): Promise<void> => {
     const health = await (await fetch(`${s.url}/health`)).json();
     assert.equal(health.status, "ok", `${when}: ${JSON.stringify(health.storage)}`);
     assert.equal(health.storage.quarantined, undefined);
-    assert.ok(!(await filesOf(dir)).some((f) => f.name.endsWith(".tmp~")), `${when}: a temporary file outlived the restart`);
+    assert.ok(
+      !(await filesOf(dir)).some((f) => f.name.endsWith(".tmp~")),
+      `${when}: a temporary file outlived the restart`,
+    );
   };
 
   const ackedKeys: string[] = [];
@@ -116,12 +135,18 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
     let s = await start();
     for (let round = 0; round < ROUNDS; round++) {
       const small = Array.from({ length: 50 }, (_, i) => keyLine("acked@x.io", `ack${round}`, i));
-      assert.equal((await admin(s, "POST", "/admin/api-keys/import-from-txt", { content: small.join("\n") })).status, 200);
+      assert.equal(
+        (await admin(s, "POST", "/admin/api-keys/import-from-txt", { content: small.join("\n") })).status,
+        200,
+      );
       ackedKeys.push(...small);
       const folder = join(dir, "keys", "ollama");
       const trigger = atWrite(folder, 1 + Math.floor(Math.random() * 1500));
       const big = Array.from({ length: 30_000 }, (_, i) => keyLine("cut@x.io", `big${round}`, i)).join("\n");
-      const importing = admin(s, "POST", "/admin/api-keys/import-from-txt", { content: big }).then((r) => r.status, () => "cut");
+      const importing = admin(s, "POST", "/admin/api-keys/import-from-txt", { content: big }).then(
+        (r) => r.status,
+        () => "cut",
+      );
       await Promise.race([trigger.seen, importing]);
       trigger.close();
       await kill(s);
@@ -139,11 +164,19 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
     let s = await start();
     for (let round = 0; round < ROUNDS; round++) {
       const folder = join(dir, "tokens");
-      await admin(s, "POST", "/admin/tokens", { name: `warm-${round}` }).then(async (r) => ackedTokens.push((await r.json()).token));
+      await admin(s, "POST", "/admin/tokens", { name: `warm-${round}` }).then(async (r) =>
+        ackedTokens.push((await r.json()).token)
+      );
       const trigger = atWrite(folder, 5 + Math.floor(Math.random() * 40));
-      const creating = Array.from({ length: 60 }, (_, i) =>
-        admin(s, "POST", "/admin/tokens", { name: `crash-${round}-${i}` })
-          .then(async (r) => (r.status === 200 || r.status === 201 ? ackedTokens.push((await r.json()).token) : 0), () => 0));
+      const creating = Array.from(
+        { length: 60 },
+        (_, i) =>
+          admin(s, "POST", "/admin/tokens", { name: `crash-${round}-${i}` })
+            .then(
+              async (r) => (r.status === 200 || r.status === 201 ? ackedTokens.push((await r.json()).token) : 0),
+              () => 0,
+            ),
+      );
       await Promise.race([trigger.seen, sleep(3000)]);
       trigger.close();
       await kill(s);
@@ -171,7 +204,8 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
       const traffic = Array.from({ length: 8 }, async () => {
         while (!stop) {
           const r = await fetch(`${s.url}/v1/chat/completions`, {
-            method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
             body: JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] }),
           }).catch(() => undefined);
           if (!r) return;
@@ -195,7 +229,10 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
       const counted = (await (await admin(s, "GET", "/admin/stats")).json()).total_requests as number;
       const answered = statsAcked + answeredAt.length;
       const lastWindow = answeredAt.filter((t) => t > killedAt - FLUSH_WINDOW_MS).length;
-      assert.ok(counted >= answered - lastWindow, `round ${round}: counted ${counted} of ${answered} answered; only ${lastWindow} were in the last flush window`);
+      assert.ok(
+        counted >= answered - lastWindow,
+        `round ${round}: counted ${counted} of ${answered} answered; only ${lastWindow} were in the last flush window`,
+      );
       statsAcked = counted; // what is counted now is the base of the next round
     }
     await s.stop();

@@ -23,7 +23,9 @@ function countingDriver(): { driver: Driver; calls: () => number } {
   let n = 0;
   const driver: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inner)) {
-    driver[k] = typeof v === "function" ? (...args: unknown[]) => (n++, (v as (...a: unknown[]) => unknown)(...args)) : v;
+    driver[k] = typeof v === "function"
+      ? (...args: unknown[]) => (n++, (v as (...a: unknown[]) => unknown)(...args))
+      : v;
   }
   return { driver: driver as unknown as Driver, calls: () => n };
 }
@@ -31,14 +33,16 @@ function countingDriver(): { driver: Driver; calls: () => number } {
 describe("hostile clients: credential guessing", () => {
   const counting = countingDriver();
   const storage = createStorage({ driver: counting.driver });
-  const make = (): Pool => createPool({
-    providers: [ollama({ baseURL: "http://127.0.0.1:9" })], // never reached: no keys
-    storage,
-    auth: { adminToken: ADMIN },
-    clientIp: (req) => req.headers.get("x-test-ip") ?? undefined,
-    syncIntervalMs: 3_600_000, flushIntervalMs: 3_600_000,
-    logger: quiet,
-  });
+  const make = (): Pool =>
+    createPool({
+      providers: [ollama({ baseURL: "http://127.0.0.1:9" })], // never reached: no keys
+      storage,
+      auth: { adminToken: ADMIN },
+      clientIp: (req) => req.headers.get("x-test-ip") ?? undefined,
+      syncIntervalMs: 3_600_000,
+      flushIntervalMs: 3_600_000,
+      logger: quiet,
+    });
   let a: Pool;
   let b: Pool;
   let token: string;
@@ -59,7 +63,10 @@ describe("hostile clients: credential guessing", () => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (ip) headers["x-test-ip"] = ip;
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
-    return new Request(`http://pool${path}`, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+    return new Request(
+      `http://pool${path}`,
+      body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) },
+    );
   }
   const status = async (pool: Pool, r: Request) => {
     const res = await pool.fetch(r);
@@ -68,7 +75,10 @@ describe("hostile clients: credential guessing", () => {
   };
 
   it("refuses an admin token shorter than 16 characters, naming the setting", () => {
-    assert.throws(() => createPool({ providers: [ollama()], auth: { adminToken: "x" } }), /ADMIN_TOKEN.*at least 16 characters/);
+    assert.throws(
+      () => createPool({ providers: [ollama()], auth: { adminToken: "x" } }),
+      /ADMIN_TOKEN.*at least 16 characters/,
+    );
     assert.throws(() => createPool({ providers: [ollama()], auth: { adminToken: "fifteen-chars-x" } }), /ADMIN_TOKEN/);
     assert.ok(createPool({ providers: [ollama()], auth: { adminToken: "sixteen-chars-xx" }, logger: quiet }));
   });
@@ -78,7 +88,11 @@ describe("hostile clients: credential guessing", () => {
     // The wrong guesses are spread over two instances sharing one store.
     for (let i = 0; i < ADMIN_GUESSES_PER_WINDOW; i++) {
       const pool = i % 2 ? b : a;
-      assert.equal((await status(pool, req(i % 3 ? "/admin/stats" : "/metrics", ip, `wrong-guess-${i}`))).status, 401, `guess ${i}`);
+      assert.equal(
+        (await status(pool, req(i % 3 ? "/admin/stats" : "/metrics", ip, `wrong-guess-${i}`))).status,
+        401,
+        `guess ${i}`,
+      );
     }
     const refused = await status(b, req("/admin/stats", ip, "wrong-guess-final"));
     assert.equal(refused.status, 429);

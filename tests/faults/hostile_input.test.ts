@@ -20,30 +20,42 @@ describe("hostile clients: hostile input", () => {
   let t: UsersPool;
   const logged: string[] = [];
   before(async () => {
-    t = await usersPool({ keys: ["good-input-key-01"], logger: { info() {}, warn() {}, error: (m) => void logged.push(m) } });
+    t = await usersPool({
+      keys: ["good-input-key-01"],
+      logger: { info() {}, warn() {}, error: (m) => void logged.push(m) },
+    });
   });
   after(() => t.close());
 
-  const chatBody = (extra: string) => `{"model":"llama3.2","stream":true,"messages":[{"role":"user","content":"hi"}],"metadata":${extra}}`;
+  const chatBody = (extra: string) =>
+    `{"model":"llama3.2","stream":true,"messages":[{"role":"user","content":"hi"}],"metadata":${extra}}`;
 
   it("answers deeply nested JSON with 400 on proxy, admin and user routes, logging nothing", async () => {
     const deep = nested(100_000);
-    for (const [path, body] of [
-      ["/v1/chat/completions", chatBody(deep)],
-      ["/api/chat", chatBody(deep)],
-      ["/openrouter/v1/chat/completions", `{"model":"x","messages":${deep}}`],
-      ["/v1/embeddings", deep],
-    ]) {
+    for (
+      const [path, body] of [
+        ["/v1/chat/completions", chatBody(deep)],
+        ["/api/chat", chatBody(deep)],
+        ["/openrouter/v1/chat/completions", `{"model":"x","messages":${deep}}`],
+        ["/v1/embeddings", deep],
+      ]
+    ) {
       const res = await t.call(path, { method: "POST", body });
       assert.equal(res.status, 400, path);
       assert.equal((await res.json()).error.code, "json_too_deep", path);
     }
-    const res = await t.pool.fetch(new Request("http://pool/admin/tokens", {
-      method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, body: `{"name":"x","allowedModels":${nested(50_000, '"m"')}}`,
-    }));
+    const res = await t.pool.fetch(
+      new Request("http://pool/admin/tokens", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+        body: `{"name":"x","allowedModels":${nested(50_000, '"m"')}}`,
+      }),
+    );
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error.code, "json_too_deep");
-    const user = await t.pool.fetch(new Request("http://pool/api/auth/login", { method: "POST", body: `{"email":${nested(5000, '"a@b.c"')}}` }));
+    const user = await t.pool.fetch(
+      new Request("http://pool/api/auth/login", { method: "POST", body: `{"email":${nested(5000, '"a@b.c"')}}` }),
+    );
     assert.equal(user.status, 400);
     assert.equal((await user.json()).error.code, "json_too_deep");
     assert.deepEqual(logged, [], "no stack trace in the log");
@@ -54,7 +66,10 @@ describe("hostile clients: hostile input", () => {
     assert.equal(ok.status, 200);
     await ok.arrayBuffer();
     const text = `"${"[{".repeat(5000)}\\"${"]}".repeat(10)}"`;
-    const strings = await t.call("/v1/chat/completions", { method: "POST", body: `{"model":"llama3.2","messages":[{"role":"user","content":${text}}]}` });
+    const strings = await t.call("/v1/chat/completions", {
+      method: "POST",
+      body: `{"model":"llama3.2","messages":[{"role":"user","content":${text}}]}`,
+    });
     assert.equal(strings.status, 200);
     await strings.arrayBuffer();
   });
@@ -64,13 +79,20 @@ describe("hostile clients: hostile input", () => {
     const add = await t.admin("POST", "/admin/api-keys", { api_key: "good-long-label-key-1", username: long });
     assert.equal(add.status, 400);
     assert.match((await add.json()).error.message, /'username'.*200/);
-    const list = await (await t.admin("POST", "/admin/api-keys/import", { keys: [{ key: "good-long-label-key-2", username: long }] })).json();
+    const list = await (await t.admin("POST", "/admin/api-keys/import", {
+      keys: [{ key: "good-long-label-key-2", username: long }],
+    })).json();
     assert.equal(list.added, 0);
     assert.match(list.invalid[0].reason, /username/);
-    const txt = await (await t.admin("POST", "/admin/api-keys/import-from-txt", { content: `${long}----pw----sess----good-long-label-key-3` })).json();
+    const txt = await (await t.admin("POST", "/admin/api-keys/import-from-txt", {
+      content: `${long}----pw----sess----good-long-label-key-3`,
+    })).json();
     assert.equal(txt.added, 0);
     assert.match(txt.invalid[0].reason, /username/);
-    const fits = await t.admin("POST", "/admin/api-keys", { api_key: "good-long-label-key-4", username: "l".repeat(MAX_LABEL_LENGTH) });
+    const fits = await t.admin("POST", "/admin/api-keys", {
+      api_key: "good-long-label-key-4",
+      username: "l".repeat(MAX_LABEL_LENGTH),
+    });
     assert.equal(fits.status, 201);
     const token = await t.admin("POST", "/admin/tokens", { name: long });
     assert.equal(token.status, 400);
@@ -78,16 +100,24 @@ describe("hostile clients: hostile input", () => {
   });
 
   it("ends a dashboard session on logout for every copy of the cookie and every instance", async () => {
-    const login = await t.pool.fetch(new Request("http://pool/ui/login", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${ADMIN}`,
-    }));
+    const login = await t.pool.fetch(
+      new Request("http://pool/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `token=${ADMIN}`,
+      }),
+    );
     assert.equal(login.status, 303);
     const cookie = login.headers.get("set-cookie")!.split(";")[0];
     const other = createPool({
       providers: [ollama({ baseURL: t.mock.url }), openrouter({ baseURL: `${t.mock.url}/api` })],
-      storage: t.pool.state.options.storage, now: t.pool.state.options.now, auth: { adminToken: ADMIN }, logger: { info() {}, warn() {}, error() {} },
+      storage: t.pool.state.options.storage,
+      now: t.pool.state.options.now,
+      auth: { adminToken: ADMIN },
+      logger: { info() {}, warn() {}, error() {} },
     });
-    const get = (pool: { fetch(r: Request): Promise<Response> }, path = "/admin/tokens") => pool.fetch(new Request(`http://pool${path}`, { headers: { cookie } }));
+    const get = (pool: { fetch(r: Request): Promise<Response> }, path = "/admin/tokens") =>
+      pool.fetch(new Request(`http://pool${path}`, { headers: { cookie } }));
     assert.equal((await get(t.pool)).status, 200);
     assert.equal((await get(other)).status, 200);
     const out = await t.pool.fetch(new Request("http://pool/ui/logout", { method: "POST", headers: { cookie } }));
@@ -110,16 +140,23 @@ describe("hostile clients: hostile input", () => {
       await patch.arrayBuffer();
     }
     for (const id of ["../..", "a:b", "..\\..", "x".repeat(5000)]) {
-      for (const [method, path, body] of [
-        ["DELETE", "/admin/tokens", { id }], ["PATCH", "/admin/tokens", { id, name: "x" }], ["DELETE", "/admin/api-keys", { id }],
-        ["POST", "/admin/keys/enable", { id }], ["POST", "/admin/keys/disable", { id }], ["POST", "/admin/keys/health-check", { ids: [id] }],
-      ] as const) {
+      for (
+        const [method, path, body] of [
+          ["DELETE", "/admin/tokens", { id }],
+          ["PATCH", "/admin/tokens", { id, name: "x" }],
+          ["DELETE", "/admin/api-keys", { id }],
+          ["POST", "/admin/keys/enable", { id }],
+          ["POST", "/admin/keys/disable", { id }],
+          ["POST", "/admin/keys/health-check", { ids: [id] }],
+        ] as const
+      ) {
         const res = await t.admin(method, path, body);
         assert.ok(res.status < 500, `${method} ${path} ${id.slice(0, 10)}: ${res.status}`);
         await res.arrayBuffer();
       }
     }
-    const batch = await (await t.admin("POST", "/admin/users/batch", { ids: ["../..", "a:b"], isActive: false })).json();
+    const batch = await (await t.admin("POST", "/admin/users/batch", { ids: ["../..", "a:b"], isActive: false }))
+      .json();
     assert.deepEqual(batch.notFound, ["../..", "a:b"]);
     assert.deepEqual(logged, []);
   });

@@ -40,17 +40,25 @@ describe("hostile clients: 20,000 made-up model names", () => {
   it("keeps stored model fields bounded and the public routes as fast as before", { timeout: 120_000 }, async () => {
     for (const m of ["llama3.2", "qwen3:8b"]) await (await t.call("/v1/chat/completions", chat(m))).text();
     await t.pool.flush();
-    const paths = ["/health", "/stats", "/admin/public-stats", "/stats?provider=openrouter", "/admin/public-stats?provider=openrouter"];
+    const paths = [
+      "/health",
+      "/stats",
+      "/admin/public-stats",
+      "/stats?provider=openrouter",
+      "/admin/public-stats?provider=openrouter",
+    ];
     const baseline = new Map<string, number>();
     for (const p of paths) baseline.set(p, await median(t, p));
 
     for (let i = 0; i < NAMES; i += 200) {
       const batch = [];
       for (let j = i; j < i + 200; j++) {
-        batch.push(t.call("/openrouter/v1/chat/completions", chat(`made-up-model-${j}`)).then(async (res) => {
-          assert.equal(res.status, 503);
-          await res.arrayBuffer();
-        }));
+        batch.push(
+          t.call("/openrouter/v1/chat/completions", chat(`made-up-model-${j}`)).then(async (res) => {
+            assert.equal(res.status, 503);
+            await res.arrayBuffer();
+          }),
+        );
       }
       await Promise.all(batch);
       if (i % 5000 === 0) await t.pool.flush(); // written while the flood goes on, as the server would
@@ -81,7 +89,10 @@ describe("hostile clients: 20,000 made-up model names", () => {
     // A name the keys are known to serve (as a health check's model list reports) still gets its own.
     t.pool.state.stats.served("openrouter", ["vendor/served-model"]);
     await (await t.call("/openrouter/v1/chat/completions", chat("vendor/served-model"))).arrayBuffer();
-    assert.equal((await t.pool.state.stats.read([statsRecord.models("openrouter")]))[0]["requests|vendor/served-model"], 1);
+    assert.equal(
+      (await t.pool.state.stats.read([statsRecord.models("openrouter")]))[0]["requests|vendor/served-model"],
+      1,
+    );
     // The first provider's names came first: the flood on the second did not touch them.
     assert.equal(ollamaModels["requests|llama3.2"], 1);
 

@@ -24,7 +24,15 @@ import { sleep } from "../helpers/poll.ts";
 const MB = 1 << 20;
 const LIMIT = 20 * MB; // the default maxBodyBytes
 
-interface Case { method?: string; path?: string; body?: string | Uint8Array | ReadableStream<Uint8Array>; headers?: [string, string][]; status: number; code: string; wire?: false }
+interface Case {
+  method?: string;
+  path?: string;
+  body?: string | Uint8Array | ReadableStream<Uint8Array>;
+  headers?: [string, string][];
+  status: number;
+  code: string;
+  wire?: false;
+}
 
 const VALID = JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] });
 const PROXY_POSTS = ["/v1/chat/completions", "/api/chat", "/v1/embeddings", "/openrouter/v1/chat/completions"];
@@ -32,48 +40,144 @@ const PROXY_POSTS = ["/v1/chat/completions", "/api/chat", "/v1/embeddings", "/op
 /** Every malformed request, once; `token` is a valid client token (so only the fault is wrong). */
 function cases(token: string): Case[] {
   const auth: [string, string] = ["authorization", `Bearer ${token}`];
-  const bad = (body: string | Uint8Array, code: string, path = "/v1/chat/completions"): Case => ({ path, body, headers: [auth], status: 400, code });
-  const asToken = (value: string, code: string, name = "authorization"): Case => ({ body: VALID, headers: [[name, value]], status: 401, code });
-  const route = (method: string, path: string, status = 404, code = "not_found"): Case => ({ method, path, headers: [auth], status, code, body: method === "GET" || method === "HEAD" ? undefined : VALID });
-  const badJson = ["{nope", "{", "}", "[", '{"model":"llama3.2",}', "{'model':'x'}", '{"model":"llama3.2"', "NaN", "undefined", "{} {}", '{"a":1}x', "\u0000", '{"model":"x","messages":[}'];
+  const bad = (body: string | Uint8Array, code: string, path = "/v1/chat/completions"): Case => ({
+    path,
+    body,
+    headers: [auth],
+    status: 400,
+    code,
+  });
+  const asToken = (value: string, code: string, name = "authorization"): Case => ({
+    body: VALID,
+    headers: [[name, value]],
+    status: 401,
+    code,
+  });
+  const route = (method: string, path: string, status = 404, code = "not_found"): Case => ({
+    method,
+    path,
+    headers: [auth],
+    status,
+    code,
+    body: method === "GET" || method === "HEAD" ? undefined : VALID,
+  });
+  const badJson = [
+    "{nope",
+    "{",
+    "}",
+    "[",
+    '{"model":"llama3.2",}',
+    "{'model':'x'}",
+    '{"model":"llama3.2"',
+    "NaN",
+    "undefined",
+    "{} {}",
+    '{"a":1}x',
+    "\u0000",
+    '{"model":"x","messages":[}',
+  ];
   return [
     ...badJson.flatMap((b) => PROXY_POSTS.map((p) => bad(b, "invalid_json", p))),
     ...[5, true, null, [], {}].map((model) => bad(JSON.stringify({ model, messages: [] }), "invalid_model")),
     ...["[]", '[{"model":"x"}]', '"text"', "42", "null", "true", "-1e999"].map((b) => bad(b, "invalid_json")),
-    ...["x", 5, true, null].map((so) => bad(JSON.stringify({ model: "m", stream: true, stream_options: so }), "invalid_stream_options")),
+    ...["x", 5, true, null].map((so) =>
+      bad(JSON.stringify({ model: "m", stream: true, stream_options: so }), "invalid_stream_options")
+    ),
     ...["", "   ", "\n\t\r\n"].map((b) => bad(b, "invalid_json")),
-    ...[[0xff], [0x7b, 0xc3, 0x28, 0x7d], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0x22, 0xe2, 0x82]].map((b) => bad(new Uint8Array(b), "invalid_encoding")),
+    ...[[0xff], [0x7b, 0xc3, 0x28, 0x7d], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0x22, 0xe2, 0x82]].map((b) =>
+      bad(new Uint8Array(b), "invalid_encoding")
+    ),
     // Declared larger than the limit (over the wire this is the raw-TCP test below).
-    { body: VALID, headers: [auth, ["content-length", String(50 * MB)]], status: 413, code: "body_too_large", wire: false },
+    {
+      body: VALID,
+      headers: [auth, ["content-length", String(50 * MB)]],
+      status: 413,
+      code: "body_too_large",
+      wire: false,
+    },
     { body: VALID, status: 401, code: "missing_api_key" },
-    asToken("", "missing_api_key"), asToken("Bearer", "missing_api_key"), asToken("Basic dXNlcjpwYXNz", "missing_api_key"),
-    asToken("Bearer a b", "missing_api_key"), asToken(`Bearer ${token}x`, "invalid_api_key"), asToken("Bearer sk-garbage-token-000", "invalid_api_key"),
-    asToken(`Bearer ${ADMIN}`, "invalid_api_key"), asToken(`Bearer ${"x".repeat(8_000)}`, "invalid_api_key"), asToken("sk-garbage", "invalid_api_key", "x-api-key"),
+    asToken("", "missing_api_key"),
+    asToken("Bearer", "missing_api_key"),
+    asToken("Basic dXNlcjpwYXNz", "missing_api_key"),
+    asToken("Bearer a b", "missing_api_key"),
+    asToken(`Bearer ${token}x`, "invalid_api_key"),
+    asToken("Bearer sk-garbage-token-000", "invalid_api_key"),
+    asToken(`Bearer ${ADMIN}`, "invalid_api_key"),
+    asToken(`Bearer ${"x".repeat(8_000)}`, "invalid_api_key"),
+    asToken("sk-garbage", "invalid_api_key", "x-api-key"),
     { body: VALID, headers: [auth, auth], status: 401, code: "missing_api_key" }, // duplicate Authorization: "Bearer t, Bearer t"
-    ...[["GET", "/v1/nothing"], ["POST", "/v2/chat/completions"], ["POST", "/api/pull"], ["POST", "/v1/chat/completions/x"], ["GET", "/nothing-here"], ["GET", "/v1"], ["POST", "/openrouter/v2/x"]].map(([m, p]) => route(m, p)),
-    ...[["GET", "/v1/chat/completions"], ["PUT", "/v1/chat/completions"], ["DELETE", "/v1/chat/completions"], ["PATCH", "/v1/chat/completions"], ["OPTIONS", "/v1/chat/completions"],
-      ["POST", "/v1/models"], ["DELETE", "/v1/models"], ["POST", "/api/tags"], ["GET", "/api/chat"], ["GET", "/api/generate"], ["GET", "/api/embed"]].map(([m, p]) => route(m, p, 405, "method_not_allowed")),
+    ...[
+      ["GET", "/v1/nothing"],
+      ["POST", "/v2/chat/completions"],
+      ["POST", "/api/pull"],
+      ["POST", "/v1/chat/completions/x"],
+      ["GET", "/nothing-here"],
+      ["GET", "/v1"],
+      ["POST", "/openrouter/v2/x"],
+    ].map(([m, p]) => route(m, p)),
+    ...[
+      ["GET", "/v1/chat/completions"],
+      ["PUT", "/v1/chat/completions"],
+      ["DELETE", "/v1/chat/completions"],
+      ["PATCH", "/v1/chat/completions"],
+      ["OPTIONS", "/v1/chat/completions"],
+      ["POST", "/v1/models"],
+      ["DELETE", "/v1/models"],
+      ["POST", "/api/tags"],
+      ["GET", "/api/chat"],
+      ["GET", "/api/generate"],
+      ["GET", "/api/embed"],
+    ].map(([m, p]) => route(m, p, 405, "method_not_allowed")),
     { method: "GET", path: "/admin/stats", headers: [auth], status: 401, code: "invalid_admin_token" },
     { method: "GET", path: "/admin/api-keys", status: 401, code: "invalid_admin_token" },
-    { path: "/admin/tokens", body: "{nope", headers: [["authorization", `Bearer ${ADMIN}`]], status: 400, code: "invalid_json" },
-    { method: "GET", path: "/admin/api-keys?pageSize=abc", headers: [["authorization", `Bearer ${ADMIN}`]], status: 400, code: "invalid_paging" },
-    { method: "GET", path: "/admin/stats?provider=nope", headers: [["authorization", `Bearer ${ADMIN}`]], status: 400, code: "unknown_provider" },
+    {
+      path: "/admin/tokens",
+      body: "{nope",
+      headers: [["authorization", `Bearer ${ADMIN}`]],
+      status: 400,
+      code: "invalid_json",
+    },
+    {
+      method: "GET",
+      path: "/admin/api-keys?pageSize=abc",
+      headers: [["authorization", `Bearer ${ADMIN}`]],
+      status: 400,
+      code: "invalid_paging",
+    },
+    {
+      method: "GET",
+      path: "/admin/stats?provider=nope",
+      headers: [["authorization", `Bearer ${ADMIN}`]],
+      status: 400,
+      code: "unknown_provider",
+    },
   ];
 }
 
 const initOf = (c: Case): RequestInit =>
-  ({ method: c.method ?? "POST", headers: c.headers ?? [], body: c.body as BodyInit | undefined, ...(c.body instanceof ReadableStream ? { duplex: "half" } : {}) }) as RequestInit;
+  ({
+    method: c.method ?? "POST",
+    headers: c.headers ?? [],
+    body: c.body as BodyInit | undefined,
+    ...(c.body instanceof ReadableStream ? { duplex: "half" } : {}),
+  }) as RequestInit;
 
 /** A 4xx with exactly the OpenAI error shape, and the expected status and code. */
 async function expectError(res: Response, c: Case): Promise<void> {
-  const where = `${c.method ?? "POST"} ${c.path ?? "/v1/chat/completions"} ${JSON.stringify(c.headers?.map(([k, v]) => [k, v.slice(0, 30)]))} ${String(c.body).slice(0, 40)}`;
+  const where = `${c.method ?? "POST"} ${c.path ?? "/v1/chat/completions"} ${
+    JSON.stringify(c.headers?.map(([k, v]) => [k, v.slice(0, 30)]))
+  } ${String(c.body).slice(0, 40)}`;
   assert.equal(res.status, c.status, where);
   assert.match(res.headers.get("content-type") ?? "", /^application\/json/, where);
   const body = await res.json();
   assert.deepEqual(Object.keys(body), ["error"], where);
   // Proxy routes name the request too, as their x-request-id header does.
   const id = res.headers.get("x-request-id");
-  assert.deepEqual(Object.keys(body.error).sort(), id === null ? ["code", "message", "type"] : ["code", "message", "request_id", "type"], where);
+  assert.deepEqual(
+    Object.keys(body.error).sort(),
+    id === null ? ["code", "message", "type"] : ["code", "message", "request_id", "type"],
+    where,
+  );
   if (id !== null) assert.equal(body.error.request_id, id, where);
   assert.ok(typeof body.error.message === "string" && typeof body.error.type === "string", where);
   assert.equal(body.error.code, c.code, where);
@@ -129,12 +233,20 @@ describe("fault suite: 1,000 malformed requests", () => {
    * right after its answer while the client still sends, and the reset that unread data causes
    * can destroy the answer in the client's buffer before it is read (seen with Bun's node:http).
    */
-  const head = (o: { extra?: string; body?: string; line?: string; length?: string | null; auth?: string; keepAlive?: boolean } = {}) => {
+  const head = (
+    o: { extra?: string; body?: string; line?: string; length?: string | null; auth?: string; keepAlive?: boolean } =
+      {},
+  ) => {
     const body = o.body ?? VALID;
     const length = o.length === null ? "" : `Content-Length: ${o.length ?? Buffer.byteLength(body, "latin1")}\r\n`;
     const line = o.line ?? "POST /v1/chat/completions HTTP/1.1";
     const close = o.keepAlive ? "" : "Connection: close\r\n";
-    return Buffer.from(`${line}\r\nHost: 127.0.0.1\r\nAuthorization: ${o.auth ?? `Bearer ${t.token}`}\r\n${o.extra ?? ""}${length}${close}\r\n${body}`, "latin1");
+    return Buffer.from(
+      `${line}\r\nHost: 127.0.0.1\r\nAuthorization: ${o.auth ?? `Bearer ${t.token}`}\r\n${
+        o.extra ?? ""
+      }${length}${close}\r\n${body}`,
+      "latin1",
+    );
   };
   const rawJson = (r: Raw, status: number, code: string) => {
     assert.equal(r.status, status, r.body);
@@ -188,7 +300,10 @@ describe("fault suite: 1,000 malformed requests", () => {
 
   it("over HTTP: 50 MB declared by Content-Length gets 413 before its body is sent", async () => {
     let once = true;
-    const r = await raw(head({ body: "", length: String(50 * MB), keepAlive: true }), () => (once ? (once = false, new Uint8Array(64 * 1024)) : undefined));
+    const r = await raw(
+      head({ body: "", length: String(50 * MB), keepAlive: true }),
+      () => (once ? (once = false, new Uint8Array(64 * 1024)) : undefined),
+    );
     rawJson(r, 413, "body_too_large");
     assert.equal(r.sent, 64 * 1024, "the answer came while 64 KiB of 50 MB were sent");
   });
@@ -196,7 +311,10 @@ describe("fault suite: 1,000 malformed requests", () => {
   it("over HTTP: 50 MB chunked gets 413 after the limit, without waiting for the rest", async () => {
     const frame = Buffer.concat([Buffer.from(`${MB.toString(16)}\r\n`), Buffer.alloc(MB, 0x20), Buffer.from("\r\n")]);
     let n = 0;
-    const r = await raw(head({ body: "", length: null, extra: "Transfer-Encoding: chunked\r\n", keepAlive: true }), () => (n < 50 ? (n++, frame) : n++ === 50 ? Buffer.from("0\r\n\r\n") : undefined));
+    const r = await raw(
+      head({ body: "", length: null, extra: "Transfer-Encoding: chunked\r\n", keepAlive: true }),
+      () => (n < 50 ? (n++, frame) : n++ === 50 ? Buffer.from("0\r\n\r\n") : undefined),
+    );
     rawJson(r, 413, "body_too_large");
     // Beyond the limit only what socket buffers absorbed while the answer travelled (3–7 MiB seen).
     assert.ok(r.sent < LIMIT + 16 * MB, `${(r.sent / MB).toFixed(1)} MiB sent before the answer`);
@@ -207,7 +325,7 @@ describe("fault suite: 1,000 malformed requests", () => {
     rawJson(await raw(head({ extra: `Authorization: Bearer ${t.token}\r\n` })), 401, "missing_api_key"); // duplicate Authorization
     rawJson(await raw(head({ extra: "Authorization: Bearer sk-garbage\r\n" })), 401, "missing_api_key");
     rawJson(await raw(head({ extra: `X-Pad: ${"a".repeat(12_000)}\r\n`, body: "{nope" })), 400, "invalid_json"); // long, under the 16 KiB head limit
-    rawJson(await raw(head({ body: "\"\xff\xfe\"" })), 400, "invalid_encoding");
+    rawJson(await raw(head({ body: '"\xff\xfe"' })), 400, "invalid_encoding");
     rawJson(await raw(head({ auth: `Bearer ${t.token}\xff` })), 401, "invalid_api_key"); // a byte outside ASCII
     rawJson(await raw(head({ body: "", line: "GET /v1/%ZZ HTTP/1.1" })), 404, "not_found");
     // Not HTTP/1.1: the parser answers a bare 400/431 and closes; no JSON, nothing reaches the pool.
@@ -222,7 +340,11 @@ describe("fault suite: 1,000 malformed requests", () => {
       ["space in the path", head({ body: "", line: "GET /v1/mo dels HTTP/1.1" }), 400],
       ["unknown method", head({ body: "", line: "FOO /v1/models HTTP/1.1" }), 400],
       ["head over 16 KiB", head({ extra: `X-Long: ${"a".repeat(20_000)}\r\n` }), 431],
-      ["no Host (HTTP/1.1 requires one; node:http's requireHostHeader)", Buffer.from("GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n"), 400],
+      [
+        "no Host (HTTP/1.1 requires one; node:http's requireHostHeader)",
+        Buffer.from("GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        400,
+      ],
       ["not HTTP at all", Buffer.from("HELLO WORLD\r\n\r\n"), 400],
       ["binary garbage", Buffer.from("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", "latin1"), 400],
     ];
@@ -241,9 +363,24 @@ describe("fault suite: 1,000 malformed requests", () => {
   // empty 400 unless given an error handler; serve() in adapters/node.ts passes one.
   it("a request whose Host or target makes no URL gets a 400 in OpenAI shape", async () => {
     const cases: Array<[string, Uint8Array]> = [
-      ["Host with a space", Buffer.from(`GET /v1/models HTTP/1.1\r\nHost: a b\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`)],
-      ["backslash in the path", Buffer.from(`GET /v1\\models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`)],
-      ["absolute target that is no URL", Buffer.from(`GET http://[bad/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`)],
+      [
+        "Host with a space",
+        Buffer.from(
+          `GET /v1/models HTTP/1.1\r\nHost: a b\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`,
+        ),
+      ],
+      [
+        "backslash in the path",
+        Buffer.from(
+          `GET /v1\\models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`,
+        ),
+      ],
+      [
+        "absolute target that is no URL",
+        Buffer.from(
+          `GET http://[bad/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nConnection: close\r\n\r\n`,
+        ),
+      ],
     ];
     const wrong: string[] = [];
     for (const [name, bytes] of cases) {
@@ -255,7 +392,11 @@ describe("fault suite: 1,000 malformed requests", () => {
       } catch {
         code = undefined;
       }
-      if (typeof code !== "string") wrong.push(`${name}: ${r.status} ${JSON.stringify(r.body)} (${r.headers["content-type"] ?? "no content-type"})`);
+      if (typeof code !== "string") {
+        wrong.push(
+          `${name}: ${r.status} ${JSON.stringify(r.body)} (${r.headers["content-type"] ?? "no content-type"})`,
+        );
+      }
     }
     assert.deepEqual(wrong, [], "answered without the OpenAI error shape");
   });
@@ -286,7 +427,11 @@ describe("fault suite: a field only the upstream reads", () => {
       const body = JSON.stringify({ model: "llama3.2", messages: "hi" });
       const openai = await t.call("/v1/chat/completions", { method: "POST", body });
       assert.equal(openai.status, 400);
-      assert.deepEqual((await openai.json()).error, { message: "'messages' must be an array", type: "invalid_request_error", code: "invalid_request" });
+      assert.deepEqual((await openai.json()).error, {
+        message: "'messages' must be an array",
+        type: "invalid_request_error",
+        code: "invalid_request",
+      });
       const native = await t.call("/api/chat", { method: "POST", body });
       assert.equal(native.status, 400);
       assert.deepEqual(await native.json(), { error: "'messages' must be an array" }); // Ollama's own error shape

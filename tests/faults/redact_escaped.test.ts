@@ -37,7 +37,10 @@ describe("redaction of JSON-escaped keys", () => {
   for (const [name, form] of FORMS) {
     it(`a body: ${name}`, () => {
       const body = `{"error":"bad key ${form}","again":"${form}"}`;
-      assert.equal(dec.decode(redactBytes(enc.encode(body), needlesOf([KEY]))), '{"error":"bad key [redacted]","again":"[redacted]"}');
+      assert.equal(
+        dec.decode(redactBytes(enc.encode(body), needlesOf([KEY]))),
+        '{"error":"bad key [redacted]","again":"[redacted]"}',
+      );
     });
 
     it(`a stream split at every byte: ${name}`, () => {
@@ -74,33 +77,41 @@ describe("redaction of JSON-escaped keys", () => {
   });
 });
 
-const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], [
+  "undiciFetch",
+  () => undiciFetch(),
+]];
 
-for (const [transport, makeFetch] of transports) describe(`an upstream echoing the key JSON-escaped (${transport})`, () => {
-  let t: TestPool;
-  before(async () => {
-    t = await setupPool({ fetch: makeFetch(), mockOptions: { raw: true } });
-  });
-  after(() => t.close());
-
-  const cases: Array<[string, string, RequestInit, number]> = [
-    ["a non-stream answer", "odd.200.cl.identity.echo.escaped", chat(), 200],
-    ["an error body (400)", "odd.400.cl.identity.echo.escaped", chat(), 400],
-    ["a stream in 7-byte pieces", "odd.200.pieces.identity.echo.escaped", chat("llama3.2", { stream: true }), 200],
-    ["an NDJSON stream in 7-byte pieces", "odd.200.pieces.identity.echo.escaped", chat(), 200],
-  ];
-  for (const [name, script, init, status] of cases) {
-    it(`${name}: no form of the key reaches the client`, async () => {
-      const key = `${script}.k3y/with+slash/AND+plus==`;
-      await t.setKeys([key]);
-      const path = name.startsWith("an NDJSON") ? "/api/chat" : "/v1/chat/completions";
-      const res = await t.call(path, init);
-      const text = await res.text();
-      assert.equal(res.status, status, text);
-      assert.match(text, /\[redacted\] \[redacted\] \[redacted\]/, "all three forms replaced");
-      // Decoding every JSON string in the answer shows no key either.
-      const decoded = text.replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16))).replaceAll("\\/", "/");
-      assert.ok(!decoded.includes("k3y/with+slash"), decoded);
+for (const [transport, makeFetch] of transports) {
+  describe(`an upstream echoing the key JSON-escaped (${transport})`, () => {
+    let t: TestPool;
+    before(async () => {
+      t = await setupPool({ fetch: makeFetch(), mockOptions: { raw: true } });
     });
-  }
-});
+    after(() => t.close());
+
+    const cases: Array<[string, string, RequestInit, number]> = [
+      ["a non-stream answer", "odd.200.cl.identity.echo.escaped", chat(), 200],
+      ["an error body (400)", "odd.400.cl.identity.echo.escaped", chat(), 400],
+      ["a stream in 7-byte pieces", "odd.200.pieces.identity.echo.escaped", chat("llama3.2", { stream: true }), 200],
+      ["an NDJSON stream in 7-byte pieces", "odd.200.pieces.identity.echo.escaped", chat(), 200],
+    ];
+    for (const [name, script, init, status] of cases) {
+      it(`${name}: no form of the key reaches the client`, async () => {
+        const key = `${script}.k3y/with+slash/AND+plus==`;
+        await t.setKeys([key]);
+        const path = name.startsWith("an NDJSON") ? "/api/chat" : "/v1/chat/completions";
+        const res = await t.call(path, init);
+        const text = await res.text();
+        assert.equal(res.status, status, text);
+        assert.match(text, /\[redacted\] \[redacted\] \[redacted\]/, "all three forms replaced");
+        // Decoding every JSON string in the answer shows no key either.
+        const decoded = text.replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16))).replaceAll(
+          "\\/",
+          "/",
+        );
+        assert.ok(!decoded.includes("k3y/with+slash"), decoded);
+      });
+    }
+  });
+}

@@ -37,7 +37,9 @@ async function storedStats(url: string): Promise<Map<string, Record<string, numb
 
 const SUITE = "fault suite: a storage outage under concurrent load";
 describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
-  it("loses no count: Redis after its restart holds exactly what it had not been given before it stopped", { timeout: 60_000 }, async () => {
+  it("loses no count: Redis after its restart holds exactly what it had not been given before it stopped", {
+    timeout: 60_000,
+  }, async () => {
     const backend = await redisBackend();
     const mock = await startMockUpstream({ quiet: true });
     // The clock is real time, except that it stands still while the test takes the snapshot
@@ -61,8 +63,18 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
     let running = true;
     try {
       const admin = (path: string, body?: unknown) =>
-        pool.fetch(new Request(`http://pool${path}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${ADMIN}` }, body: body ? JSON.stringify(body) : undefined }));
-      assert.equal((await (await admin("/admin/api-keys/import", { keys: KEYS.map((k) => ({ key: k, username: k })) })).json()).added, KEYS.length);
+        pool.fetch(
+          new Request(`http://pool${path}`, {
+            method: body ? "POST" : "GET",
+            headers: { authorization: `Bearer ${ADMIN}` },
+            body: body ? JSON.stringify(body) : undefined,
+          }),
+        );
+      assert.equal(
+        (await (await admin("/admin/api-keys/import", { keys: KEYS.map((k) => ({ key: k, username: k })) })).json())
+          .added,
+        KEYS.length,
+      );
       const tokens: Array<{ id: string; token: string }> = [];
       for (const name of ["a", "b", "c"]) tokens.push(await (await admin("/admin/tokens", { name })).json());
 
@@ -78,7 +90,13 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
         for (let i = n; running; i++) {
           const t = tokens[i % tokens.length];
           const [path, body, complete] = kinds[i % kinds.length];
-          const res = await pool.fetch(new Request(`http://pool${path}`, { method: "POST", headers: { authorization: `Bearer ${t.token}` }, body: JSON.stringify(body) }));
+          const res = await pool.fetch(
+            new Request(`http://pool${path}`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${t.token}` },
+              body: JSON.stringify(body),
+            }),
+          );
           const text = await res.text();
           assert.equal(res.status, 200, text);
           assert.match(text, complete);
@@ -99,9 +117,15 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
       frozen = undefined;
 
       await sleep(600); // the outage, under load: every flush fails and is put back
-      await within(5_000, async () => (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded");
+      await within(
+        5_000,
+        async () => (await (await pool.fetch(new Request("http://pool/health"))).json()).storage.status === "degraded",
+      );
       const during = await (await pool.fetch(new Request("http://pool/health"))).json();
-      assert.ok(during.storage.pendingStats > 0 && during.storage.pendingStats < 20_000, `pending ${during.storage.pendingStats}`);
+      assert.ok(
+        during.storage.pendingStats > 0 && during.storage.pendingStats < 20_000,
+        `pending ${during.storage.pendingStats}`,
+      );
       assert.equal(during.storage.droppedStats, 0);
       assert.ok(made > madeAtStop + 100, "traffic went on during the outage");
 
@@ -114,11 +138,19 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
       assert.deepEqual([health.storage.status, health.storage.pendingStats, health.storage.droppedStats], ["ok", 0, 0]);
 
       const after = await storedStats(backend.server.url);
-      console.log(`# made ${made}: ${madeAtStop} before the stop, ${before.get("stats:global:ollama")?.requests} written then; after the restart Redis has ${after.get("stats:global:ollama")?.requests}`);
+      console.log(
+        `# made ${made}: ${madeAtStop} before the stop, ${
+          before.get("stats:global:ollama")?.requests
+        } written then; after the restart Redis has ${after.get("stats:global:ollama")?.requests}`,
+      );
       const field = (m: Map<string, Record<string, number>>, record: string, f: string) => m.get(record)?.[f] ?? 0;
       // Redis now holds exactly what had not reached it before it stopped: none lost, none twice.
       const exact = (record: string, f: string, total: number) =>
-        assert.equal(field(after, record, f), total - field(before, record, f), `${record} ${f}: ${total} made, ${field(before, record, f)} written before the stop`);
+        assert.equal(
+          field(after, record, f),
+          total - field(before, record, f),
+          `${record} ${f}: ${total} made, ${field(before, record, f)} written before the stop`,
+        );
       exact("stats:global:ollama", "requests", made);
       exact("stats:global:ollama", "success", made);
       for (const t of tokens) exact(`stats:token:${t.id}`, "requests", perToken.get(t.id)!);
@@ -134,9 +166,18 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
       assert.equal(attempts, made, "one attempt per request: every key is healthy");
       // The hourly and per-model records add up to the same total.
       const sum = (m: Map<string, Record<string, number>>, prefix: string, field: RegExp) =>
-        [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, row]) => n + Object.entries(row).filter(([f]) => field.test(f)).reduce((a, [, v]) => a + v, 0), 0);
-      assert.equal(sum(after, "stats:hour:ollama:", /^requests\|/) + sum(before, "stats:hour:ollama:", /^requests\|/), made);
-      assert.equal(sum(after, "stats:model:ollama", /^requests\|/) + sum(before, "stats:model:ollama", /^requests\|/), made);
+        [...m].filter(([k]) => k.startsWith(prefix)).reduce(
+          (n, [, row]) => n + Object.entries(row).filter(([f]) => field.test(f)).reduce((a, [, v]) => a + v, 0),
+          0,
+        );
+      assert.equal(
+        sum(after, "stats:hour:ollama:", /^requests\|/) + sum(before, "stats:hour:ollama:", /^requests\|/),
+        made,
+      );
+      assert.equal(
+        sum(after, "stats:model:ollama", /^requests\|/) + sum(before, "stats:model:ollama", /^requests\|/),
+        made,
+      );
 
       assert.equal(errors.filter((e) => /storage unavailable/.test(e)).length >= 1, true, "the outage was logged");
       assert.deepEqual(unhandled, []);

@@ -23,80 +23,88 @@ const transports = TRANSPORTS;
 const LIMIT = 256 * 1024;
 const IDLE = 400;
 
-for (const [transport, makeFetch] of transports) describe(`upstream limits (${transport})`, () => {
-  let t: TestPool;
-  const stats = async () => (await (await t.admin("GET", "/admin/stats?provider=ollama")).json()) as Record<string, number>;
-  const keyState = async (label: string) => {
-    const list = await (await t.admin("GET", "/admin/api-keys?provider=ollama&pageSize=200")).json();
-    return list.api_keys.find((k: { username: string }) => k.username === label);
-  };
-  const keys = async (...secrets: string[]) => {
-    await t.setKeys([]);
-    await t.admin("POST", "/admin/api-keys/import", { keys: secrets.map((s) => ({ key: s, username: s })) });
-  };
-  before(async () => {
-    t = await setupPool({ fetch: makeFetch(), mockOptions: { raw: true }, maxResponseBytes: LIMIT, streamIdleTimeoutMs: IDLE });
-  });
-  after(() => t.close());
-
-  for (const [framing, encoding] of [["cl", "identity"], ["chunked1", "identity"], ["cl", "gzip"], ["close", "br"]]) {
-    it(`an answer over MAX_RESPONSE_BYTES (${framing}, ${encoding}): 502, counted as a failure, the key not blamed`, async () => {
-      const key = `odd.200.${framing}.${encoding}.big4096`; // 4 MiB of padding; gzip sends ~4 KB of it
-      await keys(key);
-      const before = await stats();
-      const res = await t.call("/v1/chat/completions", chat());
-      const body = await res.json();
-      assert.equal(res.status, 502);
-      assert.equal(body.error.code, "upstream_response_too_large");
-      const after = await stats();
-      assert.equal(after.total_requests, before.total_requests + 1);
-      assert.equal(after.failure_count, before.failure_count + 1);
-      const state = await keyState(key);
-      assert.equal(state.status, "active", "the key still serves");
-      assert.equal(state.failures, 0);
+for (const [transport, makeFetch] of transports) {
+  describe(`upstream limits (${transport})`, () => {
+    let t: TestPool;
+    const stats = async () =>
+      (await (await t.admin("GET", "/admin/stats?provider=ollama")).json()) as Record<string, number>;
+    const keyState = async (label: string) => {
+      const list = await (await t.admin("GET", "/admin/api-keys?provider=ollama&pageSize=200")).json();
+      return list.api_keys.find((k: { username: string }) => k.username === label);
+    };
+    const keys = async (...secrets: string[]) => {
+      await t.setKeys([]);
+      await t.admin("POST", "/admin/api-keys/import", { keys: secrets.map((s) => ({ key: s, username: s })) });
+    };
+    before(async () => {
+      t = await setupPool({
+        fetch: makeFetch(),
+        mockOptions: { raw: true },
+        maxResponseBytes: LIMIT,
+        streamIdleTimeoutMs: IDLE,
+      });
     });
-  }
+    after(() => t.close());
 
-  it("a stream is not bounded by MAX_RESPONSE_BYTES: it passes through whole", async () => {
-    await keys("odd.200.chunked1.gzip.big1024");
-    const res = await t.call("/v1/chat/completions", chat("llama3.2", { stream: true }));
-    const text = await res.text();
-    assert.equal(res.status, 200);
-    assert.ok(text.length > 1024 * 1024 && text.endsWith("data: [DONE]\n\n"));
-  });
-
-  it("a non-stream body that stalls moves to the next key; alone, it ends in a 503 after the idle timeout", async () => {
-    await keys("odd.200.stall.identity.1", "odd.200.cl.identity.2");
-    for (let i = 0; i < 2; i++) {
-      const res = await t.call("/v1/chat/completions", chat());
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).object, "chat.completion");
+    for (const [framing, encoding] of [["cl", "identity"], ["chunked1", "identity"], ["cl", "gzip"], ["close", "br"]]) {
+      it(`an answer over MAX_RESPONSE_BYTES (${framing}, ${encoding}): 502, counted as a failure, the key not blamed`, async () => {
+        const key = `odd.200.${framing}.${encoding}.big4096`; // 4 MiB of padding; gzip sends ~4 KB of it
+        await keys(key);
+        const before = await stats();
+        const res = await t.call("/v1/chat/completions", chat());
+        const body = await res.json();
+        assert.equal(res.status, 502);
+        assert.equal(body.error.code, "upstream_response_too_large");
+        const after = await stats();
+        assert.equal(after.total_requests, before.total_requests + 1);
+        assert.equal(after.failure_count, before.failure_count + 1);
+        const state = await keyState(key);
+        assert.equal(state.status, "active", "the key still serves");
+        assert.equal(state.failures, 0);
+      });
     }
-    assert.equal(t.mock.hits.get("odd.200.stall.identity.1"), 1, "the stalled key was tried, then rested");
-    await keys("odd.200.stall.gzip.3");
-    const started = Date.now();
-    const res = await t.call("/v1/chat/completions", chat());
-    assert.equal(res.status, 503);
-    assert.match((await res.json()).error.message, /stopped sending the body/);
-    assert.ok(Date.now() - started >= IDLE - 50 && Date.now() - started < IDLE + 1500, `${Date.now() - started} ms`);
-  });
 
-  for (const [path, extra] of [["/v1/chat/completions", { stream: true }], ["/api/chat", {}]] as const) {
-    it(`a stream that stalls (${path}) ends with the in-band error after the idle timeout`, async () => {
-      await keys("odd.200.stall.identity.4");
-      const before = await stats();
-      const started = Date.now();
-      const res = await t.call(path, chat("llama3.2", extra));
-      assert.equal(res.status, 200);
+    it("a stream is not bounded by MAX_RESPONSE_BYTES: it passes through whole", async () => {
+      await keys("odd.200.chunked1.gzip.big1024");
+      const res = await t.call("/v1/chat/completions", chat("llama3.2", { stream: true }));
       const text = await res.text();
-      assert.match(text, /upstream sent nothing for 400 ms/);
-      assert.ok(Date.now() - started < IDLE + 1500, `${Date.now() - started} ms`);
-      assert.equal((await stats()).failure_count, before.failure_count + 1);
+      assert.equal(res.status, 200);
+      assert.ok(text.length > 1024 * 1024 && text.endsWith("data: [DONE]\n\n"));
     });
-  }
 
-  it("nothing escaped to the process", () => assert.deepEqual(escaped, []));
-});
+    it("a non-stream body that stalls moves to the next key; alone, it ends in a 503 after the idle timeout", async () => {
+      await keys("odd.200.stall.identity.1", "odd.200.cl.identity.2");
+      for (let i = 0; i < 2; i++) {
+        const res = await t.call("/v1/chat/completions", chat());
+        assert.equal(res.status, 200);
+        assert.equal((await res.json()).object, "chat.completion");
+      }
+      assert.equal(t.mock.hits.get("odd.200.stall.identity.1"), 1, "the stalled key was tried, then rested");
+      await keys("odd.200.stall.gzip.3");
+      const started = Date.now();
+      const res = await t.call("/v1/chat/completions", chat());
+      assert.equal(res.status, 503);
+      assert.match((await res.json()).error.message, /stopped sending the body/);
+      assert.ok(Date.now() - started >= IDLE - 50 && Date.now() - started < IDLE + 1500, `${Date.now() - started} ms`);
+    });
+
+    for (const [path, extra] of [["/v1/chat/completions", { stream: true }], ["/api/chat", {}]] as const) {
+      it(`a stream that stalls (${path}) ends with the in-band error after the idle timeout`, async () => {
+        await keys("odd.200.stall.identity.4");
+        const before = await stats();
+        const started = Date.now();
+        const res = await t.call(path, chat("llama3.2", extra));
+        assert.equal(res.status, 200);
+        const text = await res.text();
+        assert.match(text, /upstream sent nothing for 400 ms/);
+        assert.ok(Date.now() - started < IDLE + 1500, `${Date.now() - started} ms`);
+        assert.equal((await stats()).failure_count, before.failure_count + 1);
+      });
+    }
+
+    it("nothing escaped to the process", () => assert.deepEqual(escaped, []));
+  });
+}
 
 describe("key redaction in streams", () => {
   it("finds the key at every chunk boundary, holds back at most its length, and costs no copy without it", () => {
@@ -116,21 +124,43 @@ describe("key redaction in streams", () => {
     assert.equal(streamRedactor(needlesOf([key])).chunk(plain), plain, "unchanged chunks are passed as they are");
     const r = streamRedactor(needlesOf([key]));
     assert.equal(new TextDecoder().decode(r.chunk(new TextEncoder().encode(`x ${key.slice(0, 12)}`))), "x ");
-    assert.equal(new TextDecoder().decode(r.flush()), "[redacted]", "a long start of the key is not shown at the end either");
+    assert.equal(
+      new TextDecoder().decode(r.flush()),
+      "[redacted]",
+      "a long start of the key is not shown at the end either",
+    );
   });
 });
 
 describe("what authorize sent is a secret too", () => {
   it("an encoded credential (HTTP Basic) is redacted from bodies and keeps its headers back", () => {
     const secret = "basic-secret-0123456789";
-    const provider = { ...openaiCompatible({ id: "basic", baseURL: "http://127.0.0.1:9/v1", prefix: "/basic/v1", headers: { "x-title": "Pool App Title" } }),
-      authorize: (h: Headers, s: string) => h.set("authorization", `Basic ${btoa(`user:${s}`)}`) };
+    const provider = {
+      ...openaiCompatible({
+        id: "basic",
+        baseURL: "http://127.0.0.1:9/v1",
+        prefix: "/basic/v1",
+        headers: { "x-title": "Pool App Title" },
+      }),
+      authorize: (h: Headers, s: string) => h.set("authorization", `Basic ${btoa(`user:${s}`)}`),
+    };
     const basic = `Basic ${btoa(`user:${secret}`)}`;
     assert.deepEqual(secretsOf(provider, secret), [secret, basic], "the static x-title is no secret");
     const body = new TextEncoder().encode(`{"error":"bad credential ${basic} for ${secret}"}`);
-    assert.equal(new TextDecoder().decode(redactBytes(body, needlesOf(secretsOf(provider, secret)))), '{"error":"bad credential [redacted] for [redacted]"}');
-    const headers = { "content-type": "application/json", "x-request-id": basic, "x-ratelimit-limit-requests": "10", "www-authenticate": "Basic" };
-    assert.deepEqual(passHeaders(headers, secretsOf(provider, secret)), { "content-type": "application/json", "x-ratelimit-limit-requests": "10" });
+    assert.equal(
+      new TextDecoder().decode(redactBytes(body, needlesOf(secretsOf(provider, secret)))),
+      '{"error":"bad credential [redacted] for [redacted]"}',
+    );
+    const headers = {
+      "content-type": "application/json",
+      "x-request-id": basic,
+      "x-ratelimit-limit-requests": "10",
+      "www-authenticate": "Basic",
+    };
+    assert.deepEqual(passHeaders(headers, secretsOf(provider, secret)), {
+      "content-type": "application/json",
+      "x-ratelimit-limit-requests": "10",
+    });
   });
 });
 
@@ -139,12 +169,31 @@ describe(SERVER_SUITE, skipUnless(SERVER_SUITE, "processes"), () => {
   it("401/600/corrupt gzip/stall through chat, verify-key and a background health check; MAX_RESPONSE_BYTES and STREAM_IDLE_TIMEOUT_MS from the environment", async () => {
     const mock = await startMockUpstream({ raw: true });
     const admin = "matrix-admin-token-0123456789";
-    const server = await spawnServer("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1", "--storage", "memory:"], {
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, MAX_RESPONSE_BYTES: "65536", STREAM_IDLE_TIMEOUT_MS: "300" },
+    const server = await spawnServer("node", [
+      "--import",
+      "tsx",
+      "adapters/cli.ts",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--storage",
+      "memory:",
+    ], {
+      env: {
+        ADMIN_TOKEN: admin,
+        OLLAMA_BASE_URL: mock.url,
+        MAX_RESPONSE_BYTES: "65536",
+        STREAM_IDLE_TIMEOUT_MS: "300",
+      },
     });
     try {
       const call = (path: string, body?: unknown, token = admin, method = "POST") =>
-        fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+        fetch(`${server.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
       /** Leaves `key` as the pool's only key. */
       const only = async (key: string) => {
         const list = await (await call("/admin/api-keys?provider=ollama&pageSize=200", undefined, admin, "GET")).json();
@@ -164,7 +213,13 @@ describe(SERVER_SUITE, skipUnless(SERVER_SUITE, "processes"), () => {
       const stall = await ask("odd.200.stall.identity.x"); // given up after STREAM_IDLE_TIMEOUT_MS=300
       assert.equal(stall.status, 503, stall.body);
       assert.ok(stall.ms < 3_000, `${stall.ms} ms`);
-      const odd = ["odd.401.chunked1.identity", "odd.600.pieces.corrupt", "odd.999.close.gzip", "odd.429.chunked1.br", "odd.205.reset.identity"];
+      const odd = [
+        "odd.401.chunked1.identity",
+        "odd.600.pieces.corrupt",
+        "odd.999.close.gzip",
+        "odd.429.chunked1.br",
+        "odd.205.reset.identity",
+      ];
       for (const key of odd) {
         const r = await ask(key);
         assert.ok([205, 429, 503].includes(r.status), `${key}: ${r.status} ${r.body}`);

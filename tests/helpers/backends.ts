@@ -59,7 +59,14 @@ export const memoryBackend: BackendFactory = () => {
 
 export const fsBackend: BackendFactory = () => {
   const dir = mkdtempSync(join(tmpdir(), "pool-fs-"));
-  return Promise.resolve(tracked("filesystem", false, () => fsStorage(dir), () => Promise.resolve(rmSync(dir, { recursive: true, force: true }))));
+  return Promise.resolve(
+    tracked(
+      "filesystem",
+      false,
+      () => fsStorage(dir),
+      () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    ),
+  );
 };
 
 /** Redis; the server is exposed for outage tests. */
@@ -70,7 +77,14 @@ export async function redisBackend(): Promise<Backend & { server: RedisServer }>
 
 export async function postgresBackend(): Promise<Backend & { server: PostgresServer }> {
   const server = await startPostgres();
-  const make = () => neonStorage({ connectionString: server.url, wsProxy: server.wsProxy, secureWebSocket: false, webSocket: globalWS, max: 4 });
+  const make = () =>
+    neonStorage({
+      connectionString: server.url,
+      wsProxy: server.wsProxy,
+      secureWebSocket: false,
+      webSocket: globalWS,
+      max: 4,
+    });
   return { ...tracked("postgres (neon)", true, make, () => server.stop()), server };
 }
 
@@ -82,16 +96,31 @@ export async function upstashBackend(): Promise<Backend & { server: RedisServer;
     await rest.close();
     await server.stop();
   };
-  return { ...tracked("upstash (REST)", true, () => upstashStorage({ url: rest.url, token: rest.token }), stop), server, rest };
+  return {
+    ...tracked("upstash (REST)", true, () => upstashStorage({ url: rest.url, token: rest.token }), stop),
+    server,
+    rest,
+  };
 }
 
 export async function kvBackend(): Promise<Backend> {
-  const mf = new Miniflare({ modules: true, script: "export default { fetch: () => new Response('') }", kvNamespaces: ["KV"] });
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch: () => new Response('') }",
+    kvNamespaces: ["KV"],
+  });
   const kv = await mf.getKVNamespace("KV");
   return tracked("cloudflare kv (miniflare)", false, () => kvStorage(kv), () => mf.dispose());
 }
 
-export const ALL_BACKENDS: BackendFactory[] = [memoryBackend, fsBackend, redisBackend, postgresBackend, upstashBackend, kvBackend];
+export const ALL_BACKENDS: BackendFactory[] = [
+  memoryBackend,
+  fsBackend,
+  redisBackend,
+  postgresBackend,
+  upstashBackend,
+  kvBackend,
+];
 
 /** What a backend's suites need beyond npm packages, for `skipUnless` (miniflare runs workerd). */
 const NEEDS = new Map<BackendFactory, Need[]>([

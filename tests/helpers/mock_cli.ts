@@ -6,7 +6,9 @@
 import { parseArgs } from "node:util";
 import { startMockUpstream } from "./mock_upstream.ts";
 
-const { values } = parseArgs({ options: { port: { type: "string" }, chunks: { type: "string" }, delay: { type: "string" } } });
+const { values } = parseArgs({
+  options: { port: { type: "string" }, chunks: { type: "string" }, delay: { type: "string" } },
+});
 const mock = await startMockUpstream({
   port: Number(values.port ?? 0),
   chunks: Number(values.chunks ?? 3),

@@ -50,9 +50,15 @@ function invalid(call: DialectCall, anthropic: boolean): boolean {
   if (typeof model === "string" && model !== "missing-model") return false;
   const status = model === "missing-model" ? 404 : 400;
   const message = model === "missing-model" ? `model "${model}" not found` : "model is required";
-  send(call.res, status, anthropic
-    ? { type: "error", error: { type: status === 404 ? "not_found_error" : "invalid_request_error", message } }
-    : { error: { message, type: "invalid_request_error", code: status === 404 ? "model_not_found" : "invalid_request" } });
+  send(
+    call.res,
+    status,
+    anthropic
+      ? { type: "error", error: { type: status === 404 ? "not_found_error" : "invalid_request_error", message } }
+      : {
+        error: { message, type: "invalid_request_error", code: status === 404 ? "model_not_found" : "invalid_request" },
+      },
+  );
   return true;
 }
 
@@ -70,16 +76,38 @@ async function responses(call: DialectCall): Promise<void> {
   const text = words.join("");
   const respId = id("resp");
   const itemId = id("msg");
-  const usage = call.body!.model === "insane-usage"
-    ? { input_tokens: 1e300, output_tokens: -5, total_tokens: 2.5 }
-    : { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: call.chunks, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 10 + call.chunks };
+  const usage = call.body!.model === "insane-usage" ? { input_tokens: 1e300, output_tokens: -5, total_tokens: 2.5 } : {
+    input_tokens: 10,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: call.chunks,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: 10 + call.chunks,
+  };
   const base = {
-    id: respId, object: "response", created_at: Math.floor(Date.now() / 1000), model, error: null,
-    incomplete_details: null, instructions: null, max_output_tokens: null, parallel_tool_calls: true,
-    temperature: 1, tool_choice: "auto", tools: [], top_p: 1, text: { format: { type: "text" } }, metadata: {},
+    id: respId,
+    object: "response",
+    created_at: Math.floor(Date.now() / 1000),
+    model,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    max_output_tokens: null,
+    parallel_tool_calls: true,
+    temperature: 1,
+    tool_choice: "auto",
+    tools: [],
+    top_p: 1,
+    text: { format: { type: "text" } },
+    metadata: {},
   };
   const part = (t: string) => ({ type: "output_text", text: t, annotations: [] });
-  const item = (status: string, content: unknown[]) => ({ id: itemId, type: "message", status, role: "assistant", content });
+  const item = (status: string, content: unknown[]) => ({
+    id: itemId,
+    type: "message",
+    status,
+    role: "assistant",
+    content,
+  });
   const done = { ...base, status: "completed", output: [item("completed", [part(text)])], usage };
   if (body!.stream !== true) return send(res, 200, done);
 
@@ -91,7 +119,15 @@ async function responses(call: DialectCall): Promise<void> {
   ev("response.output_item.added", { output_index: 0, item: item("in_progress", []) });
   ev("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: part("") });
   for (let i = 0; i < words.length; i++) {
-    if (!ev("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: words[i], logprobs: [] })) return;
+    if (
+      !ev("response.output_text.delta", {
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        delta: words[i],
+        logprobs: [],
+      })
+    ) return;
     if (call.die && i === 0) return void setTimeout(() => call.req.socket.destroy(), 20);
     if (call.delayMs) await sleep(call.delayMs);
   }
@@ -112,13 +148,22 @@ async function messages(call: DialectCall): Promise<void> {
   const message = { id: msgId, type: "message", role: "assistant", model, stop_sequence: null };
   if (body!.stream !== true) {
     return send(res, 200, {
-      ...message, content: [{ type: "text", text: words.join("") }], stop_reason: "end_turn",
+      ...message,
+      content: [{ type: "text", text: words.join("") }],
+      stop_reason: "end_turn",
       usage: insane ? { input_tokens: 1e300, output_tokens: -5 } : { input_tokens: 10, output_tokens: call.chunks },
     });
   }
   const emit = events(res);
   const ev = (type: string, data: Record<string, unknown> = {}) => emit(type, { type, ...data });
-  ev("message_start", { message: { ...message, content: [], stop_reason: null, usage: insane ? { input_tokens: 2.5, output_tokens: 1 } : { input_tokens: 10, output_tokens: 1 } } });
+  ev("message_start", {
+    message: {
+      ...message,
+      content: [],
+      stop_reason: null,
+      usage: insane ? { input_tokens: 2.5, output_tokens: 1 } : { input_tokens: 10, output_tokens: 1 },
+    },
+  });
   ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
   ev("ping");
   for (let i = 0; i < words.length; i++) {
@@ -127,7 +172,10 @@ async function messages(call: DialectCall): Promise<void> {
     if (call.delayMs) await sleep(call.delayMs);
   }
   ev("content_block_stop", { index: 0 });
-  ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: insane ? 1e300 : call.chunks } });
+  ev("message_delta", {
+    delta: { stop_reason: "end_turn", stop_sequence: null },
+    usage: { output_tokens: insane ? 1e300 : call.chunks },
+  });
   ev("message_stop");
   res.end();
 }

@@ -99,7 +99,14 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-function sendError(res: ServerResponse, native: boolean, status: number, message: string, code: string, headers?: Record<string, string>): void {
+function sendError(
+  res: ServerResponse,
+  native: boolean,
+  status: number,
+  message: string,
+  code: string,
+  headers?: Record<string, string>,
+): void {
   send(res, status, native ? { error: message } : { error: { message, type: "invalid_request_error", code } }, headers);
 }
 
@@ -122,43 +129,85 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
     const body = req.method === "POST" ? await readJson(req) : undefined;
     hits.set(key, (hits.get(key) ?? 0) + 1);
-    if (!options.quiet) requests.push({ method: req.method ?? "", path: url.pathname, key, headers: req.headers, body });
+    if (!options.quiet) {
+      requests.push({ method: req.method ?? "", path: url.pathname, key, headers: req.headers, body });
+    }
 
     if (key.startsWith("reset-")) return void req.socket.destroy();
     if (key.startsWith("slow-")) await sleep(options.slowMs ?? 2000);
     if (res.destroyed) return;
-    if (!key || key.startsWith("bad-")) return sendError(res, native, 401, "Invalid API key provided", "invalid_api_key");
+    if (!key || key.startsWith("bad-")) {
+      return sendError(res, native, 401, "Invalid API key provided", "invalid_api_key");
+    }
     const cap = /^capped(all)?-(\w+)-/.exec(key);
-    if (cap && (cap[1] || req.method === "POST")) return sendError(res, native, 429, `you (mock) have reached your ${cap[2]} usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 0a1b2c)`, "usage_limit");
+    if (cap && (cap[1] || req.method === "POST")) {
+      return sendError(
+        res,
+        native,
+        429,
+        `you (mock) have reached your ${
+          cap[2]
+        } usage limit, upgrade for higher limits: https://ollama.com/upgrade (ref: 0a1b2c)`,
+        "usage_limit",
+      );
+    }
     if (key.startsWith("limited0-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded");
-    if (key.startsWith("limitedms-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
-    if (key.startsWith("limited-")) return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });
+    if (key.startsWith("limitedms-")) {
+      return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after-ms": "1500" });
+    }
+    if (key.startsWith("limited-")) {
+      return sendError(res, native, 429, "Rate limit reached", "rate_limit_exceeded", { "retry-after": "2" });
+    }
     if (key.startsWith("err-")) return sendError(res, native, 500, "Internal server error", "server_error");
     // Responses, Anthropic Messages, /api/version: answered in mock_dialects.ts.
     if (await answerDialect({ req, res, path, body, chunks, delayMs: delay, die: key.startsWith("die-") })) return;
 
     if (req.method === "GET" && path === "/v1/models") {
       const own = /models~(\S+)/.exec(key)?.[1]?.split("+") ?? MODELS;
-      return send(res, 200, { object: "list", data: own.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })) });
+      return send(res, 200, {
+        object: "list",
+        data: own.map((id) => ({ id, object: "model", created: 1700000000, owned_by: "mock" })),
+      });
     }
     if (req.method === "GET" && path === "/api/usage") {
       const usage = /usage~([^~\s]+)~([^~\s]+)/.exec(key);
       if (!usage) return sendError(res, native, 404, "404 page not found", "not_found");
-      return send(res, 200, { limits: { session: { usage: Number(usage[1]) }, weekly: { usage: Number(usage[2]) } }, plan: "free" });
+      return send(res, 200, {
+        limits: { session: { usage: Number(usage[1]) }, weekly: { usage: Number(usage[2]) } },
+        plan: "free",
+      });
     }
     if (req.method === "GET" && path === "/api/tags") {
-      return send(res, 200, { models: MODELS.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "0", details: {} })) });
+      return send(res, 200, {
+        models: MODELS.map((name) => ({
+          name,
+          model: name,
+          modified_at: "2026-01-01T00:00:00Z",
+          size: 1,
+          digest: "0",
+          details: {},
+        })),
+      });
     }
     if (req.method !== "POST") return sendError(res, native, 404, `no route ${req.method} ${path}`, "not_found");
-    if (!body || typeof body.model !== "string") return sendError(res, native, 400, "model is required", "invalid_request");
+    if (!body || typeof body.model !== "string") {
+      return sendError(res, native, 400, "model is required", "invalid_request");
+    }
     const model = body.model;
-    if (model.startsWith("missing-")) return sendError(res, native, 404, `model "${model}" not found`, "model_not_found");
+    if (model.startsWith("missing-")) {
+      return sendError(res, native, 404, `model "${model}" not found`, "model_not_found");
+    }
     // A model the upstream fails on whatever the key (OpenRouter answers 500/502 per model).
     const fails = /^fails-(5\d\d)$/.exec(model);
     if (fails) return sendError(res, native, Number(fails[1]), "Internal server error", "server_error");
     const own = /models~(\S+)/.exec(key)?.[1]?.split("+");
-    if (own && !own.includes(model)) return sendError(res, native, 404, `model '${model}' not found`, "model_not_found");
-    if ((path === "/v1/chat/completions" || path === "/api/chat") && body.messages !== undefined && !Array.isArray(body.messages)) {
+    if (own && !own.includes(model)) {
+      return sendError(res, native, 404, `model '${model}' not found`, "model_not_found");
+    }
+    if (
+      (path === "/v1/chat/completions" || path === "/api/chat") && body.messages !== undefined &&
+      !Array.isArray(body.messages)
+    ) {
       return sendError(res, native, 400, "'messages' must be an array", "invalid_request");
     }
     const die = key.startsWith("die-");
@@ -167,8 +216,15 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
       if (path === "/v1/embeddings") {
         // As OpenAI does: base64 of little-endian float32 when asked (the openai SDK asks by default).
         const vector = [0.1, 0.2, 0.3];
-        const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
-        return send(res, 200, { object: "list", data: [{ object: "embedding", embedding, index: 0 }], model, usage: { prompt_tokens: 4, total_tokens: 4 } });
+        const embedding = body.encoding_format === "base64"
+          ? Buffer.from(new Float32Array(vector).buffer).toString("base64")
+          : vector;
+        return send(res, 200, {
+          object: "list",
+          data: [{ object: "embedding", embedding, index: 0 }],
+          model,
+          usage: { prompt_tokens: 4, total_tokens: 4 },
+        });
       }
       return send(res, 200, { model, embeddings: [[0.1, 0.2, 0.3]], prompt_eval_count: 4 });
     }
@@ -184,19 +240,40 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
         const choice = chat
           ? { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" }
           : { index: 0, text: words.join(""), finish_reason: "stop" };
-        return send(res, 200, { id, object: chat ? "chat.completion" : "text_completion", created, model, choices: [choice], usage });
+        return send(res, 200, {
+          id,
+          object: chat ? "chat.completion" : "text_completion",
+          created,
+          model,
+          choices: [choice],
+          usage,
+        });
       }
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const frame = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
       const object = chat ? "chat.completion.chunk" : "text_completion";
       for (let i = 0; i < words.length; i++) {
         if (res.destroyed) return;
-        const choice = chat ? { index: 0, delta: i === 0 ? { role: "assistant", content: words[i] } : { content: words[i] }, finish_reason: null } : { index: 0, text: words[i], finish_reason: null };
+        const choice = chat
+          ? {
+            index: 0,
+            delta: i === 0 ? { role: "assistant", content: words[i] } : { content: words[i] },
+            finish_reason: null,
+          }
+          : { index: 0, text: words[i], finish_reason: null };
         frame({ id, object, created, model, choices: [choice] });
         if (die && i === 0) return void setTimeout(() => req.socket.destroy(), 20);
         if (delay) await sleep(delay);
       }
-      frame({ id, object, created, model, choices: [chat ? { index: 0, delta: {}, finish_reason: "stop" } : { index: 0, text: "", finish_reason: "stop" }] });
+      frame({
+        id,
+        object,
+        created,
+        model,
+        choices: [
+          chat ? { index: 0, delta: {}, finish_reason: "stop" } : { index: 0, text: "", finish_reason: "stop" },
+        ],
+      });
       const so = body.stream_options as Record<string, unknown> | undefined;
       if (so?.include_usage === true) frame({ id, object, created, model, choices: [], usage });
       res.end("data: [DONE]\n\n");
@@ -206,14 +283,24 @@ export async function startMockUpstream(options: MockOptions = {}): Promise<Mock
     if (path === "/api/chat" || path === "/api/generate") {
       const chat = path === "/api/chat";
       const part = (text: string, done: boolean) => ({
-        model, created_at: new Date().toISOString(),
+        model,
+        created_at: new Date().toISOString(),
         ...(chat ? { message: { role: "assistant", content: text } } : { response: text }),
         done,
       });
-      const final = { ...part("", true), done_reason: "stop", total_duration: 1000, prompt_eval_count: 10, eval_count: chunks };
+      const final = {
+        ...part("", true),
+        done_reason: "stop",
+        total_duration: 1000,
+        prompt_eval_count: 10,
+        eval_count: chunks,
+      };
       if (body.stream === false) {
         if (die) return void dieMidBody(res);
-        return send(res, 200, { ...final, ...(chat ? { message: { role: "assistant", content: words.join("") } } : { response: words.join("") }) });
+        return send(res, 200, {
+          ...final,
+          ...(chat ? { message: { role: "assistant", content: words.join("") } } : { response: words.join("") }),
+        });
       }
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       for (let i = 0; i < words.length; i++) {

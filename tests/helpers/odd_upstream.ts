@@ -68,36 +68,97 @@ function content(req: OddRequest, s: OddScript): { type: string; text: string } 
   if (!s.escaped) return made;
   const k = req.key;
   const u = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  const forms = [k.replaceAll("/", "\\/"), u(k[0]) + k.slice(1), [...k].map(u).join("").toUpperCase().replaceAll("\\U", "\\u")];
+  const forms = [
+    k.replaceAll("/", "\\/"),
+    u(k[0]) + k.slice(1),
+    [...k].map(u).join("").toUpperCase().replaceAll("\\U", "\\u"),
+  ];
   return { type: made.type, text: made.text.replaceAll(k, forms.join(" ")) };
 }
 
 function plainContent(req: OddRequest, s: OddScript): { type: string; text: string } {
   const said = s.echo ? ` (you sent ${req.key})` : "";
   if (s.status >= 400 || s.status < 200) {
-    return { type: "application/json", text: JSON.stringify({ error: { message: `odd upstream says ${s.status}${said}${s.padKiB ? ` ${"0".repeat(s.padKiB * 1024)}` : ""}`, type: "invalid_request_error", code: "odd" } }) };
+    return {
+      type: "application/json",
+      text: JSON.stringify({
+        error: {
+          message: `odd upstream says ${s.status}${said}${s.padKiB ? ` ${"0".repeat(s.padKiB * 1024)}` : ""}`,
+          type: "invalid_request_error",
+          code: "odd",
+        },
+      }),
+    };
   }
   const model = typeof req.body?.model === "string" ? req.body.model : "llama3.2";
   if (req.method === "GET") {
     const echoed = s.echo ? [{ id: `echo/${req.key}`, object: "model", owned_by: "odd" }] : [];
-    return { type: "application/json", text: JSON.stringify({ object: "list", data: [{ id: "llama3.2", object: "model", owned_by: `odd${said}` }, ...echoed] }) };
+    return {
+      type: "application/json",
+      text: JSON.stringify({
+        object: "list",
+        data: [{ id: "llama3.2", object: "model", owned_by: `odd${said}` }, ...echoed],
+      }),
+    };
   }
   const words = ["Hello", " from", ` the odd upstream${said}`, ".", ...(s.padKiB ? ["0".repeat(s.padKiB * 1024)] : [])];
   if (req.path.startsWith("/api/") && req.body?.stream !== false) {
     const lines = words.map((w) => JSON.stringify({ model, message: { role: "assistant", content: w }, done: false }));
-    lines.push(JSON.stringify({ model, message: { role: "assistant", content: "" }, done: true, prompt_eval_count: 5, eval_count: 4 }));
+    lines.push(
+      JSON.stringify({
+        model,
+        message: { role: "assistant", content: "" },
+        done: true,
+        prompt_eval_count: 5,
+        eval_count: 4,
+      }),
+    );
     return { type: "application/x-ndjson", text: lines.map((l) => `${l}\n`).join("") };
   }
   if (req.body?.stream === true) {
-    const frames = words.map((w) => ({ id: "c1", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] }));
-    frames.push({ id: "c1", object: "chat.completion.chunk", model, choices: [], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } } as never);
-    return { type: "text/event-stream", text: `${frames.map((f) => `data: ${JSON.stringify(f)}\n\n`).join("")}data: [DONE]\n\n` };
+    const frames = words.map((w) => ({
+      id: "c1",
+      object: "chat.completion.chunk",
+      model,
+      choices: [{ index: 0, delta: { content: w }, finish_reason: null }],
+    }));
+    frames.push(
+      {
+        id: "c1",
+        object: "chat.completion.chunk",
+        model,
+        choices: [],
+        usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
+      } as never,
+    );
+    return {
+      type: "text/event-stream",
+      text: `${frames.map((f) => `data: ${JSON.stringify(f)}\n\n`).join("")}data: [DONE]\n\n`,
+    };
   }
   if (req.path.startsWith("/api/")) {
-    return { type: "application/json", text: JSON.stringify({ model, message: { role: "assistant", content: words.join("") }, done: true, prompt_eval_count: 5, eval_count: 4 }) };
+    return {
+      type: "application/json",
+      text: JSON.stringify({
+        model,
+        message: { role: "assistant", content: words.join("") },
+        done: true,
+        prompt_eval_count: 5,
+        eval_count: 4,
+      }),
+    };
   }
   const choice = { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" };
-  return { type: "application/json", text: JSON.stringify({ id: "c1", object: "chat.completion", model, choices: [choice], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } }) };
+  return {
+    type: "application/json",
+    text: JSON.stringify({
+      id: "c1",
+      object: "chat.completion",
+      model,
+      choices: [choice],
+      usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
+    }),
+  };
 }
 
 function encode(text: string, encoding: OddScript["encoding"]): Uint8Array {
@@ -119,18 +180,38 @@ const NO_BODY = new Set([204, 304]);
 async function answer(socket: Socket, req: OddRequest, s: OddScript): Promise<"keep" | "closed"> {
   const { type, text } = content(req, s);
   const body = NO_BODY.has(s.status) || (s.status === 205) ? new Uint8Array(0) : encode(text, s.encoding);
-  const head = [`HTTP/1.1 ${s.status} Odd`, `content-type: ${type}`, "x-request-id: req-odd-1", "x-ratelimit-remaining-requests: 99", "openai-processing-ms: 3",
-    "access-control-allow-origin: *", "x-internal-debug: upstream-node-7"];
+  const head = [
+    `HTTP/1.1 ${s.status} Odd`,
+    `content-type: ${type}`,
+    "x-request-id: req-odd-1",
+    "x-ratelimit-remaining-requests: 99",
+    "openai-processing-ms: 3",
+    "access-control-allow-origin: *",
+    "x-internal-debug: upstream-node-7",
+  ];
   if (s.encoding !== "identity" && body.length) head.push(`content-encoding: ${s.encoding === "br" ? "br" : "gzip"}`);
-  if (s.echo) head.push(`www-authenticate: Bearer realm="${req.key}"`, `set-cookie: session=${req.key}`, `x-echo-key: ${req.key}`);
+  if (s.echo) {
+    head.push(
+      `www-authenticate: Bearer realm="${req.key}"`,
+      `set-cookie: session=${req.key}`,
+      `x-echo-key: ${req.key}`,
+    );
+  }
   const write = (b: string | Uint8Array) => !socket.destroyed && socket.write(b);
-  if (s.interim) write(`HTTP/1.1 ${s.interim} ${s.interim === 100 ? "Continue" : "Early Hints"}\r\n${s.interim === 103 ? "link: </style.css>; rel=preload\r\n" : ""}\r\n`);
+  if (s.interim) {
+    write(
+      `HTTP/1.1 ${s.interim} ${s.interim === 100 ? "Continue" : "Early Hints"}\r\n${
+        s.interim === 103 ? "link: </style.css>; rel=preload\r\n" : ""
+      }\r\n`,
+    );
+  }
   const noBody = NO_BODY.has(s.status);
   if (s.framing === "cl" || noBody) head.push(`content-length: ${noBody ? 0 : body.length}`);
   else if (s.framing === "close") head.push("connection: close");
   else head.push("transfer-encoding: chunked");
   const headBytes = `${head.join("\r\n")}\r\n\r\n`;
-  const chunk = (b: Uint8Array) => b.length ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from("\r\n")]) : Buffer.alloc(0);
+  const chunk = (b: Uint8Array) =>
+    b.length ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from("\r\n")]) : Buffer.alloc(0);
   if (noBody || s.framing === "cl") {
     write(Buffer.concat([Buffer.from(headBytes), body]));
     return "keep";
@@ -157,7 +238,11 @@ async function answer(socket: Socket, req: OddRequest, s: OddScript): Promise<"k
   for (let i = 0; i < body.length; i += piece) {
     if (socket.destroyed) return "closed";
     write(chunk(body.subarray(i, i + piece)));
-    await (s.framing === "slow" ? sleep(15) : s.framing === "trickle" ? sleep(40) : new Promise((r) => setImmediate(r)));
+    await (s.framing === "slow"
+      ? sleep(15)
+      : s.framing === "trickle"
+      ? sleep(40)
+      : new Promise((r) => setImmediate(r)));
   }
   write("0\r\n\r\n");
   return "keep";
@@ -202,7 +287,9 @@ function serveSocket(socket: Socket, onRequest: (r: OddRequest) => void, fallbac
 }
 
 /** A raw server on 127.0.0.1 answering as the keys say. */
-export async function startOddServer(onRequest: (r: OddRequest) => void): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startOddServer(
+  onRequest: (r: OddRequest) => void,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

@@ -7,7 +7,12 @@
 import { connect } from "node:net";
 
 /** An answer read off a raw socket. `status` 0: the connection closed without one; -1: closed in the middle of one. */
-export interface Raw { status: number; headers: Record<string, string>; body: string; sent: number }
+export interface Raw {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  sent: number;
+}
 
 /** Writes `head` (then `next()` chunks, with backpressure) to a new connection; resolves with the first complete answer. */
 export function exchange(port: number, head: string | Uint8Array, next?: () => Uint8Array | undefined): Promise<Raw> {
@@ -20,15 +25,19 @@ export function exchange(port: number, head: string | Uint8Array, next?: () => U
       const end = buf.indexOf("\r\n\r\n");
       if (end < 0) return closed ? { status: 0, headers: {}, body: "", sent } : undefined;
       const [statusLine, ...lines] = buf.subarray(0, end).toString("latin1").split("\r\n");
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+      const headers = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
+      );
       const rest = buf.subarray(end + 4);
       let body: Buffer;
       if (headers["transfer-encoding"] === "chunked") {
         const parts: Buffer[] = [];
-        for (let at = 0; ;) {
+        for (let at = 0;;) {
           const nl = rest.indexOf("\r\n", at);
           const size = nl < 0 ? NaN : parseInt(rest.subarray(at, nl).toString("latin1"), 16);
-          if (Number.isNaN(size) || rest.length < nl + 4 + size) return closed ? { status: -1, headers, body: "", sent } : undefined;
+          if (Number.isNaN(size) || rest.length < nl + 4 + size) {
+            return closed ? { status: -1, headers, body: "", sent } : undefined;
+          }
           if (size === 0) break;
           parts.push(rest.subarray(nl + 2, nl + 2 + size));
           at = nl + 4 + size;
@@ -64,4 +73,3 @@ export function exchange(port: number, head: string | Uint8Array, next?: () => U
     pump();
   });
 }
-

@@ -51,27 +51,39 @@ export function check(doc: unknown, schema: unknown, value: unknown, strict = tr
   if (s.type !== undefined) {
     const types = Array.isArray(s.type) ? s.type : [s.type];
     const actual = typeOf(value);
-    if (!types.includes(actual) && !(actual === "integer" && types.includes("number"))) return [`${at}: expected ${types.join("|")}, got ${actual}`];
+    if (!types.includes(actual) && !(actual === "integer" && types.includes("number"))) {
+      return [`${at}: expected ${types.join("|")}, got ${actual}`];
+    }
   }
-  if ("const" in s && JSON.stringify(s.const) !== JSON.stringify(value)) errs.push(`${at}: expected ${JSON.stringify(s.const)}`);
-  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errs.push(`${at}: ${JSON.stringify(value)} not in enum`);
+  if ("const" in s && JSON.stringify(s.const) !== JSON.stringify(value)) {
+    errs.push(`${at}: expected ${JSON.stringify(s.const)}`);
+  }
+  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
+    errs.push(`${at}: ${JSON.stringify(value)} not in enum`);
+  }
   for (const part of (s.allOf ?? []) as Obj[]) errs.push(...check(doc, part, value, false, at));
-  if (Array.isArray(s.anyOf) && !s.anyOf.some((x) => check(doc, x, value, strict, at).length === 0)) errs.push(`${at}: matches no anyOf branch`);
+  if (Array.isArray(s.anyOf) && !s.anyOf.some((x) => check(doc, x, value, strict, at).length === 0)) {
+    errs.push(`${at}: matches no anyOf branch`);
+  }
   if (Array.isArray(s.oneOf)) {
     const matches = s.oneOf.filter((x) => check(doc, x, value, strict, at).length === 0).length;
     if (matches !== 1) errs.push(`${at}: matches ${matches} oneOf branches`);
   }
-  if (Array.isArray(value) && s.items) value.forEach((v, i) => errs.push(...check(doc, s.items, v, strict, `${at}[${i}]`)));
+  if (Array.isArray(value) && s.items) {
+    value.forEach((v, i) => errs.push(...check(doc, s.items, v, strict, `${at}[${i}]`)));
+  }
   if (value && typeof value === "object" && !Array.isArray(value)) {
     const o = value as Obj;
     for (const r of (s.required ?? []) as string[]) if (!(r in o)) errs.push(`${at}: missing required '${r}'`);
     const props = (s.properties ?? {}) as Obj;
     for (const [k, v] of Object.entries(o)) {
       if (k in props) errs.push(...check(doc, props[k], v, strict, `${at}.${k}`));
-      else if (typeof s.additionalProperties === "object") errs.push(...check(doc, s.additionalProperties, v, strict, `${at}.${k}`));
+      else if (typeof s.additionalProperties === "object") {
+        errs.push(...check(doc, s.additionalProperties, v, strict, `${at}.${k}`));
+      }
     }
     const names = strict && (s.properties || s.allOf) ? known(doc, s) : undefined;
-    if (names) for (const k of Object.keys(o)) if (!names.has(k)) errs.push(`${at}: undocumented property '${k}'`);
+    if (names) { for (const k of Object.keys(o)) if (!names.has(k)) errs.push(`${at}: undocumented property '${k}'`); }
   }
   return errs;
 }

@@ -63,7 +63,18 @@ export async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess;
   const launch = async () => {
     // No snapshots, no append-only file: this Redis writes nothing to disk.
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmpdir()], { stdio: "ignore" });
+    child = spawn("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      tmpdir(),
+    ], { stdio: "ignore" });
     await waitForPort(port);
   };
   await launch();
@@ -114,8 +125,27 @@ export async function startPostgres(): Promise<PostgresServer> {
     const r = spawnSync(full[0], full[1] as string[], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
   };
-  run(pgBin("initdb"), ["-D", data, "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${pwfile}`, "-E", "UTF8"]);
-  run(pgBin("pg_ctl"), ["-D", data, "-l", join(root, "pg.log"), "-w", "start", "-o", `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`]);
+  run(pgBin("initdb"), [
+    "-D",
+    data,
+    "-U",
+    "postgres",
+    "--auth-host=scram-sha-256",
+    "--auth-local=trust",
+    `--pwfile=${pwfile}`,
+    "-E",
+    "UTF8",
+  ]);
+  run(pgBin("pg_ctl"), [
+    "-D",
+    data,
+    "-l",
+    join(root, "pg.log"),
+    "-w",
+    "start",
+    "-o",
+    `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`,
+  ]);
   const ws = spawn("websockify", [`127.0.0.1:${wsPort}`, `127.0.0.1:${port}`], { stdio: "ignore" });
   await waitForPort(wsPort);
   return {

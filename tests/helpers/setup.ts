@@ -29,7 +29,10 @@ export async function setupPool(o: TestPoolOptions = {}): Promise<TestPool> {
   let pool: Pool;
   try {
     pool = createPool({
-      providers: [ollama({ baseURL: mock.url }), openrouter({ baseURL: `${mock.url}/api`, appUrl: "https://app.example", appTitle: "Test App" })],
+      providers: [
+        ollama({ baseURL: mock.url }),
+        openrouter({ baseURL: `${mock.url}/api`, appUrl: "https://app.example", appTitle: "Test App" }),
+      ],
       auth: { adminToken: ADMIN },
       logger: { info() {}, warn() {}, error() {} },
       ...o,
@@ -39,15 +42,20 @@ export async function setupPool(o: TestPoolOptions = {}): Promise<TestPool> {
     throw err;
   }
   const admin = (method: string, path: string, body?: unknown): Promise<Response> =>
-    pool.fetch(new Request(`http://pool${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }));
+    pool.fetch(
+      new Request(`http://pool${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
   const created = await admin("POST", "/admin/tokens", { name: "tests" });
   const { token } = await created.json();
   const t: TestPool = {
-    pool, mock, token, admin,
+    pool,
+    mock,
+    token,
+    admin,
     call(path, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);

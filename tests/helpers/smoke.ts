@@ -17,7 +17,11 @@ export function httpFetcher(base: string): Fetcher {
 /** Imports `key` into the Ollama pool through the admin API and returns a new client token. */
 export async function importKeyAndToken(f: Fetcher, adminToken: string, key: string): Promise<string> {
   const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
-  const imported = await f("/admin/api-keys/import", { method: "POST", headers, body: JSON.stringify({ keys: [key] }) });
+  const imported = await f("/admin/api-keys/import", {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ keys: [key] }),
+  });
   assert.equal(imported.status, 200, await imported.clone().text());
   assert.equal((await imported.json()).added, 1);
   const created = await f("/admin/tokens", { method: "POST", headers, body: JSON.stringify({ name: "smoke" }) });

@@ -33,7 +33,9 @@ const READY = /listening on (http:\/\/\S+)/;
 function descendants(pid: number): number[] {
   let children: number[] = [];
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(
+      Number,
+    );
   } catch {
     // gone already, or no /proc
   }
@@ -45,7 +47,9 @@ function descendants(pid: number): number[] {
  * (`npm_config_local_prefix`, `npm_package_*`), and an `npx` in another folder would follow them.
  */
 export function childEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => !e[0].startsWith("npm_") && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => !e[0].startsWith("npm_") && e[1] !== undefined),
+  );
 }
 
 function signal(pid: number, sig: "SIGTERM" | "SIGKILL"): void {
@@ -97,7 +101,10 @@ export async function spawnServer(cmd: string, args: string[], o: SpawnOptions =
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${cmd} printed no listening line in ${o.timeoutMs ?? 30_000} ms:\n${out}`)), o.timeoutMs ?? 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${cmd} printed no listening line in ${o.timeoutMs ?? 30_000} ms:\n${out}`)),
+        o.timeoutMs ?? 30_000,
+      );
       onData = () => {
         const m = READY.exec(out);
         if (m) {

@@ -42,14 +42,19 @@ const ENDPOINTS = new Set(["/", "/pipeline", "/multi-exec"]);
 
 /** A reply as the REST API shows it: strings base64 when asked, except the status `OK`. */
 function toJson(value: Reply, base64: boolean): unknown {
-  if (value instanceof Status) return value.text === "OK" || !base64 ? value.text : Buffer.from(value.text).toString("base64");
+  if (value instanceof Status) {
+    return value.text === "OK" || !base64 ? value.text : Buffer.from(value.text).toString("base64");
+  }
   if (typeof value === "string") return base64 ? Buffer.from(value).toString("base64") : value;
   if (Array.isArray(value)) return value.map((v) => toJson(v, base64));
   if (value instanceof ReplyError) return null; // only EXEC nests errors; handled by the caller
   return value;
 }
 
-const item = (r: Reply, base64: boolean) => (r instanceof ReplyError ? { error: r.message } : { result: toJson(r, base64) });
+const item = (
+  r: Reply,
+  base64: boolean,
+) => (r instanceof ReplyError ? { error: r.message } : { result: toJson(r, base64) });
 
 /** The body as text, or undefined past `limit` (the rest is read and dropped, so a 413 can be sent). */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
@@ -66,7 +71,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
   });
 }
 
-const isCommand = (c: unknown): c is Command => Array.isArray(c) && c.length > 0 && c.every((a) => typeof a === "string" || typeof a === "number");
+const isCommand = (c: unknown): c is Command =>
+  Array.isArray(c) && c.length > 0 && c.every((a) => typeof a === "string" || typeof a === "number");
 
 /** Starts the REST server for the Redis on `redisPort`, on a free port of 127.0.0.1. */
 export async function startUpstashRest(redisPort: number, options: UpstashRestOptions = {}): Promise<UpstashRest> {
@@ -92,20 +98,25 @@ export async function startUpstashRest(redisPort: number, options: UpstashRestOp
   };
   const expected = Buffer.from(`Bearer ${token}`);
   const requests = new Map<string, number>();
-  const answer = (res: ServerResponse, status: number, json: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
+  const answer = (res: ServerResponse, status: number, json: unknown) =>
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
 
   const handle = async (path: string, body: unknown, base64: boolean): Promise<[number, unknown]> => {
     if (path === "/" && isCommand(body)) {
       const [r] = await send([body]);
       return r instanceof ReplyError ? [400, { error: r.message }] : [200, item(r, base64)];
     }
-    if (!(Array.isArray(body) && body.length > 0 && body.every(isCommand))) return [400, { error: "ERR failed to parse command" }];
+    if (!(Array.isArray(body) && body.length > 0 && body.every(isCommand))) {
+      return [400, { error: "ERR failed to parse command" }];
+    }
     if (path === "/pipeline") return [200, (await send(body)).map((r) => item(r, base64))];
     if (path === "/multi-exec") {
       const replies = await send([["MULTI"], ...body, ["EXEC"]]);
       const exec = replies[replies.length - 1];
       // A command Redis refused while queueing aborts the whole transaction (EXECABORT).
-      if (!Array.isArray(exec)) return [400, { error: exec instanceof ReplyError ? exec.message : "ERR transaction aborted" }];
+      if (!Array.isArray(exec)) {
+        return [400, { error: exec instanceof ReplyError ? exec.message : "ERR transaction aborted" }];
+      }
       return [200, exec.map((r) => item(r, base64))];
     }
     return [404, { error: "ERR unsupported request" }];
@@ -116,7 +127,9 @@ export async function startUpstashRest(redisPort: number, options: UpstashRestOp
     // Only the three endpoints are counted: the map stays at three entries whatever is requested.
     if (ENDPOINTS.has(path)) requests.set(path, (requests.get(path) ?? 0) + 1);
     const auth = Buffer.from(req.headers.authorization ?? "");
-    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return answer(res, 401, { error: "Unauthorized" });
+    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
+      return answer(res, 401, { error: "Unauthorized" });
+    }
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
     const text = await readBody(req, maxBodyBytes).catch(() => undefined);
     if (text === undefined) return answer(res, 413, { error: "ERR max request size exceeded" });

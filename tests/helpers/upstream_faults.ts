@@ -25,4 +25,7 @@ export function collectEscapes(): unknown[] {
 }
 
 /** The runtime's own fetch, and the Node adapter's undici transport. */
-export const TRANSPORTS: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], ["undiciFetch", () => undiciFetch()]];
+export const TRANSPORTS: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], [
+  "undiciFetch",
+  () => undiciFetch(),
+]];

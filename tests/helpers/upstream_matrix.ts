@@ -14,7 +14,28 @@
  */
 import type { OddScript } from "./odd_upstream.ts";
 
-export const STATUSES = ["100-200", "103-200", "200", "204", "205", "304", "400", "401", "402", "403", "404", "408", "422", "429", "500", "502", "503", "599", "600", "999"];
+export const STATUSES = [
+  "100-200",
+  "103-200",
+  "200",
+  "204",
+  "205",
+  "304",
+  "400",
+  "401",
+  "402",
+  "403",
+  "404",
+  "408",
+  "422",
+  "429",
+  "500",
+  "502",
+  "503",
+  "599",
+  "600",
+  "999",
+];
 export const FRAMINGS: OddScript["framing"][] = ["cl", "chunked1", "pieces", "slow", "reset", "close"];
 export const ENCODINGS: OddScript["encoding"][] = ["identity", "gzip", "br", "corrupt"];
 export const KINDS = ["json", "sse", "ndjson"] as const;
@@ -41,13 +62,18 @@ export function sampledCells(): Cell[] {
 
 /** Pairs of axis values the cells never bring together (empty when the sampling is pairwise-complete). */
 export function pairsMissing(cells: Cell[]): string[] {
-  const axes: Array<[keyof Cell, readonly string[]]> = [["status", STATUSES], ["framing", FRAMINGS], ["encoding", ENCODINGS], ["kind", KINDS]];
+  const axes: Array<[keyof Cell, readonly string[]]> = [["status", STATUSES], ["framing", FRAMINGS], [
+    "encoding",
+    ENCODINGS,
+  ], ["kind", KINDS]];
   const seen = new Set(cells.flatMap((c) => axes.flatMap(([a]) => axes.map(([b]) => `${a}=${c[a]}|${b}=${c[b]}`))));
   const missing: string[] = [];
   for (const [a, av] of axes) {
     for (const [b, bv] of axes) {
       if (a >= b) continue;
-      for (const x of av) for (const y of bv) if (!seen.has(`${a}=${x}|${b}=${y}`)) missing.push(`${a}=${x} & ${b}=${y}`);
+      for (const x of av) {
+        for (const y of bv) if (!seen.has(`${a}=${x}|${b}=${y}`)) missing.push(`${a}=${x} & ${b}=${y}`);
+      }
     }
   }
   return missing;

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
-import type { MailMessage, Mailer, UsersOptions } from "../../mod.ts";
+import type { Mailer, MailMessage, UsersOptions } from "../../mod.ts";
 import { setupPool, type TestPool, type TestPoolOptions } from "./setup.ts";
 
 export const SECRET = "users-test-secret-0123456789abcdef-0123456789";
@@ -52,14 +52,25 @@ export interface UsersPool extends TestPool {
   clock: { t: number };
   mailer: MemoryMailer;
   /** Calls `/api/auth/*` (JSON body; `session` as Bearer; extra headers). */
-  api(method: string, path: string, body?: unknown, session?: string, headers?: Record<string, string>): Promise<Response>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    session?: string,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   /** send-code + register; returns the session and profile. */
-  register(email: string, password?: string): Promise<{ session: string; user: Record<string, unknown> & { keyToken: string; id: string } }>;
+  register(
+    email: string,
+    password?: string,
+  ): Promise<{ session: string; user: Record<string, unknown> & { keyToken: string; id: string } }>;
   /** Calls the proxy with a client token. */
   chatWith(token: string): Promise<Response>;
 }
 
-export async function usersPool(o: Omit<TestPoolOptions, "users"> & { users?: Partial<UsersOptions>; start?: number } = {}): Promise<UsersPool> {
+export async function usersPool(
+  o: Omit<TestPoolOptions, "users"> & { users?: Partial<UsersOptions>; start?: number } = {},
+): Promise<UsersPool> {
   const clock = { t: o.start ?? Date.UTC(2025, 0, 15, 12) };
   const mailer = memoryMailer();
   const { users, ...rest } = o;
@@ -70,17 +81,31 @@ export async function usersPool(o: Omit<TestPoolOptions, "users"> & { users?: Pa
     users: { secret: SECRET, pbkdf2Iterations: TEST_ITERATIONS, mailer, ...users },
   });
   const api: UsersPool["api"] = (method, path, body, session, headers = {}) =>
-    t.pool.fetch(new Request(`http://pool${path}`, {
-      method,
-      headers: { "content-type": "application/json", ...(session ? { authorization: `Bearer ${session}` } : {}), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }));
+    t.pool.fetch(
+      new Request(`http://pool${path}`, {
+        method,
+        headers: {
+          "content-type": "application/json",
+          ...(session ? { authorization: `Bearer ${session}` } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
   return {
-    ...t, clock, mailer, api,
+    ...t,
+    clock,
+    mailer,
+    api,
     async register(email, password = "correct horse battery") {
       const sent = await api("POST", "/api/auth/send-code", { email, purpose: "register", turnstileToken: "pass" });
       if (sent.status !== 200) throw new Error(`send-code: ${sent.status} ${await sent.text()}`);
-      const res = await api("POST", "/api/auth/register", { email, password, code: mailer.code(email), turnstileToken: "pass" });
+      const res = await api("POST", "/api/auth/register", {
+        email,
+        password,
+        code: mailer.code(email),
+        turnstileToken: "pass",
+      });
       if (res.status !== 200) throw new Error(`register: ${res.status} ${await res.text()}`);
       const body = await res.json();
       return { session: body.token, user: body.user };
@@ -96,7 +121,9 @@ export async function usersPool(o: Omit<TestPoolOptions, "users"> & { users?: Pa
 }
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+  );
 }
 
 function readJson(req: IncomingMessage): Promise<string> {
@@ -121,7 +148,9 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** A local HTTP receiver that records JSON bodies (the webhook mail forwarder). */
-export async function startWebhookSink(status = 200): Promise<{ url: string; bodies: Array<Record<string, unknown>>; status: number; close(): Promise<void> }> {
+export async function startWebhookSink(
+  status = 200,
+): Promise<{ url: string; bodies: Array<Record<string, unknown>>; status: number; close(): Promise<void> }> {
   const sink = { url: "", bodies: [] as Array<Record<string, unknown>>, status, close: () => closeServer(server) };
   const server = createServer(async (req, res) => {
     sink.bodies.push(JSON.parse(await readJson(req)));
@@ -138,7 +167,9 @@ export async function startTurnstileStub(): Promise<{ url: string; forms: URLSea
     const form = new URLSearchParams(await readJson(req));
     forms.push(form);
     const success = form.get("response") === "pass" && form.get("secret") === "ts-secret";
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ success, "error-codes": success ? [] : ["invalid-input-response"] }));
+    res.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({ success, "error-codes": success ? [] : ["invalid-input-response"] }),
+    );
   });
   const url = await listen(server);
   return { url, forms, close: () => closeServer(server) };
@@ -181,6 +212,8 @@ export async function startSmtpSink(): Promise<{ port: number; received: SmtpRec
       });
     },
   });
-  const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.server.address() as AddressInfo).port)));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.server.address() as AddressInfo).port))
+  );
   return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

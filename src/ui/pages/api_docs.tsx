@@ -9,7 +9,13 @@ import type { OpenApiDocument } from "../../openapi/document.ts";
 import { Layout } from "../layout.tsx";
 
 type Obj = Record<string, unknown>;
-type Op = Obj & { operationId: string; tags: string[]; summary: string; description?: string; security: Array<Record<string, string[]>> };
+type Op = Obj & {
+  operationId: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  security: Array<Record<string, string[]>>;
+};
 
 const pretty = (v: unknown): string => JSON.stringify(v, null, 2);
 const refName = (ref: string): string => ref.slice(ref.lastIndexOf("/") + 1);
@@ -25,7 +31,7 @@ function resolve(doc: OpenApiDocument, v: unknown): Obj {
 
 /** Names of the component schemas a schema refers to, for links below it. */
 function schemaRefs(v: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(v)) for (const x of v) schemaRefs(x, out);
+  if (Array.isArray(v)) { for (const x of v) schemaRefs(x, out); }
   else if (v && typeof v === "object") {
     for (const [k, x] of Object.entries(v)) {
       if (k === "$ref" && typeof x === "string" && x.startsWith("#/components/schemas/")) out.add(refName(x));
@@ -37,7 +43,9 @@ function schemaRefs(v: unknown, out = new Set<string>()): Set<string> {
 
 /** A one-line type, e.g. `integer (1–200, default 50)` or `"active" | "cooling"`. */
 export function typeSummary(s: Obj): string {
-  if (typeof s.$ref === "string") return refName(s.$ref) + (s.default !== undefined ? ` (default ${JSON.stringify(s.default)})` : "");
+  if (typeof s.$ref === "string") {
+    return refName(s.$ref) + (s.default !== undefined ? ` (default ${JSON.stringify(s.default)})` : "");
+  }
   if (Array.isArray(s.enum)) return s.enum.map((x) => JSON.stringify(x)).join(" | ");
   let type = Array.isArray(s.type) ? s.type.join(" | ") : String(s.type ?? "any");
   if (type === "array" && s.items) type = `${typeSummary(s.items as Obj)}[]`;
@@ -56,7 +64,16 @@ const Text = (p: { text: unknown }): Child => (
 const SchemaLinks = (p: { schema: unknown }): Child => {
   const names = [...schemaRefs(p.schema)];
   if (names.length === 0) return null;
-  return <p class="muted">See {names.map((n, i) => <>{i ? ", " : ""}<a href={`#schema-${n}`}>{n}</a></>)}</p>;
+  return (
+    <p class="muted">
+      See {names.map((n, i) => (
+        <>
+          {i ? ", " : ""}
+          <a href={`#schema-${n}`}>{n}</a>
+        </>
+      ))}
+    </p>
+  );
 };
 
 /** A body: per media type, its example (when given) and its schema. */
@@ -66,7 +83,9 @@ const Content = (p: { content: Obj }): Child => (
       const m = media as Obj;
       return (
         <div>
-          <p><code>{type}</code></p>
+          <p>
+            <code>{type}</code>
+          </p>
           {m.example !== undefined ? <pre>{pretty(m.example)}</pre> : null}
           <details>
             <summary>Schema</summary>
@@ -96,23 +115,46 @@ function Operation(p: { doc: OpenApiDocument; method: string; path: string; op: 
   return (
     <details id={`op-${op.operationId}`}>
       <summary>
-        <span class="method">{p.method.toUpperCase()}</span> <code class="path">{p.path}</code> <span class="muted">{op.summary}</span>
+        <span class="method">{p.method.toUpperCase()}</span> <code class="path">{p.path}</code>{" "}
+        <span class="muted">{op.summary}</span>
       </summary>
       <div class="op">
-        {op.description ? <p><Text text={op.description} /></p> : null}
-        <p><strong>Auth:</strong> {authLabel(doc, op.security)}</p>
+        {op.description
+          ? (
+            <p>
+              <Text text={op.description} />
+            </p>
+          )
+          : null}
+        <p>
+          <strong>Auth:</strong> {authLabel(doc, op.security)}
+        </p>
         {params.length
           ? (
             <div class="table-wrap">
               <table>
-                <thead><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>Parameter</th>
+                    <th>In</th>
+                    <th>Type</th>
+                    <th>Description</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {params.map((q) => (
                     <tr>
-                      <td><code>{String(q.name)}</code>{q.required ? " *" : ""}</td>
+                      <td>
+                        <code>{String(q.name)}</code>
+                        {q.required ? " *" : ""}
+                      </td>
                       <td>{String(q.in)}</td>
-                      <td><code>{typeSummary(q.schema as Obj)}</code></td>
-                      <td><Text text={q.description} /></td>
+                      <td>
+                        <code>{typeSummary(q.schema as Obj)}</code>
+                      </td>
+                      <td>
+                        <Text text={q.description} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -133,11 +175,17 @@ function Operation(p: { doc: OpenApiDocument; method: string; path: string; op: 
           const res = resolve(doc, r);
           // Shared error responses are all the one error object: a line each, not its schema again.
           if (typeof (r as Obj).$ref === "string") {
-            return <p class="resp"><code>{status}</code> <Text text={res.description} /> <a href="#schema-Error">Error</a></p>;
+            return (
+              <p class="resp">
+                <code>{status}</code> <Text text={res.description} /> <a href="#schema-Error">Error</a>
+              </p>
+            );
           }
           return (
             <details>
-              <summary><code>{status}</code> <Text text={res.description} /></summary>
+              <summary>
+                <code>{status}</code> <Text text={res.description} />
+              </summary>
               {res.content ? <Content content={res.content as Obj} /> : <p class="muted">No body.</p>}
             </details>
           );
@@ -160,7 +208,9 @@ export function ApiDocsPage(p: { base: string; doc: OpenApiDocument }): Child {
     <Layout title="API docs" base={p.base}>
       <main class="docs">
         <h1>API</h1>
-        <p><Text text={info.description} /></p>
+        <p>
+          <Text text={info.description} />
+        </p>
         <p>
           Paths are relative to <code>{p.base || "/"}</code>. Machine-readable:{" "}
           <a href={`${p.base}/openapi.json`}>openapi.json</a> (OpenAPI {doc.openapi}, version {String(info.version)}).
@@ -172,15 +222,25 @@ export function ApiDocsPage(p: { base: string; doc: OpenApiDocument }): Child {
         {doc.tags.map((tag) => (
           <section id={tagId(tag.name)} class="card">
             <h2>{tag.name}</h2>
-            {tag.description ? <p class="muted"><Text text={tag.description} /></p> : null}
-            {ops.filter((o) => o.op.tags[0] === tag.name).map((o) => <Operation doc={doc} method={o.method} path={o.path} op={o.op} />)}
+            {tag.description
+              ? (
+                <p class="muted">
+                  <Text text={tag.description} />
+                </p>
+              )
+              : null}
+            {ops.filter((o) => o.op.tags[0] === tag.name).map((o) => (
+              <Operation doc={doc} method={o.method} path={o.path} op={o.op} />
+            ))}
           </section>
         ))}
         <section id="schemas" class="card">
           <h2>Schemas</h2>
           {Object.entries(schemas).map(([name, schema]) => (
             <details id={`schema-${name}`}>
-              <summary><code>{name}</code></summary>
+              <summary>
+                <code>{name}</code>
+              </summary>
               <pre>{pretty(schema)}</pre>
               <SchemaLinks schema={schema} />
             </details>

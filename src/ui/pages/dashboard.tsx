@@ -46,7 +46,11 @@ function KeysTab(): Child {
         </select>
         <button type="submit">Search</button>
       </form>
-      <Table head={["Key", "Label", "Status", "Reason", "Failures", "Priority", "Weight", "Models", "Usage", "Added", ""]} body="keys-body" num={[4, 5, 6, 8]} />
+      <Table
+        head={["Key", "Label", "Status", "Reason", "Failures", "Priority", "Weight", "Models", "Usage", "Added", ""]}
+        body="keys-body"
+        num={[4, 5, 6, 8]}
+      />
       <Pager id="keys" />
       <div id="key-detail" class="card" hidden></div>
     </section>
@@ -57,12 +61,20 @@ function ImportTab(): Child {
   return (
     <section class="card">
       <form id="import-form">
-        <p class="muted">One key per line, or ollama.txt lines <code>email----password----session----key</code>. Blank and malformed lines are reported with their line numbers.</p>
+        <p class="muted">
+          One key per line, or ollama.txt lines{" "}
+          <code>email----password----session----key</code>. Blank and malformed lines are reported with their line
+          numbers.
+        </p>
         <textarea name="content" aria-label="Keys to import"></textarea>
         <div class="row">
           <input id="import-file" type="file" accept=".txt,text/plain" aria-label="Key file" />
-          <label><input type="radio" name="mode" value="plain" checked /> Plain</label>
-          <label><input type="radio" name="mode" value="validated" /> Validated (probe each new key first)</label>
+          <label>
+            <input type="radio" name="mode" value="plain" checked /> Plain
+          </label>
+          <label>
+            <input type="radio" name="mode" value="validated" /> Validated (probe each new key first)
+          </label>
           <button type="submit">Import</button>
         </div>
         <progress id="import-progress" max="1" value="0" hidden></progress>
@@ -87,7 +99,11 @@ function TokensTab(): Child {
         <button type="submit">Create token</button>
       </form>
       <div id="token-once" hidden></div>
-      <Table head={["Name", "Token", "Created", "Expires", "Requests", "Tokens in / out", "Last used", ""]} body="tokens-body" num={[4, 5]} />
+      <Table
+        head={["Name", "Token", "Created", "Expires", "Requests", "Tokens in / out", "Last used", ""]}
+        body="tokens-body"
+        num={[4, 5]}
+      />
     </section>
   );
 }
@@ -99,9 +115,21 @@ function AnalyticsTab(p: DashboardProps): Child {
       <h2>Totals</h2>
       <div id="analytics-cards" class="grid"></div>
       <h2>Models</h2>
-      <div class="card"><Table head={["Model", "Requests", "Success", "Tokens in", "Tokens out"]} body="models-body" num={[1, 2, 3, 4]} /></div>
+      <div class="card">
+        <Table
+          head={["Model", "Requests", "Success", "Tokens in", "Tokens out"]}
+          body="models-body"
+          num={[1, 2, 3, 4]}
+        />
+      </div>
       <h2>Keys by requests</h2>
-      <div class="card"><Table head={["Key", "Label", "Requests", "Success rate", "Tokens in / out", "Status"]} body="keystats-body" num={[2, 3, 4]} /></div>
+      <div class="card">
+        <Table
+          head={["Key", "Label", "Requests", "Success rate", "Tokens in / out", "Status"]}
+          body="keystats-body"
+          num={[2, 3, 4]}
+        />
+      </div>
     </section>
   );
 }
@@ -114,14 +142,27 @@ function LogsTab(p: DashboardProps): Child {
         <input name="token" value={f.token} placeholder="Token id" aria-label="Client token id" size={14} />
         <input name="key" value={f.key} placeholder="Key id" aria-label="Key id" size={14} />
         <input name="model" value={f.model} placeholder="Model" aria-label="Model" size={14} />
-        <input name="status" value={f.status} placeholder="Status or 4xx" aria-label="Status" size={8} pattern="\d{3}|[1-9]xx" />
+        <input
+          name="status"
+          value={f.status}
+          placeholder="Status or 4xx"
+          aria-label="Status"
+          size={8}
+          pattern="\d{3}|[1-9]xx"
+        />
         <input name="since" type="datetime-local" aria-label="Since" />
         <input name="until" type="datetime-local" aria-label="Until" />
         <button type="submit">Search</button>
-        <label><input id="logs-auto" type="checkbox" checked /> Refresh</label>
+        <label>
+          <input id="logs-auto" type="checkbox" checked /> Refresh
+        </label>
         <a id="logs-export" href="#">Export NDJSON</a>
       </form>
-      <Table head={["Time", "Status", "Model", "Token", "Attempts", "Duration", "Tokens in / out", "Request id"]} body="logs-body" num={[1, 4, 5, 6]} />
+      <Table
+        head={["Time", "Status", "Model", "Token", "Attempts", "Duration", "Tokens in / out", "Request id"]}
+        body="logs-body"
+        num={[1, 4, 5, 6]}
+      />
       <div class="row">
         <button id="logs-newer" class="secondary" type="button" disabled>Newer</button>
         <button id="logs-older" class="secondary" type="button" disabled>Older</button>
@@ -160,7 +201,11 @@ function UsersTab(): Child {
           <button id="users-enable" class="secondary" type="button">Enable ticked</button>
           <button id="users-disable" class="secondary" type="button">Disable ticked</button>
         </form>
-        <Table head={["", "Email", "State", "Role", "Token valid until", "Requests", "Last check-in", ""]} body="users-body" num={[5]} />
+        <Table
+          head={["", "Email", "State", "Role", "Token valid until", "Requests", "Last check-in", ""]}
+          body="users-body"
+          num={[5]}
+        />
         <Pager id="users" />
       </div>
       <div id="user-detail" hidden></div>
@@ -169,7 +214,13 @@ function UsersTab(): Child {
 }
 
 const BODIES: Record<string, (p: DashboardProps) => Child> = {
-  keys: KeysTab, import: ImportTab, tokens: TokensTab, analytics: AnalyticsTab, logs: LogsTab, health: HealthTab, users: UsersTab,
+  keys: KeysTab,
+  import: ImportTab,
+  tokens: TokensTab,
+  analytics: AnalyticsTab,
+  logs: LogsTab,
+  health: HealthTab,
+  users: UsersTab,
 };
 
 export function Dashboard(p: DashboardProps): Child {
@@ -186,7 +237,9 @@ export function Dashboard(p: DashboardProps): Child {
           </form>
         </div>
         <nav class="tabs">
-          {p.tabs.map(([id, label]) => <a href={link(id, p.provider)} aria-current={id === p.tab ? "page" : undefined}>{label}</a>)}
+          {p.tabs.map(([id, label]) => (
+            <a href={link(id, p.provider)} aria-current={id === p.tab ? "page" : undefined}>{label}</a>
+          ))}
         </nav>
         <div id="msg" class="msg" role="status" hidden></div>
         {BODIES[p.tab](p)}
@@ -208,7 +261,9 @@ export function Login(p: { base: string; error?: string }): Child {
             <input id="token" name="token" type="password" autocomplete="current-password" required />
             <button type="submit">Log in</button>
           </form>
-          <p class="muted">The token is checked once; the browser then keeps only an HttpOnly session cookie for 12 hours.</p>
+          <p class="muted">
+            The token is checked once; the browser then keeps only an HttpOnly session cookie for 12 hours.
+          </p>
         </div>
       </main>
     </Layout>

@@ -32,7 +32,11 @@ export function HourlyChart(p: { hourly: PublicStats["hourly"] }): Child {
   const y = (v: number) => round2(PAD.top + plotH - (v / max) * plotH);
   const total = p.hourly.reduce((s, h) => s + h.requests, 0);
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Requests per hour over the last 24 hours: ${num(total)} in total`}>
+    <svg
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label={`Requests per hour over the last 24 hours: ${num(total)} in total`}
+    >
       {[0, 0.5, 1].filter((f) => Number.isInteger(max * f)).map((f) => (
         <g>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} />
@@ -43,13 +47,17 @@ export function HourlyChart(p: { hourly: PublicStats["hourly"] }): Child {
         const x = round2(PAD.left + i * slot + slot * 0.15);
         const w = round2(slot * 0.7);
         const other = Math.max(0, h.requests - h.success); // failures and client errors
-        const label = `${h.hour.slice(0, 13).replace("T", " ")}:00 UTC: ${num(h.requests)} requests, ${num(h.success)} succeeded, ${num(other)} not`;
+        const label = `${h.hour.slice(0, 13).replace("T", " ")}:00 UTC: ${num(h.requests)} requests, ${
+          num(h.success)
+        } succeeded, ${num(other)} not`;
         return (
           <g>
             <title>{label}</title>
             <rect class="bar-ok" x={x} width={w} y={y(h.success)} height={y(0) - y(h.success)} />
             <rect class="bar-bad" x={x} width={w} y={y(h.requests)} height={y(h.success) - y(h.requests)} />
-            {i % 3 === 0 ? <text x={round2(x + w / 2)} y={H - 10} text-anchor="middle">{h.hour.slice(11, 16)}</text> : null}
+            {i % 3 === 0
+              ? <text x={round2(x + w / 2)} y={H - 10} text-anchor="middle">{h.hour.slice(11, 16)}</text>
+              : null}
           </g>
         );
       })}
@@ -61,10 +69,26 @@ const ModelTable = (p: { rows: PublicStats["top_models"]; caption: string }): Ch
   <div class="table-wrap">
     <table>
       <caption class="muted">{p.caption}</caption>
-      <thead><tr><th>Model</th><th class="num">Requests</th></tr></thead>
+      <thead>
+        <tr>
+          <th>Model</th>
+          <th class="num">Requests</th>
+        </tr>
+      </thead>
       <tbody>
-        {p.rows.length === 0 ? <tr><td colspan={2} class="muted">No requests yet.</td></tr> : null}
-        {p.rows.map((m) => <tr><td class="model">{m.model}</td><td class="num">{num(m.requests)}</td></tr>)}
+        {p.rows.length === 0
+          ? (
+            <tr>
+              <td colspan={2} class="muted">No requests yet.</td>
+            </tr>
+          )
+          : null}
+        {p.rows.map((m) => (
+          <tr>
+            <td class="model">{m.model}</td>
+            <td class="num">{num(m.requests)}</td>
+          </tr>
+        ))}
       </tbody>
     </table>
   </div>
@@ -83,18 +107,35 @@ export function StatsPage(p: { base: string; stats: PublicStats; providers: stri
       <main data-base={p.base}>
         <div class="row">
           <h1>Usage</h1>
-          {p.providers.map((id) => (id === s.provider ? <strong>{id}</strong> : <a href={`${p.base}/stats?provider=${encodeURIComponent(id)}`}>{id}</a>))}
+          {p.providers.map((id) => (id === s.provider
+            ? <strong>{id}</strong>
+            : <a href={`${p.base}/stats?provider=${encodeURIComponent(id)}`}>{id}</a>)
+          )}
         </div>
         <div class="grid">
-          {cards.map(([l, v]) => <div class="metric"><div class="v">{v}</div><div class="l">{l}</div></div>)}
+          {cards.map(([l, v]) => (
+            <div class="metric">
+              <div class="v">{v}</div>
+              <div class="l">{l}</div>
+            </div>
+          ))}
         </div>
         <h2>Last 24 hours</h2>
-        <div class="card chart"><HourlyChart hourly={s.hourly} /></div>
-        <div class="grid">
-          <div class="card"><ModelTable rows={s.top_models} caption="Top models" /></div>
-          <div class="card"><ModelTable rows={s.top_models_24h} caption="Top models, last 24 hours" /></div>
+        <div class="card chart">
+          <HourlyChart hourly={s.hourly} />
         </div>
-        <p class="muted">Updated {s.timestamp.replace("T", " ").slice(0, 19)} UTC · refreshes every 30 s · <a href={`${p.base}/admin/public-stats?provider=${encodeURIComponent(s.provider)}`}>JSON</a></p>
+        <div class="grid">
+          <div class="card">
+            <ModelTable rows={s.top_models} caption="Top models" />
+          </div>
+          <div class="card">
+            <ModelTable rows={s.top_models_24h} caption="Top models, last 24 hours" />
+          </div>
+        </div>
+        <p class="muted">
+          Updated {s.timestamp.replace("T", " ").slice(0, 19)} UTC · refreshes every 30 s ·{" "}
+          <a href={`${p.base}/admin/public-stats?provider=${encodeURIComponent(s.provider)}`}>JSON</a>
+        </p>
       </main>
     </Layout>
   );

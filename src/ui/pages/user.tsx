@@ -21,12 +21,25 @@ export interface UserPageConfig {
 /** Cloudflare's Turnstile loader: the one third-party script, only on /user, only when enabled. */
 export const TURNSTILE_SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js";
 
-const Turnstile = (p: { siteKey?: string }): Child => (p.siteKey ? <div class="cf-turnstile" data-sitekey={p.siteKey}></div> : null);
+const Turnstile = (
+  p: { siteKey?: string },
+): Child => (p.siteKey ? <div class="cf-turnstile" data-sitekey={p.siteKey}></div> : null);
 
 export function UserLogin(p: UserPageConfig): Child {
   return (
-    <Layout title="Sign in" base={p.base} script="user.js" externalScript={p.turnstileSiteKey ? TURNSTILE_SCRIPT : undefined}>
-      <main class="login" data-base={p.base} data-page="login" data-resend={String(p.resendSeconds)} data-turnstile={p.turnstileSiteKey ? "on" : "off"}>
+    <Layout
+      title="Sign in"
+      base={p.base}
+      script="user.js"
+      externalScript={p.turnstileSiteKey ? TURNSTILE_SCRIPT : undefined}
+    >
+      <main
+        class="login"
+        data-base={p.base}
+        data-page="login"
+        data-resend={String(p.resendSeconds)}
+        data-turnstile={p.turnstileSiteKey ? "on" : "off"}
+      >
         <div id="msg" class="msg" role="status" hidden></div>
         <div class="card">
           <h1>Sign in</h1>
@@ -37,7 +50,15 @@ export function UserLogin(p: UserPageConfig): Child {
             <input id="login-password" name="password" type="password" autocomplete="current-password" />
             <p class="muted">…or sign in with a code sent to your email:</p>
             <div class="row">
-              <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength={6} placeholder="6-digit code" aria-label="Code" autocomplete="one-time-code" />
+              <input
+                name="code"
+                inputmode="numeric"
+                pattern="[0-9]{6}"
+                maxlength={6}
+                placeholder="6-digit code"
+                aria-label="Code"
+                autocomplete="one-time-code"
+              />
               <button id="login-code-btn" class="secondary" type="button">Send code</button>
             </div>
             <Turnstile siteKey={p.turnstileSiteKey} />
@@ -50,11 +71,27 @@ export function UserLogin(p: UserPageConfig): Child {
             <label for="reg-email">Email</label>
             <input id="reg-email" name="email" type="email" autocomplete="email" required />
             <div class="row">
-              <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength={6} placeholder="6-digit code" aria-label="Code" required autocomplete="one-time-code" />
+              <input
+                name="code"
+                inputmode="numeric"
+                pattern="[0-9]{6}"
+                maxlength={6}
+                placeholder="6-digit code"
+                aria-label="Code"
+                required
+                autocomplete="one-time-code"
+              />
               <button id="register-code-btn" class="secondary" type="button">Send code</button>
             </div>
             <label for="reg-password">{`Password (at least ${p.passwordMinLength} characters)`}</label>
-            <input id="reg-password" name="password" type="password" autocomplete="new-password" minlength={p.passwordMinLength} required />
+            <input
+              id="reg-password"
+              name="password"
+              type="password"
+              autocomplete="new-password"
+              minlength={p.passwordMinLength}
+              required
+            />
             <Turnstile siteKey={p.turnstileSiteKey} />
             <button type="submit">Register and get a token</button>
           </form>
@@ -65,7 +102,10 @@ export function UserLogin(p: UserPageConfig): Child {
 }
 
 const Field = (p: { label: string; id: string }): Child => (
-  <div class="metric"><div class="v" id={p.id}>-</div><div class="l">{p.label}</div></div>
+  <div class="metric">
+    <div class="v" id={p.id}>-</div>
+    <div class="l">{p.label}</div>
+  </div>
 );
 
 export function UserDashboard(p: UserPageConfig): Child {
@@ -85,9 +125,18 @@ export function UserDashboard(p: UserPageConfig): Child {
         </div>
         <h2>Your API token</h2>
         <div class="card">
-          <div class="secret-once"><code id="u-token">-</code><button id="u-copy" class="secondary" type="button">Copy</button></div>
-          <p>Valid until <strong id="u-expires">-</strong> · <span class="muted">time left</span> <strong id="u-countdown" class="mono">-</strong></p>
-          <p class="muted">Use it as an OpenAI API key: <code>{`Authorization: Bearer <token>`}</code> against <code>{`${p.base}/v1`}</code>.</p>
+          <div class="secret-once">
+            <code id="u-token">-</code>
+            <button id="u-copy" class="secondary" type="button">Copy</button>
+          </div>
+          <p>
+            Valid until <strong id="u-expires">-</strong> · <span class="muted">time left</span>{" "}
+            <strong id="u-countdown" class="mono">-</strong>
+          </p>
+          <p class="muted">
+            Use it as an OpenAI API key: <code>{`Authorization: Bearer <token>`}</code> against{" "}
+            <code>{`${p.base}/v1`}</code>.
+          </p>
         </div>
         <h2>Daily check-in</h2>
         <div class="card">
@@ -99,7 +148,9 @@ export function UserDashboard(p: UserPageConfig): Child {
           <Table head={["Day", "At"]} body="signins-body" />
           <Pager id="signins" />
         </div>
-        <p class="muted">Account created <span id="u-created">-</span> · last sign-in <span id="u-login">-</span></p>
+        <p class="muted">
+          Account created <span id="u-created">-</span> · last sign-in <span id="u-login">-</span>
+        </p>
       </main>
     </Layout>
   );
@@ -109,7 +160,12 @@ export function UserDashboard(p: UserPageConfig): Child {
 export function UsersOff(p: { base: string }): Child {
   return (
     <Layout title="Sign in" base={p.base}>
-      <main class="login"><div class="card"><h1>Self-service is off</h1><p>This pool does not offer user accounts; ask its administrator for a token.</p></div></main>
+      <main class="login">
+        <div class="card">
+          <h1>Self-service is off</h1>
+          <p>This pool does not offer user accounts; ask its administrator for a token.</p>
+        </div>
+      </main>
     </Layout>
   );
 }
