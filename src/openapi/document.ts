@@ -75,7 +75,8 @@ function errorStatuses(d: RouteDoc): number[] {
   const s = new Set(d.errors ?? []);
   if (d.auth !== "public") s.add(401);
   if (d.auth === "client" || d.auth === "admin" || d.auth === "adminBearer") s.add(429); // too many wrong tokens from the address
-  if (d.provider || d.body?.content["application/json"]) s.add(400); // unknown provider, bad JSON or field
+  // An unknown provider, bad JSON, a field or a query parameter its contract refuses.
+  if (d.provider || d.body?.content["application/json"] || d.params?.some((p) => p.in === "query")) s.add(400);
   if (d.body) s.add(413); // every body is read with a size limit
   return [...s].sort((a, b) => a - b);
 }

@@ -44,7 +44,10 @@ export function providerParam(c: Context<PoolEnv>, state: PoolState, body?: Reco
   if (raw === undefined || raw === "") return state.options.providers[0].id;
   if (typeof raw !== "string" || !state.providers.has(raw)) {
     const known = [...state.providers.keys()].join(", ");
-    throw badRequest(`unknown provider ${JSON.stringify(raw)}; configured: ${known}`, "unknown_provider");
+    throw badRequest(
+      `'provider' must be a configured provider (${known}), not ${JSON.stringify(raw)}`,
+      "unknown_provider",
+    );
   }
   return raw;
 }
