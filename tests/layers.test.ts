@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  * fetch wrapper on web APIs) serves the non-proxy upstream calls. `zod/mini` (zod's tree-shakable
  * build, no dependencies, plain ES code on every runtime; its built-in JSON Schema converter
  * writes /openapi.json) states the route contracts: one schema validates a request and documents
- * it. Only the contract modules of src/openapi/ may import it, so the proxy's hot path never does.
+ * it. Only the contract modules of src/openapi/ may import it: it never runs on the proxy path.
  */
 const ALLOWED =
   /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?|ofetch|zod\/mini)$/;

@@ -103,6 +103,17 @@ export function jsonSchema(schema: z.ZodMiniType): Schema {
       if ((k === "maximum" && x === SAFE) || (k === "minimum" && x === -SAFE)) continue;
       copy[k] = tidy(x);
     }
+    // `T or null`: the description and default of T belong to the field, where readers look.
+    const alts = copy.anyOf as Schema[] | undefined;
+    const inner = alts?.length === 2 && alts.some((a) => a.type === "null")
+      ? alts.find((a) => a.type !== "null")
+      : undefined;
+    for (const k of ["description", "default"]) {
+      if (inner && inner[k] !== undefined && copy[k] === undefined) {
+        copy[k] = inner[k];
+        delete inner[k];
+      }
+    }
     return copy;
   };
   return tidy(out) as Schema;
@@ -152,7 +163,7 @@ function bodyWithProvider(c: Contract, body: Schema): Schema {
   if (!c.provider) return body;
   const properties = {
     ...(body.properties as Record<string, Schema>),
-    provider: { $ref: "#/components/schemas/ProviderId" },
+    provider: { $ref: "#/components/schemas/ProviderId", description: "Which provider's pool, as `?provider=`." },
   };
   return { ...body, properties };
 }
