@@ -61,6 +61,8 @@ export function contract<
   P extends Fields = z.ZodMiniObject<Record<never, never>>,
   B extends Fields = z.ZodMiniObject<Record<never, never>>,
 >(spec: ContractSpec<Q, P, B>): Contract<Q, P, B> {
+  // Converted on first use (a refused request or the document), then kept: one per declared
+  // route, a fixed set, so the cache is bounded by the routes the source declares.
   let json: Contract["json"] | undefined;
   return {
     ...spec,

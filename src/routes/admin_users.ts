@@ -11,7 +11,7 @@ import {
   RESET_USER_KEY,
   UPDATE_USER,
   USER_SIGN_INS,
-} from "../openapi/users.ts";
+} from "../openapi/admin_users.ts";
 import type { PoolEnv } from "./context.ts";
 import { serve } from "./contract.ts";
 import { usersOff } from "./users.ts";
