@@ -1,7 +1,8 @@
 /** Contracts of user management under `/admin/users` (routes/admin_users.ts). @module */
 import * as z from "zod/mini";
 import { type Contract, contract } from "./contract.ts";
-import { paging, PAGING_CODES } from "./fields.ts";
+import type { UserRecord } from "../users/types.ts";
+import { paging, PAGING_CODES, USER_ROLES } from "./fields.ts";
 import { obj, ok, ref, t } from "./types.ts";
 
 const userId = () => z.object({ id: z.string().check(z.describe("User id.")) });
@@ -70,7 +71,10 @@ export const UPDATE_USER = contract({
   summary: "Change role or enable/disable (takes effect at once)",
   description: "At least one of `role` and `isActive`.",
   params: userId(),
-  body: z.object({ role: z.optional(z.enum(["user", "admin"])), isActive: z.optional(z.boolean()) }),
+  body: z.object({
+    role: z.optional(z.enum(USER_ROLES as [UserRecord["role"], ...UserRecord["role"][]])),
+    isActive: z.optional(z.boolean()),
+  }),
   example: { role: "admin" },
   responses: ok(obj({ user: ref("AdminUser") })),
   errors: [404],

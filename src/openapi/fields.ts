@@ -4,7 +4,8 @@
  * @module
  */
 import * as z from "zod/mini";
-import { PRIORITY_RANGE, WEIGHT_RANGE } from "../keys/types.ts";
+import { type KeyRecord, PRIORITY_RANGE, WEIGHT_RANGE } from "../keys/types.ts";
+import type { UserRecord } from "../users/types.ts";
 
 /** `page` (from 1) and `pageSize` (1 to `max`, default `size`). */
 export function paging(size: number, max: number) {
@@ -32,9 +33,17 @@ export function optionalInt(min: number, max: number | undefined, description: s
   return z.optional(z.int().check(...checks));
 }
 
+/** Every state a key can be in; the document's `KeyState` lists these. */
+export const KEY_STATES: ReadonlyArray<KeyRecord["state"]> = ["active", "cooling", "disabled"];
+
+/** The roles a self-service user can have. */
+export const USER_ROLES: ReadonlyArray<UserRecord["role"]> = ["user", "admin"];
+
 /** The state of a key, as a component of the document. */
 export const keyState = () =>
-  z.enum(["active", "cooling", "disabled"]).check(z.meta({ "x-ref": "KeyState", description: "A key's state." }));
+  z.enum(KEY_STATES as [KeyRecord["state"], ...KeyRecord["state"][]]).check(
+    z.meta({ "x-ref": "KeyState", description: "A key's state." }),
+  );
 
 /** `priority` and `weight`, as every route that sets them accepts them. */
 export const placement = () => ({

@@ -8,7 +8,7 @@ import * as z from "zod/mini";
 import { MAX_PASSWORD_LENGTH } from "../auth/password.ts";
 import { ADMIN_USER_CONTRACTS } from "./admin_users.ts";
 import { type Contract, contract, routeDoc } from "./contract.ts";
-import { paging, PAGING_CODES } from "./fields.ts";
+import { paging, PAGING_CODES, USER_ROLES } from "./fields.ts";
 import { obj, ok, ref, type ResponseDoc, type RouteDoc, type Schema, t } from "./types.ts";
 
 const HTML: ResponseDoc = { description: "An HTML page.", content: { "text/html": { schema: t.str() } } };
@@ -16,7 +16,7 @@ const when = t.nullable("integer", "Epoch ms, or null.");
 const userBase: Record<string, Schema> = {
   id: t.str(),
   email: t.str(),
-  role: t.enumOf(["user", "admin"]),
+  role: t.enumOf([...USER_ROLES]),
   isActive: t.bool(),
   keyProvider: t.str(),
   keyExpiresAt: when,
