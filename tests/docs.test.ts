@@ -1,9 +1,10 @@
 /**
  * The documents hold together: every relative link and `#anchor` in README.md and docs/*.md
  * leads somewhere (the file or folder exists; the heading exists, named by GitHub's slug rules),
- * and code cites only documents that are in the repository — a comment that sends the reader to a
- * document nobody can open sends them nowhere. (The samples below spell their names as
- * `${name}.md`, so this file does not cite them itself.)
+ * the scripts, tasks and files their commands name exist, and code cites only documents that are
+ * in the repository — a comment that sends the reader to a document nobody can open sends them
+ * nowhere. (The samples below spell their names as `${name}.md`, so this file does not cite them
+ * itself.)
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -97,6 +98,19 @@ function documentExists(from: string, cited: string): boolean {
   return candidates.some((c) => existsSync(c));
 }
 
+/**
+ * What the commands in a document name and must exist: `npm run X` (package.json scripts),
+ * `deno task X` (deno.json tasks) and the file a `tsx` or `npx tsx` command runs.
+ */
+export function commandNeeds(markdown: string): { scripts: string[]; tasks: string[]; files: string[] } {
+  const pick = (re: RegExp) => [...new Set([...markdown.matchAll(re)].map((m) => m[1]))];
+  return {
+    scripts: pick(/\bnpm run ([\w:-]+)/g),
+    tasks: pick(/\bdeno task ([\w:-]+)/g),
+    files: pick(/\btsx ((?:[\w.-]+\/)*[\w.-]+\.ts)\b/g),
+  };
+}
+
 describe("documents", () => {
   it("finds anchors and links as GitHub does (the checks can fail)", () => {
     const md = (name: string) => `${name}.md`;
@@ -126,6 +140,21 @@ describe("documents", () => {
       }
     }
     assert.deepEqual(broken, []);
+  });
+
+  it("the scripts, tasks and files the documents' commands name exist", () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts);
+    const tasks = Object.keys(JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).tasks);
+    const sample = commandNeeds("`npm run bench:soak` and `npx tsx bench/pick.ts`; `deno task start:deno`");
+    assert.deepEqual(sample, { scripts: ["bench:soak"], tasks: ["start:deno"], files: ["bench/pick.ts"] });
+    const missing: string[] = [];
+    for (const doc of DOCUMENTS) {
+      const needs = commandNeeds(readFileSync(join(ROOT, doc), "utf8"));
+      for (const s of needs.scripts) if (!scripts.includes(s)) missing.push(`${doc}: npm run ${s}: no such script`);
+      for (const t of needs.tasks) if (!tasks.includes(t)) missing.push(`${doc}: deno task ${t}: no such task`);
+      for (const f of needs.files) if (!existsSync(join(ROOT, f))) missing.push(`${doc}: tsx ${f}: no such file`);
+    }
+    assert.deepEqual(missing, []);
   });
 
   it("code cites only documents that are in the repository", () => {
