@@ -92,7 +92,13 @@ function launch(runtime: Runtime, kind: Kind, mockUrl: string, port: number, adm
   const ready = /listening on (http:\/\/\S+)/;
   if (runtime === "node") return { name, file: "adapters/cli.ts", args: ["--storage", "memory:"], env, ready };
   if (runtime === "bun") return { name, command: [BUN], file: "examples/bun/server.ts", env, ready };
-  return { name, command: [DENO, "run", "-A", "--unstable-kv"], file: "examples/deno/main.ts", env, ready };
+  return {
+    name,
+    command: [DENO, "run", "-A", "--unstable-kv", "--unstable-no-legacy-abort"],
+    file: "examples/deno/main.ts",
+    env,
+    ready,
+  };
 }
 
 function version(bin: string): string {
