@@ -21,6 +21,13 @@ export interface RuntimeTarget {
   errors: number;
   /** Median percent of one core: `proxy` is the measured server, `mock`, `loadgen`, `other`. */
   cpu: Record<string, number>;
+  /**
+   * Median of req/s ÷ the proxy's share of a core: requests per second of the server's own CPU.
+   * Less sensitive to the rest of the machine than req/s, which depends on how much CPU the
+   * scheduler gave the server (Bun and Deno run more threads than Node, so get more of a busy
+   * machine).
+   */
+  perCore: number;
   rounds: Sample[];
 }
 
@@ -35,6 +42,10 @@ export interface RuntimeRow {
   poolVsNodePoolPct?: number;
   /** bare req/s ÷ the Node bare proxy's req/s, percent. */
   bareVsNodeBarePct?: number;
+  /** pool ÷ bare in requests per second of their own CPU, percent. */
+  poolVsBarePerCorePct: number;
+  /** pool ÷ Node pool in requests per second of their own CPU, percent. */
+  poolVsNodePoolPerCorePct?: number;
 }
 
 /** One scenario: every runtime measured, interleaved. */
@@ -61,6 +72,7 @@ function summarizeTarget(samples: Sample[], self: TargetName): RuntimeTarget {
     non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
     errors: samples.reduce((n, s) => n + s.errors, 0),
     cpu: Object.fromEntries(Object.keys(cpus[0] ?? {}).map((k) => [k, round1(median(cpus.map((c) => c[k])))])),
+    perCore: Math.round(median(samples.map((s, i) => s.rps / (cpus[i].proxy / 100)))),
     rounds: samples,
   };
 }
@@ -79,13 +91,20 @@ export function summarizeRuntimes(
     if (!b?.length || !p?.length) continue;
     const bare = summarizeTarget(b, targetName(runtime, "bare"));
     const pool = summarizeTarget(p, targetName(runtime, "pool"));
-    rows.push({ runtime, bare, pool, poolVsBarePct: round1((pool.rps / bare.rps) * 100) });
+    rows.push({
+      runtime,
+      bare,
+      pool,
+      poolVsBarePct: round1((pool.rps / bare.rps) * 100),
+      poolVsBarePerCorePct: round1((pool.perCore / bare.perCore) * 100),
+    });
   }
   const node = rows.find((r) => r.runtime === "node");
   if (node) {
     for (const r of rows) {
       r.poolVsNodePoolPct = round1((r.pool.rps / node.pool.rps) * 100);
       r.bareVsNodeBarePct = round1((r.bare.rps / node.bare.rps) * 100);
+      r.poolVsNodePoolPerCorePct = round1((r.pool.perCore / node.pool.perCore) * 100);
     }
   }
   return { name, stream, connections, rows };
@@ -108,23 +127,33 @@ export function runtimesTable(
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.platform}, load average at start ${m.loadavg.join(" ")}. ` +
     `${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
     `Medians of ${s.rounds} round(s) × ${s.durationS} s per target, all targets interleaved; one Node mock upstream, ` +
-    `autocannon in the same machine. CPU % is of one core; "other" is the rest of the machine (high = disturbed run).`,
+    `autocannon in the same machine. CPU % is of one core; "other" is the rest of the machine (high = disturbed run). ` +
+    `"per core": req/s ÷ the server's own share of a core, which a busy machine skews less than req/s.`,
     ``,
     `| scenario | runtime | bare req/s | pool req/s | **pool / bare** | pool / Node pool | bare / Node bare | ` +
+    `per core bare / pool | pool / bare per core | pool / Node pool per core | ` +
     `pool p50 / p99 ms | CPU % bare / pool | CPU % other (bare / pool) | non2xx + errors |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const sc of scenarios) {
     for (const r of sc.rows) {
-      lines.push(
-        `| ${sc.name} | ${r.runtime} | ${fmt(r.bare.rps)} | ${fmt(r.pool.rps)} | **${r.poolVsBarePct} %** | ${
-          pct(r.poolVsNodePoolPct)
-        } | ${
-          pct(r.bareVsNodeBarePct)
-        } | ${r.pool.p50} / ${r.pool.p99} | ${r.bare.cpu.proxy} / ${r.pool.cpu.proxy} | ${r.bare.cpu.other} / ${r.pool.cpu.other} | ${
-          warn(r.bare.non2xx + r.bare.errors)
-        } / ${warn(r.pool.non2xx + r.pool.errors)} |`,
-      );
+      const cells = [
+        sc.name,
+        r.runtime,
+        fmt(r.bare.rps),
+        fmt(r.pool.rps),
+        `**${r.poolVsBarePct} %**`,
+        pct(r.poolVsNodePoolPct),
+        pct(r.bareVsNodeBarePct),
+        `${fmt(r.bare.perCore)} / ${fmt(r.pool.perCore)}`,
+        `${r.poolVsBarePerCorePct} %`,
+        pct(r.poolVsNodePoolPerCorePct),
+        `${r.pool.p50} / ${r.pool.p99}`,
+        `${r.bare.cpu.proxy} / ${r.pool.cpu.proxy}`,
+        `${r.bare.cpu.other} / ${r.pool.cpu.other}`,
+        `${warn(r.bare.non2xx + r.bare.errors)} / ${warn(r.pool.non2xx + r.pool.errors)}`,
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
     }
   }
   return lines.join("\n");
