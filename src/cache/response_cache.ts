@@ -6,6 +6,7 @@
  */
 import type { Storage } from "unstorage";
 import { sha256HexSync } from "../auth/sha256.ts";
+import type { ChangeFeed } from "../store/feed.ts";
 import { cacheKey, PREFIX } from "../store/key_names.ts";
 
 /** Response cache settings. */
@@ -35,6 +36,21 @@ interface StoredEntry extends Omit<Entry, "body"> {
   body: string; // base64
 }
 
+/** Which entries a clear removes: all, or those of a provider and/or whose model contains `model`. */
+export interface CacheFilter {
+  provider?: string;
+  model?: string;
+}
+
+const matches = (e: { provider?: unknown; model?: unknown }, f: CacheFilter): boolean =>
+  (!f.provider || e.provider === f.provider) && (!f.model || String(e.model ?? "").includes(f.model));
+
+/**
+ * Stored entries listed, read (by a filtered clear) and removed per round: file-backed storage
+ * runs out of descriptors with many more removals at once.
+ */
+const CLEAR_BATCH = 256;
+
 /** JSON with object keys sorted, so that key order does not split the cache. */
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
@@ -62,8 +78,10 @@ export class ResponseCache {
   #misses = 0;
   #storage: Storage;
   #now: () => number;
+  #feed?: ChangeFeed;
 
-  constructor(options: CacheOptions, storage: Storage, now: () => number) {
+  /** With `feed`, a clear reaches the other instances' memory too (they read it on their next sync). */
+  constructor(options: CacheOptions, storage: Storage, now: () => number, feed?: ChangeFeed) {
     this.options = {
       enabled: false,
       ttlMs: 300_000,
@@ -74,6 +92,7 @@ export class ResponseCache {
     };
     this.#storage = storage;
     this.#now = now;
+    this.#feed = feed;
   }
 
   /** The cache key of a request. */
@@ -134,17 +153,47 @@ export class ResponseCache {
     }
   }
 
-  /** Removes entries, all or those of a provider and/or whose model contains `model`. */
-  async clear(filter: { provider?: string; model?: string } = {}): Promise<number> {
-    let removed = 0;
+  /**
+   * Removes the entries `filter` names here, in the store (when shared) and, through the change
+   * feed, from the other instances' memory. Returns how many distinct answers were removed here
+   * and from the store (one kept in both counts once).
+   */
+  async clear(filter: CacheFilter = {}): Promise<number> {
+    const removed = new Set(this.forget(filter));
+    if (this.options.shared) { for (const hash of await this.#clearStored(filter)) removed.add(hash); }
+    await this.#feed?.publish({ kind: "cache", ids: [], all: true, ...filter });
+    return removed.size;
+  }
+
+  /** Removes the entries `filter` names from this instance's memory only: their keys. */
+  forget(filter: CacheFilter = {}): string[] {
+    const removed: string[] = [];
     for (const [k, e] of [...this.#entries]) {
-      if (filter.provider && e.provider !== filter.provider) continue;
-      if (filter.model && !(e.model ?? "").includes(filter.model)) continue;
+      if (!matches(e, filter)) continue;
       this.#drop(k, e);
-      removed++;
+      removed.push(k);
     }
-    if (this.options.shared && !filter.provider && !filter.model) await this.#storage.clear(PREFIX.cache);
     return removed;
+  }
+
+  /**
+   * Removes stored entries one by one: `storage.clear("cache")` removes nothing, because unstorage
+   * clears only the mounts below the prefix and the pool's storage has one mount, at the root.
+   */
+  async #clearStored(filter: CacheFilter): Promise<string[]> {
+    const names = await this.#storage.getKeys(PREFIX.cache);
+    const hashes: string[] = [];
+    for (let i = 0; i < names.length; i += CLEAR_BATCH) {
+      let batch = names.slice(i, i + CLEAR_BATCH);
+      if (filter.provider || filter.model) {
+        const items = await this.#storage.getItems<StoredEntry>(batch);
+        batch = items.filter((it) => typeof it.value === "object" && it.value && matches(it.value, filter))
+          .map((it) => it.key);
+      }
+      await Promise.all(batch.map((name) => this.#storage.removeItem(name)));
+      hashes.push(...batch.map((name) => name.slice(PREFIX.cache.length + 1)));
+    }
+    return hashes;
   }
 
   stats(): Record<string, unknown> {
