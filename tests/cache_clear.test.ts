@@ -5,19 +5,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createStorage } from "unstorage";
 import { ResponseCache } from "../src/cache/response_cache.ts";
 import { PREFIX } from "../src/store/key_names.ts";
-import {
-  type Backend,
-  type BackendFactory,
-  fsBackend,
-  memoryBackend,
-  needsOf,
-  redisBackend,
-} from "./helpers/backends.ts";
-import { skipUnless } from "./helpers/requires.ts";
+import { eachBackend, fsBackend, memoryBackend, redisBackend } from "./helpers/backends.ts";
 import { setupPool } from "./helpers/setup.ts";
 
 const answer = (text: string) => ({
@@ -26,39 +18,30 @@ const answer = (text: string) => ({
   body: new TextEncoder().encode(text),
 });
 
-for (const factory of [memoryBackend, fsBackend, redisBackend] as BackendFactory[]) {
-  const suite = `shared response cache cleared: ${factory.name.replace(/Backend$/, "")}`;
-  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
-    let backend: Backend;
-    before(async () => {
-      backend = await factory();
-    });
-    after(() => backend.stop());
+eachBackend("shared response cache cleared", [memoryBackend, fsBackend, redisBackend], (backend) => {
+  it("removes the filtered entries from memory and the store, and counts each once", async () => {
+    const options = { enabled: true, shared: true };
+    const writer = new ResponseCache(options, backend().connect(), Date.now);
+    const clearer = new ResponseCache(options, backend().connect(), Date.now);
+    const llama = writer.key("ollama", "/v1/chat/completions", '{"model":"llama3.2"}');
+    const qwen = writer.key("openrouter", "/v1/chat/completions", '{"model":"qwen3"}');
+    const other = writer.key("ollama", "/v1/chat/completions", '{"model":"qwen3"}');
+    await writer.set(llama, answer("a"), "ollama", "llama3.2");
+    await writer.set(qwen, answer("b"), "openrouter", "qwen3");
+    await writer.set(other, answer("c"), "ollama", "qwen3");
+    assert.ok(await clearer.get(other), "read through the store, now also in the clearer's memory");
 
-    it("removes the filtered entries from memory and the store, and counts each once", async () => {
-      const options = { enabled: true, shared: true };
-      const writer = new ResponseCache(options, backend.connect(), Date.now);
-      const clearer = new ResponseCache(options, backend.connect(), Date.now);
-      const llama = writer.key("ollama", "/v1/chat/completions", '{"model":"llama3.2"}');
-      const qwen = writer.key("openrouter", "/v1/chat/completions", '{"model":"qwen3"}');
-      const other = writer.key("ollama", "/v1/chat/completions", '{"model":"qwen3"}');
-      await writer.set(llama, answer("a"), "ollama", "llama3.2");
-      await writer.set(qwen, answer("b"), "openrouter", "qwen3");
-      await writer.set(other, answer("c"), "ollama", "qwen3");
-      assert.ok(await clearer.get(other), "read through the store, now also in the clearer's memory");
+    assert.equal(await clearer.clear({ provider: "ollama", model: "llama" }), 1, "only in the store");
+    assert.equal(await new ResponseCache(options, backend().connect(), Date.now).get(llama), undefined);
+    assert.equal(await clearer.clear({ provider: "openrouter" }), 1);
+    assert.equal(await clearer.get(qwen), undefined);
 
-      assert.equal(await clearer.clear({ provider: "ollama", model: "llama" }), 1, "only in the store");
-      assert.equal(await new ResponseCache(options, backend.connect(), Date.now).get(llama), undefined);
-      assert.equal(await clearer.clear({ provider: "openrouter" }), 1);
-      assert.equal(await clearer.get(qwen), undefined);
-
-      assert.equal(await clearer.clear(), 1, "the one left, in memory and store alike, counted once");
-      const fresh = new ResponseCache(options, backend.connect(), Date.now);
-      assert.equal(await fresh.get(other), undefined);
-      assert.deepEqual(await backend.connect().getKeys(PREFIX.cache), [], "nothing left in the store");
-    });
+    assert.equal(await clearer.clear(), 1, "the one left, in memory and store alike, counted once");
+    const fresh = new ResponseCache(options, backend().connect(), Date.now);
+    assert.equal(await fresh.get(other), undefined);
+    assert.deepEqual(await backend().connect().getKeys(PREFIX.cache), [], "nothing left in the store");
   });
-}
+});
 
 describe("the admin's cache clear across instances", () => {
   it("says how many answers it removed and other instances stop answering from theirs", async () => {

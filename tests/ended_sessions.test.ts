@@ -5,58 +5,41 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { it } from "node:test";
 import { ADMIN_SESSION_MS } from "../src/auth/admin_session.ts";
 import { EndedSessions } from "../src/auth/ended_sessions.ts";
 import { PREFIX } from "../src/store/key_names.ts";
-import {
-  type Backend,
-  type BackendFactory,
-  fsBackend,
-  memoryBackend,
-  needsOf,
-  redisBackend,
-} from "./helpers/backends.ts";
-import { skipUnless } from "./helpers/requires.ts";
+import { eachBackend, fsBackend, memoryBackend, redisBackend } from "./helpers/backends.ts";
 
 const HOUR = 3600_000;
 
-for (const factory of [memoryBackend, fsBackend, redisBackend] as BackendFactory[]) {
-  const suite = `ended dashboard sessions expire: ${factory.name.replace(/Backend$/, "")}`;
-  describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
-    let backend: Backend;
-    before(async () => {
-      backend = await factory();
-    });
-    after(() => backend.stop());
-
-    it("a logout is remembered until its session would have expired, then removed", async () => {
-      const clock = { t: Date.now() };
-      const storage = backend.connect();
-      const sessions = new EndedSessions(storage, () => clock.t);
-      await sessions.end("soon-over", clock.t + 60_000);
-      await sessions.end("still-on", clock.t + ADMIN_SESSION_MS);
-      const elsewhere = new EndedSessions(backend.connect(), () => clock.t);
-      assert.equal(await elsewhere.ended("soon-over"), true, "another instance sees the logout");
-      clock.t += HOUR;
-      await sessions.end("later", clock.t + ADMIN_SESSION_MS);
-      const names = (await storage.getKeys(PREFIX.adminSessions)).map((n) => n.split(":").pop()).sort();
-      assert.deepEqual(names, ["later", "still-on"], "the expired record is gone");
-      assert.equal(await new EndedSessions(backend.connect(), () => clock.t).ended("still-on"), true);
-    });
-
-    it("records never outnumber the logouts of one session lifetime plus a sweep interval", async () => {
-      const clock = { t: Date.now() };
-      const storage = backend.connect();
-      for (const name of await storage.getKeys(PREFIX.adminSessions)) await storage.removeItem(name);
-      const sessions = new EndedSessions(storage, () => clock.t);
-      let most = 0;
-      for (let i = 0; i < 48; i++) { // two days of a logout every hour, each session at its longest
-        await sessions.end(`hourly-${i}`, clock.t + ADMIN_SESSION_MS);
-        most = Math.max(most, (await storage.getKeys(PREFIX.adminSessions)).length);
-        clock.t += HOUR;
-      }
-      assert.ok(most <= ADMIN_SESSION_MS / HOUR + 2, `at most ${most} records`);
-    });
+eachBackend("ended dashboard sessions expire", [memoryBackend, fsBackend, redisBackend], (backend) => {
+  it("a logout is remembered until its session would have expired, then removed", async () => {
+    const clock = { t: Date.now() };
+    const storage = backend().connect();
+    const sessions = new EndedSessions(storage, () => clock.t);
+    await sessions.end("soon-over", clock.t + 60_000);
+    await sessions.end("still-on", clock.t + ADMIN_SESSION_MS);
+    const elsewhere = new EndedSessions(backend().connect(), () => clock.t);
+    assert.equal(await elsewhere.ended("soon-over"), true, "another instance sees the logout");
+    clock.t += HOUR;
+    await sessions.end("later", clock.t + ADMIN_SESSION_MS);
+    const names = (await storage.getKeys(PREFIX.adminSessions)).map((n) => n.split(":").pop()).sort();
+    assert.deepEqual(names, ["later", "still-on"], "the expired record is gone");
+    assert.equal(await new EndedSessions(backend().connect(), () => clock.t).ended("still-on"), true);
   });
-}
+
+  it("records never outnumber the logouts of one session lifetime plus a sweep interval", async () => {
+    const clock = { t: Date.now() };
+    const storage = backend().connect();
+    for (const name of await storage.getKeys(PREFIX.adminSessions)) await storage.removeItem(name);
+    const sessions = new EndedSessions(storage, () => clock.t);
+    let most = 0;
+    for (let i = 0; i < 48; i++) { // two days of a logout every hour, each session at its longest
+      await sessions.end(`hourly-${i}`, clock.t + ADMIN_SESSION_MS);
+      most = Math.max(most, (await storage.getKeys(PREFIX.adminSessions)).length);
+      clock.t += HOUR;
+    }
+    assert.ok(most <= ADMIN_SESSION_MS / HOUR + 2, `at most ${most} records`);
+  });
+});
