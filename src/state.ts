@@ -232,6 +232,8 @@ export function createState(options: ResolvedOptions): PoolState {
       if (discovery) background(discovery.then(() => keys.flush()), ctx);
       const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
       if (polled) background(polled, ctx);
+      const swept = cache.sweepIfDue();
+      if (swept) background(swept, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

@@ -43,6 +43,25 @@ eachBackend("shared response cache cleared", [memoryBackend, fsBackend, redisBac
   });
 });
 
+eachBackend("shared response cache swept", [memoryBackend, fsBackend, redisBackend], (backend) => {
+  it("stored answers whose time is over are removed, on backends without TTLs too", async () => {
+    const clock = { t: Date.now() };
+    const storage = backend().connect();
+    const cache = new ResponseCache({ enabled: true, shared: true, ttlMs: 1000 }, storage, () => clock.t);
+    const old = cache.key("ollama", "/v1/embeddings", '{"input":"old"}');
+    await cache.set(old, answer("old"), "ollama");
+    await cache.sweepIfDue(); // the first sweep: nothing is over yet
+    clock.t += 60_000;
+    const fresh = cache.key("ollama", "/v1/embeddings", '{"input":"fresh"}');
+    await cache.set(fresh, answer("fresh"), "ollama");
+    const sweep = cache.sweepIfDue();
+    assert.ok(sweep, "due a minute later");
+    await sweep;
+    const left = (await storage.getKeys(PREFIX.cache)).map((n) => n.split(":").pop());
+    assert.deepEqual(left, [fresh]);
+  });
+});
+
 describe("the admin's cache clear across instances", () => {
   it("says how many answers it removed and other instances stop answering from theirs", async () => {
     const storage = createStorage();

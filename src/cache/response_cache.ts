@@ -50,6 +50,8 @@ const matches = (e: { provider?: unknown; model?: unknown }, f: CacheFilter): bo
  * runs out of descriptors with many more removals at once.
  */
 const CLEAR_BATCH = 256;
+/** Shortest time between two sweeps of the stored entries (see {@link ResponseCache.sweepIfDue}). */
+const MIN_SWEEP_MS = 60_000;
 
 /** JSON with object keys sorted, so that key order does not split the cache. */
 function stable(v: unknown): string {
@@ -79,6 +81,7 @@ export class ResponseCache {
   #storage: Storage;
   #now: () => number;
   #feed?: ChangeFeed;
+  #lastSweep = -Infinity;
 
   /** With `feed`, a clear reaches the other instances' memory too (they read it on their next sync). */
   constructor(options: CacheOptions, storage: Storage, now: () => number, feed?: ChangeFeed) {
@@ -160,7 +163,11 @@ export class ResponseCache {
    */
   async clear(filter: CacheFilter = {}): Promise<number> {
     const removed = new Set(this.forget(filter));
-    if (this.options.shared) { for (const hash of await this.#clearStored(filter)) removed.add(hash); }
+    if (this.options.shared) {
+      const filtered = filter.provider || filter.model;
+      const stored = await this.#removeStored(filtered ? (e) => e !== null && matches(e, filter) : undefined);
+      for (const hash of stored) removed.add(hash);
+    }
     await this.#feed?.publish({ kind: "cache", ids: [], all: true, ...filter });
     return removed.size;
   }
@@ -177,18 +184,31 @@ export class ResponseCache {
   }
 
   /**
-   * Removes stored entries one by one: `storage.clear("cache")` removes nothing, because unstorage
-   * clears only the mounts below the prefix and the pool's storage has one mount, at the root.
+   * Removes the stored entries whose time is over, at most once per `ttlMs` (a minute at least);
+   * undefined when not due. Memory and file storage ignore the TTL an entry is written with, so
+   * without this every shared answer would stay in them forever. Bound: what is stored is what
+   * all instances cached within one `ttlMs` plus one sweep interval.
    */
-  async #clearStored(filter: CacheFilter): Promise<string[]> {
+  sweepIfDue(): Promise<void> | undefined {
+    const now = this.#now();
+    if (!this.options.shared || now - this.#lastSweep < Math.max(this.options.ttlMs, MIN_SWEEP_MS)) return undefined;
+    this.#lastSweep = now;
+    return this.#removeStored((e) => !(typeof e?.expires === "number" && e.expires > now)).then(() => {});
+  }
+
+  /**
+   * Removes stored entries one by one (`storage.clear("cache")` removes nothing: unstorage clears
+   * only the mounts below the prefix, and the pool's storage has one mount, at the root): all of
+   * them, or those `which` picks. Returns their hashes.
+   */
+  async #removeStored(which?: (e: StoredEntry | null) => boolean): Promise<string[]> {
     const names = await this.#storage.getKeys(PREFIX.cache);
     const hashes: string[] = [];
     for (let i = 0; i < names.length; i += CLEAR_BATCH) {
       let batch = names.slice(i, i + CLEAR_BATCH);
-      if (filter.provider || filter.model) {
-        const items = await this.#storage.getItems<StoredEntry>(batch);
-        batch = items.filter((it) => typeof it.value === "object" && it.value && matches(it.value, filter))
-          .map((it) => it.key);
+      if (which) {
+        const items = await this.#storage.getItems<StoredEntry | null>(batch);
+        batch = items.filter((it) => which(typeof it.value === "object" ? it.value : null)).map((it) => it.key);
       }
       await Promise.all(batch.map((name) => this.#storage.removeItem(name)));
       hashes.push(...batch.map((name) => name.slice(PREFIX.cache.length + 1)));
