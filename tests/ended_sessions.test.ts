@@ -5,11 +5,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import ws from "ws";
+import { neonStorage } from "../adapters/neon.ts";
 import { ADMIN_SESSION_MS } from "../src/auth/admin_session.ts";
 import { EndedSessions } from "../src/auth/ended_sessions.ts";
 import { PREFIX } from "../src/store/key_names.ts";
-import { eachBackend, fsBackend, memoryBackend, redisBackend } from "./helpers/backends.ts";
+import { eachBackend, fsBackend, memoryBackend, needsOf, postgresBackend, redisBackend } from "./helpers/backends.ts";
+import { sleep, within } from "./helpers/poll.ts";
+import { skipUnless } from "./helpers/requires.ts";
+import { type PostgresServer, startPostgres } from "./helpers/services.ts";
 
 const HOUR = 3600_000;
 
@@ -41,5 +46,37 @@ eachBackend("ended dashboard sessions expire", [memoryBackend, fsBackend, redisB
       clock.t += HOUR;
     }
     assert.ok(most <= ADMIN_SESSION_MS / HOUR + 2, `at most ${most} records`);
+  });
+});
+
+const PG_SUITE = "Postgres rows whose TTL is over are deleted, not only skipped";
+describe(PG_SUITE, skipUnless(PG_SUITE, ...needsOf(postgresBackend)), () => {
+  let server: PostgresServer;
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(() => server.stop());
+
+  it("an ended session's row goes once its session is over", async () => {
+    const storage = neonStorage({
+      connectionString: server.url,
+      wsProxy: server.wsProxy,
+      secureWebSocket: false,
+      webSocket: (globalThis as { WebSocket?: unknown }).WebSocket ?? ws,
+      purgeEveryMs: 0,
+    });
+    try {
+      const rows = async () => {
+        const db = storage.getMount("").driver.getInstance!() as { query(sql: string): Promise<unknown[]> };
+        return (await db.query("SELECT key FROM ollama_pool_kv WHERE key LIKE 'adminsessions:%'")).length;
+      };
+      const sessions = new EndedSessions(storage, Date.now);
+      await sessions.end("one-second", Date.now() + 1000);
+      await sleep(1100);
+      await sessions.end("long", Date.now() + ADMIN_SESSION_MS);
+      await within(5000, async () => (await rows()) === 1, "one row left");
+    } finally {
+      await storage.dispose();
+    }
   });
 });
