@@ -70,7 +70,8 @@ describe("usage polling", () => {
       t.mock.reset();
       for (let i = 0; i < 4; i++) assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);
       t.pool.tick();
-      assert.equal(t.mock.requests.filter((r) => r.path === "/api/usage").length, 0);
+      const polled = t.mock.requests.filter((r) => r.path === "/api/usage");
+      assert.equal(polled.length, 0, `polled again: ${JSON.stringify(polled.map((r) => r.key))}`);
       assert.equal(t.mock.hits.get("full-usage~0.99~0.4"), undefined);
     } finally {
       await t.close();
@@ -82,7 +83,8 @@ describe("usage polling", () => {
     try {
       t.pool.tick();
       assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);
-      assert.equal(t.mock.requests.filter((r) => r.path === "/api/usage").length, 0);
+      const polled = t.mock.requests.filter((r) => r.path === "/api/usage");
+      assert.equal(polled.length, 0, `polled again: ${JSON.stringify(polled.map((r) => r.key))}`);
       assert.equal((await (await t.admin("GET", "/admin/api-keys")).json()).api_keys[0].usage, null);
     } finally {
       await t.close();
