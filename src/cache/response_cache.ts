@@ -168,7 +168,7 @@ export class ResponseCache {
       const stored = await this.#removeStored(filtered ? (e) => e !== null && matches(e, filter) : undefined);
       for (const hash of stored) removed.add(hash);
     }
-    await this.#feed?.publish({ kind: "cache", ids: [], all: true, ...filter });
+    if (this.options.enabled) await this.#feed?.publish({ kind: "cache", ids: [], all: true, ...filter });
     return removed.size;
   }
 
