@@ -224,7 +224,7 @@ describe(
       assert.deepEqual(badHits(), badHitsAfterFirstWave, "a disabled key is not tried again within its hour");
     });
 
-    it("broken keys end up cooling or disabled as the README's table says; healthy keys are never blamed", async () => {
+    it("broken keys end up cooling or disabled as docs/ROUTING.md's table says; healthy keys are never blamed", async () => {
       const list = (await (await t.admin("GET", "/admin/api-keys?pageSize=200")).json()).api_keys as Array<
         { username: string; status: string; failures: number; until: number | null; reason: string | null }
       >;
