@@ -225,14 +225,20 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           state.metrics.request(provider.id, model, status);
           trace?.responded(status, err instanceof PoolError ? err.code : "internal_error");
           trace?.ended();
-          if (err instanceof PoolError) {
-            err.requestId = requestId;
-            // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
-            const res = endpoint.format.errorResponse(err);
-            res.headers.set("x-request-id", requestId);
-            return res;
+          let error: PoolError;
+          if (err instanceof PoolError) error = err;
+          else {
+            // Unforeseen (a provider hook's bug): logged here, answered like the pool's own errors.
+            o.logger.error(
+              `[ollama-api-pool] ${endpoint.method} ${endpoint.path} failed: ${(err as Error)?.stack ?? err}`,
+            );
+            error = new PoolError(500, "internal_error", "internal error in the pool");
           }
-          throw err;
+          error.requestId = requestId;
+          // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
+          const res = endpoint.format.errorResponse(error);
+          res.headers.set("x-request-id", requestId);
+          return res;
         }
       });
     }
