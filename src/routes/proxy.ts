@@ -68,7 +68,7 @@ function logTrace(
     () => performance.now(),
     (r) => {
       logs?.add(r);
-      state.stats.finished(provider, r.t, r.ms, r.status, r.error);
+      state.stats.finished(r.provider, r.t, r.ms, r.status, r.error); // an alias's target's provider
     },
   );
 }
