@@ -47,6 +47,13 @@ export interface NeonDriverOptions {
    * @default false
    */
   connectionPerQuery?: boolean;
+  /**
+   * Deadline of a connect and of a query. The driver has none: against a Postgres (or WebSocket
+   * proxy) that accepts and never answers, every storage call waited for good and the outage was
+   * never reported. Past it the call fails like any outage.
+   * @default 10000
+   */
+  timeoutMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -62,6 +69,7 @@ export const neonDriver: (
       throw new TypeError(`[ollama-api-pool] [neon] table name "${table}" must be a plain lowercase identifier`);
     }
     const counters = `${table}_counters`;
+    const deadlines = { connectionTimeoutMillis: opts.timeoutMs ?? 10_000, query_timeout: opts.timeoutMs ?? 10_000 };
     let pool: Pool | undefined;
     let ready: Promise<unknown> | undefined;
 
@@ -81,7 +89,7 @@ export const neonDriver: (
     const getPool = (): Pool => {
       if (pool) return pool;
       configure();
-      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10 });
+      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10, ...deadlines });
       // An idle client's error (server restart) must not crash the process: the next query reconnects.
       pool.on("error", () => {});
       return pool;
@@ -89,7 +97,7 @@ export const neonDriver: (
     const run = async (sql: string, params: unknown[]): Promise<Row[]> => {
       if (!opts.connectionPerQuery) return (await getPool().query(sql, params)).rows as Row[];
       configure();
-      const client = new Client({ connectionString: opts.connectionString });
+      const client = new Client({ connectionString: opts.connectionString, ...deadlines });
       client.on("error", () => {}); // as for the pool: a dropped connection must not crash the isolate
       await client.connect();
       try {
