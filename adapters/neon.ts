@@ -5,7 +5,7 @@
  *
  * The driver speaks Postgres over WebSockets. Against Neon it works as it is; against your own
  * Postgres put a WebSocket-to-TCP proxy in front (e.g. `websockify 127.0.0.1:6543 127.0.0.1:5432`)
- * and pass `wsProxy: "127.0.0.1:6543/"`, `secureWebSocket: false` (see README). On Node < 22 pass
+ * and pass `wsProxy: "127.0.0.1:6543/"`, `secureWebSocket: false` (docs/OPERATIONS.md). On Node < 22 pass
  * `webSocket` (the `ws` package); Deno, Bun and Workers have a global WebSocket.
  * @example
  * import { neonStorage } from "ollama-api-pool/neon";

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { VERSION } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
+import { skipUnless } from "./helpers/requires.ts";
 import { childEnv, spawnServer } from "./helpers/spawn.ts";
 
 const ADMIN = "cli-start-admin-token";
@@ -43,7 +44,7 @@ function assertOneLine(out: string, ...parts: RegExp[]): void {
   for (const p of parts) assert.match(lines[0], p);
 }
 
-describe("CLI start", () => {
+describe("CLI start", skipUnless("CLI start", "processes"), () => {
   let dir: string;
   let mock: MockUpstream;
   before(async () => {

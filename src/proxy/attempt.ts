@@ -121,12 +121,26 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
     controller.abort(new DOMException("upstream sent no headers in time", "TimeoutError"));
   }, o.firstByteTimeoutMs);
   try {
-    const answer = await o.transport.send(o.endpoint.upstream + o.search, {
-      method: o.endpoint.method,
-      headers,
-      body: o.body,
-      signal: controller.signal,
-    });
+    const send = () =>
+      o.transport.send(o.endpoint.upstream + o.search, {
+        method: o.endpoint.method,
+        headers,
+        body: o.body,
+        signal: controller.signal,
+      });
+    let answer: UpstreamAnswer | undefined;
+    // An idle keep-alive connection the upstream (or a load balancer) closed just as it was
+    // reused resets before any answer. That says nothing about the key: send again, which takes
+    // another connection, before it counts as a failure. Several idle connections can be stale
+    // at once (they timed out together), hence more than one retry; bounded, since an upstream
+    // that resets every connection costs this many connects per attempt.
+    for (let retry = 0; answer === undefined; retry++) {
+      try {
+        answer = await send();
+      } catch (err) {
+        if (retry >= MAX_RESET_RETRIES || controller.signal.aborted || !connectionReset(err)) throw err;
+      }
+    }
     // The contract says send() throws for these; a transport that does not still fails the attempt.
     if (answer.status < 200 || answer.status > 599) {
       discardAnswer(answer);
@@ -143,6 +157,21 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Sends again after a connection reset before the answer, at most (see attemptUpstream). */
+const MAX_RESET_RETRIES = 3;
+
+/** Error codes of a connection that closed before any answer: on a reused one, a keep-alive race. */
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+/** Whether `err` (or its cause, as `fetch` wraps it) is a connection reset before the answer. */
+export function connectionReset(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === "string" && RESET_CODES.has(code)) return true;
+  }
+  return false;
 }
 
 /**

@@ -13,6 +13,7 @@ import { undiciFetch } from "../../adapters/node_fetch.ts";
 import type { FetchLike } from "../../mod.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
+import { skipUnless } from "../helpers/requires.ts";
 import { spawnServer } from "../helpers/spawn.ts";
 
 const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], [
@@ -82,7 +83,7 @@ for (const [transport, makeFetch] of transports) {
   });
 }
 
-describe("UPSTREAM_BODY_TIMEOUT_MS", () => {
+describe("UPSTREAM_BODY_TIMEOUT_MS", skipUnless("UPSTREAM_BODY_TIMEOUT_MS", "processes"), () => {
   it("is read from the stand-alone server's environment", { timeout: 30_000 }, async () => {
     const mock = await startMockUpstream({ raw: true });
     const admin = "deadline-admin-token-0123456789";
