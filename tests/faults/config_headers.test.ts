@@ -75,5 +75,15 @@ describe("provider headers in the config file", () => {
       assert.match(r.out, /providers\[0\]\.headers/);
       assert.doesNotMatch(r.out, /SECRET/);
     });
+
+    it("a file that is not JSON: one line without the file's text (the parser quotes it)", async () => {
+      const file = join(dir, "broken.json");
+      await writeFile(file, '{"providers": [{"type": "ollama", "headers": {"x-org": org-SECRET-1}}]}');
+      const r = await run(["--port", "0", "--host", "127.0.0.1", "--storage", "memory:", "--config", file]);
+      assert.equal(r.code, 1, r.out);
+      assert.equal(r.out.trim().split("\n").length, 1, r.out);
+      assert.match(r.out, /not valid JSON/);
+      assert.doesNotMatch(r.out, /SECRET/);
+    });
   });
 });
