@@ -11,6 +11,7 @@ import { createPool, ollama } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { skipUnless } from "./helpers/requires.ts";
+import { serverArgs } from "./helpers/spawn.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -138,22 +139,14 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
     const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
-    const child = spawn("node", [
-      "--import",
-      "tsx",
-      "adapters/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      join(dir, "data"),
-      "--keys",
-      keys,
-    ], {
-      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      "node",
+      serverArgs("--data-dir", join(dir, "data"), "--keys", keys),
+      {
+        env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     try {
       let out = "";
       const url = await new Promise<string>((resolve, reject) => {

@@ -65,7 +65,9 @@ describe("usage polling", () => {
       const full = by("full-usage~0.99~0.4");
       assert.equal(full.status, "cooling");
       assert.match(full.reason, /session usage at 99 %/);
-      assert.equal(full.until % (5 * 3600_000), 0);
+      // At the window's boundary; the key pool reads the clock again when it records the rest, so
+      // a busy machine can put it a few milliseconds past.
+      assert.ok(full.until % (5 * 3600_000) < 1_000, `rests until ${new Date(full.until).toISOString()}`);
       // Requests keep working on the other keys, and nobody asks /api/usage again within the interval.
       t.mock.reset();
       for (let i = 0; i < 4; i++) assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);

@@ -4,6 +4,8 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
+import { needlesFor } from "./body.ts";
+import { redactBytes } from "./redact.ts";
 import { discardAnswer, invalidStatus, type Transport, type UpstreamAnswer } from "./transport.ts";
 
 // Older import site of these names (the contract now lives in transport.ts).
@@ -175,16 +177,43 @@ export function connectionReset(err: unknown): boolean {
 }
 
 /**
- * The upstream response headers a client may see (see PASSED_HEADERS); a value that contains
- * one of `secrets` (the key, or what was sent upstream to authorize) is dropped whatever its name.
+ * The upstream response headers a client may see (see PASSED_HEADERS); a value that shows one of
+ * `secrets` (the key, or what was sent upstream to authorize) is dropped whatever its name. It
+ * shows one in any form body redaction finds (JSON escapes included), and also once or twice
+ * percent-decoded: headers carry URLs.
  */
 export function passHeaders(upstream: Record<string, string>, secrets: readonly string[] = []): Record<string, string> {
+  const needles = secrets.length ? needlesFor(secrets as string[]) : [];
   const out: Record<string, string> = {};
   for (const k in upstream) {
     const v = upstream[k];
-    if (passedHeader(k) && !secrets.some((s) => v.includes(s))) out[k] = v;
+    if (passedHeader(k) && (needles.length === 0 || !showsSecret(v, needles))) out[k] = v;
   }
   return out;
+}
+
+const headerEncoder = new TextEncoder();
+const PERCENT_ESCAPE = /%([0-9a-fA-F]{2})/g;
+
+/** `text` with `%XX` decoded: as UTF-8 when the escapes form it, else each as its own byte value. */
+function percentDecoded(text: string): string {
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+}
+
+function showsSecret(value: string, needles: readonly Uint8Array[]): boolean {
+  for (let text = value, round = 0; round < 3; round++) {
+    const bytes = headerEncoder.encode(text);
+    if (redactBytes(bytes, needles) !== bytes) return true; // redactBytes returns its input when nothing matched
+    const decoded = percentDecoded(text);
+    if (decoded === text) return false;
+    text = decoded;
+  }
+  return false;
 }
 
 /**
