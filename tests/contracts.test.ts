@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import type { Pool } from "../src/pool.ts";
 import { pointer } from "./helpers/schema_check.ts";
+import { memoryMailer } from "./helpers/users.ts";
 
 type Obj = Record<string, unknown>;
 type Doc = Obj & { paths: Record<string, Record<string, Obj>> };
@@ -73,14 +74,18 @@ describe("route contracts: every declared constraint is enforced", () => {
   let pool: Pool;
   let doc: Doc;
   let ops: Operation[];
+  /** A signed-in user's session, for the operations that take one instead of the admin token. */
+  let session: string;
+  const sessionOps = new Set<string>();
   before(async () => {
+    const mailer = memoryMailer();
     pool = createPool({
       providers: [ollama({ baseURL: "http://127.0.0.1:9" }), openrouter({ baseURL: "http://127.0.0.1:9/api" })],
       auth: { adminToken: ADMIN },
       users: {
         secret: "contracts-users-secret-of-32-characters",
         pbkdf2Iterations: 100_000,
-        mailer: { send: () => Promise.resolve() },
+        mailer,
       },
       healthCheck: { timeoutMs: 500 },
       logger: { info() {}, warn() {}, error() {} },
@@ -93,6 +98,15 @@ describe("route contracts: every declared constraint is enforced", () => {
         (op.tags as string[])[0] !== "Pages"
       ).map(([method, op]) => ({ method, path, op }))
     );
+    for (const { method, path, op } of ops) {
+      if (JSON.stringify(op.security ?? "").includes("userSession")) sessionOps.add(`${method} ${path}`);
+    }
+    const post = (path: string, body: unknown) =>
+      pool.fetch(new Request(`http://pool${path}`, { method: "POST", body: JSON.stringify(body) }));
+    const email = "contracts@example.com";
+    await post("/api/auth/send-code", { email, purpose: "register" });
+    const password = "correct horse battery";
+    session = (await (await post("/api/auth/register", { email, code: mailer.code(email), password })).json()).token;
   });
   after(() => pool.close());
 
@@ -102,7 +116,10 @@ describe("route contracts: every declared constraint is enforced", () => {
     return pool.fetch(
       new Request(url, {
         method: method.toUpperCase(),
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${sessionOps.has(`${method} ${path}`) ? session : ADMIN}`,
+          "content-type": "application/json",
+        },
         body: text ?? (body === undefined ? undefined : JSON.stringify(body)),
       }),
     );
