@@ -200,6 +200,28 @@ describe("route contracts: every declared constraint is enforced", () => {
     assert.ok(checked >= 4, `only ${checked} lists checked`);
   });
 
+  it("a provider that is not configured gets 400 unknown_provider wherever a route takes one", async () => {
+    let checked = 0;
+    for (const { method, path, op } of ops) {
+      const params = ((op.parameters ?? []) as Obj[]).map((x) => resolve(doc, x));
+      const media = jsonBodyOf(op);
+      const inBody = media && "provider" in ((resolve(doc, media.schema as Obj).properties ?? {}) as Obj);
+      const example = (media?.example ?? undefined) as Obj | undefined;
+      const cases: Array<[Record<string, string>, unknown]> = [];
+      if (params.some((p) => p.name === "provider" && p.in === "query")) cases.push([{ provider: "nope" }, example]);
+      if (inBody) cases.push([{}, { ...example, provider: "nope" }], [{}, { ...example, provider: 5 }]);
+      for (const [query, body] of cases) {
+        const res = await call(method, path, query, body);
+        const text = await res.text();
+        const where = `${method.toUpperCase()} ${path} ${JSON.stringify(query)} ${JSON.stringify(body)?.slice(0, 60)}`;
+        assert.equal(res.status, 400, `${where}: ${text.slice(0, 200)}`);
+        assert.equal(JSON.parse(text).error.code, "unknown_provider", `${where}: ${text.slice(0, 200)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 20, `only ${checked} provider cases checked`);
+  });
+
   it("a query parameter breaking any declared constraint gets 400 naming it", async () => {
     let checked = 0;
     for (const { method, path, op } of ops) {
