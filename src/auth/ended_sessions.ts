@@ -7,6 +7,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { ExpirySweep } from "../store/expiry_sweep.ts";
 import { PREFIX as KEY_PREFIX } from "../store/key_names.ts";
 
 const PREFIX = `${KEY_PREFIX.adminSessions}:ended`;
@@ -18,25 +19,21 @@ const PREFIX = `${KEY_PREFIX.adminSessions}:ended`;
 const MAX_REMEMBERED = 1000;
 
 /**
- * How often a logout also sweeps the stored records whose session is over. Memory and file
- * storage have no TTL, so without it every logout would stay forever; where the store has TTLs
- * the sweep finds nothing left to do. Bound: the records alive are the logouts of the last
- * session lifetime (12 hours, ADMIN_SESSION_MS) plus those of one sweep interval.
+ * Ended dashboard sessions, shared through the store. Memory and file storage have no TTL, so a
+ * logout also sweeps (at most every 10 minutes, SWEEP_EVERY_MS) the stored records whose session
+ * is over. Bound: the records alive are the logouts of the last session lifetime (12 hours,
+ * ADMIN_SESSION_MS) plus those of one sweep interval.
  */
-const SWEEP_EVERY_MS = 10 * 60_000;
-/** Records read and removed per round of a sweep (file storage runs out of descriptors beyond a few hundred). */
-const SWEEP_BATCH = 256;
-
-/** Ended dashboard sessions, shared through the store. */
 export class EndedSessions {
   #storage: Storage;
   #now: () => number;
   #known = new Map<string, number>();
-  #lastSweep = -Infinity;
+  #sweep: ExpirySweep<{ expires?: unknown }>;
 
   constructor(storage: Storage, now: () => number) {
     this.#storage = storage;
     this.#now = now;
+    this.#sweep = new ExpirySweep(storage, PREFIX, (rec) => rec.expires, now);
   }
 
   /**
@@ -47,23 +44,12 @@ export class EndedSessions {
     this.#remember(nonce, expires);
     const ttl = Math.max(1, Math.ceil((expires - this.#now()) / 1000));
     await this.#storage.setItem(`${PREFIX}:${nonce}`, { expires }, { ttl });
-    // Best effort: the logout itself is stored; a failed sweep is tried again at a later logout.
-    if (this.#now() - this.#lastSweep >= SWEEP_EVERY_MS) await this.sweep().catch(() => 0);
+    await this.#sweep.maybe();
   }
 
   /** Removes the stored records of sessions that are over (or unreadable); how many it removed. */
-  async sweep(): Promise<number> {
-    const now = this.#now();
-    this.#lastSweep = now;
-    const names = await this.#storage.getKeys(PREFIX);
-    let removed = 0;
-    for (let i = 0; i < names.length; i += SWEEP_BATCH) {
-      const items = await this.#storage.getItems<{ expires?: unknown } | null>(names.slice(i, i + SWEEP_BATCH));
-      const over = items.filter(({ value }) => !(typeof value?.expires === "number" && value.expires > now));
-      await Promise.all(over.map(({ key }) => this.#storage.removeItem(key)));
-      removed += over.length;
-    }
-    return removed;
+  sweep(): Promise<number> {
+    return this.#sweep.sweep();
   }
 
   /** Whether the session with `nonce` was ended, here or on another instance. */

@@ -3,7 +3,9 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { CODE_TTL_MS } from "../users/codes.ts";
 import type { CodeRecord, SignInRecord, UserRecord } from "../users/types.ts";
+import { ExpirySweep } from "./expiry_sweep.ts";
 import { userKeys } from "./key_names.ts";
 import { Quarantine } from "./quarantine.ts";
 
@@ -31,11 +33,28 @@ export interface UserStore {
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf(":") + 1);
 
-/** Wraps a storage as a {@link UserStore}; unreadable records go to `quarantine`, not away. */
+/**
+ * Wraps a storage as a {@link UserStore}; unreadable records go to `quarantine`, not away.
+ * `now` is the clock that decides when a pending code's record is over.
+ */
 export function createUserStore(
   storage: Storage,
   quarantine: Quarantine = new Quarantine(storage, console.error),
+  now: () => number = Date.now,
 ): UserStore {
+  /**
+   * A pending code's record lives the code's lifetime after its last request (CODE_TTL_MS, 10
+   * minutes; the resend throttle it holds is shorter): the store's TTL, or a sweep at most every
+   * 10 minutes at a code request where the store has none (memory, files). Bound: the records
+   * alive are the addresses that asked for a code in the last 20 minutes, which the per-IP
+   * throttle of code requests limits.
+   */
+  const codeSweep = new ExpirySweep<CodeRecord>(
+    storage,
+    userKeys.code("").slice(0, -1),
+    (rec) => typeof rec.sentAt === "number" ? rec.sentAt + CODE_TTL_MS : undefined,
+    now,
+  );
   /** Reads in batches of 1,000 (one MGET or query each where the driver can), in the order asked. */
   const records = async <T>(names: string[]): Promise<T[]> => {
     const out: T[] = [];
@@ -61,8 +80,11 @@ export function createUserStore(
     },
     many: (ids) => records<UserRecord>(ids.map(userKeys.record)),
     getCode: (h) => storage.getItem<CodeRecord>(userKeys.code(h)),
-    // Kept a day at most where the backend has TTLs; the record's own expiry is what counts.
-    putCode: (h, code) => storage.setItem(userKeys.code(h), code, { ttl: 86_400 }),
+    async putCode(h, code) {
+      const ttl = Math.max(1, Math.ceil((code.sentAt + CODE_TTL_MS - now()) / 1000));
+      await storage.setItem(userKeys.code(h), code, { ttl });
+      await codeSweep.maybe();
+    },
     removeCode: (h) => storage.removeItem(userKeys.code(h)),
     hasSignIn: (id, day) => storage.hasItem(userKeys.signIn(id, day)),
     putSignIn: (id, r) => storage.setItem(userKeys.signIn(id, r.signDay), r),

@@ -52,7 +52,7 @@ export function createUserSystem(
   o: ResolvedUsersOptions,
   deps: UserSystemDeps,
 ): UserSystem {
-  const store = createUserStore(deps.storage, deps.quarantine);
+  const store = createUserStore(deps.storage, deps.quarantine, deps.now);
   let keys: Promise<UserKeys> | undefined;
   let codes: Promise<CodeBook> | undefined;
   const sys: UserSystem = {
