@@ -2,7 +2,8 @@
 import * as z from "zod/mini";
 import { type Contract, contract } from "./contract.ts";
 import { keyState, MAX_ID_LIST, paging, PAGING_CODES, text } from "./fields.ts";
-import { json, obj, ref, type Schema, t } from "./types.ts";
+import { healthAnswer } from "./public.ts";
+import { json, obj, ok, ref, type Schema, t } from "./types.ts";
 
 /** One NDJSON line of a progress stream: progress lines, then one `done` (or `error`) line. */
 const progressLine = (done: Schema): Schema => ({
@@ -90,6 +91,19 @@ export const GET_HEALTH_CHECK = contract({
   errors: [400, 404],
 });
 
+/** `GET /admin/health`. */
+export const ADMIN_HEALTH = contract({
+  method: "GET",
+  path: "/admin/health",
+  operationId: "getAdminHealth",
+  tag: TAG,
+  auth: "admin",
+  summary: "`/health` with the storage backend's own error",
+  description:
+    "The same answer as `GET /health`, except that `storage.error` is the backend's message, which may name internal addresses.",
+  responses: ok(healthAnswer("While storage is unavailable: the backend's last error (`connect ECONNREFUSED …`).")),
+});
+
 /** `POST /admin/verify-key`. */
 export const VERIFY_KEY = contract({
   method: "POST",
@@ -139,4 +153,10 @@ export const IMPORT_VALIDATED = contract({
 });
 
 /** Every health contract, in document order. */
-export const ADMIN_HEALTH_CONTRACTS: Contract[] = [START_HEALTH_CHECK, GET_HEALTH_CHECK, VERIFY_KEY, IMPORT_VALIDATED];
+export const ADMIN_HEALTH_CONTRACTS: Contract[] = [
+  ADMIN_HEALTH,
+  START_HEALTH_CHECK,
+  GET_HEALTH_CHECK,
+  VERIFY_KEY,
+  IMPORT_VALIDATED,
+];

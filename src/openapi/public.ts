@@ -1,21 +1,15 @@
 /** Contracts of the public routes, /metrics and the docs; descriptors of the pages. @module */
 import { type Contract, contract } from "./contract.ts";
-import { obj, ok, ref, type ResponseDoc, type RouteDoc, t } from "./types.ts";
+import { obj, ok, ref, type ResponseDoc, type RouteDoc, type Schema, t } from "./types.ts";
 
 const HTML: ResponseDoc = { description: "An HTML page.", content: { "text/html": { schema: t.str() } } };
 const redirect = (what: string): Record<string, ResponseDoc> => ({
   "303": { description: what, headers: { location: { description: "The dashboard.", schema: t.str() } } },
 });
 
-/** `GET /health`. */
-export const HEALTH = contract({
-  method: "GET",
-  path: "/health",
-  operationId: "getHealth",
-  tag: "Public",
-  auth: "public",
-  summary: "Liveness, key counts per provider, storage state",
-  responses: ok(obj({
+/** The answer of `/health` and `/admin/health`; they differ only in what `storage.error` says. */
+export const healthAnswer = (error: string): Schema =>
+  obj({
     status: t.enumOf(["ok", "degraded"]),
     version: t.str(),
     providers: {
@@ -30,7 +24,7 @@ export const HEALTH = contract({
       status: t.enumOf(["ok", "degraded"]),
       driver: t.str(),
       atomicCounters: t.bool(),
-      error: t.str(),
+      error: t.str(error),
       since: t.int("Epoch ms."),
       pendingStats: t.int("Counter records not yet written."),
       droppedStats: t.int(),
@@ -39,7 +33,23 @@ export const HEALTH = contract({
       quarantined: t.int("Unreadable records set aside under quarantine: (degraded while any)."),
     }, ["error", "since", "quarantined"]),
     timestamp: t.str("ISO time."),
-  })),
+  });
+
+/** `GET /health`. */
+export const HEALTH = contract({
+  method: "GET",
+  path: "/health",
+  operationId: "getHealth",
+  tag: "Public",
+  auth: "public",
+  summary: "Liveness, key counts per provider, storage state",
+  description:
+    "Anyone may read it, so a storage failure is named only in general; `GET /admin/health` gives the detail.",
+  responses: ok(
+    healthAnswer(
+      "While storage is unavailable: that it is, in general words (the backend's own error is for the admin).",
+    ),
+  ),
 });
 
 /** `GET /admin/public-stats`. */

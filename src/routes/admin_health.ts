@@ -1,4 +1,4 @@
-/** Admin: health checks (jobs with progress), single-key verification, validated import. @module */
+/** Admin: the storage detail of /health, health checks (jobs with progress), single-key verification, validated import. @module */
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
 import type { HealthJob } from "../keys/health.ts";
@@ -6,7 +6,8 @@ import { parseKeyLines } from "../keys/parse.ts";
 import { modelFamilies, probeKey, runBounded } from "../keys/probe.ts";
 import { keyId, maskSecret } from "../keys/secrets.ts";
 import type { PoolState } from "../state.ts";
-import { GET_HEALTH_CHECK, START_HEALTH_CHECK, VERIFY_KEY } from "../openapi/admin_health.ts";
+import { ADMIN_HEALTH, GET_HEALTH_CHECK, START_HEALTH_CHECK, VERIFY_KEY } from "../openapi/admin_health.ts";
+import { healthReport } from "./public.ts";
 import { jsonBody, type PoolEnv, providerParam } from "./context.ts";
 import { serve } from "./contract.ts";
 import { progressResponse, wantsNdjson } from "./progress.ts";
@@ -50,6 +51,8 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
     }
     return c.json({ ...jobView(job), progress: `/admin/keys/health-check/${job.id}` }, 202);
   });
+
+  serve(app, "/admin", state, ADMIN_HEALTH, (c) => c.json(healthReport(state, true)));
 
   serve(app, "/admin", state, GET_HEALTH_CHECK, (c, { params, query: { page, pageSize } }) => {
     const job = state.health.get(params.jobId);

@@ -10,29 +10,39 @@ import { HEALTH, METRICS, PUBLIC_STATS } from "../openapi/public.ts";
 import type { PoolEnv } from "./context.ts";
 import { serve } from "./contract.ts";
 
+/** Said publicly while storage fails: the backend's own error names internal addresses. */
+const STORAGE_DOWN = "storage is not answering; the pool serves from memory and retries";
+
+/**
+ * What `/health` answers; with `detail` (the admin's `/admin/health`), the storage backend's own
+ * error, which may name internal hosts and ports, instead of a general one.
+ */
+export function healthReport(state: PoolState, detail: boolean): Record<string, unknown> {
+  const providers: Record<string, unknown> = {};
+  for (const p of state.options.providers) {
+    const counts = state.keys.pool(p.id).counts();
+    providers[p.id] = { enabled: true, configured: counts.total > 0, keys: counts };
+  }
+  const storage = state.storeHealth();
+  if (storage.error !== undefined && !detail) storage.error = STORAGE_DOWN;
+  return {
+    status: storage.status,
+    version: VERSION,
+    providers,
+    storage: {
+      ...storage,
+      pendingStats: state.stats.pendingRecords,
+      droppedStats: state.stats.dropped,
+      pendingLogs: state.logs?.pending ?? 0,
+      droppedLogs: state.logs?.dropped ?? 0,
+    },
+    timestamp: new Date(state.options.now()).toISOString(),
+  };
+}
+
 export function publicRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  serve(app, "", state, HEALTH, (c) => {
-    const providers: Record<string, unknown> = {};
-    for (const p of state.options.providers) {
-      const counts = state.keys.pool(p.id).counts();
-      providers[p.id] = { enabled: true, configured: counts.total > 0, keys: counts };
-    }
-    const storage = state.storeHealth();
-    return c.json({
-      status: storage.status,
-      version: VERSION,
-      providers,
-      storage: {
-        ...storage,
-        pendingStats: state.stats.pendingRecords,
-        droppedStats: state.stats.dropped,
-        pendingLogs: state.logs?.pending ?? 0,
-        droppedLogs: state.logs?.dropped ?? 0,
-      },
-      timestamp: new Date(state.options.now()).toISOString(),
-    });
-  });
+  serve(app, "", state, HEALTH, (c) => c.json(healthReport(state, false)));
   return app;
 }
 
