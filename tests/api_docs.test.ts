@@ -26,7 +26,7 @@ describe("docs/API.md", () => {
       }
     }
     // A limit declared in a contract shows in the reference in the words the 400 uses.
-    assert.match(reference, /\| `ttl` \| an integer of at least 1, or null \|/);
+    assert.match(reference, /\| `ttl` \| an integer from 1 to 3153600000, or null \|/);
     assert.match(reference, /\| `pageSize` \| query \| an integer from 1 to 200 \| `50` \|/);
   });
 });

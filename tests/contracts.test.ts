@@ -173,6 +173,34 @@ describe("route contracts: every declared constraint is enforced", () => {
     console.log(`# ${checked} body constraints checked`);
   });
 
+  it("every duration has a maximum that keeps the time it sets within the Date range", () => {
+    // A duration without one took 9e15 seconds: the expiry fell outside what a Date can hold,
+    // and the dashboard showed "Invalid Date".
+    const DATE_RANGE_MS = 8.64e15;
+    let checked = 0;
+    for (const { method, path, op } of ops) {
+      const media = jsonBodyOf(op);
+      const fields: Array<[string, Obj]> = Object.entries(
+        (media ? resolve(doc, media.schema as Obj).properties ?? {} : {}) as Record<string, Obj>,
+      );
+      for (const p of ((op.parameters ?? []) as Obj[]).map((x) => resolve(doc, x))) {
+        if (p.in === "query") fields.push([p.name as string, p.schema as Obj]);
+      }
+      for (const [field, raw] of fields) {
+        if (!/ttl|expires|duration|seconds|days/i.test(field)) continue;
+        const s = resolve(doc, raw);
+        const plain = ((s.anyOf ?? s.oneOf) as Obj[] | undefined)?.find((a) => a.type !== "null") ?? s;
+        if (plain.type !== "integer") continue;
+        const unitMs = /days/i.test(field) ? 86_400_000 : 1000;
+        const where = `${method.toUpperCase()} ${path} ${field}`;
+        assert.equal(typeof plain.maximum, "number", `${where}: no maximum`);
+        assert.ok(Date.now() + (plain.maximum as number) * unitMs < DATE_RANGE_MS, `${where}: ${plain.maximum}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 5, `only ${checked} durations checked`);
+  });
+
   it("a list of a million wrong items gets 400 naming the field, not a 500", async () => {
     // Every wrong item of a list without a size bound was one validation issue, all spread into
     // one call: a 2 MiB body overflowed the stack (500 after seconds of work).

@@ -2,7 +2,7 @@
 import * as z from "zod/mini";
 import { MAX_LABEL_LENGTH } from "../keys/parse.ts";
 import { type Contract, contract } from "./contract.ts";
-import { idOrKey, keyState, MAX_ID_LIST, paging, PAGING_CODES, placement } from "./fields.ts";
+import { idOrKey, keyState, MAX_ID_LIST, paging, PAGING_CODES, placement, seconds } from "./fields.ts";
 import { obj, ok, ref, t } from "./types.ts";
 
 const KEY_ALIASES = { apiKey: "id", api_key: "id" };
@@ -53,7 +53,7 @@ export const ADD_KEY = contract({
       z.describe("The upstream key: printable ASCII without spaces."),
     ),
     username: z.optional(z.string().check(z.trim(), z.maxLength(MAX_LABEL_LENGTH), z.describe("Label."))),
-    ttl: z.optional(z.nullable(z.int().check(z.minimum(1), z.describe("Seconds until the key expires.")))),
+    ttl: z.optional(z.nullable(seconds(1, { description: "Seconds until the key expires." }))),
     ...placement(),
   }),
   aliases: { apiKey: "api_key", key: "api_key" },
@@ -173,12 +173,7 @@ export const DISABLE_KEY = contract({
   summary: "Take a key out of rotation",
   body: z.object({
     id: idOrKey(),
-    duration: z.optional(z.nullable(
-      z.int().check(
-        z.minimum(0),
-        z.meta({ default: 3600, description: "Seconds; 0 = until enabled again." }),
-      ),
-    )),
+    duration: z.optional(z.nullable(seconds(0, { default: 3600, description: "Seconds; 0 = until enabled again." }))),
   }),
   aliases: KEY_ALIASES,
   example: { id: "3f9a1c0d5e7b2a64", duration: 600 },

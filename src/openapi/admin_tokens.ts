@@ -1,7 +1,7 @@
 /** Contracts of the client-token routes (routes/admin_tokens.ts). @module */
 import * as z from "zod/mini";
 import { type Contract, contract } from "./contract.ts";
-import { text } from "./fields.ts";
+import { seconds, text } from "./fields.ts";
 import { obj, ok, ref, t } from "./types.ts";
 
 const limit = (what: string) =>
@@ -10,7 +10,7 @@ const limit = (what: string) =>
 /** The policy fields of a token: on create, null is the same as absent; on PATCH it clears the field. */
 const policy = {
   expiresIn: z.optional(
-    z.nullable(z.int().check(z.minimum(1), z.describe("Seconds from now; null clears the expiry (PATCH)."))),
+    z.nullable(seconds(1, { description: "Seconds from now; null clears the expiry (PATCH)." })),
   ),
   allowedModels: z.optional(z.nullable(
     z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(

@@ -33,6 +33,17 @@ export function optionalInt(min: number, max: number | undefined, description: s
   return z.optional(z.int().check(...checks));
 }
 
+/**
+ * Longest duration a route accepts, in seconds: 100 years. Without a bound a client could send
+ * 9e15 seconds, and the expiry it set lay outside the range a Date can hold (±8.64e15 ms); the
+ * dashboard showed "Invalid Date". Nothing the pool times needs longer.
+ */
+export const MAX_DURATION_S = 100 * 365 * 86_400;
+
+/** A whole number of seconds, from `min` to {@link MAX_DURATION_S}, with its description and default. */
+export const seconds = (min: number, meta: { description: string; default?: number }) =>
+  z.int().check(z.minimum(min), z.maximum(MAX_DURATION_S), z.meta(meta));
+
 /** Every state a key can be in; the document's `KeyState` lists these. */
 export const KEY_STATES: ReadonlyArray<KeyRecord["state"]> = ["active", "cooling", "disabled"];
 
