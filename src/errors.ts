@@ -29,6 +29,25 @@ const TYPE_BY_STATUS: Record<number, PoolErrorType> = {
   504: "upstream_error",
 };
 
+/**
+ * Most characters of a client's value an error message repeats. The value (a provider, a path,
+ * a field name) can be as long as a URL or a body; repeated whole, a request of that size made an
+ * answer as large, on public routes too.
+ */
+export const MAX_ECHO = 64;
+
+/** A client's value as an error message quotes it: JSON, cut after {@link MAX_ECHO} characters with "…". */
+export function echoed(value: unknown): string {
+  if (typeof value === "string") {
+    return value.length > MAX_ECHO ? `${JSON.stringify(value.slice(0, MAX_ECHO))}…` : JSON.stringify(value);
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
+}
+
+/** A client's text in an error message without quotes (a path, a method), cut like {@link echoed}. */
+export const echoedText = (text: string): string => text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
+
 /** Options of {@link PoolError} beyond status, code and message. */
 export interface PoolErrorOptions {
   /** Overrides the type derived from the status. */

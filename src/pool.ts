@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { adminAuthorized } from "./auth/admin_session.ts";
 import { presentedToken } from "./auth/bearer.ts";
-import { PoolError } from "./errors.ts";
+import { echoedText, PoolError } from "./errors.ts";
 import type { PoolOptions } from "./options.ts";
 import { resolveOptions } from "./resolve_options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
@@ -111,7 +111,11 @@ export function createPool(options: PoolOptions): Pool {
     inPathDialect(
       c,
       endpoints,
-      new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+      new PoolError(
+        404,
+        "not_found",
+        `no route for ${echoedText(c.req.method)} ${echoedText(new URL(c.req.url).pathname)}`,
+      ),
     ));
   app.onError((err, c) => {
     if (err instanceof StorageUnavailable) {
@@ -155,9 +159,14 @@ function methodNotAllowed(app: Hono<PoolEnv>, endpoints: Endpoint[]): void {
       inPathDialect(
         c,
         endpoints,
-        new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, {
-          headers: { allow },
-        }),
+        new PoolError(
+          405,
+          "method_not_allowed",
+          `${echoedText(c.req.method)} is not allowed on ${path}; use ${allow}`,
+          {
+            headers: { allow },
+          },
+        ),
       ));
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TokenRecord } from "../auth/types.ts";
-import { PoolError } from "../errors.ts";
+import { echoed, PoolError } from "../errors.ts";
 import { statsRecord, type StatsRecorder } from "../stats/recorder.ts";
 import type { CounterSink } from "../store/counters.ts";
 import { WindowCounter } from "./window.ts";
@@ -100,7 +100,7 @@ export class Limits {
       throw new PoolError(
         403,
         "model_not_allowed",
-        `this client token may not use model ${JSON.stringify(model ?? null)}`,
+        `this client token may not use model ${echoed(model ?? null)}`,
       );
     }
     const reserved = this.#reserved.get(rec.id) ?? 0;

@@ -1,6 +1,6 @@
 /** Helpers shared by the routers: the Hono env type, JSON bodies, the provider parameter. @module */
 import type { Context } from "hono";
-import { badRequest } from "../errors.ts";
+import { badRequest, echoed } from "../errors.ts";
 import { checkJsonDepth } from "../proxy/json_depth.ts";
 import { readBody } from "../proxy/request.ts";
 import type { ExecutionContextLike, PoolState } from "../state.ts";
@@ -45,7 +45,7 @@ export function providerParam(c: Context<PoolEnv>, state: PoolState, body?: Reco
   if (typeof raw !== "string" || !state.providers.has(raw)) {
     const known = [...state.providers.keys()].join(", ");
     throw badRequest(
-      `'provider' must be a configured provider (${known}), not ${JSON.stringify(raw)}`,
+      `'provider' must be a configured provider (${known}), not ${echoed(raw)}`,
       "unknown_provider",
     );
   }

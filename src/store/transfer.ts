@@ -10,6 +10,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
+import { echoed } from "../errors.ts";
 import type { Counters, CounterSink } from "./counters.ts";
 import { QUARANTINE_PREFIX } from "./quarantine.ts";
 import { isAtomic } from "./sinks.ts";
@@ -147,7 +148,7 @@ function check(line: unknown, n: number): ExportLine {
   if (!line || typeof line !== "object" || Array.isArray(line)) bad("not a JSON object");
   const l = line as Record<string, unknown>;
   if ("format" in l) {
-    if (l.format !== EXPORT_FORMAT) bad(`not an ollama-api-pool export (format ${JSON.stringify(l.format)})`);
+    if (l.format !== EXPORT_FORMAT) bad(`not an ollama-api-pool export (format ${echoed(l.format)})`);
     if (l.version !== EXPORT_VERSION) {
       bad(`export version ${l.version} is not supported (this pool reads version ${EXPORT_VERSION})`);
     }
