@@ -2,7 +2,7 @@
  * `createPool()`: options in, a Hono app and a standard fetch handler out. Wiring only.
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { adminAuthorized } from "./auth/admin_session.ts";
 import { presentedToken } from "./auth/bearer.ts";
 import { echoedText, PoolError } from "./errors.ts";
@@ -54,9 +54,20 @@ export function createPool(options: PoolOptions): Pool {
   const state = createState(resolveOptions(options));
   const app = new Hono<PoolEnv>();
 
+  /** The backend's own error behind a 503 goes to the log (the answer says it only in general). */
+  const logStorageFailure = (c: Context<PoolEnv>, err: unknown): void => {
+    if (!(err instanceof StorageUnavailable)) return;
+    state.options.logger.error(
+      `[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname}: storage unavailable: ${
+        storageErrorMessage(err)
+      }`,
+    );
+  };
+
   // After the first load (so on almost every request) nothing is awaited here; only the first
   // request after a quiet spell waits (at most 1 s) for the instance to catch up with the store.
   let loaded = false;
+  const endpoints = [...state.providers.values()].flatMap((p) => p.endpoints);
   app.use("*", (c, next) => {
     const proceed = () => {
       const catchUp = state.beforeRequest(c.req.raw.headers);
@@ -66,6 +77,12 @@ export function createPool(options: PoolOptions): Pool {
     return state.ready().then(() => {
       loaded = true;
       return proceed();
+    }, (err) => {
+      // The load fails before any route: its 503 still takes the shape of the route asked
+      // (an Anthropic client on /v1/messages parses Anthropic's errors).
+      if (!(err instanceof PoolError)) throw err;
+      logStorageFailure(c, err);
+      return inPathDialect(c, endpoints, err);
     });
   });
   // Public, though under /admin (the original's path): registered before the admin check, it
@@ -101,7 +118,6 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminUserRoutes(state));
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
-  const endpoints = [...state.providers.values()].flatMap((p) => p.endpoints);
   methodNotAllowed(app, endpoints);
   app.all("*", dashboardWithSlash(state));
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
@@ -118,13 +134,7 @@ export function createPool(options: PoolOptions): Pool {
       ),
     ));
   app.onError((err, c) => {
-    if (err instanceof StorageUnavailable) {
-      state.options.logger.error(
-        `[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname}: storage unavailable: ${
-          storageErrorMessage(err)
-        }`,
-      );
-    }
+    logStorageFailure(c, err);
     if (err instanceof PoolError) return err.toResponse();
     state.options.logger.error(
       `[ollama-api-pool] ${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error)?.stack ?? err}`,

@@ -59,4 +59,32 @@ describe("fault suite: storage failure detail", () => {
     assert.equal(detailed.storage.error, INTERNAL, "the admin sees the backend's own error");
     assert.equal(typeof detailed.storage.since, "number");
   });
+
+  it("the first request while storage is down is refused in its route's dialect", async () => {
+    const { storage, down } = switchableStorage();
+    down.now = true; // before the pool ever loaded
+    const pool = createPool({
+      providers: [ollama({ baseURL: "http://127.0.0.1:9" })],
+      storage,
+      auth: { adminToken: ADMIN },
+      logger: { info() {}, warn() {}, error() {} },
+    });
+    const messages = await pool.fetch(
+      new Request("http://pool/v1/messages", {
+        method: "POST",
+        headers: { authorization: "Bearer some-client-token", "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+      }),
+    );
+    assert.equal(messages.status, 503);
+    const anthropic = await messages.json();
+    assert.equal(anthropic.type, "error", "Anthropic's shape on /v1/messages");
+    assert.equal(typeof anthropic.error?.type, "string");
+    assert.equal(typeof anthropic.error?.message, "string");
+    assert.doesNotMatch(JSON.stringify(anthropic), /ECONNREFUSED|10\.0\.0\.5/);
+
+    const chat = await pool.fetch(new Request("http://pool/v1/chat/completions", { method: "POST", body: "{}" }));
+    assert.equal(chat.status, 503);
+    assert.equal((await chat.json()).error.code, "storage_unavailable", "OpenAI's shape elsewhere");
+  });
 });
