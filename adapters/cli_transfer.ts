@@ -105,7 +105,10 @@ async function runExport(url: string | undefined, dataDir: string, out: string |
 }
 
 function summary(r: ImportResult): string {
-  return `${r.items} records and ${r.counters} statistics records written`;
+  const aside = r.setAside
+    ? `; ${r.setAside} unusable record(s) set aside under "quarantine:" (the pool's /health says "degraded" until they are removed)`
+    : "";
+  return `${r.items} records and ${r.counters} statistics records written${aside}`;
 }
 
 async function runImport(url: string | undefined, dataDir: string, input: string | undefined): Promise<void> {

@@ -22,7 +22,7 @@ export interface QuarantinedRecord {
 const MAX_LOGGED = 1000;
 
 /** Longest raw text kept per record: a record is a few hundred bytes; more is not a record of ours. */
-const MAX_RAW = 64 * 1024;
+export const MAX_RAW = 64 * 1024;
 
 /** Sets unreadable records aside and counts them. */
 export class Quarantine {

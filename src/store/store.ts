@@ -7,6 +7,7 @@ import type { Storage } from "unstorage";
 import type { KeyRecord } from "../keys/types.ts";
 import { storedKeyProblem } from "../keys/parse.ts";
 import type { TokenRecord } from "../auth/types.ts";
+import { storedTokenProblem } from "../auth/stored_token.ts";
 import type { CounterSink } from "./counters.ts";
 import { Quarantine } from "./quarantine.ts";
 import { counterSinkFor } from "./sinks.ts";
@@ -87,8 +88,9 @@ export function createStore(
       }
     },
     removeKeys: (provider, ids) => inChunks(ids, (id) => storage.removeItem(poolKeys.key(provider, id))),
-    listTokens: () => readAll<TokenRecord>(storage, quarantine, PREFIX.tokens),
-    getToken: (id) => one<TokenRecord>(poolKeys.token(id)),
+    // Token records too: one of wrong field types (allowedModels as text) failed every request with it.
+    listTokens: () => readAll<TokenRecord>(storage, quarantine, PREFIX.tokens, storedTokenProblem),
+    getToken: (id) => one<TokenRecord>(poolKeys.token(id), storedTokenProblem),
     putToken: (record) => storage.setItem(poolKeys.token(record.id), record),
     removeToken: (id) => storage.removeItem(poolKeys.token(id)),
     getMeta: <T>(name: string) => storage.getItem<T>(poolKeys.meta(name)),

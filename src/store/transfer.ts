@@ -12,7 +12,8 @@
 import type { Storage } from "unstorage";
 import { echoed } from "../errors.ts";
 import type { Counters, CounterSink } from "./counters.ts";
-import { QUARANTINE_PREFIX } from "./quarantine.ts";
+import { MAX_RAW, QUARANTINE_PREFIX } from "./quarantine.ts";
+import { storedTokenProblem } from "../auth/stored_token.ts";
 import { isAtomic } from "./sinks.ts";
 
 /**
@@ -136,6 +137,8 @@ export interface ImportResult {
   counters: number;
   /** The export's end line was there: nothing was cut off. */
   complete: boolean;
+  /** Records written under `quarantine:` instead of their name: no record the pool could use. */
+  setAside: number;
 }
 
 /** A line of an import that is not a record this pool exports. */
@@ -178,6 +181,24 @@ function check(line: unknown, n: number): ExportLine {
 }
 
 /**
+ * Why an exported record is no record the pool could use, or undefined. A token of wrong field
+ * types (allowedModels as text) failed every request with it; a counter that is no whole number
+ * in the safe range (1e300) cannot be added to (Redis refuses it, elsewhere it swallows every
+ * increment). Key records are checked when the pool loads them, where the log names them.
+ */
+function unusable(line: ExportLine): string | undefined {
+  if ("item" in line) {
+    return within(line.item, "tokens") ? storedTokenProblem(line.value as Record<string, unknown>) : undefined;
+  }
+  if ("counter" in line) {
+    return Object.values(line.value).every((v) => Number.isSafeInteger(v))
+      ? undefined
+      : "a count that is no whole number";
+  }
+  return undefined;
+}
+
+/**
  * Writes the records of an export into `storage`: plain records are overwritten, counters set to
  * the exported values (removed, then added), so importing the same export twice changes nothing.
  * Lines are parsed and written in batches; the first malformed line stops the import.
@@ -190,18 +211,21 @@ export async function importLines(
 ): Promise<ImportResult> {
   let items: Array<{ key: string; value: object }> = [];
   let counters = new Map<string, Counters>();
-  const result: ImportResult = { items: 0, counters: 0, complete: false };
+  let aside: Array<{ key: string; value: object }> = [];
+  const result: ImportResult = { items: 0, counters: 0, complete: false, setAside: 0 };
   let header = false;
   let n = 0;
   let prefix = "";
   const flush = async (): Promise<void> => {
-    if (items.length) await storage.setItems(items);
+    if (items.length || aside.length) await storage.setItems([...items, ...aside]);
     if (counters.size) {
       await sink.remove([...counters.keys()]);
       await sink.apply(new Map([...counters].map(([k, add]) => [k, { add, max: {} }])));
     }
     result.items += items.length;
     result.counters += counters.size;
+    result.setAside += aside.length;
+    aside = [];
     items = [];
     counters = new Map();
     progress(result.items + result.counters, prefix);
@@ -230,9 +254,13 @@ export async function importLines(
     }
     const name = "item" in line ? line.item : line.counter;
     prefix = name.slice(0, name.indexOf(":") >>> 0); // progress names the kind of record, not the record
-    if ("item" in line) items.push({ key: line.item, value: line.value });
+    if (unusable(line) !== undefined) {
+      // Set aside as the pool sets aside what it cannot read: kept for the operator, counted in /health.
+      const raw = JSON.stringify(line.value).slice(0, MAX_RAW);
+      aside.push({ key: `${QUARANTINE_PREFIX}:${name}`, value: { from: name, at: Date.now(), raw } });
+    } else if ("item" in line) items.push({ key: line.item, value: line.value });
     else counters.set(line.counter, line.value);
-    if (items.length + counters.size >= BATCH) await flush();
+    if (items.length + counters.size + aside.length >= BATCH) await flush();
   }
   await flush();
   if (!header) throw new ImportError("the input is empty: no export header");
