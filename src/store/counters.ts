@@ -36,6 +36,15 @@ export interface CounterSink {
   list?(prefix: string): Promise<string[]>;
 }
 
+/**
+ * Why a stored counter record is no count, or undefined. Counts are whole numbers in the safe
+ * range; a crafted one (1e300, from an import or another program) would swallow every increment
+ * and show as a count.
+ */
+export function counterProblem(record: Record<string, unknown>): string | undefined {
+  return Object.values(record).every((v) => Number.isSafeInteger(v)) ? undefined : "a count that is no whole number";
+}
+
 /** Adds `delta` into `into` (in place) and returns it. */
 export function mergeDelta(into: Counters, delta: CounterDelta): Counters {
   for (const f in delta.add) into[f] = (into[f] ?? 0) + delta.add[f];
@@ -50,12 +59,14 @@ export function mergeDelta(into: Counters, delta: CounterDelta): Counters {
 export function kvCounterSink(storage: Storage, chunk = 128, quarantine?: Quarantine): CounterSink {
   const read = async (records: string[]): Promise<Counters[]> => {
     const values = await Promise.all(records.map((k) => storage.getItem<Counters>(k)));
-    // An unreadable record is set aside (and reported) before the flush writes a fresh one over it.
+    // An unreadable record, or one that is no count, is set aside (and reported) before the flush
+    // writes a fresh one over it.
     return Promise.all(
-      values.map(async (
-        v,
-        i,
-      ) => (v && typeof v === "object" ? { ...v } : (await quarantine?.admit(records[i], v), {}))),
+      values.map(async (v, i) =>
+        v && typeof v === "object" && !Array.isArray(v) && counterProblem(v) === undefined
+          ? { ...v }
+          : (await quarantine?.admit(records[i], v, counterProblem), {})
+      ),
     );
   };
   return {

@@ -11,7 +11,7 @@
  */
 import type { Storage } from "unstorage";
 import { echoed } from "../errors.ts";
-import type { Counters, CounterSink } from "./counters.ts";
+import { counterProblem, type Counters, type CounterSink } from "./counters.ts";
 import { MAX_RAW, QUARANTINE_PREFIX } from "./quarantine.ts";
 import { storedTokenProblem } from "../auth/stored_token.ts";
 import { isAtomic } from "./sinks.ts";
@@ -190,11 +190,7 @@ function unusable(line: ExportLine): string | undefined {
   if ("item" in line) {
     return within(line.item, "tokens") ? storedTokenProblem(line.value as Record<string, unknown>) : undefined;
   }
-  if ("counter" in line) {
-    return Object.values(line.value).every((v) => Number.isSafeInteger(v))
-      ? undefined
-      : "a count that is no whole number";
-  }
+  if ("counter" in line) return counterProblem(line.value);
   return undefined;
 }
 

@@ -109,3 +109,22 @@ describe("crafted token records and counters", () => {
     await pool.close();
   });
 });
+
+describe("a crafted counter in the store", () => {
+  it("is set aside at load (memory, files): its count is not shown, the pool counts afresh", async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    await storage.setItem("stats:global:ollama", { requests: 1e300, success: 1 });
+    const pool = createPool({
+      providers: [ollama({ baseURL: "http://127.0.0.1:9" })],
+      storage,
+      auth: { adminToken: ADMIN },
+      logger: quiet,
+    });
+    const stats = await (await pool.fetch(adminRequest(ADMIN, "GET", "/admin/stats?provider=ollama"))).json();
+    assert.equal(stats.total_requests, 0, "a count no whole number is not a count");
+    const health = await (await pool.fetch(new Request("http://pool/health"))).json();
+    assert.equal(health.storage.quarantined, 1);
+    assert.ok(await storage.hasItem("quarantine:stats:global:ollama"));
+    await pool.close();
+  });
+});
