@@ -1,6 +1,5 @@
 /**
- * Reading the profiles Node writes with `--cpu-prof` and `--heap-prof`: self time (or sampled
- * allocation) per function and per file, as text, for bench/stream_profile.ts and
+ * Reading the profiles Node writes with `--cpu-prof`: self time per function and per file, as text, for bench/stream_profile.ts and
  * bench/request_profile.ts.
  * @module
  */
@@ -23,16 +22,6 @@ export interface Profile {
   samples: number[];
   timeDeltas: number[];
 }
-/** A `.heapprofile` file (sampling heap profiler: a tree of call frames with bytes allocated there). */
-export interface HeapProfile {
-  head: HeapNode;
-}
-interface HeapNode {
-  callFrame: CallFrame;
-  selfSize: number;
-  children: HeapNode[];
-}
-
 function names(f: CallFrame): { key: string; group: string } {
   const file = f.url.replace(/^file:\/\//, "").replace(ROOT, "").replace(/.*node_modules\//, "node_modules/") ||
     "(native)";
@@ -67,24 +56,4 @@ export function summarize(p: Profile, functions = 30): string {
   return `busy ${(busy / 1000).toFixed(0)} ms\n\nself time by function:\n${top(self, busy, functions)}\n\nby file:\n${
     top(files, busy, 20)
   }`;
-}
-
-/** Sampled bytes allocated per function and per file, in % of all sampled bytes. */
-export function summarizeHeap(p: HeapProfile, functions = 30): string {
-  const self = new Map<string, number>();
-  const files = new Map<string, number>();
-  let total = 0;
-  const walk = (n: HeapNode): void => {
-    if (n.selfSize > 0) {
-      const { key, group } = names(n.callFrame);
-      self.set(key, (self.get(key) ?? 0) + n.selfSize);
-      files.set(group, (files.get(group) ?? 0) + n.selfSize);
-      total += n.selfSize;
-    }
-    for (const c of n.children) walk(c);
-  };
-  walk(p.head);
-  return `allocated (sampled) ${(total / 1e6).toFixed(1)} MB\n\nby function:\n${
-    top(self, total, functions)
-  }\n\nby file:\n${top(files, total, 20)}`;
 }

@@ -7,7 +7,8 @@
  * heap size, so a p99 that grew after load can be put beside what the collector did.
  *
  * `npx tsx bench/gc_tail.ts [--rate R] [--connections C] [--duration S] [--saturate S] [--stream]`
- * (extra node flags for the pool: `--pool-node-args "--max-semi-space-size=32"`)
+ * (extra node flags for the pool: `--pool-node-args "--max-semi-space-size=32"`; extra settings:
+ * `--pool-env LOG_RETENTION_DAYS=0,FLUSH_INTERVAL_MS=1000`)
  * @module
  */
 import { randomBytes } from "node:crypto";
@@ -30,6 +31,7 @@ const { values: argv } = parseArgs({
     saturate: { type: "string" },
     stream: { type: "boolean", default: false },
     "pool-node-args": { type: "string" },
+    "pool-env": { type: "string" },
   },
 });
 const rate = positive("rate", argv.rate ?? "1000");
@@ -89,7 +91,12 @@ async function main(): Promise<void> {
       file: "adapters/cli.ts",
       nodeArgs: ["--import", "./bench/gc_observer.ts", ...extra],
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--storage", "memory:"],
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, GC_TRACE_FILE: traceFile },
+      env: {
+        ADMIN_TOKEN: admin,
+        OLLAMA_BASE_URL: mock.url,
+        GC_TRACE_FILE: traceFile,
+        ...Object.fromEntries((argv["pool-env"] ?? "").split(",").filter(Boolean).map((kv) => kv.split("="))),
+      },
       ready: /listening on (http:\/\/\S+)/,
     }),
   );

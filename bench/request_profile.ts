@@ -1,8 +1,9 @@
 /**
- * Where a proxied request's CPU and allocations go: the pool (or `--target bare`) saturated by
- * autocannon with the benchmark's chat request, under `node --cpu-prof --heap-prof`; prints
- * req/s, the proxy's CPU per request, and the functions with the most self time and the most
- * sampled allocation. The profiles are left in the printed directory.
+ * Where a proxied request's CPU goes: the pool (or `--target bare`) saturated by autocannon with
+ * the benchmark's chat request, under `node --cpu-prof`; prints req/s, the proxy's CPU per
+ * request, and the functions with the most self time. The profile is left in the printed
+ * directory. (Node's `--heap-prof` keeps only objects still alive when it is written, so it
+ * cannot show per-request garbage; bench/gc_tail.ts shows what the collector does instead.)
  *
  * `npx tsx bench/request_profile.ts [--target pool|bare] [--connections C] [--duration S] [--stream] [--no-profile]`
  * @module
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
-import { type HeapProfile, type Profile, summarize, summarizeHeap } from "./cpu_profile.ts";
+import { type Profile, summarize } from "./cpu_profile.ts";
 import { measure } from "./load.ts";
 import { type Child, freePort, startChild } from "./procs.ts";
 
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       ready: /^(http:\/\/\S+)$/m,
     }),
   );
-  const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", dir, "--heap-prof", "--heap-prof-dir", dir] : [];
+  const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
   let proxy: Child;
   let bearer = "key-aaaaaaaa1";
   if (target === "bare") {
@@ -89,10 +90,8 @@ async function main(): Promise<void> {
   if (!profile) return;
   const files = await readdir(dir);
   const cpu = files.find((f) => f.endsWith(".cpuprofile"));
-  const heap = files.find((f) => f.endsWith(".heapprofile"));
   console.log(`profiles: ${dir}\n`);
   if (cpu) console.log(summarize(JSON.parse(await readFile(join(dir, cpu), "utf8")) as Profile, 40));
-  if (heap) console.log(`\n${summarizeHeap(JSON.parse(await readFile(join(dir, heap), "utf8")) as HeapProfile, 40)}`);
 }
 
 await runBench("request_profile", main);
