@@ -98,7 +98,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
-  const cache = new ResponseCache(options.cache, storage, options.now);
+  const cache = new ResponseCache(options.cache, storage, options.now, feed);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(
     keys,
@@ -187,6 +187,7 @@ export function createState(options: ResolvedOptions): PoolState {
       for (const e of await feed.poll()) {
         if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids, e.all);
         else if (e.kind === "tokens") await (e.all ? tokens.load() : tokens.apply(e.ids));
+        else if (e.kind === "cache") cache.forget({ provider: e.provider, model: e.model });
       }
       await limits.sync(tokens.list());
     }).finally(() => {
@@ -242,6 +243,8 @@ export function createState(options: ResolvedOptions): PoolState {
       if (discovery) background(discovery.then(() => keys.flush()), ctx);
       const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
       if (polled) background(polled, ctx);
+      const swept = cache.sweepIfDue();
+      if (swept) background(swept, ctx);
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

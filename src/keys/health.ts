@@ -108,15 +108,7 @@ export class HealthChecks {
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(
-        this.#fetch,
-        provider,
-        rec.secret,
-        this.#options.timeoutMs,
-        this.#rules,
-        this.#options.maxResponseBytes,
-        this.#now,
-      );
+      const r = await this.#probe(provider, rec.secret);
       if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
       if (r.healthy && r.models) pool.setModels(id, r.models);
       // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
@@ -189,20 +181,25 @@ export class HealthChecks {
       const pool = this.#keys.pool(provider.id);
       const rec = pool.get(id);
       if (!rec) return;
-      const r = await probeKey(
-        this.#fetch,
-        provider,
-        rec.secret,
-        this.#options.timeoutMs,
-        this.#rules,
-        this.#options.maxResponseBytes,
-        this.#now,
-      );
+      const r = await this.#probe(provider, rec.secret);
       if (r.healthy && r.models) pool.setModels(id, r.models);
     }).then(() => {}).finally(() => {
       this.#discovering = undefined;
     });
     return this.#discovering;
+  }
+
+  /** One probe of `secret`, with this checker's timeout, rules and answer-size bound. */
+  #probe(provider: Provider, secret: string): ReturnType<typeof probeKey> {
+    return probeKey(
+      this.#fetch,
+      provider,
+      secret,
+      this.#options.timeoutMs,
+      this.#rules,
+      this.#options.maxResponseBytes,
+      this.#now,
+    );
   }
 
   #remember(job: HealthJob): void {

@@ -8,12 +8,16 @@
 import type { Storage } from "unstorage";
 import { eventKey, PREFIX } from "./key_names.ts";
 
-/** What changed: keys of a provider, or client tokens, by id; `all` when too many to name. */
+/**
+ * What changed: keys of a provider, or client tokens, by id; `all` when too many to name. A
+ * `cache` event is a clear of the response cache, of `provider` and `model` when given.
+ */
 export interface ChangeEvent {
-  kind: "keys" | "tokens";
+  kind: "keys" | "tokens" | "cache";
   provider?: string;
   ids: string[];
   all?: boolean;
+  model?: string;
 }
 
 /** Above this many ids an event says "reload all" instead (a 100,000-key import is one event). */
@@ -69,7 +73,13 @@ export class ChangeFeed {
       const e = await this.#storage.getItem<StoredEvent>(name);
       this.#seen.set(name, now);
       if (e && e.from !== this.instance) {
-        events.push({ kind: e.kind, provider: e.provider, ids: e.ids, ...(e.all ? { all: true } : {}) });
+        events.push({
+          kind: e.kind,
+          provider: e.provider,
+          ids: e.ids,
+          ...(e.all ? { all: true } : {}),
+          ...(e.model === undefined ? {} : { model: e.model }),
+        });
       }
     }
     // Backends without TTL (filesystem) keep items until someone deletes them.
