@@ -45,7 +45,9 @@ export interface ScanOptions {
 
 /** A scanner for one stream. */
 export function createScanner(o: ScanOptions): StreamScanner {
-  const decoder = new TextDecoder();
+  // Made on the first chunk that needs text: most streams pass every chunk on as bytes.
+  let decoder: TextDecoder | undefined;
+  const decode = (chunk: Uint8Array): string => (decoder ??= new TextDecoder()).decode(chunk, { stream: true });
   // Text after the last complete line (observe mode) or event (drop mode), as the pieces it came
   // in: only new text is searched for an end, and the pieces are joined once, when it comes (an
   // event in many small chunks costs linear time). Bounded by MAX_LINE / MAX_EVENT.
@@ -87,7 +89,7 @@ export function createScanner(o: ScanOptions): StreamScanner {
 
   // Observe mode: the original bytes go out untouched; complete lines are scanned for usage.
   const observe = (chunk: Uint8Array): Uint8Array => {
-    const text = decoder.decode(chunk, { stream: true });
+    const text = decode(chunk);
     count(text);
     const cut = text.lastIndexOf("\n");
     if (cut < 0) {
@@ -137,7 +139,7 @@ export function createScanner(o: ScanOptions): StreamScanner {
 
   // Drop mode (SSE formats that rewrite requests): whole events are re-emitted, minus the usage-only one.
   const filter = (chunk: Uint8Array): Uint8Array | undefined => {
-    const text = decoder.decode(chunk, { stream: true });
+    const text = decode(chunk);
     count(text);
     // The common chunk: whole events, no usage in them. Its own bytes go on, not re-encoded.
     // (Its last byte being "\n" means the decoder holds no half character that the slow path
