@@ -48,6 +48,13 @@ export interface NeonDriverOptions {
    */
   connectionPerQuery?: boolean;
   /**
+   * Deadline of a connect and of a query. The driver has none: against a Postgres (or WebSocket
+   * proxy) that accepts and never answers, every storage call waited for good and the outage was
+   * never reported. Past it the call fails like any outage.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
    * How often a write with a TTL also deletes the rows whose TTL is over. Reads skip such rows
    * anyway; without the delete they would stay in the table for good.
    * @default 60000
@@ -68,6 +75,7 @@ export const neonDriver: (
       throw new TypeError(`[ollama-api-pool] [neon] table name "${table}" must be a plain lowercase identifier`);
     }
     const counters = `${table}_counters`;
+    const deadlines = { connectionTimeoutMillis: opts.timeoutMs ?? 10_000, query_timeout: opts.timeoutMs ?? 10_000 };
     let pool: Pool | undefined;
     let ready: Promise<unknown> | undefined;
 
@@ -87,7 +95,7 @@ export const neonDriver: (
     const getPool = (): Pool => {
       if (pool) return pool;
       configure();
-      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10 });
+      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10, ...deadlines });
       // An idle client's error (server restart) must not crash the process: the next query reconnects.
       pool.on("error", () => {});
       return pool;
@@ -95,7 +103,7 @@ export const neonDriver: (
     const run = async (sql: string, params: unknown[]): Promise<Row[]> => {
       if (!opts.connectionPerQuery) return (await getPool().query(sql, params)).rows as Row[];
       configure();
-      const client = new Client({ connectionString: opts.connectionString });
+      const client = new Client({ connectionString: opts.connectionString, ...deadlines });
       client.on("error", () => {}); // as for the pool: a dropped connection must not crash the isolate
       await client.connect();
       try {

@@ -88,6 +88,8 @@ export interface PoolOptions {
   /**
    * How often key-state changes are written and other instances' changes read, at most. With
    * several instances on one store, a key disabled on one is skipped by all within about twice this.
+   * An instance without requests for a minute syncs every 30 s instead, and catches up before its
+   * next request.
    * @default 2000
    */
   syncIntervalMs?: number;

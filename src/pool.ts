@@ -54,13 +54,20 @@ export function createPool(options: PoolOptions): Pool {
   const state = createState(resolveOptions(options));
   const app = new Hono<PoolEnv>();
 
-  // After the first load (so on almost every request) nothing is awaited here.
+  // After the first load (so on almost every request) nothing is awaited here; only the first
+  // request after a quiet spell waits (at most 1 s) for the instance to catch up with the store.
   let loaded = false;
-  app.use("*", (_c, next) =>
-    loaded ? next() : state.ready().then(() => {
+  app.use("*", (c, next) => {
+    const proceed = () => {
+      const catchUp = state.beforeRequest(c.req.raw.headers);
+      return catchUp ? catchUp.then(() => next()) : next();
+    };
+    if (loaded) return proceed();
+    return state.ready().then(() => {
       loaded = true;
-      return next();
-    }));
+      return proceed();
+    });
+  });
   app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
   app.use("/admin/*", async (c, next) => {
     if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();

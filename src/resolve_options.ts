@@ -27,6 +27,19 @@ function positiveInt(name: string, v: unknown, allowZero = false): number {
   return v;
 }
 
+/**
+ * Longest wait a timer can hold on Node, Deno, Bun and Workers (2^31-1 ms, about 24.8 days): a
+ * longer one fires after 1 ms, so a "very long" timeout would end every wait at once.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A positive integer that a timer can wait for. */
+function timerMs(name: string, v: unknown): number {
+  const ms = positiveInt(name, v);
+  if (ms > MAX_TIMER_MS) fail(`${name}: at most ${MAX_TIMER_MS} ms (a timer cannot wait longer), got ${ms}`);
+  return ms;
+}
+
 function isStorage(s: object): s is Storage {
   return typeof (s as Storage).mount === "function" && typeof (s as Storage).getItem === "function";
 }
@@ -78,6 +91,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
   }
   const failover = { ...DEFAULT_FAILOVER, ...o.failover };
   for (const [k, v] of Object.entries(failover)) positiveInt(`failover.${k}`, v);
+  timerMs("failover.firstByteTimeoutMs", failover.firstByteTimeoutMs);
   if (o.fetch !== undefined && typeof o.fetch !== "function") fail("fetch: must be a fetch-like function");
   if (o.now !== undefined && typeof o.now !== "function") fail("now: must be a function returning epoch ms");
   const logger = o.logger ?? console;
@@ -93,8 +107,8 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),
     maxBodyBytes: positiveInt("maxBodyBytes", o.maxBodyBytes ?? 20 * 1024 * 1024),
     maxResponseBytes: positiveInt("maxResponseBytes", o.maxResponseBytes ?? 32 * 1024 * 1024),
-    streamIdleTimeoutMs: positiveInt("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
-    upstreamBodyTimeoutMs: positiveInt("upstreamBodyTimeoutMs", o.upstreamBodyTimeoutMs ?? 300_000),
+    streamIdleTimeoutMs: timerMs("streamIdleTimeoutMs", o.streamIdleTimeoutMs ?? 60_000),
+    upstreamBodyTimeoutMs: timerMs("upstreamBodyTimeoutMs", o.upstreamBodyTimeoutMs ?? 300_000),
     rateLimit: {
       ...(o.rateLimit?.perIp === undefined ? {} : { perIp: positiveInt("rateLimit.perIp", o.rateLimit.perIp) }),
       ...(o.rateLimit?.perToken === undefined
@@ -112,7 +126,7 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     clientIp: o.clientIp ?? cloudflareClientIp,
     healthCheck: {
       concurrency: positiveInt("healthCheck.concurrency", o.healthCheck?.concurrency ?? 8),
-      timeoutMs: positiveInt("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
+      timeoutMs: timerMs("healthCheck.timeoutMs", o.healthCheck?.timeoutMs ?? 10_000),
       ...(o.healthCheck?.intervalMs === undefined
         ? {}
         : { intervalMs: positiveInt("healthCheck.intervalMs", o.healthCheck.intervalMs) }),

@@ -20,6 +20,7 @@ import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
+import { CATCH_UP_WAIT_MS, presentsCredentials, SyncPace, waitAtMost } from "./store/sync_pace.ts";
 import { Quarantine } from "./store/quarantine.ts";
 import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
@@ -82,6 +83,11 @@ export interface PoolState {
    * context comes through a getter, asked only when there is work (Hono's throws when absent).
    */
   tick(ctx?: () => ExecutionContextLike | undefined): void;
+  /**
+   * Called as a request starts: notes it, and when the instance had gone quiet (syncing every
+   * 30 s instead of `syncIntervalMs`), returns the catch-up sync the request should wait for.
+   */
+  beforeRequest(headers: Headers): Promise<void> | undefined;
   /** Writes every pending counter and key-state change, and reads other instances' changes. */
   flush(): Promise<void>;
   storeHealth(): StoreHealth;
@@ -148,6 +154,7 @@ export function createState(options: ResolvedOptions): PoolState {
   let admin: AdminCredential | undefined;
   let loading: Promise<void> | undefined;
   let lastSync = options.now();
+  const pace = new SyncPace(options.syncIntervalMs, options.now, () => feed.movedAt, () => keys.pending);
   let lastFlush = options.now();
   let syncing: Promise<void> | undefined;
   let failure: { error: string; since: number } | undefined;
@@ -235,7 +242,7 @@ export function createState(options: ResolvedOptions): PoolState {
     },
     tick(ctx) {
       const now = options.now();
-      if (!syncing && now - lastSync >= options.syncIntervalMs) background(sync(), ctx);
+      if (!syncing && now - lastSync >= pace.interval(now)) background(sync(), ctx);
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
       const checks = scheduledChecks();
       if (checks) background(checks, ctx);
@@ -245,6 +252,10 @@ export function createState(options: ResolvedOptions): PoolState {
       if (polled) background(polled, ctx);
       const swept = cache.sweepIfDue();
       if (swept) background(swept, ctx);
+    },
+    beforeRequest(headers) {
+      if (!presentsCredentials(headers) || !pace.request(lastSync)) return undefined;
+      return waitAtMost(sync(), CATCH_UP_WAIT_MS); // a failed sync was logged; serve from memory
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

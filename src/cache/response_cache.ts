@@ -110,7 +110,7 @@ export class ResponseCache {
   async get(key: string): Promise<Response | undefined> {
     let e = this.#entries.get(key);
     if (e && e.expires <= this.#now()) {
-      this.#drop(key, e);
+      this.#drop(key, e, true);
       e = undefined;
     }
     if (!e && this.options.shared) {
@@ -118,7 +118,7 @@ export class ResponseCache {
       if (stored && stored.expires > this.#now()) {
         e = { ...stored, body: fromBase64(stored.body) };
         this.#put(key, e);
-      }
+      } else if (stored) this.#unstore(key); // expired: not every store expires items itself
     }
     if (!e) {
       this.#misses++;
@@ -239,12 +239,22 @@ export class ResponseCache {
     this.#bytes += e.body.byteLength;
     for (const [k, victim] of this.#entries) {
       if (this.#entries.size <= this.options.maxEntries && this.#bytes <= this.options.maxBytes) break;
-      this.#drop(k, victim);
+      this.#drop(k, victim, true);
     }
   }
 
-  #drop(key: string, e: Entry): void {
+  /**
+   * Forgets an entry; `unstore`: in the shared store too. An entry that leaves this cache leaves
+   * the store, since files and memory never expire items: the store then holds at most
+   * `maxEntries` per instance, whatever clients send (a miss elsewhere is all it costs).
+   */
+  #drop(key: string, e: Entry, unstore = false): void {
     this.#entries.delete(key);
     this.#bytes -= e.body.byteLength;
+    if (unstore) this.#unstore(key);
+  }
+
+  #unstore(key: string): void {
+    if (this.options.shared) this.#storage.removeItem(cacheKey(key)).catch(() => {});
   }
 }
