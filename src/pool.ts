@@ -68,9 +68,11 @@ export function createPool(options: PoolOptions): Pool {
       return proceed();
     });
   });
-  app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
+  // Public, though under /admin (the original's path): registered before the admin check, it
+  // answers first. Nothing else is exempt: a path that merely ends in /admin/public-stats (under
+  // the /admin/users/* catch-all, say) still needs the admin credential.
+  app.route("/", publicStatsRoute(state));
   app.use("/admin/*", async (c, next) => {
-    if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
     const bearer = presentedToken(c.req.raw.headers) !== undefined;
     const ip = bearer ? state.options.clientIp(c.req.raw, c.env) : undefined;
     state.guesses.admin.check(ip);

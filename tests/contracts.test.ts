@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { createPool, ollama, openrouter } from "../mod.ts";
 import type { Pool } from "../src/pool.ts";
 import { pointer } from "./helpers/schema_check.ts";
+import { memoryMailer } from "./helpers/users.ts";
 
 type Obj = Record<string, unknown>;
 type Doc = Obj & { paths: Record<string, Record<string, Obj>> };
@@ -73,14 +74,18 @@ describe("route contracts: every declared constraint is enforced", () => {
   let pool: Pool;
   let doc: Doc;
   let ops: Operation[];
+  /** A signed-in user's session, for the operations that take one instead of the admin token. */
+  let session: string;
+  const sessionOps = new Set<string>();
   before(async () => {
+    const mailer = memoryMailer();
     pool = createPool({
       providers: [ollama({ baseURL: "http://127.0.0.1:9" }), openrouter({ baseURL: "http://127.0.0.1:9/api" })],
       auth: { adminToken: ADMIN },
       users: {
         secret: "contracts-users-secret-of-32-characters",
         pbkdf2Iterations: 100_000,
-        mailer: { send: () => Promise.resolve() },
+        mailer,
       },
       healthCheck: { timeoutMs: 500 },
       logger: { info() {}, warn() {}, error() {} },
@@ -93,17 +98,29 @@ describe("route contracts: every declared constraint is enforced", () => {
         (op.tags as string[])[0] !== "Pages"
       ).map(([method, op]) => ({ method, path, op }))
     );
+    for (const { method, path, op } of ops) {
+      if (JSON.stringify(op.security ?? "").includes("userSession")) sessionOps.add(`${method} ${path}`);
+    }
+    const post = (path: string, body: unknown) =>
+      pool.fetch(new Request(`http://pool${path}`, { method: "POST", body: JSON.stringify(body) }));
+    const email = "contracts@example.com";
+    await post("/api/auth/send-code", { email, purpose: "register" });
+    const password = "correct horse battery";
+    session = (await (await post("/api/auth/register", { email, code: mailer.code(email), password })).json()).token;
   });
   after(() => pool.close());
 
-  const call = (method: string, path: string, query: Record<string, string>, body: unknown) => {
+  const call = (method: string, path: string, query: Record<string, string>, body: unknown, text?: string) => {
     const url = new URL(`http://pool${path.replace(/\{[^}]+\}/g, "contract-test-id")}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     return pool.fetch(
       new Request(url, {
         method: method.toUpperCase(),
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          authorization: `Bearer ${sessionOps.has(`${method} ${path}`) ? session : ADMIN}`,
+          "content-type": "application/json",
+        },
+        body: text ?? (body === undefined ? undefined : JSON.stringify(body)),
       }),
     );
   };
@@ -154,6 +171,55 @@ describe("route contracts: every declared constraint is enforced", () => {
     }
     assert.ok(checked >= 80, `only ${checked} body constraints checked`);
     console.log(`# ${checked} body constraints checked`);
+  });
+
+  it("a list of a million wrong items gets 400 naming the field, not a 500", async () => {
+    // Every wrong item of a list without a size bound was one validation issue, all spread into
+    // one call: a 2 MiB body overflowed the stack (500 after seconds of work).
+    let checked = 0;
+    for (const { method, path, op } of ops) {
+      const media = jsonBodyOf(op);
+      if (!media) continue;
+      const schema = resolve(doc, media.schema as Obj);
+      for (const [field, raw] of Object.entries((schema.properties ?? {}) as Record<string, Obj>)) {
+        const s = resolve(doc, raw);
+        const list = (((s.anyOf ?? s.oneOf) as Obj[] | undefined)?.find((a) => a.type === "array") ?? s) as Obj;
+        if (list.type !== "array" || !list.items) continue;
+        const wrong = wrongType(resolve(doc, list.items as Obj));
+        if (wrong === undefined) continue; // any item is accepted: nothing to break
+        const items = `[${Array(1_000_000).fill(JSON.stringify(wrong)).join(",")}]`;
+        const body = JSON.stringify({ ...(media.example as Obj), [field]: "<list>" }).replace('"<list>"', items);
+        const res = await call(method, path, {}, undefined, body);
+        const text = await res.text();
+        const where = `${method.toUpperCase()} ${path} ${field}`;
+        assert.equal(res.status, 400, `${where}: ${text.slice(0, 200)}`);
+        assert.ok(JSON.parse(text).error.message.includes(`'${field}'`), `${where}: ${text.slice(0, 200)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 4, `only ${checked} lists checked`);
+  });
+
+  it("a provider that is not configured gets 400 unknown_provider wherever a route takes one", async () => {
+    let checked = 0;
+    for (const { method, path, op } of ops) {
+      const params = ((op.parameters ?? []) as Obj[]).map((x) => resolve(doc, x));
+      const media = jsonBodyOf(op);
+      const inBody = media && "provider" in ((resolve(doc, media.schema as Obj).properties ?? {}) as Obj);
+      const example = (media?.example ?? undefined) as Obj | undefined;
+      const cases: Array<[Record<string, string>, unknown]> = [];
+      if (params.some((p) => p.name === "provider" && p.in === "query")) cases.push([{ provider: "nope" }, example]);
+      if (inBody) cases.push([{}, { ...example, provider: "nope" }], [{}, { ...example, provider: 5 }]);
+      for (const [query, body] of cases) {
+        const res = await call(method, path, query, body);
+        const text = await res.text();
+        const where = `${method.toUpperCase()} ${path} ${JSON.stringify(query)} ${JSON.stringify(body)?.slice(0, 60)}`;
+        assert.equal(res.status, 400, `${where}: ${text.slice(0, 200)}`);
+        assert.equal(JSON.parse(text).error.code, "unknown_provider", `${where}: ${text.slice(0, 200)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 20, `only ${checked} provider cases checked`);
   });
 
   it("a query parameter breaking any declared constraint gets 400 naming it", async () => {

@@ -91,7 +91,8 @@ export class HealthChecks {
   /** Starts probing `ids` (default: every key) of a provider; returns at once. */
   start(provider: Provider, ids?: string[], onProgress?: (job: HealthJob) => void): HealthJob {
     const pool = this.#keys.pool(provider.id);
-    const targets = (ids ?? [...pool.values()].map((r) => r.id)).filter((id) => pool.has(id));
+    // Each key once: a list naming one key 10,000 times must not send it 10,000 probes.
+    const targets = [...new Set(ids ?? [...pool.values()].map((r) => r.id))].filter((id) => pool.has(id));
     const job: HealthJob = {
       id: crypto.randomUUID(),
       provider: provider.id,

@@ -1,7 +1,7 @@
 /** Contracts of health checks, key verification and validated import (routes/admin_health.ts). @module */
 import * as z from "zod/mini";
 import { type Contract, contract } from "./contract.ts";
-import { keyState, paging, PAGING_CODES, text } from "./fields.ts";
+import { keyState, MAX_ID_LIST, paging, PAGING_CODES, text } from "./fields.ts";
 import { json, obj, ref, type Schema, t } from "./types.ts";
 
 /** One NDJSON line of a progress stream: progress lines, then one `done` (or `error`) line. */
@@ -47,7 +47,7 @@ export const START_HEALTH_CHECK = contract({
     ),
   }),
   body: z.object({
-    ids: z.optional(z.array(z.string()).check(z.describe("Key ids to probe."))),
+    ids: z.optional(z.array(z.string()).check(z.maxLength(MAX_ID_LIST), z.describe("Key ids to probe."))),
     status: z.optional(keyState().check(z.describe("Probe the keys in this state."))),
   }),
   bodyOptional: true,

@@ -2,7 +2,7 @@
 import * as z from "zod/mini";
 import { MAX_LABEL_LENGTH } from "../keys/parse.ts";
 import { type Contract, contract } from "./contract.ts";
-import { idOrKey, keyState, paging, PAGING_CODES, placement } from "./fields.ts";
+import { idOrKey, keyState, MAX_ID_LIST, paging, PAGING_CODES, placement } from "./fields.ts";
 import { obj, ok, ref, t } from "./types.ts";
 
 const KEY_ALIASES = { apiKey: "id", api_key: "id" };
@@ -92,7 +92,7 @@ export const DELETE_KEYS = contract({
   body: z.object({
     id: z.optional(idOrKey()),
     apiKeys: z.optional(
-      z.array(z.string().check(z.minLength(1))).check(z.maxLength(10_000), z.describe("Ids or keys.")),
+      z.array(z.string().check(z.minLength(1))).check(z.maxLength(MAX_ID_LIST), z.describe("Ids or keys.")),
     ),
   }),
   aliases: { ...KEY_ALIASES, ids: "apiKeys" },

@@ -113,6 +113,7 @@ export const CLEAR_CACHE = contract({
   }),
   bodyOptional: true,
   aliases: { pattern: "model" },
+  codes: { provider: "unknown_provider" }, // as every other route that takes a provider
   example: { model: "llama3" },
   responses: ok(obj({ success: { const: true }, removed: t.int(), message: t.str() })),
 });

@@ -245,6 +245,8 @@ export function phrase(s: Schema): string {
     case "boolean":
       return "true or false";
     case "string": {
+      // "a string" would read as a contradiction to a client who sent text that is not a time.
+      if (s.format === "date-time") return "an ISO 8601 time";
       const { minLength: min, maxLength: max } = s as { minLength?: number; maxLength?: number };
       const base = min === 1 ? "a non-empty string" : "a string";
       const size = min === 1

@@ -66,6 +66,13 @@ export const placement = () => ({
   ),
 });
 
+/**
+ * Most ids (or keys) in one request's list. Every list of a contract needs a bound: a list over it
+ * is refused before its items are looked at, while an unbounded one is checked item by item, and a
+ * body of a million wrong items made a million validation issues (a stack overflow, a 500).
+ */
+export const MAX_ID_LIST = 10_000;
+
 /** A non-empty string (trimmed) with a description. */
 export const text = (description: string, max?: number) =>
   z.string().check(z.trim(), z.minLength(1), ...(max === undefined ? [] : [z.maxLength(max)]), z.describe(description));

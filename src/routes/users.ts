@@ -9,7 +9,18 @@ import { PoolError } from "../errors.ts";
 import type { PoolState } from "../state.ts";
 import { CODE_TTL_MS, RESEND_MS } from "../users/codes.ts";
 import { signInPage } from "../users/manage.ts";
-import { AUTH_CONFIG, CHECK_IN, LOGIN, LOGOUT, PROFILE, REGISTER, SEND_CODE, SIGN_INS } from "../openapi/users.ts";
+import {
+  AUTH_CONFIG,
+  CHECK_IN,
+  LOGIN,
+  LOGOUT,
+  PROFILE,
+  REGISTER,
+  SEND_CODE,
+  SIGN_INS,
+  USER_CONTRACTS,
+} from "../openapi/users.ts";
+import type { UserRecord } from "../users/types.ts";
 import type { PoolEnv } from "./context.ts";
 import { serve } from "./contract.ts";
 
@@ -37,7 +48,17 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   if (!users) return app;
   const { accounts } = users;
   const caller = (c: Context<PoolEnv>) => ({ ip: state.options.clientIp(c.req.raw, c.env) });
-  const me = (c: Context<PoolEnv>) => accounts.authenticate(presentedToken(c.req.raw.headers));
+  // The session is checked before the contract reads the request, as the admin check runs before
+  // the admin routes: a caller without one gets 401, never a 400 about the request's rules.
+  // Held per request object, so an entry lives only as long as its request.
+  const sessions = new WeakMap<Request, UserRecord>();
+  for (const route of USER_CONTRACTS.filter((r) => r.auth === "user")) {
+    app.on(route.method, route.path, async (c, next) => {
+      sessions.set(c.req.raw, await accounts.authenticate(presentedToken(c.req.raw.headers)));
+      await next();
+    });
+  }
+  const me = (c: Context<PoolEnv>): UserRecord => sessions.get(c.req.raw)!;
 
   serve(app, "", state, SEND_CODE, async (c, { body }) => {
     await accounts.sendCode(body, caller(c));
@@ -46,16 +67,16 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   serve(app, "", state, REGISTER, async (c, { body }) => c.json(await accounts.register(body, caller(c))));
   serve(app, "", state, LOGIN, async (c, { body }) => c.json(await accounts.login(body, caller(c))));
   serve(app, "", state, LOGOUT, async (c) => {
-    await accounts.logout(await me(c));
+    await accounts.logout(me(c));
     return c.json({ success: true });
   });
   serve(app, "", state, CHECK_IN, async (c) => {
-    const { keyExpiresAt } = await accounts.checkIn(await me(c));
+    const { keyExpiresAt } = await accounts.checkIn(me(c));
     return c.json({ success: true, keyExpiresAt });
   });
-  serve(app, "", state, PROFILE, async (c) => c.json({ user: await accounts.profile(await me(c)) }));
+  serve(app, "", state, PROFILE, async (c) => c.json({ user: await accounts.profile(me(c)) }));
   serve(app, "", state, SIGN_INS, async (c, { query: { page, limit } }) => {
-    const user = await me(c);
+    const user = me(c);
     return c.json(await signInPage(users.system, user.id, page, limit));
   });
   return app;
