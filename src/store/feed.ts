@@ -82,7 +82,8 @@ export class ChangeFeed {
   async #announce(): Promise<void> {
     const name = this.#unannounced;
     if (name === undefined) return;
-    await this.#storage.setItem(feedVersionKey, name);
+    // A record like every other (an object): the store's checks and exports take nothing else.
+    await this.#storage.setItem(feedVersionKey, { name });
     if (this.#unannounced === name) this.#unannounced = undefined;
   }
 
@@ -93,7 +94,8 @@ export class ChangeFeed {
   async poll(): Promise<ChangeEvent[]> {
     await this.#announce();
     const now = this.#now();
-    const version = await this.#storage.getItem(feedVersionKey);
+    const stored = await this.#storage.getItem<{ name?: unknown }>(feedVersionKey);
+    const version = stored && typeof stored === "object" ? stored.name : undefined;
     if (version !== this.#version) {
       this.#version = version;
       this.#movedAt = now;
