@@ -15,7 +15,7 @@ import { poolOptionsFrom } from "../src/settings/options.ts";
 import { Settings, settingsHelp } from "../src/settings/read.ts";
 import { SETTINGS } from "../src/settings/table.ts";
 import { nodeClientIp, serve } from "./node.ts";
-import { releaseAfterImport } from "./release_memory.ts";
+import { importEnded, keysStored } from "./release_memory.ts";
 import { undiciFetch } from "./node_fetch.ts";
 import { storageFrom } from "./storage_url.ts";
 import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
@@ -91,7 +91,13 @@ async function main(): Promise<void> {
     clientIp: nodeClientIp(settings.bool("TRUST_PROXY")),
     users,
   });
-  pool.state.keys.onImported = (_provider, added) => releaseAfterImport(added);
+  // Bulk imports leave garbage V8 would keep resident: collected around them (release_memory.ts).
+  const discover = pool.state.keys.onAdded;
+  pool.state.keys.onAdded = (provider, ids) => {
+    discover?.(provider, ids);
+    keysStored(ids.length);
+  };
+  pool.state.keys.onImported = (_provider, added) => importEnded(added);
   try {
     await pool.ready();
   } catch (err) {

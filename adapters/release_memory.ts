@@ -1,44 +1,65 @@
 /**
- * One full garbage collection after a bulk key import, for the stand-alone Node server. V8 in
- * Node 20 does not collect an idle heap by itself: measured here, the garbage a 100,000-key
- * import leaves (~60 MB) was still resident after a minute idle, so the process kept the RSS of
- * its peak until traffic happened to fill the heap again. One collection after the import gives it
- * back, at the cost of one pause of ~30–100 ms, once per import of {@link BULK_KEYS} keys or more.
+ * Garbage collections around bulk key imports, for the stand-alone Node server. An import's
+ * storage writes allocate ~20 KB of short-lived objects per key (file handles, promises, paths,
+ * JSON), and V8 in Node 20 neither collects an idle heap by itself nor shrinks its young
+ * generation while allocation is high: measured here, a 100,000-key import left the process at
+ * the RSS of its peak (~180 MB) after a minute idle. So: one collection per {@link BULK_KEYS}
+ * keys stored (bounds the garbage a long import piles up), one a second after the import (returns
+ * its pages), and one more after a quiet stretch (V8 shrinks the young generation only in a
+ * collection that follows one) — the process then settles near what its keys need (~120 MB).
+ * Each is one pause of ~20–60 ms; imports below {@link BULK_KEYS} keys cause none.
  * @module
  */
 import v8 from "node:v8";
 import vm from "node:vm";
 
-/** Imports smaller than this leave too little garbage to be worth a pause. */
-export const BULK_KEYS = 10_000;
+/** Keys stored between two collections during an import, and the smallest import followed by them. */
+export const BULK_KEYS = 20_000;
+/** After the collection that follows an import: the quiet stretch before the one that shrinks. */
+const QUIET_MS = 6000;
 
-/** V8's collector: the `gc` function of a context made while `--expose-gc` is on; null where unavailable. */
+/** V8's collector: `gc` of a context made while `--expose-gc` is on; null where unavailable. */
 let collector: (() => void) | null | undefined;
 
-function gcFunction(): (() => void) | null {
-  if (collector !== undefined) return collector;
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    collector = vm.runInNewContext("gc") as () => void;
-    v8.setFlagsFromString("--no-expose-gc"); // contexts made later (user code) do not get it
-  } catch {
-    collector = null; // another engine (Bun), or a Node that refuses the flag: nothing to do
+function collect(): void {
+  if (collector === undefined) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      collector = vm.runInNewContext("gc") as () => void;
+      v8.setFlagsFromString("--no-expose-gc"); // contexts made later (user code) do not get it
+    } catch {
+      collector = null; // another engine (Bun), or a Node that refuses the flag: nothing to do
+    }
   }
-  return collector;
+  collector?.();
 }
 
+let sinceCollection = 0;
 let pending: ReturnType<typeof setTimeout> | undefined;
 
+/** A step of an import stored `count` keys. */
+export function keysStored(count: number): void {
+  sinceCollection += count;
+  if (sinceCollection < BULK_KEYS) return;
+  sinceCollection = 0;
+  collect();
+}
+
 /**
- * Collects once, a second after the last bulk import (several back to back pay one pause), if
- * `added` reaches {@link BULK_KEYS}. The timer does not keep the process alive.
+ * An import ended having added `added` keys: when that is {@link BULK_KEYS} or more, collects a
+ * second later and again {@link QUIET_MS} after that (imports back to back pay once). The timers
+ * do not keep the process alive.
  */
-export function releaseAfterImport(added: number): void {
+export function importEnded(added: number): void {
   if (added < BULK_KEYS) return;
-  clearTimeout(pending);
-  pending = setTimeout(() => {
-    pending = undefined;
-    gcFunction()?.();
-  }, 1000);
-  (pending as { unref?: () => void }).unref?.();
+  const later = (ms: number, then?: () => void) => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      pending = undefined;
+      collect();
+      then?.();
+    }, ms);
+    (pending as { unref?: () => void }).unref?.();
+  };
+  later(1000, () => later(QUIET_MS));
 }
