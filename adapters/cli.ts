@@ -49,7 +49,10 @@ async function loadConfig(path: string, origin: string): Promise<PoolConfig> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new StartupError(`${origin} ${path}: not valid JSON (${(err as Error).message})`);
+    // Where, not what: the parser's message quotes the text around the error, and a config
+    // file may hold credentials (provider headers).
+    const at = /at position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
+    throw new StartupError(`${origin} ${path}: not valid JSON${at ? ` (${at})` : ""}`);
   }
   try {
     return readConfig(json);

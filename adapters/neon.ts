@@ -5,7 +5,7 @@
  *
  * The driver speaks Postgres over WebSockets. Against Neon it works as it is; against your own
  * Postgres put a WebSocket-to-TCP proxy in front (e.g. `websockify 127.0.0.1:6543 127.0.0.1:5432`)
- * and pass `wsProxy: "127.0.0.1:6543/"`, `secureWebSocket: false` (see README). On Node < 22 pass
+ * and pass `wsProxy: "127.0.0.1:6543/"`, `secureWebSocket: false` (docs/OPERATIONS.md). On Node < 22 pass
  * `webSocket` (the `ws` package); Deno, Bun and Workers have a global WebSocket.
  * @example
  * import { neonStorage } from "ollama-api-pool/neon";
@@ -47,6 +47,19 @@ export interface NeonDriverOptions {
    * @default false
    */
   connectionPerQuery?: boolean;
+  /**
+   * Deadline of a connect and of a query. The driver has none: against a Postgres (or WebSocket
+   * proxy) that accepts and never answers, every storage call waited for good and the outage was
+   * never reported. Past it the call fails like any outage.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * How often a write with a TTL also deletes the rows whose TTL is over. Reads skip such rows
+   * anyway; without the delete they would stay in the table for good.
+   * @default 60000
+   */
+  purgeEveryMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -62,6 +75,7 @@ export const neonDriver: (
       throw new TypeError(`[ollama-api-pool] [neon] table name "${table}" must be a plain lowercase identifier`);
     }
     const counters = `${table}_counters`;
+    const deadlines = { connectionTimeoutMillis: opts.timeoutMs ?? 10_000, query_timeout: opts.timeoutMs ?? 10_000 };
     let pool: Pool | undefined;
     let ready: Promise<unknown> | undefined;
 
@@ -81,7 +95,7 @@ export const neonDriver: (
     const getPool = (): Pool => {
       if (pool) return pool;
       configure();
-      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10 });
+      pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 10, ...deadlines });
       // An idle client's error (server restart) must not crash the process: the next query reconnects.
       pool.on("error", () => {});
       return pool;
@@ -89,7 +103,7 @@ export const neonDriver: (
     const run = async (sql: string, params: unknown[]): Promise<Row[]> => {
       if (!opts.connectionPerQuery) return (await getPool().query(sql, params)).rows as Row[];
       configure();
-      const client = new Client({ connectionString: opts.connectionString });
+      const client = new Client({ connectionString: opts.connectionString, ...deadlines });
       client.on("error", () => {}); // as for the pool: a dropped connection must not crash the isolate
       await client.connect();
       try {
@@ -118,6 +132,16 @@ export const neonDriver: (
     const live = "(expires_at IS NULL OR expires_at > $2)";
     const like = (base: string): string => `${base.replace(/[\\%_]/g, "\\$&")}%`;
     const ttlAt = (ttl?: number): number | null => (ttl ? Date.now() + ttl * 1000 : null);
+    let lastPurge = -Infinity;
+    /** Deletes expired rows when due; in the background: a write never waits for it. */
+    const purgeIfDue = (): void => {
+      const now = Date.now();
+      if (now - lastPurge < (opts.purgeEveryMs ?? 60_000)) return;
+      lastPurge = now;
+      query(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= $1`, [now]).catch(() => {
+        lastPurge = -Infinity; // try again at the next write
+      });
+    };
 
     const sink: CounterSink = {
       async apply(batch: CounterBatch) {
@@ -191,6 +215,7 @@ export const neonDriver: (
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
           [key, value, ttlAt(o.ttl)],
         );
+        if (o.ttl) purgeIfDue();
       },
       async setItems(
         items: Array<{ key: string; value: string; options?: { ttl?: number } }>,
@@ -202,6 +227,7 @@ export const neonDriver: (
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
           [items.map((i) => i.key), items.map((i) => i.value), items.map((i) => ttlAt(i.options?.ttl ?? common.ttl))],
         );
+        if (common.ttl || items.some((i) => i.options?.ttl)) purgeIfDue();
       },
       async removeItem(key: string) {
         await query(`DELETE FROM ${table} WHERE key = $1`, [key]);

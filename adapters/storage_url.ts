@@ -26,7 +26,8 @@ export async function storageFrom(url: string | undefined, dataDir: string): Pro
     const [{ neonStorage }, { default: ws }] = await Promise.all([import("./neon.ts"), import("ws")]);
     return neonStorage({
       connectionString: url,
-      // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (README: "Postgres").
+      // A self-hosted Postgres needs a WebSocket-to-TCP proxy in front (docs/OPERATIONS.md, "Postgres
+      // through the Neon driver").
       wsProxy: process.env.NEON_WS_PROXY || undefined,
       secureWebSocket: new Settings(process.env).bool("NEON_SECURE_WEBSOCKET"), // true/false/1/0/yes/no like every setting
       webSocket: (globalThis as { WebSocket?: unknown }).WebSocket ?? ws,

@@ -31,6 +31,13 @@ export interface UpstashStorageOptions {
    * @default 1
    */
   retries?: number;
+  /**
+   * Deadline of one request, body included. `@upstash/redis` has none: against an endpoint that
+   * accepts and never answers, every storage call (admin writes, flushes) waited for good and the
+   * outage was never reported. Past it the call fails like any outage.
+   * @default 10000
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -113,6 +120,8 @@ export function upstashDriver(options: UpstashStorageOptions): Driver {
     base,
     scanCount: SCAN_COUNT,
     retry: { retries: options.retries ?? 1 },
+    // A new signal per request (the client calls the function each time).
+    signal: () => AbortSignal.timeout(options.timeoutMs ?? 10_000),
     // No SDK/runtime headers on every request.
     enableTelemetry: false,
   });

@@ -4,7 +4,7 @@
  * tables. A failing one does not stop the rest; the exit code is non-zero if any failed.
  *
  * `npx tsx bench/all.ts [--quick] [--only overhead,streams,...]`. `--quick` is passed to those
- * that have a quick variant (overhead, storage, streams: one round). The soak is not part of it
+ * that have a quick variant (overhead, streams, runtimes, storage: one round). The soak is not part of it
  * (`npm run bench:soak`, 10 minutes).
  * @module
  */
@@ -16,6 +16,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BENCHES: { name: string; file: string; quick: boolean }[] = [
   { name: "overhead", file: "bench/overhead.ts", quick: true },
   { name: "streams", file: "bench/streams.ts", quick: true },
+  { name: "runtimes", file: "bench/runtimes.ts", quick: true }, // the pool and a bare proxy on Node, Bun, Deno
   { name: "storage", file: "bench/storage.ts", quick: true }, // needs redis-server, PostgreSQL, websockify
   { name: "storage-fs", file: "bench/storage_fs.ts", quick: false },
   { name: "keys", file: "bench/keys.ts", quick: false },
@@ -61,6 +62,6 @@ for (const b of BENCHES.filter((x) => !only || only.includes(x.name))) {
 }
 console.log(`\n${"=".repeat(72)}`);
 for (const r of results) {
-  console.log(`${r.name.padEnd(9)} ${r.code === 0 ? "ok" : `FAILED (exit ${r.code})`}  ${r.seconds} s`);
+  console.log(`${r.name.padEnd(10)} ${r.code === 0 ? "ok" : `FAILED (exit ${r.code})`}  ${r.seconds} s`);
 }
 if (results.some((r) => r.code !== 0)) process.exitCode = 1;

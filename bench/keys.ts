@@ -3,7 +3,7 @@
  * server on filesystem storage, as JSON and as a text/plain body, and (b) at start-up (`--keys`),
  * with time and the server process's RSS before, at its peak (VmHWM) and settled (`--settle`
  * seconds after the import: median of VmRSS samples over the last second); the server runs as
- * `npm start` runs it (built to plain JavaScript, bin/ollama-api-pool.js) and, for the JSON form,
+ * `npm start` runs it (built to plain JavaScript, dist/adapters/cli.js) and, for the JSON form,
  * also under the tsx loader. Then key-selection cost from 10 to 100,000 keys (in-process, as a
  * ratio to 10 keys) and paged listing at 100,000 keys.
  *
@@ -59,7 +59,7 @@ export async function keyServer(variant: Variant, dataDir: string, admin: string
     await startChild({
       name: `pool-${variant}`,
       cwd: ROOT,
-      file: variant === "tsx" ? "adapters/cli.ts" : "bin/ollama-api-pool.js",
+      file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
       tsx: variant === "tsx",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", dataDir, ...args],
       // Nothing listens on port 9 of loopback: no key is ever used upstream here.

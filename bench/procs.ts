@@ -32,6 +32,12 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Run `file` with plain node, without tsx (a built .js; tsx's loader costs memory). @default true */
   tsx?: boolean;
+  /**
+   * Another runtime instead of node: its binary and the arguments before `file`, e.g.
+   * `["node_modules/.bin/bun"]` or `["node_modules/.bin/deno", "run", "-A"]` (then `tsx` and
+   * `nodeArgs` are ignored). The PID held is still the server itself: both are native binaries.
+   */
+  command?: string[];
   env?: Record<string, string>;
   /**
    * Start from an environment of only PATH and HOME (plus `env`) instead of ours: for
@@ -78,7 +84,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export function startChild(o: StartOptions): Promise<Child> {
   const base = o.cleanEnv ? { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" } : process.env;
   const loader = o.tsx === false ? [] : ["--import", "tsx"];
-  const cp = spawn(process.execPath, [...loader, ...(o.nodeArgs ?? []), o.file, ...(o.args ?? [])], {
+  const [program, ...before] = o.command ?? [process.execPath, ...loader, ...(o.nodeArgs ?? [])];
+  const cp = spawn(program, [...before, o.file, ...(o.args ?? [])], {
     cwd: o.cwd,
     env: { ...base, ...o.env },
     stdio: ["ignore", "pipe", "pipe"],

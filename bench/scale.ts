@@ -4,7 +4,7 @@
  * `POST /admin/api-keys/import-from-txt` (text/plain), then sits idle; its RSS is read from /proc
  * before the import and after it has been idle for `--settle` seconds (median of samples over the
  * last second: "settled"), with the peak (VmHWM) alongside. Run as `npm start` runs the server
- * (built to plain JavaScript: bin/ollama-api-pool.js, as `npx ollama-api-pool`) and under tsx (as
+ * (built to plain JavaScript: dist/adapters/cli.js, as `npx ollama-api-pool` from the package) and under tsx (as
  * the other benchmarks), since tsx's loader alone costs ~35 MB.
  * Idle RSS is not live heap: V8 keeps pages the import's garbage used, so "after" is an upper
  * bound of what the keys need, and the per-key figure at 100,000 keys is the meaningful one.
@@ -49,7 +49,7 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
     await startChild({
       name: `pool-${variant}-${n}`,
       cwd: ROOT,
-      file: variant === "tsx" ? "adapters/cli.ts" : "bin/ollama-api-pool.js",
+      file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
       tsx: variant === "tsx",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, `${variant}-${n}`)],
       // Nothing listens on port 9 of loopback: no key is ever used upstream here.

@@ -1,7 +1,7 @@
 /**
  * What `npm start` should run: the server under the tsx loader (`tsx adapters/cli.ts`, the old
  * start) or built to plain JavaScript first (`node scripts/build_server.mjs`, then
- * `node bin/ollama-api-pool.js`, the start now). For each: seconds from the command to
+ * `node dist/adapters/cli.js`, the start now). For each: seconds from the command to
  * "listening" (the build included), idle RSS, and non-stream throughput and RSS under load
  * (autocannon, `--connections`, interleaved rounds: compare the ratio, not the absolute figures).
  *
@@ -33,7 +33,7 @@ type Variant = "tsx" | "built";
 /** The command `npm start` ran (tsx) or runs (built), as a shell line. */
 const COMMAND: Record<Variant, string> = {
   tsx: "exec node_modules/.bin/tsx adapters/cli.ts",
-  built: "node scripts/build_server.mjs && exec node bin/ollama-api-pool.js",
+  built: "node scripts/build_server.mjs && exec node dist/adapters/cli.js",
 };
 
 /** Seconds from running the command to the server's "listening" line. */
@@ -68,7 +68,7 @@ async function server(variant: Variant, mockUrl: string): Promise<Child> {
     await startChild({
       name: `pool-${variant}`,
       cwd: ROOT,
-      file: variant === "tsx" ? "adapters/cli.ts" : "bin/ollama-api-pool.js",
+      file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
       tsx: variant === "tsx",
       args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--storage", "memory:"],
       env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mockUrl, OPENROUTER_BASE_URL: `${mockUrl}/api` },

@@ -6,14 +6,17 @@ import { Hono } from "hono";
 import { adminAuthorized } from "./auth/admin_session.ts";
 import { presentedToken } from "./auth/bearer.ts";
 import { PoolError } from "./errors.ts";
-import { type PoolOptions, resolveOptions } from "./options.ts";
+import type { PoolOptions } from "./options.ts";
+import { resolveOptions } from "./resolve_options.ts";
 import { adminHealthRoutes } from "./routes/admin_health.ts";
 import { adminKeyRoutes } from "./routes/admin_keys.ts";
 import { adminLogRoutes } from "./routes/admin_logs.ts";
 import { adminStatsRoutes } from "./routes/admin_stats.ts";
 import { adminTokenRoutes } from "./routes/admin_tokens.ts";
+import type { Endpoint } from "./providers/types.ts";
 import type { PoolEnv } from "./routes/context.ts";
 import { docsRoutes } from "./routes/docs.ts";
+import { inPathDialect } from "./routes/dialect_errors.ts";
 import { dashboardWithSlash, pageRoutes } from "./routes/pages.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { metricsRoute, publicRoutes, publicStatsRoute } from "./routes/public.ts";
@@ -51,16 +54,25 @@ export function createPool(options: PoolOptions): Pool {
   const state = createState(resolveOptions(options));
   const app = new Hono<PoolEnv>();
 
-  // After the first load (so on almost every request) nothing is awaited here.
+  // After the first load (so on almost every request) nothing is awaited here; only the first
+  // request after a quiet spell waits (at most 1 s) for the instance to catch up with the store.
   let loaded = false;
-  app.use("*", (_c, next) =>
-    loaded ? next() : state.ready().then(() => {
+  app.use("*", (c, next) => {
+    const proceed = () => {
+      const catchUp = state.beforeRequest(c.req.raw.headers);
+      return catchUp ? catchUp.then(() => next()) : next();
+    };
+    if (loaded) return proceed();
+    return state.ready().then(() => {
       loaded = true;
-      return next();
-    }));
-  app.route("/", publicStatsRoute(state)); // public, though under /admin (the original's path)
+      return proceed();
+    });
+  });
+  // Public, though under /admin (the original's path): registered before the admin check, it
+  // answers first. Nothing else is exempt: a path that merely ends in /admin/public-stats (under
+  // the /admin/users/* catch-all, say) still needs the admin credential.
+  app.route("/", publicStatsRoute(state));
   app.use("/admin/*", async (c, next) => {
-    if (c.req.path.endsWith("/admin/public-stats") && c.req.method === "GET") return next();
     const bearer = presentedToken(c.req.raw.headers) !== undefined;
     const ip = bearer ? state.options.clientIp(c.req.raw, c.env) : undefined;
     state.guesses.admin.check(ip);
@@ -89,13 +101,18 @@ export function createPool(options: PoolOptions): Pool {
   app.route("/admin", adminUserRoutes(state));
   app.route("/", pageRoutes(state));
   app.route("/", docsRoutes(state));
-  methodNotAllowed(app);
+  const endpoints = [...state.providers.values()].flatMap((p) => p.endpoints);
+  methodNotAllowed(app, endpoints);
   app.all("*", dashboardWithSlash(state));
   // A catch-all route rather than notFound(): a host app that mounts the pool keeps its own
-  // notFound, and unknown paths under the pool's prefix still get the OpenAI-shaped 404.
-  app.all("*", (c) => {
-    throw new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-  });
+  // notFound, and unknown paths under the pool's prefix still get the pool's 404 (OpenAI-shaped,
+  // or the dialect's under a proxied API's path).
+  app.all("*", (c) =>
+    inPathDialect(
+      c,
+      endpoints,
+      new PoolError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+    ));
   app.onError((err, c) => {
     if (err instanceof StorageUnavailable) {
       state.options.logger.error(
@@ -123,8 +140,8 @@ export function createPool(options: PoolOptions): Pool {
   };
 }
 
-/** A 405 for every known path asked with a method it does not serve. */
-function methodNotAllowed(app: Hono<PoolEnv>): void {
+/** A 405 for every known path asked with a method it does not serve (in a proxied API's dialect on its paths). */
+function methodNotAllowed(app: Hono<PoolEnv>, endpoints: Endpoint[]): void {
   const methods = new Map<string, Set<string>>();
   for (const r of app.routes) {
     if (r.method === "ALL" || r.path.includes("*")) continue;
@@ -134,10 +151,13 @@ function methodNotAllowed(app: Hono<PoolEnv>): void {
   }
   for (const [path, allowed] of methods) {
     const allow = [...allowed].join(", ");
-    app.all(path, (c) => {
-      throw new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, {
-        headers: { allow },
-      });
-    });
+    app.all(path, (c) =>
+      inPathDialect(
+        c,
+        endpoints,
+        new PoolError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, {
+          headers: { allow },
+        }),
+      ));
   }
 }

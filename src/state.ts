@@ -20,6 +20,7 @@ import type { Provider } from "./providers/types.ts";
 import { Metrics } from "./stats/metrics.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { ChangeFeed } from "./store/feed.ts";
+import { CATCH_UP_WAIT_MS, presentsCredentials, SyncPace, waitAtMost } from "./store/sync_pace.ts";
 import { Quarantine } from "./store/quarantine.ts";
 import { counterSinkFor, isAtomic } from "./store/sinks.ts";
 import { createStore, type PoolStore } from "./store/store.ts";
@@ -75,6 +76,11 @@ export interface PoolState {
    * context comes through a getter, asked only when there is work (Hono's throws when absent).
    */
   tick(ctx?: () => ExecutionContextLike | undefined): void;
+  /**
+   * Called as a request starts: notes it, and when the instance had gone quiet (syncing every
+   * 30 s instead of `syncIntervalMs`), returns the catch-up sync the request should wait for.
+   */
+  beforeRequest(headers: Headers): Promise<void> | undefined;
   /** Writes every pending counter and key-state change, and reads other instances' changes. */
   flush(): Promise<void>;
   storeHealth(): StoreHealth;
@@ -91,7 +97,7 @@ export function createState(options: ResolvedOptions): PoolState {
   const keys = new KeyRegistry(ids, store, feed, options.failover, options.now);
   const tokens = new TokenRegistry(store, feed, options.now);
   const stats = new StatsRecorder(store.counters, options.now);
-  const cache = new ResponseCache(options.cache, storage, options.now);
+  const cache = new ResponseCache(options.cache, storage, options.now, feed);
   const limits = new Limits(options.rateLimit, store.counters, stats, options.now);
   const health = new HealthChecks(
     keys,
@@ -137,6 +143,7 @@ export function createState(options: ResolvedOptions): PoolState {
   let admin: AdminCredential | undefined;
   let loading: Promise<void> | undefined;
   let lastSync = options.now();
+  const pace = new SyncPace(options.syncIntervalMs, options.now, () => feed.movedAt, () => keys.pending);
   let lastFlush = options.now();
   let syncing: Promise<void> | undefined;
   let failure: { error: string; since: number } | undefined;
@@ -176,6 +183,7 @@ export function createState(options: ResolvedOptions): PoolState {
       for (const e of await feed.poll()) {
         if (e.kind === "keys" && e.provider) await keys.apply(e.provider, e.ids, e.all);
         else if (e.kind === "tokens") await (e.all ? tokens.load() : tokens.apply(e.ids));
+        else if (e.kind === "cache") cache.forget({ provider: e.provider, model: e.model });
       }
       await limits.sync(tokens.list());
     }).finally(() => {
@@ -223,7 +231,7 @@ export function createState(options: ResolvedOptions): PoolState {
     },
     tick(ctx) {
       const now = options.now();
-      if (!syncing && now - lastSync >= options.syncIntervalMs) background(sync(), ctx);
+      if (!syncing && now - lastSync >= pace.interval(now)) background(sync(), ctx);
       if (now - lastFlush >= options.flushIntervalMs) background(flushStats(), ctx);
       const checks = scheduledChecks();
       if (checks) background(checks, ctx);
@@ -231,6 +239,12 @@ export function createState(options: ResolvedOptions): PoolState {
       if (discovery) background(discovery.then(() => keys.flush()), ctx);
       const polled = usage?.poll(providers.values(), (id) => keys.pool(id));
       if (polled) background(polled, ctx);
+      const swept = cache.sweepIfDue();
+      if (swept) background(swept, ctx);
+    },
+    beforeRequest(headers) {
+      if (!presentsCredentials(headers) || !pace.request(lastSync)) return undefined;
+      return waitAtMost(sync(), CATCH_UP_WAIT_MS); // a failed sync was logged; serve from memory
     },
     async flush() {
       const results = await Promise.allSettled([flushStats(), sync()]);

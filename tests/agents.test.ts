@@ -15,6 +15,7 @@ import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama, type Pool } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
+import { adminRequest } from "./helpers/setup.ts";
 
 const ADMIN = "agents-admin-token";
 const BIN = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "node_modules", ".bin");
@@ -44,14 +45,7 @@ describe(SUITE, skipUnless(SUITE, "agents", "processes"), () => {
   let token: string;
   let home: string;
   const paths: string[] = [];
-  const admin = (method: string, path: string, body?: unknown) =>
-    pool.fetch(
-      new Request(`http://pool${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
+  const admin = (method: string, path: string, body?: unknown) => pool.fetch(adminRequest(ADMIN, method, path, body));
   const tokens = async (): Promise<[number, number]> => {
     const s = await (await admin("GET", "/admin/stats")).json();
     return [s.prompt_tokens, s.completion_tokens];

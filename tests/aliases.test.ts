@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createPool, ollama, openaiCompatible, type Pool } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
+import { adminRequest } from "./helpers/setup.ts";
 
 const ADMIN = "alias-admin-token";
 
@@ -10,14 +11,7 @@ describe("model aliases", () => {
   let mock: MockUpstream;
   let pool: Pool;
   let token: string;
-  const admin = (method: string, path: string, body?: unknown) =>
-    pool.fetch(
-      new Request(`http://pool${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
+  const admin = (method: string, path: string, body?: unknown) => pool.fetch(adminRequest(ADMIN, method, path, body));
   const ask = (model: string, path = "/v1/chat/completions", extra: Record<string, unknown> = {}) =>
     pool.fetch(
       new Request(`http://pool${path}`, {

@@ -116,5 +116,11 @@ describe("public statistics", () => {
     // Other admin routes still need the admin token.
     assert.equal((await t.pool.fetch(new Request("http://pool/admin/stats"))).status, 401);
     assert.equal((await t.pool.fetch(new Request("http://pool/admin/public-stats", { method: "POST" }))).status, 401);
+    // Only that one route is public: another admin path that merely ends like it is not (the
+    // /admin/users/* catch-all of a pool without users answered such a path without the token).
+    for (const method of ["GET", "HEAD", "DELETE"]) {
+      const other = await t.pool.fetch(new Request("http://pool/admin/users/x/admin/public-stats", { method }));
+      assert.equal(other.status, 401, method);
+    }
   });
 });

@@ -6,12 +6,13 @@ import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts
 import { within } from "./helpers/poll.ts";
 import { type Need, skipUnless } from "./helpers/requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./helpers/services.ts";
+import { serverArgs } from "./helpers/spawn.ts";
 import { startUpstashRest } from "./helpers/upstash_rest.ts";
 
 const ADMIN = "shared-cli-admin-token";
 
 function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", "--port", "0", "--host", "127.0.0.1"], {
+  const child = spawn("node", serverArgs(), {
     env: { ...process.env, ADMIN_TOKEN: ADMIN, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -12,13 +12,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { VERSION } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
-import { childEnv, spawnServer } from "./helpers/spawn.ts";
+import { skipUnless } from "./helpers/requires.ts";
+import { childEnv, CLI_FROM_SOURCE, serverArgs, spawnServer } from "./helpers/spawn.ts";
 
 const ADMIN = "cli-start-admin-token";
 
 /** Runs the CLI to its end: exit code and everything it printed. */
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  const child = spawn("node", ["--import", "tsx", "adapters/cli.ts", ...args], {
+  const child = spawn("node", [...CLI_FROM_SOURCE, ...args], {
     env: { ...childEnv(), ADMIN_TOKEN: ADMIN, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -43,7 +44,7 @@ function assertOneLine(out: string, ...parts: RegExp[]): void {
   for (const p of parts) assert.match(lines[0], p);
 }
 
-describe("CLI start", () => {
+describe("CLI start", skipUnless("CLI start", "processes"), () => {
   let dir: string;
   let mock: MockUpstream;
   before(async () => {
@@ -134,23 +135,11 @@ describe("CLI start", () => {
       );
       const keys = join(dir, "groq.txt");
       await writeFile(keys, "groq-cli-key-0001\n");
-      const server = await spawnServer("node", [
-        "--import",
-        "tsx",
-        "adapters/cli.ts",
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--storage",
-        "memory:",
-        "--config",
-        config,
-        "--keys",
-        keys,
-        "--provider",
-        "groq",
-      ], { env: { ...childEnv(), ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url } });
+      const server = await spawnServer(
+        "node",
+        serverArgs("--storage", "memory:", "--config", config, "--keys", keys, "--provider", "groq"),
+        { env: { ...childEnv(), ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url } },
+      );
       try {
         assert.match(server.output(), /imported .*groq\.txt into groq: 1 lines, 1 added/);
         const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };

@@ -10,7 +10,7 @@ import { createStorage } from "unstorage";
 import { undiciFetch } from "../adapters/node_fetch.ts";
 import { createPool, type FetchLike, ollama } from "../mod.ts";
 import { startMockUpstream } from "./helpers/mock_upstream.ts";
-import { chat, setupPool, type TestPool } from "./helpers/setup.ts";
+import { adminRequest, chat, setupPool, type TestPool } from "./helpers/setup.ts";
 
 interface KeyView {
   id: string;
@@ -156,13 +156,7 @@ describe("usage-cap and back-off state is shared through storage", () => {
     const [a, b] = [make(), make()];
     try {
       const admin = (p: typeof a, method: string, path: string, body?: unknown) =>
-        p.fetch(
-          new Request(`http://pool${path}`, {
-            method,
-            headers: { authorization: "Bearer caps-admin-token-0000", "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          }),
-        );
+        p.fetch(adminRequest("caps-admin-token-0000", method, path, body));
       await admin(a, "POST", "/admin/api-keys/import", {
         keys: [{ key: "capped-weekly-key-03", username: "c" }, { key: "limited0-key-cap-3", username: "l" }, {
           key: "good-key-cap-0003",

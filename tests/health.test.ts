@@ -73,6 +73,15 @@ describe("health checks", () => {
     assert.ok(lines.every((l) => l.type === "progress" || l.type === "done"));
   });
 
+  it("probes a key named many times in 'ids' once", async () => {
+    const id = (await list(t)).get("good-health-0001")!.id;
+    const before = t.mock.requests.length;
+    const res = await t.admin("POST", "/admin/keys/health-check?wait=true", { ids: Array(50).fill(id) });
+    const job = await res.json();
+    assert.deepEqual([res.status, job.total, job.results.length], [200, 1, 1]);
+    assert.equal(t.mock.requests.slice(before).filter((r) => r.key === "good-health-0001").length, 1);
+  });
+
   it("validates input", async () => {
     assert.equal((await t.admin("POST", "/admin/keys/health-check", { ids: "x" })).status, 400);
     assert.equal((await t.admin("POST", "/admin/keys/health-check", { status: "weird" })).status, 400);

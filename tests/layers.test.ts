@@ -14,10 +14,13 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /**
  * Packages `src/` may import: web-standard code only. Hono's middleware and helpers are; its
  * runtime adapters (`hono/bun`, `hono/deno`, `hono/cloudflare-workers`, …) are not. ofetch (a
- * fetch wrapper on web APIs) serves the non-proxy upstream calls.
+ * fetch wrapper on web APIs) serves the non-proxy upstream calls. `zod/mini` (zod's tree-shakable
+ * build, no dependencies, plain ES code on every runtime; its built-in JSON Schema converter
+ * writes /openapi.json) states the route contracts: one schema validates a request and documents
+ * it. Only the contract modules of src/openapi/ may import it: it never runs on the proxy path.
  */
 const ALLOWED =
-  /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?|ofetch)$/;
+  /^(hono(\/(?!bun|deno|cloudflare|aws-lambda|lambda-edge|vercel|netlify|service-worker)[\w/-]+)?|unstorage(\/drivers\/memory)?|ofetch|zod\/mini)$/;
 // Import and re-export specifiers at the start of a line (not ones inside template strings).
 const SPECIFIER = /^(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"|^import\s+"([^"]+)"/gm;
 
@@ -44,12 +47,13 @@ function graph(): Map<string, string[]> {
 describe("layers: the import rule of src/", () => {
   const g = graph();
 
-  it("imports only src/ modules by .ts path, Hono and unstorage's core", () => {
+  it("imports only src/ modules by .ts path, Hono, unstorage's core, ofetch, and zod/mini in src/openapi/", () => {
     const bad: string[] = [];
     for (const [file, specs] of g) {
       for (const s of specs) {
         const local = s.startsWith("src/");
         if (local ? !/\.tsx?$/.test(s) : !ALLOWED.test(s)) bad.push(`${file} imports ${s}`);
+        if (s === "zod/mini" && !file.startsWith(join("src", "openapi"))) bad.push(`${file} imports ${s}`);
       }
     }
     assert.ok(g.size > 50, `found the sources (${g.size})`);

@@ -41,6 +41,14 @@ describe("mounted in an existing Hono app", () => {
     const missing = await app.request("/llm/v1/nothing", { headers: { authorization: `Bearer ${token}` } });
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).error.code, "not_found");
+    const batches = await app.request("/llm/v1/messages/batches", { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(batches.status, 404);
+    const shape = await batches.json();
+    assert.deepEqual(
+      [shape.type, shape.error.type],
+      ["error", "not_found_error"],
+      "Anthropic's shape under the mount too",
+    );
     await pool.close();
   });
 

@@ -182,6 +182,30 @@ describe("proxy: client-side errors", () => {
     await errorOf(res);
   });
 
+  it("404 and 405 on Anthropic's paths in Anthropic's shape; Ollama's native paths keep the pool's one shape", async () => {
+    const anthropic = async (res: Response, status: number, type: string) => {
+      assert.equal(res.status, status);
+      assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+      const body = await res.json();
+      assert.equal(body.type, "error", JSON.stringify(body));
+      assert.equal(body.error.type, type);
+      assert.equal(typeof body.error.message, "string");
+    };
+    await anthropic(await t.call("/v1/messages", { method: "GET" }), 405, "invalid_request_error");
+    await anthropic(await t.call("/v1/messages/count_tokens", { method: "GET" }), 405, "invalid_request_error");
+    await anthropic(await t.call("/v1/messages/batches", { method: "POST", body: "{}" }), 404, "not_found_error");
+    await anthropic(await t.call("/v1/messages/count_tokens/x"), 404, "not_found_error");
+    const wrong = await t.call("/v1/messages", { method: "GET" });
+    assert.equal(wrong.headers.get("allow"), "POST");
+    await wrong.body?.cancel();
+    // Ollama's /api/* answers the pool's own errors as ollama-js and Open WebUI read them (one shape).
+    const native = await t.call("/api/chat", { method: "GET" });
+    assert.equal(native.status, 405);
+    assert.equal((await errorOf(native)).code, "method_not_allowed");
+    const messagesLike = await t.call("/v1/messagesX");
+    assert.equal((await errorOf(messagesLike)).code, "not_found", "a path that only starts alike is no Anthropic path");
+  });
+
   it("upstream 400/404 go back as they are and do not blame the key", async () => {
     const res = await t.call("/v1/chat/completions", chat("missing-model"));
     assert.equal(res.status, 404);

@@ -103,6 +103,14 @@ describe("request log through the pool", () => {
     assert.equal(second.next_cursor, null);
     const bad = await t.admin("GET", "/admin/logs?limit=501");
     assert.equal(bad.status, 400);
+    for (const since of ["-5", "yesterday"]) {
+      const res = await t.admin("GET", `/admin/logs?since=${since}`);
+      const { error } = await res.json();
+      assert.deepEqual([res.status, error.code], [400, "invalid_time"]);
+      // The answer says what a time may be, never "or a string" (a text is what was sent).
+      assert.match(error.message, /^'since' must be .*ISO 8601/);
+      assert.doesNotMatch(error.message, /or a string/);
+    }
     const exp = await t.pool.fetch(
       new Request("http://pool/admin/logs", {
         headers: { authorization: `Bearer ${ADMIN}`, accept: "application/x-ndjson" },

@@ -1,6 +1,7 @@
 /** The Node adapter over real HTTP, filesystem persistence across restarts, and the CLI. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { connect, type Socket } from "node:net";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +11,25 @@ import { createPool, ollama } from "../mod.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { within } from "./helpers/poll.ts";
 import { skipUnless } from "./helpers/requires.ts";
+import { serverArgs } from "./helpers/spawn.ts";
 
 const quiet = { info() {}, warn() {}, error() {} };
+
+/**
+ * A client that sends one request on its own connection and hangs up when told. A raw socket
+ * rather than fetch: on an abort Node's fetch may leave a second, request-less connection open
+ * until its 4 s keep-alive ends, and the server's close() waits for it — seconds of nothing.
+ */
+function rawRequest(url: string, path: string, token: string, body: string): { socket: Socket; data: Promise<void> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on("error", () => {});
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  return { socket, data: new Promise((resolve) => socket.once("data", () => resolve())) };
+}
 
 describe("Node adapter and filesystem storage", () => {
   let mock: MockUpstream;
@@ -80,16 +98,9 @@ describe("Node adapter and filesystem storage", () => {
     await a.pool.state.keys.add("ollama", [{ secret: "good-key-fs-000002", line: 1 }]);
     const { token } = await a.pool.state.tokens.create("hangup");
     mock.reset();
-    const ac = new AbortController();
-    const res = await fetch(`${a.url}/api/chat`, {
-      method: "POST",
-      signal: ac.signal,
-      headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({ model: "llama3.2", messages: [] }),
-    });
-    const reader = res.body!.getReader();
-    await reader.read();
-    ac.abort();
+    const client = rawRequest(a.url, "/api/chat", token, JSON.stringify({ model: "llama3.2", messages: [] }));
+    await client.data; // the answer started
+    client.socket.destroy();
     await within(2000, () => mock.closedEarly > 0, "the upstream request closed early", 20);
     assert.equal(mock.closedEarly, 1);
     await a.server.close();
@@ -103,16 +114,14 @@ describe("Node adapter and filesystem storage", () => {
     await a.pool.state.keys.add("ollama", [{ secret: "slow-key-fs-0000003", line: 1 }]);
     const { token } = await a.pool.state.tokens.create("early-hangup");
     mock.reset();
-    const ac = new AbortController();
-    const pending = fetch(`${a.url}/v1/chat/completions`, {
-      method: "POST",
-      signal: ac.signal,
-      headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({ model: "llama3.2", messages: [] }),
-    }).catch(() => undefined);
+    const client = rawRequest(
+      a.url,
+      "/v1/chat/completions",
+      token,
+      JSON.stringify({ model: "llama3.2", messages: [] }),
+    );
     await within(1000, () => mock.requests.length > 0, "the request reached the mock", 10);
-    ac.abort();
-    await pending;
+    client.socket.destroy();
     // The mock holds the slow key's headers for 2 s; the pool must close the upstream before that.
     await within(1000, () => mock.closedEarly > 0, "the upstream request closed early", 20);
     assert.equal(mock.closedEarly, 1);
@@ -130,22 +139,14 @@ describe("CLI (npm start)", skipUnless("CLI (npm start)", "processes"), () => {
     const dir = await mkdtemp(join(tmpdir(), "pool-cli-"));
     const keys = join(dir, "ollama.txt");
     await writeFile(keys, "me@x.io----pw----s----good-key-cli-00001\nbad line----x\n");
-    const child = spawn("node", [
-      "--import",
-      "tsx",
-      "adapters/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      join(dir, "data"),
-      "--keys",
-      keys,
-    ], {
-      env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      "node",
+      serverArgs("--data-dir", join(dir, "data"), "--keys", keys),
+      {
+        env: { ...process.env, ADMIN_TOKEN: "cli-admin-token-0123", OLLAMA_BASE_URL: mock.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     try {
       let out = "";
       const url = await new Promise<string>((resolve, reject) => {

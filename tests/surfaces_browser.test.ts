@@ -14,6 +14,7 @@ import { createPool, ollama } from "../mod.ts";
 import { launchChromium, step, watchPage } from "./helpers/browser.ts";
 import { skipUnless } from "./helpers/requires.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
+import { adminRequest } from "./helpers/setup.ts";
 
 const ADMIN = "browser-cors-admin-token";
 
@@ -38,13 +39,7 @@ describe(
         logger: { info() {}, warn() {}, error() {} },
       });
       const admin = (method: string, path: string, body?: unknown) =>
-        pool.fetch(
-          new Request(`http://pool${path}`, {
-            method,
-            headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          }),
-        );
+        pool.fetch(adminRequest(ADMIN, method, path, body));
       token = (await (await admin("POST", "/admin/tokens", { name: "browser" })).json()).token;
       await admin("POST", "/admin/api-keys/import?provider=ollama", { keys: ["good-key-browser01"] });
       // Every request the pool gets, to see the browser's preflights.

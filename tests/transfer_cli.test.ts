@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { fsStorage } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
 import { type RedisServer, startRedis } from "./helpers/services.ts";
-import { childEnv } from "./helpers/spawn.ts";
+import { childEnv, CLI_FROM_SOURCE } from "./helpers/spawn.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -40,7 +40,7 @@ function run(
     child.stdin.end(input ?? "");
   });
 }
-const cli = (args: string[], input?: string) => run("node", ["--import", "tsx", "adapters/cli.ts", ...args], input);
+const cli = (args: string[], input?: string) => run("node", [...CLI_FROM_SOURCE, ...args], input);
 
 describe("export / import / migrate on the command line", {
   timeout: 120_000,

@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { type RunningServer, serve } from "../adapters/node.ts";
 import { buildApp } from "../examples/hono-middleware/app.ts";
 import { createPool, ollama, openrouter } from "../mod.ts";
-import { launchChromium, step, watchPage } from "./helpers/browser.ts";
+import { launchChromium, loginAdmin, step, watchPage } from "./helpers/browser.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -68,9 +68,7 @@ for (const mount of ["", "/llm"]) {
         await page.fill("#token", "wrong");
         await page.click("button[type=submit]");
         await page.waitForSelector("text=That is not the admin token.");
-        await page.fill("#token", ADMIN);
-        await page.click("button[type=submit]");
-        await page.waitForSelector("nav.tabs");
+        await loginAdmin(page, ADMIN);
         assert.equal(new URL(page.url()).pathname, `${mount}/`, "the login redirects to the dashboard");
         const cookies = await context.cookies();
         const session = cookies.find((c) => c.name === "pool_admin");
@@ -221,8 +219,7 @@ for (const mount of ["", "/llm"]) {
       await step(page, "phone dashboard", async () => {
         await page.goto(`${url}/`);
         await fits("the login page");
-        await page.fill("#token", ADMIN);
-        await page.click("button[type=submit]");
+        await loginAdmin(page, ADMIN);
         for (const tab of ["keys", "import", "tokens", "analytics", "health"]) {
           await page.goto(`${url}/?tab=${tab}`);
           await page.waitForLoadState("networkidle");

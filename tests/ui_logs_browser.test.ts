@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
-import { launchChromium, step, watchPage } from "./helpers/browser.ts";
+import { launchChromium, loginAdmin, step, watchPage } from "./helpers/browser.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -75,10 +75,7 @@ describe(
       const page = await context.newPage();
       const watch = watchPage(page);
       await step(page, "log in", async () => {
-        await page.goto(`${url}/`);
-        await page.fill("#token", ADMIN);
-        await page.click("button[type=submit]");
-        await page.waitForSelector("nav.tabs");
+        await loginAdmin(page, ADMIN, `${url}/`);
       });
       await step(page, "logs tab", async () => {
         await page.click("nav.tabs >> text=Logs");

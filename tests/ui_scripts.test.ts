@@ -19,14 +19,27 @@ const OPTIONS: ts.CompilerOptions = {
   types: [],
   // Plain browser JavaScript: implicit any is its nature; what is checked is names and shapes.
   strict: false,
+  // The subject is the served scripts; TypeScript's own lib files need no checking each run.
+  skipLibCheck: true,
 };
+
+/**
+ * The parsed standard-library files (lib.dom.d.ts alone is ~1.5 MB), shared by every script's
+ * program: parsing them is most of a check's time, and they never change during a run. Bounded
+ * by the handful of lib files OPTIONS names.
+ */
+const libFiles = new Map<string, ts.SourceFile | undefined>();
 
 /** The checker's findings for one script, as "line: message" with the offending source line. */
 function typeErrors(name: string, source: string): string[] {
   const file = `/virtual/${name}`;
   const host = ts.createCompilerHost(OPTIONS);
   const read = host.getSourceFile.bind(host);
-  host.getSourceFile = (f, lang, ...rest) => f === file ? ts.createSourceFile(f, source, lang) : read(f, lang, ...rest);
+  host.getSourceFile = (f, lang, ...rest) => {
+    if (f === file) return ts.createSourceFile(f, source, lang);
+    if (!libFiles.has(f)) libFiles.set(f, read(f, lang, ...rest));
+    return libFiles.get(f);
+  };
   host.fileExists = ((exists) => (f: string) => f === file || exists(f))(host.fileExists.bind(host));
   const program = ts.createProgram([file], OPTIONS, host);
   const lines = source.split("\n");

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { type RunningServer, serve } from "../adapters/node.ts";
 import { createPool, ollama } from "../mod.ts";
-import { launchChromium, step, watchPage } from "./helpers/browser.ts";
+import { launchChromium, loginAdmin, step, watchPage } from "./helpers/browser.ts";
 import { type MockUpstream, startMockUpstream } from "./helpers/mock_upstream.ts";
 import { skipUnless } from "./helpers/requires.ts";
 
@@ -118,9 +118,7 @@ describe("user pages in Chromium", skipUnless("user pages in Chromium", "chromiu
     const admin = await context.newPage();
     const adminWatch = watchPage(admin);
     await step(admin, "admin disables the user", async () => {
-      await admin.goto(`${url}/`);
-      await admin.fill("#token", ADMIN);
-      await admin.click("button[type=submit]");
+      await loginAdmin(admin, ADMIN, `${url}/`);
       await admin.click("nav.tabs >> text=Users");
       const row = admin.locator("#users-body tr", { hasText: EMAIL });
       await row.waitFor();

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { HALF_OPEN_MS, KeyPool, MAX_BACKOFF_MS } from "../src/keys/key_pool.ts";
+import { HALF_OPEN_MS, MAX_BACKOFF_MS } from "../src/keys/key_outcomes.ts";
+import { KeyPool } from "../src/keys/key_pool.ts";
 import type { KeyRecord } from "../src/keys/types.ts";
 import { classifyOllama } from "../src/providers/ollama.ts";
 import { CAP_CLOCK_MARGIN_MS, nextBoundary, usageCapOf, usageCapWindow } from "../src/providers/usage_caps.ts";

@@ -65,12 +65,15 @@ describe("usage polling", () => {
       const full = by("full-usage~0.99~0.4");
       assert.equal(full.status, "cooling");
       assert.match(full.reason, /session usage at 99 %/);
-      assert.equal(full.until % (5 * 3600_000), 0);
+      // At the window's boundary; the key pool reads the clock again when it records the rest, so
+      // a busy machine can put it a few milliseconds past.
+      assert.ok(full.until % (5 * 3600_000) < 1_000, `rests until ${new Date(full.until).toISOString()}`);
       // Requests keep working on the other keys, and nobody asks /api/usage again within the interval.
       t.mock.reset();
       for (let i = 0; i < 4; i++) assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);
       t.pool.tick();
-      assert.equal(t.mock.requests.filter((r) => r.path === "/api/usage").length, 0);
+      const polled = t.mock.requests.filter((r) => r.path === "/api/usage");
+      assert.equal(polled.length, 0, `polled again: ${JSON.stringify(polled.map((r) => r.key))}`);
       assert.equal(t.mock.hits.get("full-usage~0.99~0.4"), undefined);
     } finally {
       await t.close();
@@ -82,7 +85,8 @@ describe("usage polling", () => {
     try {
       t.pool.tick();
       assert.equal((await t.call("/v1/chat/completions", chat())).status, 200);
-      assert.equal(t.mock.requests.filter((r) => r.path === "/api/usage").length, 0);
+      const polled = t.mock.requests.filter((r) => r.path === "/api/usage");
+      assert.equal(polled.length, 0, `polled again: ${JSON.stringify(polled.map((r) => r.key))}`);
       assert.equal((await (await t.admin("GET", "/admin/api-keys")).json()).api_keys[0].usage, null);
     } finally {
       await t.close();

@@ -254,6 +254,27 @@ describe("users: sessions", () => {
     assert.equal((await profile(session)).status, 401, "expired (pool clock)");
   });
 
+  it("a session route refuses a caller without one before it reads the request (401, not 400)", async () => {
+    const doc = await (await t.pool.fetch(new Request("http://pool/openapi.json"))).json();
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!JSON.stringify(op.security ?? "").includes("userSession")) continue;
+        // Every query parameter out of range and a body that is not JSON: only the session may decide.
+        const res = await t.pool.fetch(
+          new Request(`http://pool${path}?page=0&limit=0&pageSize=0`, {
+            method: method.toUpperCase(),
+            body: method === "get" ? undefined : "{",
+          }),
+        );
+        const { error } = await res.json();
+        assert.deepEqual([res.status, error.code], [401, "invalid_session"], `${method} ${path}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 4, `only ${checked} session routes`);
+  });
+
   it("a session is not a client token, nor a client token a session", async () => {
     const { session: s2, user } = await t.register("lee@example.com");
     assert.equal((await t.chatWith(s2)).status, 401);

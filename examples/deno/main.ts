@@ -1,7 +1,11 @@
 /**
  * The pool on Deno and Deno Deploy: `Deno.serve` with the pool's standard fetch handler.
  * Run: `npm run start:deno` (Deno comes with `npm ci`; with Deno on your PATH, `deno task start:deno`
- * or `deno run -A --unstable-kv examples/deno/main.ts`).
+ * or `deno run -A --unstable-kv --unstable-no-legacy-abort examples/deno/main.ts`).
+ * `--unstable-no-legacy-abort`: by default Deno also aborts `request.signal` when an answer was
+ * delivered in full (and warns about it), so the pool's client-gone listener ran on every request;
+ * with it, the signal aborts only when the client leaves. Deno Deploy takes no flags: there the
+ * old signal still works (the request is counted before it fires), it only costs that listener.
  *
  * Environment: the settings of README's configuration table that are not about Node (`PORT`,
  * default 8787, 0 picks a free one; `HOST`; `ADMIN_TOKEN`; `OLLAMA_BASE_URL`; `MAX_ATTEMPTS`; …),

@@ -91,7 +91,8 @@ export class HealthChecks {
   /** Starts probing `ids` (default: every key) of a provider; returns at once. */
   start(provider: Provider, ids?: string[], onProgress?: (job: HealthJob) => void): HealthJob {
     const pool = this.#keys.pool(provider.id);
-    const targets = (ids ?? [...pool.values()].map((r) => r.id)).filter((id) => pool.has(id));
+    // Each key once: a list naming one key 10,000 times must not send it 10,000 probes.
+    const targets = [...new Set(ids ?? [...pool.values()].map((r) => r.id))].filter((id) => pool.has(id));
     const job: HealthJob = {
       id: crypto.randomUUID(),
       provider: provider.id,
@@ -108,15 +109,7 @@ export class HealthChecks {
     job.finished = runBounded(targets, this.#options.concurrency, async (id) => {
       const rec = pool.get(id);
       if (!rec) return undefined;
-      const r = await probeKey(
-        this.#fetch,
-        provider,
-        rec.secret,
-        this.#options.timeoutMs,
-        this.#rules,
-        this.#options.maxResponseBytes,
-        this.#now,
-      );
+      const r = await this.#probe(provider, rec.secret);
       if (r.healthy && r.models?.length) this.#onModels?.(provider.id, r.models);
       if (r.healthy && r.models) pool.setModels(id, r.models);
       // A probe proves the key valid, not that its account has allowance left: a usage-cap rest
@@ -189,20 +182,25 @@ export class HealthChecks {
       const pool = this.#keys.pool(provider.id);
       const rec = pool.get(id);
       if (!rec) return;
-      const r = await probeKey(
-        this.#fetch,
-        provider,
-        rec.secret,
-        this.#options.timeoutMs,
-        this.#rules,
-        this.#options.maxResponseBytes,
-        this.#now,
-      );
+      const r = await this.#probe(provider, rec.secret);
       if (r.healthy && r.models) pool.setModels(id, r.models);
     }).then(() => {}).finally(() => {
       this.#discovering = undefined;
     });
     return this.#discovering;
+  }
+
+  /** One probe of `secret`, with this checker's timeout, rules and answer-size bound. */
+  #probe(provider: Provider, secret: string): ReturnType<typeof probeKey> {
+    return probeKey(
+      this.#fetch,
+      provider,
+      secret,
+      this.#options.timeoutMs,
+      this.#rules,
+      this.#options.maxResponseBytes,
+      this.#now,
+    );
   }
 
   #remember(job: HealthJob): void {

@@ -1,12 +1,13 @@
 /**
  * One provider's keys in memory: the ready keys in priority tiers (each a {@link Rotation}), a
- * wake-time heap for the resting ones, which models each key serves, and the key state machine
- * (failures disable, rate limits and errors rest, rests end by themselves; docs/ARCHITECTURE.md). No I/O: changes are
- * reported through `onChange` so the caller persists them off the request path.
+ * wake-time heap for the resting ones, which models each key serves, and the key's state changes
+ * (what an attempt's outcome changes is key_outcomes.ts; rests end by themselves here). No I/O:
+ * changes are reported through `onChange` so the caller persists them off the request path.
  * @module
  */
 import type { KeyOutcome } from "../providers/types.ts";
 import { WakeHeap } from "./heap.ts";
+import { BACK_TO_WORK, halfOpenTry, outcomePatch } from "./key_outcomes.ts";
 import { cleanModelList, ModelIndex, otherSpelling } from "./models.ts";
 import { Rotation } from "./rotation.ts";
 import type { HealthRules, KeyRecord } from "./types.ts";
@@ -20,19 +21,6 @@ const MAX_SCAN = 100_000;
 const MAX_NEGATIVE = 1000;
 /** How long such a memory holds at most: marks that expire do not change the tier. */
 const NEGATIVE_MS = 5000;
-
-/**
- * Longest rest after repeated 429s without Retry-After (1 h): the first rests
- * `rateLimitCooldownMs` (60 s), each further one twice as long, up to this.
- */
-export const MAX_BACKOFF_MS = 3_600_000;
-
-/**
- * How long a key woken after a usage cap stays out of rotation while its one half-open try is in
- * flight. The try's answer normally decides sooner (back to work, or resting until the next
- * reset); without one (its client left first) the key is tried again after this.
- */
-export const HALF_OPEN_MS = 60_000;
 
 /** Counts by state, for health and stats views. */
 export interface KeyCounts {
@@ -141,13 +129,7 @@ export class KeyPool {
       const limit = filtered ? Math.min(tier.size, MAX_SCAN) : (exclude?.size ?? 0) + 1;
       const rec = tier.next(this.#accept, limit);
       if (rec) {
-        if (rec.cap !== undefined) {
-          this.#transition(rec, {
-            state: "cooling",
-            until: now + HALF_OPEN_MS,
-            reason: `half-open try after the ${rec.cap} usage limit`,
-          });
-        }
+        if (rec.cap !== undefined) this.#transition(rec, halfOpenTry(rec.cap, now));
         return rec;
       }
       if (filtered && tier.size <= MAX_SCAN && !exclude?.size) this.#rememberNone(tier, model!, now);
@@ -192,76 +174,14 @@ export class KeyPool {
   }
 
   /**
-   * Applies what an attempt with this key found. Returns the key's state afterwards. A usage cap
-   * rests the key until its reset, and no shorter rest reported meanwhile (by requests that were
-   * in flight) cuts that short. A 429 without Retry-After rests the key `ms` × 2^(n−1) for the
-   * n-th in a row, at most {@link MAX_BACKOFF_MS}; those reported before the rest of the last
-   * step ended (sent in parallel) count as the same step. A success clears failures, cap and streak.
+   * Applies what an attempt with this key found (see {@link outcomePatch}). Returns the key's
+   * state afterwards.
    */
   report(id: string, outcome: KeyOutcome): KeyRecord["state"] | undefined {
     const rec = this.#records.get(id);
     if (!rec) return undefined;
-    const now = this.#now();
-    switch (outcome.kind) {
-      case "ok":
-        if (
-          rec.failures !== 0 || rec.state !== "active" || rec.cap !== undefined || rec.rateLimitStreak !== undefined
-        ) {
-          this.#transition(rec, {
-            state: "active",
-            failures: 0,
-            until: undefined,
-            reason: undefined,
-            cap: undefined,
-            rateLimitStreak: undefined,
-            backoffUntil: undefined,
-          });
-        }
-        break;
-      case "client-error":
-        break;
-      case "cooldown": {
-        // A key disabled meanwhile (by a failure on a parallel request) stays disabled.
-        if (rec.state === "disabled") break;
-        if (outcome.cap !== undefined) {
-          this.#transition(rec, {
-            state: "cooling",
-            until: now + outcome.ms,
-            reason: outcome.reason,
-            cap: outcome.cap,
-            rateLimitStreak: undefined,
-            backoffUntil: undefined,
-          });
-          break;
-        }
-        if (rec.cap !== undefined && rec.state === "cooling" && (rec.until ?? Infinity) > now + outcome.ms) break;
-        const patch: Partial<KeyRecord> = { state: "cooling", until: now + outcome.ms, reason: outcome.reason };
-        if (outcome.rateLimited && outcome.retryAfterMs === undefined) {
-          // 429s of requests sent before the last step's rest ended are the same burst: one step.
-          const sameBurst = rec.rateLimitStreak !== undefined && now < (rec.backoffUntil ?? 0);
-          const streak = sameBurst ? rec.rateLimitStreak! : Math.min((rec.rateLimitStreak ?? 0) + 1, 32); // 2^31 × 60 s is far past the bound
-          patch.until = now + Math.min(outcome.ms * 2 ** (streak - 1), Math.max(MAX_BACKOFF_MS, outcome.ms));
-          patch.rateLimitStreak = streak;
-          if (!sameBurst) patch.backoffUntil = patch.until;
-        }
-        this.#transition(rec, patch);
-        break;
-      }
-      case "failure": {
-        const failures = rec.failures + 1;
-        if (failures >= this.#rules.failuresBeforeDisable) {
-          this.#transition(rec, {
-            state: "disabled",
-            failures,
-            until: now + this.#rules.disableMs,
-            reason: outcome.reason,
-          });
-        } else {
-          this.#transition(rec, { failures });
-        }
-        break;
-      }
-    }
+    const patch = outcomePatch(rec, outcome, this.#rules, this.#now());
+    if (patch) this.#transition(rec, patch);
     return rec.state;
   }
 
@@ -269,15 +189,7 @@ export class KeyPool {
   enable(id: string): boolean {
     const rec = this.#records.get(id);
     if (!rec) return false;
-    this.#transition(rec, {
-      state: "active",
-      failures: 0,
-      until: undefined,
-      reason: undefined,
-      cap: undefined,
-      rateLimitStreak: undefined,
-      backoffUntil: undefined,
-    });
+    this.#transition(rec, { ...BACK_TO_WORK });
     return true;
   }
 

@@ -16,7 +16,7 @@ const MAX_DISTINCT_LISTS = 1000;
 /** (key, model) "not found" marks held; past this the oldest go first (each also expires by itself). */
 const MAX_UNAVAILABLE = 10_000;
 /** Longest model name kept; longer ones are not model names. */
-const MAX_MODEL_NAME = 200;
+export const MAX_MODEL_NAME = 200;
 
 /** A model list shared by every key that has it. */
 interface SharedList {

@@ -1,5 +1,5 @@
 /** Parsers for key imports: ollama.txt lines and plain key lists. @module */
-import { PRIORITY_RANGE, WEIGHT_RANGE } from "./types.ts";
+import { type KeyRecord, PRIORITY_RANGE, WEIGHT_RANGE } from "./types.ts";
 
 /** A key found in an import, with the 1-based line it came from. */
 export interface ParsedKey {
@@ -89,6 +89,23 @@ export function placementProblem(name: "priority" | "weight", v: unknown): strin
     return `'${name}' must be an integer from ${min} to ${max}`;
   }
   return undefined;
+}
+
+const KEY_STATES = new Set(["active", "cooling", "disabled"]);
+
+/**
+ * Why a record read from storage is not a usable key record, or undefined when it is. Records
+ * arrive from imports, other programs and hand edits as well as from this pool: a secret that is
+ * no valid header value made every request that picked it fail, and the header error quoted the
+ * secret into the log.
+ */
+export function storedKeyProblem(value: Record<string, unknown>): string | undefined {
+  const rec = value as Partial<Record<keyof KeyRecord, unknown>>;
+  if (typeof rec.id !== "string" || rec.id === "") return "no id";
+  if (typeof rec.provider !== "string") return "no provider";
+  if (typeof rec.secret !== "string" || secretProblem(rec.secret)) return "its secret is not a usable key";
+  if (typeof rec.state !== "string" || !KEY_STATES.has(rec.state)) return "unknown state";
+  return placementProblem("priority", rec.priority ?? undefined) ?? placementProblem("weight", rec.weight ?? undefined);
 }
 
 /**

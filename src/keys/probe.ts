@@ -9,6 +9,23 @@ import type { FetchLike } from "../types.ts";
 import { invalidStatus } from "../proxy/attempt.ts";
 import { readBody } from "../proxy/body.ts";
 import { readErrorBody } from "../proxy/error_body.ts";
+import { MAX_MODEL_NAME, MAX_MODELS_PER_KEY } from "./models.ts";
+
+/**
+ * The names of a model list a probe keeps: distinct, sane, without the key, and at most one more
+ * than a key's list may hold, which is enough to tell "too long: serves any model" (see
+ * cleanModelList). An upstream listing 100,000 names made every probe result (and each kept
+ * health-check job, one model family per name) hold all of them.
+ */
+function keptNames(listed: string[], secret: string): string[] {
+  const kept = new Set<string>();
+  for (const m of listed) {
+    if (typeof m !== "string" || m === "" || m.length > MAX_MODEL_NAME || m.includes(secret)) continue;
+    kept.add(m);
+    if (kept.size > MAX_MODELS_PER_KEY) break;
+  }
+  return [...kept];
+}
 
 /** What probing one key found. */
 export interface ProbeResult {
@@ -102,9 +119,7 @@ async function probe(
     const read = await readBody(res, { maxBytes, idleMs: timeoutMs, totalMs: timeoutMs });
     try {
       // Model ids are the upstream's words: one that echoes the key is not shown.
-      models = read.ok
-        ? spec.models(JSON.parse(new TextDecoder().decode(read.bytes))).filter((m) => !m.includes(secret))
-        : undefined;
+      models = read.ok ? keptNames(spec.models(JSON.parse(new TextDecoder().decode(read.bytes))), secret) : undefined;
     } catch {
       models = undefined; // a healthy key whose list we cannot read is still healthy
     }

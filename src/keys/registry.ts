@@ -189,6 +189,11 @@ export class KeyRegistry {
     return pool.has(id) ? id : undefined;
   }
 
+  /** Whether state changes wait for the next `flush()`. */
+  get pending(): boolean {
+    return this.#dirty.size > 0;
+  }
+
   /** Writes the state changes collected since the last call. */
   flush(): Promise<void> {
     if (this.#dirty.size === 0) return Promise.resolve();

@@ -1,5 +1,7 @@
-/** Descriptors of the request log and a key's detail (routes/admin_logs.ts). @module */
-import { json, obj, ok, query, ref, type RouteDoc, type Schema, t } from "./types.ts";
+/** Contracts of the request log and a key's detail (routes/admin_logs.ts). @module */
+import * as z from "zod/mini";
+import { type Contract, contract } from "./contract.ts";
+import { json, obj, ok, ref, type Schema, t } from "./types.ts";
 
 const attempt: Schema = obj({
   key: t.str("Key id."),
@@ -52,97 +54,115 @@ export const LOG_RECORD: Schema = obj({
   "bytes",
 ]);
 
-const text = (name: string, description: string) => query(name, { type: "string", maxLength: 256 }, description);
-const time = (name: string, description: string) =>
-  query(name, { oneOf: [{ type: "integer", minimum: 0 }, { type: "string", format: "date-time" }] }, description);
-
-/** `GET /admin/logs`, `GET /admin/api-keys/{id}`. */
-export const ADMIN_LOG_DOCS: RouteDoc[] = [
-  {
-    method: "GET",
-    path: "/admin/logs",
-    operationId: "getLogs",
-    tag: "Admin: logs",
-    auth: "admin",
-    summary: "Search the request log, newest first",
-    description:
-      "Filters combine with AND. Pages follow `next_cursor`. With `Accept: application/x-ndjson` every matching " +
-      "record is streamed as one JSON line each (no `limit`). 404 `log_disabled` when `LOG_RETENTION_DAYS` is 0.",
-    params: [
-      text("token", "Client token id."),
-      text("key", "Upstream key id (any attempt)."),
-      text("model", "Model asked for, or alias target."),
-      query("provider", { type: "string" }, "Provider id."),
-      query("status", { type: "string", pattern: "^(\\d{3}|[1-9]xx)$" }, "A status (`429`) or a class (`4xx`)."),
-      time("since", "Oldest time, inclusive: epoch ms or ISO 8601."),
-      time("until", "Newest time, inclusive: epoch ms or ISO 8601."),
-      text("cursor", "`next_cursor` of the previous page."),
-      query("limit", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Records per page, 1 to 500."),
-      query(
-        "format",
-        { type: "string", enum: ["ndjson"] },
-        "`ndjson`: the export, as with `Accept: application/x-ndjson`.",
+/** Longest filter value accepted (ids are 16 hex characters, model names at most 200). */
+const MAX_FILTER = 256;
+const filter = (description: string) => z.optional(z.string().check(z.maxLength(MAX_FILTER), z.describe(description)));
+/** Epoch ms, or a time `Date.parse` reads (ISO 8601). */
+const time = (description: string) =>
+  z.optional(
+    z.union([
+      z.int().check(z.minimum(0)),
+      z.string().check(
+        z.refine((v) => Number.isFinite(Date.parse(v)), "must be epoch milliseconds or an ISO 8601 time"),
+        z.meta({ format: "date-time" }),
       ),
-    ],
-    responses: {
-      200: {
-        description: "A page of records, or the NDJSON export.",
-        content: {
-          ...json(obj({
-            records: t.arr(ref("LogRecord")),
-            next_cursor: t.nullable("string", "Null on the last page."),
-            partial: t.bool("The page stopped at the read bound before it was full; `next_cursor` goes on."),
-            retention_days: t.int(),
-          })),
-          "application/x-ndjson": { schema: ref("LogRecord") },
-        },
+    ]).check(z.describe(description)),
+  );
+
+/** `GET /admin/logs`. */
+export const GET_LOGS = contract({
+  method: "GET",
+  path: "/admin/logs",
+  operationId: "getLogs",
+  tag: "Admin: logs",
+  auth: "admin",
+  summary: "Search the request log, newest first",
+  description:
+    "Filters combine with AND. Pages follow `next_cursor`. With `Accept: application/x-ndjson` every matching " +
+    "record is streamed as one JSON line each (no `limit`). 404 `log_disabled` when `LOG_RETENTION_DAYS` is 0.",
+  query: z.object({
+    token: filter("Client token id."),
+    key: filter("Upstream key id (any attempt)."),
+    model: filter("Model asked for, or alias target."),
+    provider: z.optional(z.string().check(z.meta({ "x-ref": "ProviderId", description: "Provider id." }))),
+    status: z.optional(
+      z.string().check(z.regex(/^(\d{3}|[1-9][xX][xX])$/), z.describe("A status (`429`) or a class (`4xx`).")),
+    ),
+    since: time("Oldest time, inclusive: epoch ms or ISO 8601."),
+    until: time("Newest time, inclusive: epoch ms or ISO 8601."),
+    cursor: filter("`next_cursor` of the previous page."),
+    limit: z._default(z.int().check(z.minimum(1), z.maximum(500), z.describe("Records per page, 1 to 500.")), 50),
+    format: z.optional(
+      z.enum(["ndjson"]).check(z.describe("`ndjson`: the export, as with `Accept: application/x-ndjson`.")),
+    ),
+  }),
+  codes: {
+    token: "invalid_filter",
+    key: "invalid_filter",
+    model: "invalid_filter",
+    cursor: "invalid_filter",
+    status: "invalid_status",
+    since: "invalid_time",
+    until: "invalid_time",
+    limit: "invalid_paging",
+  },
+  responses: {
+    200: {
+      description: "A page of records, or the NDJSON export.",
+      content: {
+        ...json(obj({
+          records: t.arr(ref("LogRecord")),
+          next_cursor: t.nullable("string", "Null on the last page."),
+          partial: t.bool("The page stopped at the read bound before it was full; `next_cursor` goes on."),
+          retention_days: t.int(),
+        })),
+        "application/x-ndjson": { schema: ref("LogRecord") },
       },
     },
-    errors: [404],
   },
-  {
-    method: "GET",
-    path: "/admin/api-keys/:id",
-    operationId: "getKeyDetail",
-    tag: "Admin: keys",
-    auth: "admin",
-    provider: true,
-    summary: "One key: state, rest reason, statistics and its last failed attempts",
-    params: [{
-      name: "id",
-      in: "path",
-      required: true,
-      description: "Key id.",
-      schema: { type: "string", maxLength: 64 },
-    }],
-    responses: ok(obj({
-      key: {
-        allOf: [
-          ref("KeyView"),
-          obj({
-            models: {
-              type: ["array", "null"],
-              items: { type: "string" },
-              description: "Models the key serves, when probed.",
-            },
-          }),
-        ],
-      },
-      stats: obj({
-        requests: t.int(),
-        success: t.int(),
-        failure: t.int(),
-        client_errors: t.int(),
-        success_rate: t.num("Percent."),
-        prompt_tokens: t.int(),
-        completion_tokens: t.int(),
-        last_used: t.nullable("integer", "Epoch ms."),
-      }),
-      last_errors: t.arr(
-        { allOf: [obj({ t: t.int(), request_id: t.str(), model: t.nullable("string") }), attempt] },
-        "At most 10, newest first.",
-      ),
-    })),
-    errors: [404],
-  },
-];
+  errors: [404],
+});
+
+/** `GET /admin/api-keys/:id`. */
+export const GET_KEY_DETAIL = contract({
+  method: "GET",
+  path: "/admin/api-keys/:id",
+  operationId: "getKeyDetail",
+  tag: "Admin: keys",
+  auth: "admin",
+  provider: true,
+  summary: "One key: state, rest reason, statistics and its last failed attempts",
+  params: z.object({ id: z.string().check(z.describe("Key id.")) }),
+  responses: ok(obj({
+    key: {
+      allOf: [
+        ref("KeyView"),
+        obj({
+          models: {
+            type: ["array", "null"],
+            items: { type: "string" },
+            description: "Models the key serves, when probed.",
+          },
+        }),
+      ],
+    },
+    stats: obj({
+      requests: t.int(),
+      success: t.int(),
+      failure: t.int(),
+      client_errors: t.int(),
+      success_rate: t.num("Percent."),
+      prompt_tokens: t.int(),
+      completion_tokens: t.int(),
+      last_used: t.nullable("integer", "Epoch ms."),
+    }),
+    last_errors: t.arr(
+      { allOf: [obj({ t: t.int(), request_id: t.str(), model: t.nullable("string") }), attempt] },
+      "At most 10, newest first.",
+    ),
+  })),
+  errors: [404],
+});
+
+/** Every log contract, in document order. */
+export const ADMIN_LOG_CONTRACTS: Contract[] = [GET_LOGS, GET_KEY_DETAIL];

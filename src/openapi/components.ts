@@ -4,6 +4,7 @@
  * @module
  */
 import type { PoolErrorType } from "../errors.ts";
+import { KEY_STATES } from "./fields.ts";
 import { type DocContext, obj, ref, type ResponseDoc, type Schema, t } from "./types.ts";
 
 // Typed as a record over PoolErrorType so a new error type fails to compile until it is listed.
@@ -18,7 +19,7 @@ const ERROR_TYPES: Record<PoolErrorType, true> = {
 };
 
 const keyCounts = obj({ total: t.int(), active: t.int(), cooling: t.int(), disabled: t.int() });
-const keyState = t.enumOf(["active", "cooling", "disabled"]);
+const keyState = t.enumOf([...KEY_STATES]);
 const invalidEntry = obj({ line: t.int("1-based line (or list index) of the entry"), reason: t.str() });
 
 /** Component schemas that do not depend on the configuration. */

@@ -1,30 +1,32 @@
 /**
- * Builds the OpenAPI 3.1 document from the area descriptors and the configured providers.
- * Adding an area (e.g. users) is one descriptor file and one entry in {@link AREAS}; the sync
- * test (tests/openapi.test.ts) fails until a registered route is described here.
+ * Builds the OpenAPI 3.1 document from the route contracts (the same declarations the routes
+ * validate their requests with), the pages' descriptors and the configured providers' proxy
+ * routes. Adding an area is one contract file and one entry in `areas`; the sync test
+ * (tests/openapi.test.ts) fails until a registered route is declared here.
  * @module
  */
 import type { Provider } from "../providers/types.ts";
 import { VERSION } from "../version.ts";
-import { ADMIN_HEALTH_DOCS } from "./admin_health.ts";
-import { ADMIN_KEY_DOCS } from "./admin_keys.ts";
-import { ADMIN_LOG_DOCS, LOG_RECORD } from "./admin_logs.ts";
-import { ADMIN_STATS_DOCS } from "./admin_stats.ts";
-import { ADMIN_TOKEN_DOCS } from "./admin_tokens.ts";
+import { ADMIN_HEALTH_CONTRACTS } from "./admin_health.ts";
+import { ADMIN_KEY_CONTRACTS } from "./admin_keys.ts";
+import { ADMIN_LOG_CONTRACTS, LOG_RECORD } from "./admin_logs.ts";
+import { ADMIN_STATS_CONTRACTS } from "./admin_stats.ts";
+import { ADMIN_TOKEN_CONTRACTS } from "./admin_tokens.ts";
 import { ERROR_RESPONSES, providerSchemas, SCHEMAS, SECURITY, SECURITY_SCHEMES } from "./components.ts";
+import { routeDoc } from "./contract.ts";
 import { PROXY_SCHEMAS, proxyDocs } from "./proxy.ts";
-import { PUBLIC_DOCS } from "./public.ts";
+import { PAGE_DOCS, PUBLIC_CONTRACTS } from "./public.ts";
 import { USER_SCHEMAS, userDocs } from "./users.ts";
 import type { ParamDoc, ResponseDoc, RouteDoc, Schema } from "./types.ts";
 
-/** The hand-described areas; proxy operations are generated from the providers. */
-const AREAS: RouteDoc[][] = [
-  PUBLIC_DOCS,
-  ADMIN_KEY_DOCS,
-  ADMIN_HEALTH_DOCS,
-  ADMIN_TOKEN_DOCS,
-  ADMIN_STATS_DOCS,
-  ADMIN_LOG_DOCS,
+/** The declared areas, built when a document is first asked for; proxy operations come from the providers. */
+const areas = (): RouteDoc[][] => [
+  [...PUBLIC_CONTRACTS.map(routeDoc), ...PAGE_DOCS],
+  ADMIN_KEY_CONTRACTS.map(routeDoc),
+  ADMIN_HEALTH_CONTRACTS.map(routeDoc),
+  ADMIN_TOKEN_CONTRACTS.map(routeDoc),
+  ADMIN_STATS_CONTRACTS.map(routeDoc),
+  ADMIN_LOG_CONTRACTS.map(routeDoc),
 ];
 
 /** Tag order and descriptions; a tag not listed here (a provider's) is appended. */
@@ -65,7 +67,7 @@ export interface DocFeatures {
 
 /** Every route descriptor of a pool with these providers and features. */
 export function routeDocs(providers: Provider[], features: DocFeatures = {}): RouteDoc[] {
-  return [...AREAS.flat(), ...userDocs(features.users ?? false), ...proxyDocs(providers)];
+  return [...areas().flat(), ...userDocs(features.users ?? false), ...proxyDocs(providers)];
 }
 
 /** The shared error responses a route gets: from its auth, `?provider=` and body, plus its own. */
@@ -73,7 +75,8 @@ function errorStatuses(d: RouteDoc): number[] {
   const s = new Set(d.errors ?? []);
   if (d.auth !== "public") s.add(401);
   if (d.auth === "client" || d.auth === "admin" || d.auth === "adminBearer") s.add(429); // too many wrong tokens from the address
-  if (d.provider || d.body?.content["application/json"]) s.add(400); // unknown provider, bad JSON or field
+  // An unknown provider, bad JSON, a field or a query parameter its contract refuses.
+  if (d.provider || d.body?.content["application/json"] || d.params?.some((p) => p.in === "query")) s.add(400);
   if (d.body) s.add(413); // every body is read with a size limit
   return [...s].sort((a, b) => a - b);
 }

@@ -4,14 +4,19 @@
  * when `users` is configured.
  * @module
  */
-import { json, obj, ok, paging, query, ref, type ResponseDoc, type RouteDoc, type Schema, t } from "./types.ts";
+import * as z from "zod/mini";
+import { MAX_PASSWORD_LENGTH } from "../auth/password.ts";
+import { ADMIN_USER_CONTRACTS } from "./admin_users.ts";
+import { type Contract, contract, routeDoc } from "./contract.ts";
+import { paging, PAGING_CODES, USER_ROLES } from "./fields.ts";
+import { obj, ok, ref, type ResponseDoc, type RouteDoc, type Schema, t } from "./types.ts";
 
 const HTML: ResponseDoc = { description: "An HTML page.", content: { "text/html": { schema: t.str() } } };
 const when = t.nullable("integer", "Epoch ms, or null.");
 const userBase: Record<string, Schema> = {
   id: t.str(),
   email: t.str(),
-  role: t.enumOf(["user", "admin"]),
+  role: t.enumOf([...USER_ROLES]),
   isActive: t.bool(),
   keyProvider: t.str(),
   keyExpiresAt: when,
@@ -43,35 +48,46 @@ export const USER_SCHEMAS: Record<string, Schema> = {
   SignIn: obj({ id: t.str(), signDay: t.str("YYYY-MM-DD in the check-in zone."), createdAt: t.int("Epoch ms.") }),
 };
 
-const idParam = { name: "id", in: "path" as const, description: "User id.", schema: t.str(), required: true };
-const email = t.str("Email address.");
+const email = () => z.string().check(z.maxLength(320), z.describe("Email address."));
+const turnstileToken = () =>
+  z.optional(z.string().check(z.maxLength(4096), z.describe("The Turnstile answer, when the pool asks for one.")));
+const password = () =>
+  z.string().check(z.maxLength(MAX_PASSWORD_LENGTH), z.describe("At least the configured minimum length."));
+const code = () => z.string().check(z.maxLength(16), z.describe("The 6 digits of the mailed code."));
 const success = obj({ success: { const: true } });
 
-const ALWAYS: RouteDoc[] = [
-  {
-    method: "GET",
-    path: "/api/auth/config",
-    operationId: "getAuthConfig",
-    tag: "Users",
-    auth: "public",
-    summary: "Whether self-service is on, and what the pages need (Turnstile site key, time zone, limits)",
-    responses: ok({
-      oneOf: [
-        obj({ enabled: { const: false } }),
-        obj({
-          enabled: { const: true },
-          turnstile: obj({ enabled: t.bool(), siteKey: t.nullable("string") }),
-          timeZone: t.str(),
-          passwordMinLength: t.int(),
-          tokenValidityDays: t.int(),
-          maxValidityDays: t.nullable("integer"),
-          codeTtlSeconds: t.int(),
-          resendSeconds: t.int(),
-          keyProvider: t.str(),
-        }),
-      ],
-    }),
-  },
+/** Anonymous routes read small forms; nobody needs 20 MiB to send an address and a password. */
+export const AUTH_BODY_LIMIT = 16 * 1024;
+const USER_CODES = { email: "invalid_email", purpose: "invalid_purpose", password: "invalid_password" };
+
+/** `GET /api/auth/config`: answers with the user system off too. */
+export const AUTH_CONFIG = contract({
+  method: "GET",
+  path: "/api/auth/config",
+  operationId: "getAuthConfig",
+  tag: "Users",
+  auth: "public",
+  summary: "Whether self-service is on, and what the pages need (Turnstile site key, time zone, limits)",
+  responses: ok({
+    oneOf: [
+      obj({ enabled: { const: false } }),
+      obj({
+        enabled: { const: true },
+        turnstile: obj({ enabled: t.bool(), siteKey: t.nullable("string") }),
+        timeZone: t.str(),
+        passwordMinLength: t.int(),
+        tokenValidityDays: t.int(),
+        maxValidityDays: t.nullable("integer"),
+        codeTtlSeconds: t.int(),
+        resendSeconds: t.int(),
+        keyProvider: t.str(),
+      }),
+    ],
+  }),
+});
+
+/** The user pages (routes/pages.ts): HTML, no input. */
+const PAGES: RouteDoc[] = [
   {
     method: "GET",
     path: "/user",
@@ -92,190 +108,137 @@ const ALWAYS: RouteDoc[] = [
   },
 ];
 
-const WHEN_ON: RouteDoc[] = [
-  {
-    method: "POST",
-    path: "/api/auth/send-code",
-    operationId: "sendCode",
-    tag: "Users",
-    auth: "public",
-    summary: "Mail a 6-digit code (valid 10 minutes, once; 60 s between sends, 10 a day)",
-    body: {
-      content: json(
-        obj({ email, purpose: t.enumOf(["register", "login"]), turnstileToken: t.str() }, ["turnstileToken"]),
-        { email: "ada@example.com", purpose: "register" },
-      ),
-    },
-    responses: ok(success),
-    errors: [403, 429],
-  },
-  {
-    method: "POST",
-    path: "/api/auth/register",
-    operationId: "userRegister",
-    tag: "Users",
-    auth: "public",
-    summary: "Register with the mailed code; issues the user's client token",
-    body: {
-      content: json(
-        obj({ email, code: t.str("The 6 digits."), password: t.str(), turnstileToken: t.str() }, ["turnstileToken"]),
-      ),
-    },
-    responses: ok(ref("AuthResult")),
-    errors: [403, 429],
-  },
-  {
-    method: "POST",
-    path: "/api/auth/login",
-    operationId: "userLogin",
-    tag: "Users",
-    auth: "public",
-    summary: "Sign in by password or mailed code (never issues a new client token)",
-    body: { content: json(obj({ email, password: t.str(), code: t.str() }, ["password", "code"])) },
-    responses: ok(ref("AuthResult")),
-    errors: [403, 429],
-  },
-  {
-    method: "POST",
-    path: "/api/auth/logout",
-    operationId: "userLogout",
-    tag: "Users",
-    auth: "user",
-    summary: "End every session of the user",
-    responses: ok(success),
-  },
-  {
-    method: "POST",
-    path: "/api/auth/sign",
-    operationId: "checkIn",
-    tag: "Users",
-    auth: "user",
-    summary:
-      "Daily check-in: the token's validity grows by 24 h from the later of now and its expiry (400 the second time a day)",
-    responses: ok(obj({ success: { const: true }, keyExpiresAt: t.int("Epoch ms.") })),
-  },
-  {
-    method: "GET",
-    path: "/api/auth/profile",
-    operationId: "getProfile",
-    tag: "Users",
-    auth: "user",
-    summary: "The user's profile and token",
-    responses: ok(obj({ user: ref("Profile") })),
-  },
-  {
-    method: "GET",
-    path: "/api/auth/signins",
-    operationId: "getSignIns",
-    tag: "Users",
-    auth: "user",
-    summary: "Check-in history, newest first",
-    params: [
-      query("page", { type: "integer", minimum: 1, default: 1 }, "Page, from 1."),
-      query("limit", { type: "integer", minimum: 1, maximum: 100, default: 10 }, "Items per page."),
-    ],
-    responses: ok(
-      obj({
-        items: t.arr(ref("SignIn")),
-        total: t.int(),
-        page: t.int(),
-        limit: t.int(),
-        pageCount: t.int(),
-        hasNext: t.bool(),
-        hasPrev: t.bool(),
-      }),
-    ),
-  },
-  {
-    method: "GET",
-    path: "/admin/users",
-    operationId: "listUsers",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "Users, newest first",
-    params: [...paging(20, 100), query("search", t.str(), "A whole address, or part of one.")],
-    responses: ok(obj({ page: t.int(), pageSize: t.int(), total: t.int(), users: t.arr(ref("AdminUser")) })),
-  },
-  {
-    method: "POST",
-    path: "/admin/users/batch",
-    operationId: "batchUsers",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "Enable or disable many users",
-    body: { content: json(obj({ ids: t.arr(t.str(), "1 to 500 user ids."), isActive: t.bool() })) },
-    responses: ok(obj({ success: { const: true }, updated: t.int(), notFound: t.arr(t.str()) })),
-  },
-  {
-    method: "GET",
-    path: "/admin/users/:id",
-    operationId: "getUser",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "One user",
-    params: [idParam],
-    responses: ok(obj({ user: ref("AdminUser") })),
-    errors: [404],
-  },
-  {
-    method: "PATCH",
-    path: "/admin/users/:id",
-    operationId: "updateUser",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "Change role or enable/disable (takes effect at once)",
-    params: [idParam],
-    body: { content: json(obj({ role: t.enumOf(["user", "admin"]), isActive: t.bool() }, ["role", "isActive"])) },
-    responses: ok(obj({ user: ref("AdminUser") })),
-    errors: [404],
-  },
-  {
-    method: "POST",
-    path: "/admin/users/:id/reset-key",
-    operationId: "resetUserKey",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "Revoke the user's token and issue a new one (shown here once)",
-    params: [idParam],
-    body: { required: false, content: json(obj({ ttlSeconds: t.int() }, ["ttlSeconds"])) },
-    responses: ok(
-      obj({
-        success: { const: true },
-        user: ref("AdminUser"),
-        token: obj({ token: t.str(), name: t.str(), expiresAt: t.int() }),
-      }),
-    ),
-    errors: [404],
-  },
-  {
-    method: "POST",
-    path: "/admin/users/:id/extend-key",
-    operationId: "extendUserKey",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "Extend the user's token by N days",
-    params: [idParam],
-    body: { required: false, content: json(obj({ days: t.int("1 to 3650, default 1.") }, ["days"])) },
-    responses: ok(obj({ success: { const: true }, user: ref("AdminUser") })),
-    errors: [404],
-  },
-  {
-    method: "GET",
-    path: "/admin/users/:id/signins",
-    operationId: "getUserSignIns",
-    tag: "Admin: users",
-    auth: "admin",
-    summary: "A user's latest check-ins",
-    params: [idParam, query("limit", { type: "integer", minimum: 1, maximum: 90, default: 10 }, "How many.")],
-    responses: ok(obj({ signins: t.arr(ref("SignIn")) })),
-    errors: [404],
-  },
+/** `POST /api/auth/send-code`. */
+export const SEND_CODE = contract({
+  method: "POST",
+  path: "/api/auth/send-code",
+  operationId: "sendCode",
+  tag: "Users",
+  auth: "public",
+  summary: "Mail a 6-digit code (valid 10 minutes, once; 60 s between sends, 10 a day)",
+  body: z.object({
+    email: email(),
+    purpose: z.enum(["register", "login"]).check(z.describe("What the code is for.")),
+    turnstileToken: turnstileToken(),
+  }),
+  bodyLimit: AUTH_BODY_LIMIT,
+  codes: USER_CODES,
+  example: { email: "ada@example.com", purpose: "register" },
+  responses: ok(success),
+  errors: [403, 429],
+});
+
+/** `POST /api/auth/register`. */
+export const REGISTER = contract({
+  method: "POST",
+  path: "/api/auth/register",
+  operationId: "userRegister",
+  tag: "Users",
+  auth: "public",
+  summary: "Register with the mailed code; issues the user's client token",
+  body: z.object({ email: email(), code: code(), password: password(), turnstileToken: turnstileToken() }),
+  bodyLimit: AUTH_BODY_LIMIT,
+  codes: USER_CODES,
+  example: { email: "ada@example.com", code: "123456", password: "correct horse battery" },
+  responses: ok(ref("AuthResult")),
+  errors: [403, 429],
+});
+
+/** `POST /api/auth/login`. */
+export const LOGIN = contract({
+  method: "POST",
+  path: "/api/auth/login",
+  operationId: "userLogin",
+  tag: "Users",
+  auth: "public",
+  summary: "Sign in by password or mailed code (never issues a new client token)",
+  body: z.object({ email: email(), password: z.optional(password()), code: z.optional(code()) }),
+  bodyLimit: AUTH_BODY_LIMIT,
+  codes: USER_CODES,
+  example: { email: "ada@example.com", password: "correct horse battery" },
+  responses: ok(ref("AuthResult")),
+  errors: [403, 429],
+});
+
+/** `POST /api/auth/logout`. */
+export const LOGOUT = contract({
+  method: "POST",
+  path: "/api/auth/logout",
+  operationId: "userLogout",
+  tag: "Users",
+  auth: "user",
+  summary: "End every session of the user",
+  responses: ok(success),
+});
+
+/** `POST /api/auth/sign`. */
+export const CHECK_IN = contract({
+  method: "POST",
+  path: "/api/auth/sign",
+  operationId: "checkIn",
+  tag: "Users",
+  auth: "user",
+  summary:
+    "Daily check-in: the token's validity grows by 24 h from the later of now and its expiry (400 the second time a day)",
+  responses: ok(obj({ success: { const: true }, keyExpiresAt: t.int("Epoch ms.") })),
+});
+
+/** `GET /api/auth/profile`. */
+export const PROFILE = contract({
+  method: "GET",
+  path: "/api/auth/profile",
+  operationId: "getProfile",
+  tag: "Users",
+  auth: "user",
+  summary: "The user's profile and token",
+  responses: ok(obj({ user: ref("Profile") })),
+});
+
+/** `GET /api/auth/signins`. */
+export const SIGN_INS = contract({
+  method: "GET",
+  path: "/api/auth/signins",
+  operationId: "getSignIns",
+  tag: "Users",
+  auth: "user",
+  summary: "Check-in history, newest first",
+  query: z.object({
+    page: paging(10, 100).page,
+    limit: z._default(z.int().check(z.minimum(1), z.maximum(100), z.describe("Items per page, 1 to 100.")), 10),
+  }),
+  codes: PAGING_CODES,
+  responses: ok(
+    obj({
+      items: t.arr(ref("SignIn")),
+      total: t.int(),
+      page: t.int(),
+      limit: t.int(),
+      pageCount: t.int(),
+      hasNext: t.bool(),
+      hasPrev: t.bool(),
+    }),
+  ),
+});
+
+/** The contracts served only while the user system is on, in document order. */
+export const USER_CONTRACTS: Contract[] = [
+  SEND_CODE,
+  REGISTER,
+  LOGIN,
+  LOGOUT,
+  CHECK_IN,
+  PROFILE,
+  SIGN_INS,
+  ...ADMIN_USER_CONTRACTS,
 ];
 
 /** The user system's descriptors for a pool with (`on`) or without it. */
 export function userDocs(on: boolean): RouteDoc[] {
+  const always = [routeDoc(AUTH_CONFIG), ...PAGES];
+  if (!on) return always;
   // A session of a disabled user gets 403 on every session route.
-  return on
-    ? [...ALWAYS, ...WHEN_ON.map((d) => (d.auth === "user" ? { ...d, errors: [...d.errors ?? [], 403] } : d))]
-    : ALWAYS;
+  return [
+    ...always,
+    ...USER_CONTRACTS.map(routeDoc).map((d) => (d.auth === "user" ? { ...d, errors: [...d.errors ?? [], 403] } : d)),
+  ];
 }

@@ -17,6 +17,13 @@ export function urlProblem(url: unknown): string | undefined {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return `must be an http(s) URL, got "${shown(url)}" (add http:// or https://)`;
   }
+  if (parsed.username || parsed.password) {
+    // The key's Authorization header is the one sent (Deno's fetch would replace it with these),
+    // and Node's fetch refuses such a URL with an error quoting it, password and all.
+    return `"${
+      shown(url)
+    }" carries a user or password; the pool authenticates with the keys (put other credentials in the provider's headers)`;
+  }
   const doubled = /\/(v1|api)\/\1(\/|$)/.exec(parsed.pathname);
   if (doubled) return `"${shown(url)}" has /${doubled[1]} twice; give the base URL with /${doubled[1]} once`;
   return undefined;

@@ -1,6 +1,6 @@
 /**
- * Default classification of upstream answers into key outcomes: the README's "How keys are
- * chosen and rested" table, as code (docs/ARCHITECTURE.md, "Key states").
+ * Default classification of upstream answers into key outcomes: the table "What each upstream
+ * answer does" in docs/ROUTING.md, as code (docs/ARCHITECTURE.md, "Key states").
  * @module
  */
 import type { ClassifyRules, KeyOutcome } from "./types.ts";

@@ -110,6 +110,8 @@ export class AliasRouter {
         body: withModel(call.request.body, r.target.model),
       };
       const isLast = i === routes.length - 1;
+      // The log names what served the request, as the statistics count it: this target.
+      if (call.trace) (call.trace.record.provider = r.provider.id, call.trace.target(r.target.model));
       try {
         return await proxyWithFailover(d, {
           ...call,

@@ -4,6 +4,8 @@
  * @module
  */
 import type { Endpoint, Provider } from "../providers/types.ts";
+import { needlesFor } from "./body.ts";
+import { redactBytes } from "./redact.ts";
 import { discardAnswer, invalidStatus, type Transport, type UpstreamAnswer } from "./transport.ts";
 
 // Older import site of these names (the contract now lives in transport.ts).
@@ -121,12 +123,26 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
     controller.abort(new DOMException("upstream sent no headers in time", "TimeoutError"));
   }, o.firstByteTimeoutMs);
   try {
-    const answer = await o.transport.send(o.endpoint.upstream + o.search, {
-      method: o.endpoint.method,
-      headers,
-      body: o.body,
-      signal: controller.signal,
-    });
+    const send = () =>
+      o.transport.send(o.endpoint.upstream + o.search, {
+        method: o.endpoint.method,
+        headers,
+        body: o.body,
+        signal: controller.signal,
+      });
+    let answer: UpstreamAnswer | undefined;
+    // An idle keep-alive connection the upstream (or a load balancer) closed just as it was
+    // reused resets before any answer. That says nothing about the key: send again, which takes
+    // another connection, before it counts as a failure. Several idle connections can be stale
+    // at once (they timed out together), hence more than one retry; bounded, since an upstream
+    // that resets every connection costs this many connects per attempt.
+    for (let retry = 0; answer === undefined; retry++) {
+      try {
+        answer = await send();
+      } catch (err) {
+        if (retry >= MAX_RESET_RETRIES || controller.signal.aborted || !connectionReset(err)) throw err;
+      }
+    }
     // The contract says send() throws for these; a transport that does not still fails the attempt.
     if (answer.status < 200 || answer.status > 599) {
       discardAnswer(answer);
@@ -145,17 +161,59 @@ export async function attemptUpstream(o: AttemptOptions): Promise<AttemptResult>
   }
 }
 
+/** Sends again after a connection reset before the answer, at most (see attemptUpstream). */
+const MAX_RESET_RETRIES = 3;
+
+/** Error codes of a connection that closed before any answer: on a reused one, a keep-alive race. */
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+/** Whether `err` (or its cause, as `fetch` wraps it) is a connection reset before the answer. */
+export function connectionReset(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === "string" && RESET_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /**
- * The upstream response headers a client may see (see PASSED_HEADERS); a value that contains
- * one of `secrets` (the key, or what was sent upstream to authorize) is dropped whatever its name.
+ * The upstream response headers a client may see (see PASSED_HEADERS); a value that shows one of
+ * `secrets` (the key, or what was sent upstream to authorize) is dropped whatever its name. It
+ * shows one in any form body redaction finds (JSON escapes included), and also once or twice
+ * percent-decoded: headers carry URLs.
  */
 export function passHeaders(upstream: Record<string, string>, secrets: readonly string[] = []): Record<string, string> {
+  const needles = secrets.length ? needlesFor(secrets as string[]) : [];
   const out: Record<string, string> = {};
   for (const k in upstream) {
     const v = upstream[k];
-    if (passedHeader(k) && !secrets.some((s) => v.includes(s))) out[k] = v;
+    if (passedHeader(k) && (needles.length === 0 || !showsSecret(v, needles))) out[k] = v;
   }
   return out;
+}
+
+const headerEncoder = new TextEncoder();
+const PERCENT_ESCAPE = /%([0-9a-fA-F]{2})/g;
+
+/** `text` with `%XX` decoded: as UTF-8 when the escapes form it, else each as its own byte value. */
+function percentDecoded(text: string): string {
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+}
+
+function showsSecret(value: string, needles: readonly Uint8Array[]): boolean {
+  for (let text = value, round = 0; round < 3; round++) {
+    const bytes = headerEncoder.encode(text);
+    if (redactBytes(bytes, needles) !== bytes) return true; // redactBytes returns its input when nothing matched
+    const decoded = percentDecoded(text);
+    if (decoded === text) return false;
+    text = decoded;
+  }
+  return false;
 }
 
 /**

@@ -115,5 +115,18 @@ export function exhausted(
       },
     );
   }
-  return new PoolError(503, "upstream_unavailable", `all ${tried.size} upstream attempts failed; last: ${lastReason}`);
+  return new PoolError(
+    503,
+    "upstream_unavailable",
+    `all ${tried.size} upstream attempts failed; last: ${forClients(lastReason)}`,
+  );
+}
+
+/**
+ * A reason as a client may read it: a transport's own words ("connect ECONNREFUSED
+ * 10.0.0.5:11434") name the upstream's hosts and ports, so they stay in the log and the key's
+ * reason, for the admin.
+ */
+function forClients(reason: string): string {
+  return reason.startsWith("upstream connection failed (") ? "upstream connection failed" : reason;
 }

@@ -63,8 +63,14 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
     if (c.clientClosed || outcome === "client_closed") {
       outcome = "client_closed";
       // Charged only when an upstream had the request (a client gone before any attempt cost nothing).
-      if (!usage && tried.size > 0) {
-        (usage = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0), estimated = true);
+      if (tried.size > 0) {
+        const guess = estimateUsage(c.endpoint.format, c.request.body, sent.lines ?? 0);
+        if (!usage) (usage = guess, estimated = true);
+        else if (usage.completionTokens < guess.completionTokens) {
+          // Usage reported early and final later (Anthropic's message_start says 1 output token):
+          // a client leaving before the final report pays for what it was sent.
+          (usage = { ...usage, completionTokens: guess.completionTokens }, estimated = true);
+        }
       }
     }
     if (keyId) d.stats.attempt(c.provider.id, keyId, outcome);

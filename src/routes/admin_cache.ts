@@ -1,18 +1,18 @@
 /** Admin: the response cache. @module */
 import { Hono } from "hono";
+import { CLEAR_CACHE, GET_CACHE_STATS } from "../openapi/admin_stats.ts";
 import type { PoolState } from "../state.ts";
-import { jsonBody, type PoolEnv, providerParam, stringField } from "./context.ts";
+import { type PoolEnv, providerParam } from "./context.ts";
+import { serve } from "./contract.ts";
 
 export function adminCacheRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  app.get("/cache/stats", (c) => c.json(state.cache.stats()));
-  app.post("/cache/clear", async (c) => {
-    const body = await jsonBody(c, state);
+  serve(app, "/admin", state, GET_CACHE_STATS, (c) => c.json(state.cache.stats()));
+  serve(app, "/admin", state, CLEAR_CACHE, async (c, { query, body }) => {
     // Clearing is the one admin action where "no provider" means all of them, not the first.
-    const given = c.req.query("provider") ?? stringField(body, "provider");
+    const given = query.provider || body.provider;
     const provider = given ? providerParam(c, state, { provider: given }) : undefined;
-    const model = stringField(body, "model", "pattern");
-    const removed = await state.cache.clear({ provider, model });
+    const removed = await state.cache.clear({ provider, model: body.model || undefined });
     return c.json({ success: true, removed, message: `removed ${removed} cached answer(s)` });
   });
   return app;

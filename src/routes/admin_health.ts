@@ -6,10 +6,10 @@ import { parseKeyLines } from "../keys/parse.ts";
 import { modelFamilies, probeKey, runBounded } from "../keys/probe.ts";
 import { keyId, maskSecret } from "../keys/secrets.ts";
 import type { PoolState } from "../state.ts";
-import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
+import { GET_HEALTH_CHECK, START_HEALTH_CHECK, VERIFY_KEY } from "../openapi/admin_health.ts";
+import { jsonBody, type PoolEnv, providerParam } from "./context.ts";
+import { serve } from "./contract.ts";
 import { progressResponse, wantsNdjson } from "./progress.ts";
-
-const STATES = new Set(["active", "cooling", "disabled"]);
 
 function jobView(job: HealthJob, results?: unknown[]): Record<string, unknown> {
   return {
@@ -31,22 +31,11 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
   const o = state.options;
   const rules = { ...o.failover };
 
-  app.post("/keys/health-check", async (c) => {
-    const body = await jsonBody(c, state);
-    const provider = state.providers.get(providerParam(c, state, body))!;
+  serve(app, "/admin", state, START_HEALTH_CHECK, async (c, { query, body, provider: id }) => {
+    const provider = state.providers.get(id)!;
     const pool = state.keys.pool(provider.id);
-    let ids: string[] | undefined;
-    if (body.ids !== undefined) {
-      if (!Array.isArray(body.ids) || body.ids.some((x) => typeof x !== "string")) {
-        throw badRequest("'ids' must be an array of key ids");
-      }
-      ids = body.ids as string[];
-    } else if (body.status !== undefined) {
-      if (typeof body.status !== "string" || !STATES.has(body.status)) {
-        throw badRequest("'status' must be active, cooling or disabled");
-      }
-      ids = [...pool.values()].filter((r) => r.state === body.status).map((r) => r.id);
-    }
+    const ids = body.ids ??
+      (body.status ? [...pool.values()].filter((r) => r.state === body.status).map((r) => r.id) : undefined);
     if (wantsNdjson(c.req.raw)) {
       return progressResponse(async (report) => {
         const job = state.health.start(provider, ids, (j) => report(jobView(j)));
@@ -55,25 +44,21 @@ export function adminHealthRoutes(state: PoolState): Hono<PoolEnv> {
       });
     }
     const job = state.health.start(provider, ids);
-    if (c.req.query("wait") === "true") {
+    if (query.wait === "true") {
       await job.finished;
       return c.json(jobView(job, job.results));
     }
     return c.json({ ...jobView(job), progress: `/admin/keys/health-check/${job.id}` }, 202);
   });
 
-  app.get("/keys/health-check/:jobId", (c) => {
-    const job = state.health.get(c.req.param("jobId"));
+  serve(app, "/admin", state, GET_HEALTH_CHECK, (c, { params, query: { page, pageSize } }) => {
+    const job = state.health.get(params.jobId);
     if (!job) throw new PoolError(404, "job_not_found", "no such health-check job (only the latest 20 are kept)");
-    const { page, pageSize } = pageParams(c, 200, 1000);
     return c.json({ ...jobView(job, job.results.slice((page - 1) * pageSize, page * pageSize)), page, pageSize });
   });
 
-  app.post("/verify-key", async (c) => {
-    const body = await jsonBody(c, state);
-    const provider = state.providers.get(providerParam(c, state, body))!;
-    const secret = stringField(body, "apiKey", "api_key", "key");
-    if (!secret) throw badRequest("'apiKey' is required", "missing_field");
+  serve(app, "/admin", state, VERIFY_KEY, async (c, { body: { apiKey: secret }, provider: id }) => {
+    const provider = state.providers.get(id)!;
     const r = await probeKey(o.fetch, provider, secret, o.healthCheck.timeoutMs, rules, o.maxResponseBytes, o.now);
     return c.json({
       valid: r.healthy,

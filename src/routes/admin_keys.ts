@@ -2,14 +2,14 @@
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
 import { importKeyText, requestBytes } from "../keys/import_text.ts";
-import { MAX_LABEL_LENGTH, parseKeyList, placementProblem, secretProblem } from "../keys/parse.ts";
+import { parseKeyList } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
 import type { KeyUsage } from "../keys/usage_poll.ts";
 import type { PoolState } from "../state.ts";
-import { jsonBody, pageParams, type PoolEnv, providerParam, stringField } from "./context.ts";
-
-const STATES = new Set(["active", "cooling", "disabled"]);
+import { ADD_KEY, DELETE_KEYS, DISABLE_KEY, ENABLE_KEY, LIST_KEYS, UPDATE_KEY } from "../openapi/admin_keys.ts";
+import { jsonBody, type PoolEnv, providerParam } from "./context.ts";
+import { serve } from "./contract.ts";
 
 /** A key as admins see it: masked, addressed by id; `usage` from usage polling, when on. */
 export function keyView(r: KeyRecord, usage?: KeyUsage & { at: number }): Record<string, unknown> {
@@ -31,48 +31,18 @@ export function keyView(r: KeyRecord, usage?: KeyUsage & { at: number }): Record
   };
 }
 
-/** Positive whole seconds, or undefined when absent. */
-function seconds(body: Record<string, unknown>, name: string, allowZero = false): number | undefined {
-  const v = body[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
-    throw badRequest(
-      `'${name}' must be a ${allowZero ? "non-negative" : "positive"} whole number of seconds`,
-      "invalid_field",
-    );
-  }
-  return v;
-}
-
-/** `priority` and `weight` of a body, validated; 400 naming the field. */
-function placement(body: Record<string, unknown>): { priority?: number; weight?: number } {
-  const out: { priority?: number; weight?: number } = {};
-  for (const name of ["priority", "weight"] as const) {
-    const v = body[name] ?? undefined;
-    const problem = placementProblem(name, v);
-    if (problem) throw badRequest(problem, "invalid_field");
-    if (v !== undefined) out[name] = v as number;
-  }
-  return out;
-}
-
 export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
+  const notFound = (provider: string) => new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
 
-  app.get("/api-keys", (c) => {
-    const provider = providerParam(c, state);
-    const { page, pageSize } = pageParams(c, 50, 200);
-    const status = c.req.query("status");
-    if (status && !STATES.has(status)) {
-      throw badRequest("'status' must be active, cooling or disabled", "invalid_status");
-    }
-    const search = c.req.query("search")?.toLowerCase();
+  serve(app, "/admin", state, LIST_KEYS, (c, { query: { page, pageSize, status, search }, provider }) => {
+    const needle = search?.toLowerCase();
     const from = (page - 1) * pageSize;
     const items: KeyRecord[] = [];
     let total = 0;
     for (const r of state.keys.pool(provider).values()) {
       if (status && r.state !== status) continue;
-      if (search && !r.id.includes(search) && !(r.label ?? "").toLowerCase().includes(search)) continue;
+      if (needle && !r.id.includes(needle) && !(r.label ?? "").toLowerCase().includes(needle)) continue;
       if (total >= from && items.length < pageSize) items.push(r);
       total++;
     }
@@ -86,65 +56,48 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     });
   });
 
-  app.post("/api-keys", async (c) => {
-    const body = await jsonBody(c, state);
-    const provider = providerParam(c, state, body);
-    const secret = stringField(body, "api_key", "apiKey", "key");
-    if (!secret) throw badRequest("'api_key' is required", "missing_field");
-    const problem = secretProblem(secret);
-    if (problem) throw badRequest(problem, "invalid_key");
-    const ttl = seconds(body, "ttl");
-    const label = stringField(body, "username");
-    if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
-      throw badRequest(`'username' must be at most ${MAX_LABEL_LENGTH} characters`, "invalid_field");
-    }
+  serve(app, "/admin", state, ADD_KEY, async (c, { body, provider }) => {
+    const { api_key: secret, username, ttl, priority, weight } = body;
     const expiresAt = ttl ? state.options.now() + ttl * 1000 : undefined;
-    const r = await state.keys.add(provider, [{ secret, label, line: 1, ...placement(body) }], expiresAt);
+    const entry = { secret, label: username || undefined, line: 1, priority, weight };
+    const r = await state.keys.add(provider, [entry], expiresAt);
     if (r.added === 0) {
       throw new PoolError(409, "key_exists", `this key is already in the "${provider}" pool (id ${r.ids[0]})`);
     }
     return c.json({ success: true, message: "key added", id: r.ids[0], provider }, 201);
   });
 
-  app.patch("/api-keys", async (c) => {
-    const body = await jsonBody(c, state);
-    const provider = providerParam(c, state, body);
-    const given = stringField(body, "id", "apiKey", "api_key");
-    if (!given) throw badRequest("'id' (or 'apiKey') is required", "missing_field");
-    const change = placement(body);
-    if (change.priority === undefined && change.weight === undefined) {
+  serve(app, "/admin", state, UPDATE_KEY, async (c, { body: { id: given, priority, weight }, provider }) => {
+    if (priority === undefined && weight === undefined) {
       throw badRequest("nothing to change: give 'priority' and/or 'weight'", "missing_field");
     }
     const id = await state.keys.resolve(provider, given);
-    if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
+    if (!id) throw notFound(provider);
     const pool = state.keys.pool(provider);
-    pool.setPlacement(id, change);
+    pool.setPlacement(id, {
+      ...(priority === undefined ? {} : { priority }),
+      ...(weight === undefined ? {} : { weight }),
+    });
     await state.keys.flush();
     return c.json({ success: true, key: keyView(pool.get(id)!, state.usage?.get(provider, id)) });
   });
 
-  app.delete("/api-keys", async (c) => {
-    const body = await jsonBody(c, state);
-    const provider = providerParam(c, state, body);
-    const list = body.apiKeys ?? body.ids;
+  serve(app, "/admin", state, DELETE_KEYS, async (c, { body: { id: one, apiKeys: list }, provider }) => {
     if (list !== undefined) {
-      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) {
-        throw badRequest("'apiKeys' must be an array of ids or keys");
-      }
-      const ids = (await Promise.all(list.map((x: string) => state.keys.resolve(provider, x)))).filter((
-        x,
-      ): x is string => !!x);
+      const resolved = await Promise.all(list.map((x) => state.keys.resolve(provider, x)));
+      const ids = resolved.filter((x): x is string => !!x);
       const deleted = (await state.keys.remove(provider, [...new Set(ids)])).length;
       return c.json({ success: true, deleted, failed: list.length - deleted, total: list.length });
     }
-    const one = stringField(body, "id", "apiKey", "api_key");
-    if (!one) throw badRequest("'id' (or 'apiKey', or 'apiKeys' for a batch) is required", "missing_field");
+    if (!one) throw badRequest("'id' (or 'apiKeys' for a batch) is required", "missing_field");
     const id = await state.keys.resolve(provider, one);
-    if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
+    if (!id) throw notFound(provider);
     await state.keys.remove(provider, [id]);
     return c.json({ success: true, id });
   });
 
+  // The import routes read their bodies themselves (a file of many keys has its own reader); the
+  // checks they make are those their contracts declare, held to it by tests/contracts.test.ts.
   app.post("/api-keys/import", async (c) => {
     const body = await jsonBody(c, state);
     const provider = providerParam(c, state, body);
@@ -167,26 +120,22 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
     return c.json({ provider, ...await importKeyText(state.keys, provider, source) });
   });
 
-  for (const action of ["enable", "disable"] as const) {
-    app.post(`/keys/${action}`, async (c) => {
-      const body = await jsonBody(c, state);
-      const provider = providerParam(c, state, body);
-      const given = stringField(body, "id", "apiKey", "api_key");
-      if (!given) throw badRequest("'id' (or 'apiKey') is required", "missing_field");
-      const id = await state.keys.resolve(provider, given);
-      if (!id) throw new PoolError(404, "key_not_found", `no such key in the "${provider}" pool`);
-      const pool = state.keys.pool(provider);
-      if (action === "enable") {
-        pool.enable(id);
-        await state.keys.flush();
-        return c.json({ success: true, message: "key enabled", id });
-      }
-      const duration = seconds(body, "duration", true) ?? 3600;
-      pool.disable(id, duration * 1000, "disabled by admin");
-      await state.keys.flush();
-      const until = duration ? ` for ${duration} s` : " until enabled again";
-      return c.json({ success: true, message: `key disabled${until}`, id });
-    });
-  }
+  serve(app, "/admin", state, ENABLE_KEY, async (c, { body, provider }) => {
+    const id = await state.keys.resolve(provider, body.id);
+    if (!id) throw notFound(provider);
+    state.keys.pool(provider).enable(id);
+    await state.keys.flush();
+    return c.json({ success: true, message: "key enabled", id });
+  });
+
+  serve(app, "/admin", state, DISABLE_KEY, async (c, { body, provider }) => {
+    const id = await state.keys.resolve(provider, body.id);
+    if (!id) throw notFound(provider);
+    const duration = body.duration ?? 3600;
+    state.keys.pool(provider).disable(id, duration * 1000, "disabled by admin");
+    await state.keys.flush();
+    const until = duration ? ` for ${duration} s` : " until enabled again";
+    return c.json({ success: true, message: `key disabled${until}`, id });
+  });
   return app;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import { badRequest, PoolError } from "../errors.ts";
+import { PoolError } from "../errors.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { LogFilter } from "../logs/types.ts";
 import type { RequestLog } from "../logs/request_log.ts";
@@ -12,40 +12,23 @@ import { statusMatcher } from "../logs/query.ts";
 import { statsRecord } from "../stats/recorder.ts";
 import { rate } from "../stats/views.ts";
 import type { PoolState } from "../state.ts";
-import { intQuery, type PoolEnv, providerParam } from "./context.ts";
+import { GET_KEY_DETAIL, GET_LOGS } from "../openapi/admin_logs.ts";
+import { type PoolEnv, providerParam } from "./context.ts";
+import { serve, type Valid } from "./contract.ts";
 import { keyView } from "./admin_keys.ts";
 
-/** Longest filter value accepted (ids are 16 hex characters, model names at most 200). */
-const MAX_FILTER = 256;
-
-/** A time bound: epoch ms or an ISO 8601 date/time. */
-function timeParam(c: Context<PoolEnv>, name: string): number | undefined {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return undefined;
-  const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(n)) throw badRequest(`'${name}' must be epoch milliseconds or an ISO 8601 time`, "invalid_time");
-  return n;
-}
-
-function textParam(c: Context<PoolEnv>, name: string): string | undefined {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return undefined;
-  if (raw.length > MAX_FILTER) throw badRequest(`'${name}' is longer than ${MAX_FILTER} characters`, "invalid_filter");
-  return raw;
-}
-
-/** The filters of a log query, validated. */
-export function logFilter(c: Context<PoolEnv>, state: PoolState): LogFilter {
-  const status = textParam(c, "status");
-  statusMatcher(status); // 400 now rather than a silent empty result
+/** The filters of a log query, from its validated parameters. */
+export function logFilter(c: Context<PoolEnv>, state: PoolState, q: Valid<typeof GET_LOGS>["query"]): LogFilter {
+  statusMatcher(q.status); // 400 now rather than a silent empty result
+  const time = (v: number | string | undefined) => (typeof v === "string" ? Date.parse(v) : v);
   const f: LogFilter = {
-    token: textParam(c, "token"),
-    key: textParam(c, "key"),
-    model: textParam(c, "model"),
-    provider: c.req.query("provider") ? providerParam(c, state) : undefined,
-    status,
-    since: timeParam(c, "since"),
-    until: timeParam(c, "until"),
+    token: q.token,
+    key: q.key,
+    model: q.model,
+    provider: q.provider ? providerParam(c, state) : undefined,
+    status: q.status,
+    since: time(q.since),
+    until: time(q.until),
   };
   for (const k of Object.keys(f) as Array<keyof LogFilter>) if (f[k] === undefined) delete f[k];
   return f;
@@ -85,15 +68,14 @@ function ndjsonExport(log: RequestLog, filter: LogFilter): Response {
 export function adminLogRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
 
-  app.get("/logs", async (c) => {
+  serve(app, "/admin", state, GET_LOGS, async (c, { query }) => {
     const log = requireLog(state);
-    const filter = logFilter(c, state);
+    const filter = logFilter(c, state, query);
     // The export by Accept header, or by ?format=ndjson (a link in the dashboard cannot set headers).
-    if ((c.req.header("accept") ?? "").includes("application/x-ndjson") || c.req.query("format") === "ndjson") {
+    if ((c.req.header("accept") ?? "").includes("application/x-ndjson") || query.format === "ndjson") {
       return ndjsonExport(log, filter);
     }
-    const limit = intQuery(c, "limit", 50, 500);
-    const page = await log.query(filter, limit, textParam(c, "cursor"));
+    const page = await log.query(filter, query.limit, query.cursor);
     return c.json({
       records: page.records,
       next_cursor: page.next ?? null,
@@ -102,9 +84,7 @@ export function adminLogRoutes(state: PoolState): Hono<PoolEnv> {
     });
   });
 
-  app.get("/api-keys/:id", async (c) => {
-    const provider = providerParam(c, state);
-    const id = c.req.param("id");
+  serve(app, "/admin", state, GET_KEY_DETAIL, async (c, { provider, params: { id } }) => {
     const rec = /^[\w-]{1,64}$/.test(id) ? state.keys.pool(provider).get(id) : undefined;
     if (!rec) {
       throw new PoolError(

@@ -5,13 +5,14 @@ import type { KeyRecord } from "../keys/types.ts";
 import { statsRecord } from "../stats/recorder.ts";
 import { overview, rate, topModels } from "../stats/views.ts";
 import type { PoolState } from "../state.ts";
-import { pageParams, type PoolEnv, providerParam } from "./context.ts";
+import { GET_KEY_STATS, GET_STATS } from "../openapi/admin_stats.ts";
+import type { PoolEnv } from "./context.ts";
+import { serve } from "./contract.ts";
 
 export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
 
-  app.get("/stats", async (c) => {
-    const provider = providerParam(c, state);
+  serve(app, "/admin", state, GET_STATS, async (c, { provider }) => {
     const counts = state.keys.pool(provider).counts();
     const { global: g, models: m, hourly } = await overview(state.stats, provider, state.options.now());
     const requests = g.requests ?? 0;
@@ -39,9 +40,7 @@ export function adminStatsRoutes(state: PoolState): Hono<PoolEnv> {
     });
   });
 
-  app.get("/keys/stats", async (c) => {
-    const provider = providerParam(c, state);
-    const { page, pageSize } = pageParams(c, 500, 1000);
+  serve(app, "/admin", state, GET_KEY_STATS, async (c, { provider, query: { page, pageSize } }) => {
     const from = (page - 1) * pageSize;
     const slice: KeyRecord[] = [];
     let i = 0;

@@ -1,54 +1,28 @@
 /** Admin: client tokens — list with usage, create (shown once), revoke. @module */
 import { Hono } from "hono";
 import type { TokenPolicy } from "../auth/types.ts";
-import { badRequest, PoolError } from "../errors.ts";
+import { PoolError } from "../errors.ts";
+import { CREATE_TOKEN, LIST_TOKENS, REVOKE_TOKEN, UPDATE_TOKEN } from "../openapi/admin_tokens.ts";
 import { statsRecord } from "../stats/recorder.ts";
 import type { PoolState } from "../state.ts";
-import { jsonBody, type PoolEnv, stringField } from "./context.ts";
+import type { PoolEnv } from "./context.ts";
+import { serve } from "./contract.ts";
 
 type PolicyPatch = { [K in keyof TokenPolicy]?: TokenPolicy[K] | null };
 
-/** Reads the policy fields of a body; `null` clears a field (PATCH), absent leaves it. */
-function policyFields(body: Record<string, unknown>): PolicyPatch {
+/** The policy fields a body gave; `null` clears a field (PATCH), absent leaves it. */
+function policyFields(body: PolicyPatch): PolicyPatch {
   const out: PolicyPatch = {};
-  for (const k of ["rpm", "tpm", "quota"] as const) {
-    const v = body[k];
-    if (v === undefined || v === null) {
-      if (v === null) out[k] = null;
-      continue;
-    }
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-      throw badRequest(`'${k}' must be a positive whole number or null`, "invalid_field");
-    }
-    out[k] = v;
-  }
-  const m = body.allowedModels;
-  if (m === null) out.allowedModels = null;
-  else if (m !== undefined) {
-    if (!Array.isArray(m) || m.length > 200 || m.some((x) => typeof x !== "string" || x === "" || x.length > 200)) {
-      throw badRequest(
-        "'allowedModels' must be a list of model names or 'prefix*' patterns (at most 200)",
-        "invalid_field",
-      );
-    }
-    out.allowedModels = m as string[];
+  for (const k of ["rpm", "tpm", "quota", "allowedModels"] as const) {
+    if (body[k] !== undefined) (out as Record<string, unknown>)[k] = body[k];
   }
   return out;
-}
-
-function expiresIn(body: Record<string, unknown>): number | undefined {
-  const exp = body.expiresIn;
-  if (exp === undefined || exp === null) return undefined;
-  if (typeof exp !== "number" || !Number.isInteger(exp) || exp < 1) {
-    throw badRequest("'expiresIn' must be a positive whole number of seconds", "invalid_field");
-  }
-  return exp;
 }
 
 export function adminTokenRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
 
-  app.get("/tokens", async (c) => {
+  serve(app, "/admin", state, LIST_TOKENS, async (c) => {
     const records = state.tokens.list();
     const usage = await state.stats.read(records.map((r) => statsRecord.token(r.id)));
     const tokens = records.map((r, i) => ({
@@ -61,40 +35,26 @@ export function adminTokenRoutes(state: PoolState): Hono<PoolEnv> {
     return c.json({ tokens, total: tokens.length });
   });
 
-  app.post("/tokens", async (c) => {
-    const body = await jsonBody(c, state);
-    const name = stringField(body, "name");
-    if (!name) throw badRequest("'name' is required", "missing_field");
-    if (name.length > 100) throw badRequest("'name' must be at most 100 characters", "invalid_field");
+  serve(app, "/admin", state, CREATE_TOKEN, async (c, { body }) => {
     const policy = policyFields(body) as TokenPolicy; // nulls on create mean "none", like absent
     for (const k of Object.keys(policy) as Array<keyof TokenPolicy>) if (policy[k] === null) delete policy[k];
-    const { token, record } = await state.tokens.create(name, expiresIn(body), policy);
+    const { token, record } = await state.tokens.create(body.name, body.expiresIn ?? undefined, policy);
     return c.json({ ...state.tokens.view(record), token, name: record.name }, 201);
   });
 
-  app.patch("/tokens", async (c) => {
-    const body = await jsonBody(c, state);
-    const id = stringField(body, "id");
-    if (!id) throw badRequest("'id' is required", "missing_field");
+  serve(app, "/admin", state, UPDATE_TOKEN, async (c, { body }) => {
     const patch: PolicyPatch & { expiresAt?: number | null; name?: string } = policyFields(body);
-    const exp = expiresIn(body);
-    if (exp !== undefined) patch.expiresAt = state.options.now() + exp * 1000;
-    if (body.expiresIn === null) patch.expiresAt = null;
-    const name = stringField(body, "name");
-    if (name !== undefined) {
-      if (name.length > 100) throw badRequest("'name' must be at most 100 characters", "invalid_field");
-      patch.name = name;
+    if (body.expiresIn !== undefined) {
+      patch.expiresAt = body.expiresIn === null ? null : state.options.now() + body.expiresIn * 1000;
     }
-    const rec = await state.tokens.update(id, patch);
+    if (body.name !== undefined) patch.name = body.name;
+    const rec = await state.tokens.update(body.id, patch);
     if (!rec) throw new PoolError(404, "token_not_found", "no such client token");
     return c.json({ success: true, token: state.tokens.view(rec) });
   });
 
-  app.delete("/tokens", async (c) => {
-    const body = await jsonBody(c, state);
-    const given = stringField(body, "id", "token");
-    if (!given) throw badRequest("'id' (or 'token') is required", "missing_field");
-    const rec = await state.tokens.revoke(given);
+  serve(app, "/admin", state, REVOKE_TOKEN, async (c, { body }) => {
+    const rec = await state.tokens.revoke(body.id);
     if (!rec) throw new PoolError(404, "token_not_found", "no such client token");
     return c.json({ success: true, id: rec.id });
   });

@@ -1,4 +1,4 @@
-/** Helpers shared by the routers: the Hono env type, JSON bodies, provider and paging params. @module */
+/** Helpers shared by the routers: the Hono env type, JSON bodies, the provider parameter. @module */
 import type { Context } from "hono";
 import { badRequest } from "../errors.ts";
 import { checkJsonDepth } from "../proxy/json_depth.ts";
@@ -44,33 +44,10 @@ export function providerParam(c: Context<PoolEnv>, state: PoolState, body?: Reco
   if (raw === undefined || raw === "") return state.options.providers[0].id;
   if (typeof raw !== "string" || !state.providers.has(raw)) {
     const known = [...state.providers.keys()].join(", ");
-    throw badRequest(`unknown provider ${JSON.stringify(raw)}; configured: ${known}`, "unknown_provider");
+    throw badRequest(
+      `'provider' must be a configured provider (${known}), not ${JSON.stringify(raw)}`,
+      "unknown_provider",
+    );
   }
   return raw;
-}
-
-/** A positive integer query parameter within bounds, or its default. */
-export function intQuery(c: Context<PoolEnv>, name: string, def: number, max: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw badRequest(`'${name}' must be an integer from 1 to ${max}`, "invalid_paging");
-  }
-  return n;
-}
-
-/** Validated `page` (from 1) and `pageSize` (1..max). */
-export function pageParams(c: Context<PoolEnv>, defaultSize: number, max: number): { page: number; pageSize: number } {
-  return { page: intQuery(c, "page", 1, 1_000_000), pageSize: intQuery(c, "pageSize", defaultSize, max) };
-}
-
-/** A required non-empty string field of a body. */
-export function stringField(body: Record<string, unknown>, ...names: string[]): string | undefined {
-  for (const n of names) {
-    const v = body[n];
-    if (typeof v === "string" && v.trim() !== "") return v.trim();
-    if (v !== undefined && typeof v !== "string") throw badRequest(`'${n}' must be a string`, "invalid_field");
-  }
-  return undefined;
 }

@@ -18,6 +18,12 @@ import type { ExecutionContextLike, PoolState } from "../state.ts";
 import { executionContext, type PoolEnv } from "./context.ts";
 import { proxyCors } from "./cors.ts";
 
+/** Whether an answer is a stream the proxy passes through (its body has no bound in memory). */
+function streamed(res: Response): boolean {
+  const type = res.headers.get("content-type") ?? "";
+  return type.includes("event-stream") || type.includes("ndjson");
+}
+
 /** Keeps a successful non-stream answer; marks it `X-Cache: MISS`. */
 async function storeInCache(
   state: PoolState,
@@ -26,8 +32,7 @@ async function storeInCache(
   provider: string,
   model?: string,
 ): Promise<Response> {
-  const type = res.headers.get("content-type") ?? "";
-  if (res.status !== 200 || type.includes("event-stream") || type.includes("ndjson")) return res;
+  if (res.status !== 200 || streamed(res)) return res;
   const body = new Uint8Array(await res.arrayBuffer());
   const headers = new Headers(res.headers);
   const id = headers.get("x-request-id");
@@ -68,7 +73,7 @@ function logTrace(
     () => performance.now(),
     (r) => {
       logs?.add(r);
-      state.stats.finished(provider, r.t, r.ms, r.status, r.error);
+      state.stats.finished(r.provider, r.t, r.ms, r.status, r.error); // an alias's target's provider
     },
   );
 }
@@ -161,7 +166,12 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           let res = aliases.applies(endpoint, request.model)
             ? await aliases.proxy(deps, call, request.model!)
             : await proxyWithFailover(deps, call);
-          if (listing && aliases.names.length > 0 && endpoint.format.id !== "ollama_native" && res.status === 200) {
+          // Only a whole JSON answer is merged: it was read within maxResponseBytes already. A
+          // streamed one is passed on as it is (reading it here had no bound, nor an end).
+          if (
+            listing && aliases.names.length > 0 && endpoint.format.id !== "ollama_native" && res.status === 200 &&
+            !streamed(res)
+          ) {
             const bytes: Uint8Array<ArrayBuffer> = new Uint8Array(await res.arrayBuffer());
             const merged = withAliases(bytes, aliases.names, "pool", startedSeconds) ?? bytes;
             res = new Response(merged, {
@@ -225,14 +235,20 @@ export function proxyRoutes(state: PoolState): Hono<PoolEnv> {
           state.metrics.request(provider.id, model, status);
           trace?.responded(status, err instanceof PoolError ? err.code : "internal_error");
           trace?.ended();
-          if (err instanceof PoolError) {
-            err.requestId = requestId;
-            // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
-            const res = endpoint.format.errorResponse(err);
-            res.headers.set("x-request-id", requestId);
-            return res;
+          let error: PoolError;
+          if (err instanceof PoolError) error = err;
+          else {
+            // Unforeseen (a provider hook's bug): logged here, answered like the pool's own errors.
+            o.logger.error(
+              `[ollama-api-pool] ${endpoint.method} ${endpoint.path} failed: ${(err as Error)?.stack ?? err}`,
+            );
+            error = new PoolError(500, "internal_error", "internal error in the pool");
           }
-          throw err;
+          error.requestId = requestId;
+          // The pool's errors in the route's own dialect (Anthropic clients parse Anthropic's shape).
+          const res = endpoint.format.errorResponse(error);
+          res.headers.set("x-request-id", requestId);
+          return res;
         }
       });
     }

@@ -6,11 +6,13 @@ import type { KeyCounts } from "../keys/key_pool.ts";
 import { presentedToken } from "../auth/bearer.ts";
 import { PoolError } from "../errors.ts";
 import { overview, rate, topModels } from "../stats/views.ts";
-import { type PoolEnv, providerParam } from "./context.ts";
+import { HEALTH, METRICS, PUBLIC_STATS } from "../openapi/public.ts";
+import type { PoolEnv } from "./context.ts";
+import { serve } from "./contract.ts";
 
 export function publicRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  app.get("/health", (c) => {
+  serve(app, "", state, HEALTH, (c) => {
     const providers: Record<string, unknown> = {};
     for (const p of state.options.providers) {
       const counts = state.keys.pool(p.id).counts();
@@ -37,7 +39,7 @@ export function publicRoutes(state: PoolState): Hono<PoolEnv> {
 /** `GET /metrics`: Prometheus text for this process; needs the admin token, like /admin. */
 export function metricsRoute(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  app.get("/metrics", async (c) => {
+  serve(app, "", state, METRICS, async (c) => {
     const token = presentedToken(c.req.raw.headers);
     const ip = token === undefined ? undefined : state.options.clientIp(c.req.raw, c.env);
     state.guesses.admin.check(ip);
@@ -59,7 +61,7 @@ export function metricsRoute(state: PoolState): Hono<PoolEnv> {
  */
 export function publicStatsRoute(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
-  app.get("/admin/public-stats", async (c) => c.json(await publicStats(state, providerParam(c, state))));
+  serve(app, "", state, PUBLIC_STATS, async (c, { provider }) => c.json(await publicStats(state, provider)));
   return app;
 }
 

@@ -5,21 +5,31 @@
  */
 import { type Context, Hono } from "hono";
 import { presentedToken } from "../auth/bearer.ts";
-import { badRequest, PoolError } from "../errors.ts";
+import { PoolError } from "../errors.ts";
 import type { PoolState } from "../state.ts";
 import { CODE_TTL_MS, RESEND_MS } from "../users/codes.ts";
 import { signInPage } from "../users/manage.ts";
-import { intQuery, jsonBody, type PoolEnv } from "./context.ts";
-
-/** Anonymous routes read small forms; nobody needs 20 MiB to send an address and a password. */
-const AUTH_BODY_LIMIT = 16 * 1024;
+import {
+  AUTH_CONFIG,
+  CHECK_IN,
+  LOGIN,
+  LOGOUT,
+  PROFILE,
+  REGISTER,
+  SEND_CODE,
+  SIGN_INS,
+  USER_CONTRACTS,
+} from "../openapi/users.ts";
+import type { UserRecord } from "../users/types.ts";
+import type { PoolEnv } from "./context.ts";
+import { serve } from "./contract.ts";
 
 export function userRoutes(state: PoolState): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>();
   const users = state.users;
   const o = users?.system.o;
 
-  app.get("/api/auth/config", (c) =>
+  serve(app, "", state, AUTH_CONFIG, (c) =>
     c.json(
       o
         ? {
@@ -38,42 +48,38 @@ export function userRoutes(state: PoolState): Hono<PoolEnv> {
   if (!users) return app;
   const { accounts } = users;
   const caller = (c: Context<PoolEnv>) => ({ ip: state.options.clientIp(c.req.raw, c.env) });
-  const me = (c: Context<PoolEnv>) => accounts.authenticate(presentedToken(c.req.raw.headers));
+  // The session is checked before the contract reads the request, as the admin check runs before
+  // the admin routes: a caller without one gets 401, never a 400 about the request's rules.
+  // Held per request object, so an entry lives only as long as its request.
+  const sessions = new WeakMap<Request, UserRecord>();
+  for (const route of USER_CONTRACTS.filter((r) => r.auth === "user")) {
+    app.on(route.method, route.path, async (c, next) => {
+      sessions.set(c.req.raw, await accounts.authenticate(presentedToken(c.req.raw.headers)));
+      await next();
+    });
+  }
+  const me = (c: Context<PoolEnv>): UserRecord => sessions.get(c.req.raw)!;
 
-  app.post("/api/auth/send-code", async (c) => {
-    await accounts.sendCode(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c));
+  serve(app, "", state, SEND_CODE, async (c, { body }) => {
+    await accounts.sendCode(body, caller(c));
     return c.json({ success: true });
   });
-  app.post(
-    "/api/auth/register",
-    async (c) => c.json(await accounts.register(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))),
-  );
-  app.post(
-    "/api/auth/login",
-    async (c) => c.json(await accounts.login(await jsonBody(c, state, AUTH_BODY_LIMIT), caller(c))),
-  );
-  app.post("/api/auth/logout", async (c) => {
-    await accounts.logout(await me(c));
+  serve(app, "", state, REGISTER, async (c, { body }) => c.json(await accounts.register(body, caller(c))));
+  serve(app, "", state, LOGIN, async (c, { body }) => c.json(await accounts.login(body, caller(c))));
+  serve(app, "", state, LOGOUT, async (c) => {
+    await accounts.logout(me(c));
     return c.json({ success: true });
   });
-  app.post("/api/auth/sign", async (c) => {
-    const { keyExpiresAt } = await accounts.checkIn(await me(c));
+  serve(app, "", state, CHECK_IN, async (c) => {
+    const { keyExpiresAt } = await accounts.checkIn(me(c));
     return c.json({ success: true, keyExpiresAt });
   });
-  app.get("/api/auth/profile", async (c) => c.json({ user: await accounts.profile(await me(c)) }));
-  app.get("/api/auth/signins", async (c) => {
-    const user = await me(c);
-    return c.json(
-      await signInPage(users.system, user.id, intQuery(c, "page", 1, 1_000_000), intQuery(c, "limit", 10, 100)),
-    );
+  serve(app, "", state, PROFILE, async (c) => c.json({ user: await accounts.profile(me(c)) }));
+  serve(app, "", state, SIGN_INS, async (c, { query: { page, limit } }) => {
+    const user = me(c);
+    return c.json(await signInPage(users.system, user.id, page, limit));
   });
   return app;
-}
-
-/** 400 unless `v` is a boolean. */
-export function boolField(v: unknown, name: string): boolean {
-  if (typeof v !== "boolean") throw badRequest(`'${name}' must be true or false`, "invalid_field");
-  return v;
 }
 
 /** For routes that need the user system when it is off. */

@@ -57,6 +57,14 @@ const TYPES = ["ollama", "openrouter", "openai-compatible"];
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const PREFIX = /^\/[A-Za-z0-9._~\/-]*$/;
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * A header value every runtime sends as it is: visible Latin-1 text, spaces and tabs. A line
+ * break or control character made every upstream request fail, with the value in the log.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Validates a parsed config file; throws {@link ConfigError} listing every problem. */
@@ -129,7 +137,19 @@ function providerSpec(
   if (p.headers !== undefined) {
     if (!isObject(p.headers) || Object.values(p.headers).some((v) => typeof v !== "string")) {
       bad(`${path}.headers`, "must be an object of strings");
-    } else spec.headers = p.headers as Record<string, string>;
+    } else {
+      const entries = Object.entries(p.headers as Record<string, string>);
+      // The path names the header; the value is never repeated (it may be a credential).
+      const badName = entries.find(([name]) => !HEADER_NAME.test(name));
+      const badValue = entries.find(([, value]) => !HEADER_VALUE.test(value));
+      if (badName) bad(`${path}.headers`, `${JSON.stringify(badName[0].slice(0, 64))} is not a header name`);
+      else if (badValue) {
+        bad(
+          `${path}.headers.${badValue[0]}`,
+          "the value holds a line break or a control character; header values are one line of text",
+        );
+      } else spec.headers = p.headers as Record<string, string>;
+    }
   }
   for (const k of ["appUrl", "appTitle"] as const) {
     if (p[k] === undefined) continue;

@@ -24,7 +24,10 @@ export const PREFIX = {
   users: "users",
   /** The shared response cache (`cache.shared`): `cache:<request hash>`. */
   cache: "cache",
-  /** The change feed between instances: `events:<time>-<instance>-<n>`, kept two minutes. */
+  /**
+   * The change feed between instances: `events:<time>-<instance>-<n>`, kept two minutes, and
+   * `events:version`, the name of the latest event (one cheap read tells a poller whether to list).
+   */
   events: "events",
   /** The request log, in segments: `logs:<YYYYMMDDHH>:<maxT>-<minT>-<instance>-<seq>` (logs/segments.ts). */
   logs: "logs",
@@ -78,3 +81,4 @@ export const userKeys = {
 /** The response cache and the change feed. */
 export const cacheKey = (hash: string): string => `${PREFIX.cache}:${hash}`;
 export const eventKey = (name: string): string => `${PREFIX.events}:${name}`;
+export const feedVersionKey = `${PREFIX.events}:version`;

@@ -58,37 +58,49 @@ export class Quarantine {
 
   /**
    * Whether `value`, read from `name`, is a record. A missing one (null) is not; one that is not a
-   * JSON object is set aside and reported, and is not either.
+   * JSON object, or that `problem` finds unusable, is set aside and reported, and is not either.
    */
-  async admit(name: string, value: unknown): Promise<boolean> {
+  async admit(
+    name: string,
+    value: unknown,
+    problem?: (record: Record<string, unknown>) => string | undefined,
+  ): Promise<boolean> {
     if (value === null || value === undefined) return false;
-    if (typeof value === "object" && !Array.isArray(value)) return true;
+    if (typeof value === "object" && !Array.isArray(value)) {
+      const why = problem?.(value as Record<string, unknown>);
+      if (why === undefined) return true;
+      await this.#setAside(name, value, why);
+      return false;
+    }
     await this.#setAside(name, value);
     return false;
   }
 
-  /** Keeps the values of `entries` that are records, setting the others aside. */
-  async filter<T>(entries: Array<{ key: string; value: unknown }>): Promise<T[]> {
+  /** Keeps the values of `entries` that are records (and pass `problem`), setting the others aside. */
+  async filter<T>(
+    entries: Array<{ key: string; value: unknown }>,
+    problem?: (record: Record<string, unknown>) => string | undefined,
+  ): Promise<T[]> {
     const out: T[] = [];
-    for (const { key, value } of entries) if (await this.admit(key, value)) out.push(value as T);
+    for (const { key, value } of entries) if (await this.admit(key, value, problem)) out.push(value as T);
     return out;
   }
 
-  async #setAside(name: string, value: unknown): Promise<void> {
+  async #setAside(name: string, value: unknown, problem?: string): Promise<void> {
     if (this.#moving.has(name)) return;
     this.#moving.add(name);
     try {
-      await this.#move(name, value);
+      await this.#move(name, value, problem);
     } finally {
       this.#moving.delete(name);
     }
   }
 
-  async #move(name: string, value: unknown): Promise<void> {
+  async #move(name: string, value: unknown, problem?: string): Promise<void> {
     const raw = (typeof value === "string" ? value : JSON.stringify(value) ?? String(value)).slice(0, MAX_RAW);
     // The log names the record, never its content (it may be a half-written secret).
     const logged = ++this.#logged;
-    const why = raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`;
+    const why = problem ?? (raw.length === 0 ? "empty" : `${raw.length} bytes, not a JSON object`);
     if (logged <= MAX_LOGGED) {
       this.#log(`[ollama-api-pool] record "${name}" is unreadable (${why}); moved to "${QUARANTINE_PREFIX}:${name}"`);
     } else if (logged === MAX_LOGGED + 1) {

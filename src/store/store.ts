@@ -5,6 +5,7 @@
  */
 import type { Storage } from "unstorage";
 import type { KeyRecord } from "../keys/types.ts";
+import { storedKeyProblem } from "../keys/parse.ts";
 import type { TokenRecord } from "../auth/types.ts";
 import type { CounterSink } from "./counters.ts";
 import { Quarantine } from "./quarantine.ts";
@@ -43,11 +44,16 @@ async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promi
  * Every record under `base`, read in batches (one MGET or `= ANY()` query each where the driver
  * can); unreadable ones are set aside, not skipped.
  */
-async function readAll<T>(storage: Storage, quarantine: Quarantine, base: string): Promise<T[]> {
+async function readAll<T>(
+  storage: Storage,
+  quarantine: Quarantine,
+  base: string,
+  problem?: (record: Record<string, unknown>) => string | undefined,
+): Promise<T[]> {
   const names = await storage.getKeys(base);
   const out: T[] = [];
   for (let i = 0; i < names.length; i += 1000) {
-    out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000))));
+    out.push(...await quarantine.filter<T>(await storage.getItems(names.slice(i, i + 1000)), problem));
   }
   return out;
 }
@@ -58,16 +64,20 @@ export function createStore(
   counters: CounterSink = counterSinkFor(storage),
   quarantine: Quarantine = new Quarantine(storage, console.error),
 ): PoolStore {
-  const one = async <T>(name: string): Promise<T | null> => {
+  const one = async <T>(
+    name: string,
+    problem?: (record: Record<string, unknown>) => string | undefined,
+  ): Promise<T | null> => {
     const value = await storage.getItem(name);
-    return (await quarantine.admit(name, value)) ? value as T : null;
+    return (await quarantine.admit(name, value, problem)) ? value as T : null;
   };
   return {
     storage,
     counters,
     quarantine,
-    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, poolKeys.keysOf(provider)),
-    getKey: (provider, id) => one<KeyRecord>(poolKeys.key(provider, id)),
+    // Key records are checked too: a crafted one (an import, a hand edit) must not reach a request.
+    listKeys: (provider) => readAll<KeyRecord>(storage, quarantine, poolKeys.keysOf(provider), storedKeyProblem),
+    getKey: (provider, id) => one<KeyRecord>(poolKeys.key(provider, id), storedKeyProblem),
     // One setItems per chunk: one query on Postgres, one folder fsync per chunk on the filesystem.
     putKeys: async (records) => {
       for (let i = 0; i < records.length; i += WRITE_CHUNK) {

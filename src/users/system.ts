@@ -38,16 +38,19 @@ export interface UserSystem {
   codes(): Promise<CodeBook>;
 }
 
+/** What the user system is built on: the pool's storage, tokens, statistics and clock. */
+export interface UserSystemDeps {
+  storage: Storage;
+  tokens: TokenRegistry;
+  stats: StatsRecorder;
+  sink: CounterSink;
+  now: () => number;
+  quarantine?: Quarantine;
+}
+
 export function createUserSystem(
   o: ResolvedUsersOptions,
-  deps: {
-    storage: Storage;
-    tokens: TokenRegistry;
-    stats: StatsRecorder;
-    sink: CounterSink;
-    now: () => number;
-    quarantine?: Quarantine;
-  },
+  deps: UserSystemDeps,
 ): UserSystem {
   const store = createUserStore(deps.storage, deps.quarantine);
   let keys: Promise<UserKeys> | undefined;

@@ -24,10 +24,14 @@ export interface Throttle {
 }
 
 /**
- * Records this instance wrote per window, remembered so old windows can be deleted (memory and
- * file storage have no TTL). Bounded: past it, records still expire by the per-key sweep below.
+ * Records this instance writes per window, remembered so old windows can be deleted (no store
+ * keeps counters with an expiry). Keys past it in a window (a client rotating addresses) share
+ * one record, {@link OVERFLOW_KEY}: still throttled, and the store holds at most this many
+ * records per window and throttle (~60 bytes each remembered here).
  */
-const MAX_TRACKED_PER_WINDOW = 50_000;
+export const MAX_TRACKED_PER_WINDOW = 50_000;
+/** The shared key of a window's keys past {@link MAX_TRACKED_PER_WINDOW}. */
+const OVERFLOW_KEY = "(overflow)";
 
 /**
  * A throttle named `name`. Each key has its own record per window
@@ -37,26 +41,29 @@ const MAX_TRACKED_PER_WINDOW = 50_000;
  */
 export function createThrottle(name: string, windowMs: number, sink: CounterSink, now: () => number): Throttle {
   const serial = serialized();
-  const written = new Map<number, string[]>();
+  const written = new Map<number, Set<string>>();
   const sweep = (window: number): void => {
     for (const [w, records] of written) {
       if (w >= window - 1) continue;
       written.delete(w);
-      sink.remove(records).catch(() => {}); // best effort: a leftover only wastes space
+      sink.remove([...records]).catch(() => {}); // best effort: a leftover only wastes space
     }
   };
   return {
     hit(key, limit) {
       const t = now();
       const window = Math.floor(t / windowMs);
-      const record = limitKeys.throttle(name, window, key);
+      let list = written.get(window);
+      if (!list) written.set(window, list = new Set());
+      let record = limitKeys.throttle(name, window, key);
+      if (!list.has(record) && list.size >= MAX_TRACKED_PER_WINDOW) {
+        record = limitKeys.throttle(name, window, OVERFLOW_KEY);
+      }
+      list.add(record); // before the write: a record is always known to the sweep
       return serial(record, async () => {
         sweep(window);
         await sink.apply(new Map([[record, { add: { n: 1 }, max: {} }]]));
         const [counts] = await sink.read([record]);
-        let list = written.get(window);
-        if (!list) written.set(window, list = []);
-        if (list.length < MAX_TRACKED_PER_WINDOW) list.push(record);
         // This key's record two windows back is over for every instance.
         sink.remove([limitKeys.throttle(name, window - 2, key)]).catch(() => {});
         return { allowed: (counts.n ?? 0) <= limit, retryMs: (window + 1) * windowMs - t };

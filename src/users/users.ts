@@ -1,14 +1,9 @@
 /** The user system as the pool holds it: shared parts, self-service and admin operations. @module */
-import type { TokenRegistry } from "../auth/tokens.ts";
 import type { FetchLike } from "../types.ts";
-import type { StatsRecorder } from "../stats/recorder.ts";
-import type { CounterSink } from "../store/counters.ts";
-import type { Storage } from "unstorage";
-import type { Quarantine } from "../store/quarantine.ts";
 import { type Accounts, createAccounts } from "./accounts.ts";
 import { createUserAdmin, type UserAdmin } from "./manage.ts";
 import type { ResolvedUsersOptions } from "./options.ts";
-import { createUserSystem, type UserSystem } from "./system.ts";
+import { createUserSystem, type UserSystem, type UserSystemDeps } from "./system.ts";
 
 /** What `PoolState.users` holds when the user system is on. */
 export interface Users {
@@ -20,15 +15,7 @@ export interface Users {
 /** Builds the user system; nothing is read from storage until a request needs it. */
 export function createUsers(
   o: ResolvedUsersOptions,
-  deps: {
-    storage: Storage;
-    tokens: TokenRegistry;
-    stats: StatsRecorder;
-    sink: CounterSink;
-    fetch: FetchLike;
-    now: () => number;
-    quarantine?: Quarantine;
-  },
+  deps: UserSystemDeps & { fetch: FetchLike },
 ): Users {
   const system = createUserSystem(o, deps);
   return { system, accounts: createAccounts(system, deps.fetch), admin: createUserAdmin(system) };

@@ -13,7 +13,8 @@ import { undiciFetch } from "../../adapters/node_fetch.ts";
 import type { FetchLike } from "../../mod.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
-import { spawnServer } from "../helpers/spawn.ts";
+import { skipUnless } from "../helpers/requires.ts";
+import { serverArgs, spawnServer } from "../helpers/spawn.ts";
 
 const transports: Array<[string, () => FetchLike | undefined]> = [["global fetch", () => undefined], [
   "undiciFetch",
@@ -82,23 +83,17 @@ for (const [transport, makeFetch] of transports) {
   });
 }
 
-describe("UPSTREAM_BODY_TIMEOUT_MS", () => {
+describe("UPSTREAM_BODY_TIMEOUT_MS", skipUnless("UPSTREAM_BODY_TIMEOUT_MS", "processes"), () => {
   it("is read from the stand-alone server's environment", { timeout: 30_000 }, async () => {
     const mock = await startMockUpstream({ raw: true });
     const admin = "deadline-admin-token-0123456789";
-    const server = await spawnServer("node", [
-      "--import",
-      "tsx",
-      "adapters/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--storage",
-      "memory:",
-    ], {
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, UPSTREAM_BODY_TIMEOUT_MS: "300" },
-    });
+    const server = await spawnServer(
+      "node",
+      serverArgs("--storage", "memory:"),
+      {
+        env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: mock.url, UPSTREAM_BODY_TIMEOUT_MS: "300" },
+      },
+    );
     try {
       const call = (path: string, body: unknown, token = admin) =>
         fetch(`${server.url}${path}`, {

@@ -19,6 +19,7 @@ import { clientGoneOf } from "../../src/proxy/server_link.ts";
 import { createPool, type FetchLike, ollama, type Pool } from "../../mod.ts";
 import { sleep } from "../helpers/poll.ts";
 import { skipUnless } from "../helpers/requires.ts";
+import { adminRequest } from "../helpers/setup.ts";
 
 const ADMIN = "hangup-admin-token-0001";
 /** Content events of every streamed answer; the upstream reports 10 prompt + 10 completion tokens. */
@@ -169,11 +170,7 @@ for (const [transport, makeFetch] of transports) {
     let server: RunningServer;
     let base: string;
     const admin = async (method: string, path: string, body?: unknown) =>
-      (await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })).json();
+      (await fetch(adminRequest(ADMIN, method, path, body, base))).json();
     const newToken = (policy: Record<string, unknown> = {}): Promise<{ id: string; token: string }> =>
       admin("POST", "/admin/tokens", { name: "hangup", ...policy });
     /** Waits until the pool has counted `n` client_closed requests in all. */
@@ -377,13 +374,7 @@ describe("a client gone before any upstream attempt", () => {
     });
     try {
       const admin = async (method: string, path: string, body?: unknown) =>
-        (await pool.fetch(
-          new Request(`http://pool${path}`, {
-            method,
-            headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          }),
-        )).json();
+        (await pool.fetch(adminRequest(ADMIN, method, path, body))).json();
       await admin("POST", "/admin/api-keys/import", { keys: ["key-hangup-000009"] });
       const { token } = await admin("POST", "/admin/tokens", { name: "gone", quota: 18 });
       const left = new AbortController();

@@ -18,9 +18,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type MockUpstream, startMockUpstream } from "../helpers/mock_upstream.ts";
-import { type Spawned, spawnServer } from "../helpers/spawn.ts";
+import { serverArgs, type Spawned, spawnServer } from "../helpers/spawn.ts";
 import { skipUnless } from "../helpers/requires.ts";
 import { sleep } from "../helpers/poll.ts";
+import { adminRequest } from "../helpers/setup.ts";
 
 const ADMIN = "crash-test-admin-token-0123456789";
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -90,20 +91,14 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
   });
 
   const start = async (): Promise<Spawned> => {
-    server = await spawnServer("node", [
-      "--import",
-      "tsx",
-      "adapters/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dir,
-    ], {
-      cwd: ROOT,
-      env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, STORAGE_URL: "" },
-    });
+    server = await spawnServer(
+      "node",
+      serverArgs("--data-dir", dir),
+      {
+        cwd: ROOT,
+        env: { ADMIN_TOKEN: ADMIN, OLLAMA_BASE_URL: mock.url, STORAGE_URL: "" },
+      },
+    );
     return server;
   };
   const kill = async (s: Spawned): Promise<void> => {
@@ -111,11 +106,7 @@ describe(SUITE, { timeout: 120_000, ...skipUnless(SUITE, "processes") }, () => {
     await s.stop(); // waits for the exit
   };
   const admin = (s: Spawned, method: string, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${s.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    fetch(adminRequest(ADMIN, method, path, body, s.url));
   /** After a restart: healthy, nothing set aside, no temporary file left. */
   const checkRestart = async (s: Spawned, when: string): Promise<void> => {
     const health = await (await fetch(`${s.url}/health`)).json();

@@ -415,8 +415,8 @@ describe("fault suite: 1,000 malformed requests", () => {
 });
 
 /**
- * Not what issue 8 asked ("the upstream receives none"), but what the README documents: the pool
- * checks what it reads itself (a JSON object, `model`, `stream_options`); other fields are the
+ * Not what issue 8 asked ("the upstream receives none"), but what docs/ROUTING.md documents: the
+ * pool checks what it reads itself (a JSON object, `model`, `stream_options`); other fields are the
  * upstream's to judge, and its 400 comes back as it is without blaming the key (the mock checks
  * `messages` as Ollama and OpenAI do).
  */

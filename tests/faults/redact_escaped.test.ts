@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { undiciFetch } from "../../adapters/node_fetch.ts";
 import type { FetchLike } from "../../mod.ts";
+import { passHeaders } from "../../src/proxy/attempt.ts";
 import { needlesOf, redactBytes, streamRedactor } from "../../src/proxy/redact.ts";
 import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
 
@@ -32,6 +33,16 @@ const FORMS: Array<[string, string]> = [
 ];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** Every JSON escape and percent-encoding undone (twice: an escaped escape), to look for the key. */
+const unescaped = (text: string): string => {
+  let out = text;
+  for (let i = 0; i < 2; i++) {
+    out = out.replace(/\\+u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))
+      .replace(/\\+\//g, "/").replace(/%([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  }
+  return out;
+};
 
 describe("redaction of JSON-escaped keys", () => {
   for (const [name, form] of FORMS) {
@@ -62,6 +73,35 @@ describe("redaction of JSON-escaped keys", () => {
     const start = KEY.slice(0, 12).replaceAll("/", "\\/").replace("3", u("3"));
     assert.equal(dec.decode(r.chunk(enc.encode(`data: "${start}`))), 'data: "');
     assert.equal(dec.decode(r.flush()), "[redacted]");
+  });
+
+  const headerForms: Array<[string, string]> = [
+    ...FORMS,
+    ["percent-encoded (a URL)", encodeURIComponent(KEY)],
+    ["percent-encoded twice", encodeURIComponent(encodeURIComponent(KEY))],
+    [
+      "every character percent-encoded, lower-case hex",
+      [...KEY].map((c) => `%${c.charCodeAt(0).toString(16)}`).join(""),
+    ],
+  ];
+  for (const [name, form] of headerForms) {
+    it(`a passed header (allowed by name) is held back: ${name}`, () => {
+      const upstream = {
+        "content-type": "application/json",
+        "x-request-id": `req ${form}`,
+        "openai-organization": form,
+      };
+      assert.deepEqual(passHeaders(upstream, [KEY]), { "content-type": "application/json" });
+    });
+  }
+
+  it("headers with ordinary escapes, percent signs or a start of the key pass", () => {
+    const upstream = {
+      "x-request-id": "req\\/1 \\u00e9 50%25 3a0f9c2d1e.AbC",
+      "x-ratelimit-remaining": "99%",
+      etag: '"\\u0041"',
+    };
+    assert.deepEqual(passHeaders(upstream, [KEY]), upstream);
   });
 
   it("ordinary escapes are left alone, and a body without a candidate is not copied", () => {
@@ -111,6 +151,8 @@ for (const [transport, makeFetch] of transports) {
           "/",
         );
         assert.ok(!decoded.includes("k3y/with+slash"), decoded);
+        const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
+        assert.ok(!unescaped(headers).includes("k3y/with+slash"), headers);
       });
     }
   });

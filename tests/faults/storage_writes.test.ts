@@ -10,6 +10,7 @@ import { redisBackend } from "../helpers/backends.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { within } from "../helpers/poll.ts";
 import { skipUnless } from "../helpers/requires.ts";
+import { adminRequest } from "../helpers/setup.ts";
 
 const ADMIN = "outage-writes-admin";
 const SUITE = "fault suite: admin writes during a storage outage";
@@ -29,13 +30,7 @@ describe(SUITE, skipUnless(SUITE, "redis-server"), () => {
         logger: { info() {}, warn() {}, error: (m: string) => errors.push(m) },
       });
       const admin = (method: string, path: string, body?: unknown) =>
-        pool.fetch(
-          new Request(`http://pool${path}`, {
-            method,
-            headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          }),
-        );
+        pool.fetch(adminRequest(ADMIN, method, path, body));
       try {
         assert.equal((await admin("POST", "/admin/api-keys/import", { keys: ["good-writes-key-01"] })).status, 200);
         const { token } = await (await admin("POST", "/admin/tokens", { name: "before" })).json();

@@ -14,7 +14,7 @@ import { passHeaders, secretsOf } from "../../src/proxy/attempt.ts";
 import { needlesOf, redactBytes, streamRedactor } from "../../src/proxy/redact.ts";
 import { startMockUpstream } from "../helpers/mock_upstream.ts";
 import { chat, setupPool, type TestPool } from "../helpers/setup.ts";
-import { spawnServer } from "../helpers/spawn.ts";
+import { serverArgs, spawnServer } from "../helpers/spawn.ts";
 import { skipUnless } from "../helpers/requires.ts";
 
 /** Everything that would have ended the process, had these listeners not been here. */
@@ -169,24 +169,18 @@ describe(SERVER_SUITE, skipUnless(SERVER_SUITE, "processes"), () => {
   it("401/600/corrupt gzip/stall through chat, verify-key and a background health check; MAX_RESPONSE_BYTES and STREAM_IDLE_TIMEOUT_MS from the environment", async () => {
     const mock = await startMockUpstream({ raw: true });
     const admin = "matrix-admin-token-0123456789";
-    const server = await spawnServer("node", [
-      "--import",
-      "tsx",
-      "adapters/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--storage",
-      "memory:",
-    ], {
-      env: {
-        ADMIN_TOKEN: admin,
-        OLLAMA_BASE_URL: mock.url,
-        MAX_RESPONSE_BYTES: "65536",
-        STREAM_IDLE_TIMEOUT_MS: "300",
+    const server = await spawnServer(
+      "node",
+      serverArgs("--storage", "memory:"),
+      {
+        env: {
+          ADMIN_TOKEN: admin,
+          OLLAMA_BASE_URL: mock.url,
+          MAX_RESPONSE_BYTES: "65536",
+          STREAM_IDLE_TIMEOUT_MS: "300",
+        },
       },
-    });
+    );
     try {
       const call = (path: string, body?: unknown, token = admin, method = "POST") =>
         fetch(`${server.url}${path}`, {

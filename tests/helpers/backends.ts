@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, describe } from "node:test";
 import { Miniflare } from "miniflare";
 import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
@@ -16,7 +17,7 @@ import { neonStorage } from "../../adapters/neon.ts";
 import { fsStorage } from "../../adapters/node.ts";
 import { redisStorage } from "../../adapters/redis.ts";
 import { upstashStorage } from "../../adapters/upstash.ts";
-import type { Need } from "./requires.ts";
+import { type Need, skipUnless } from "./requires.ts";
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from "./services.ts";
 import { startUpstashRest, type UpstashRest } from "./upstash_rest.ts";
 
@@ -132,4 +133,23 @@ const NEEDS = new Map<BackendFactory, Need[]>([
 
 export function needsOf(factory: BackendFactory): Need[] {
   return NEEDS.get(factory) ?? [];
+}
+
+/**
+ * One suite per backend of `factories`, named `<title>: <backend>`, skipped (and said so) where
+ * the backend's services are missing; the backend is started before the suite and stopped after
+ * it, and `body` reaches it through `current()`.
+ */
+export function eachBackend(title: string, factories: BackendFactory[], body: (current: () => Backend) => void): void {
+  for (const factory of factories) {
+    const suite = `${title}: ${factory.name.replace(/Backend$/, "")}`;
+    describe(suite, skipUnless(suite, ...needsOf(factory)), () => {
+      let backend: Backend;
+      before(async () => {
+        backend = await factory();
+      });
+      after(() => backend.stop());
+      body(() => backend);
+    });
+  }
 }

@@ -57,3 +57,14 @@ export async function step<T>(page: Page, name: string, fn: () => Promise<T>): P
     throw err;
   }
 }
+
+/**
+ * Logs in to the dashboard with the admin `token` and waits for its tabs. `at`: the dashboard's
+ * address to open first; without it, the login form the page already shows.
+ */
+export async function loginAdmin(page: Page, token: string, at?: string): Promise<void> {
+  if (at !== undefined) await page.goto(at);
+  await page.fill("#token", token);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("nav.tabs");
+}

@@ -14,6 +14,8 @@
  * - `echo`: the key comes back in `www-authenticate`, `set-cookie`, `x-echo-key` and in the body;
  * - `escaped` (with `echo`): in the body the key is written as JSON encoders may write it: `/`
  *   as `\/` (PHP), its first character as `\u00XX`, every character as `\uXXXX` (upper case);
+ *   and in headers a client may see (`request-id`, `x-ratelimit-scope`, `openai-organization`):
+ *   `/` as `\/`, every character `\uXXXX`, and percent-encoded as in a URL;
  * - `big<N>`: the answer carries N KiB of padding (zeros: gzip makes that a small "bomb").
  *
  * The body is the route's: a model list for `GET /v1/models`, SSE for OpenAI requests with
@@ -196,6 +198,14 @@ async function answer(socket: Socket, req: OddRequest, s: OddScript): Promise<"k
       `set-cookie: session=${req.key}`,
       `x-echo-key: ${req.key}`,
     );
+    if (s.escaped) {
+      const u = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+      head.push(
+        `request-id: req-${req.key.replaceAll("/", "\\/")}`,
+        `x-ratelimit-scope: ${[...req.key].map(u).join("")}`,
+        `openai-organization: https://org.example/?key=${encodeURIComponent(req.key)}`,
+      );
+    }
   }
   const write = (b: string | Uint8Array) => !socket.destroyed && socket.write(b);
   if (s.interim) {

@@ -42,13 +42,7 @@ export async function setupPool(o: TestPoolOptions = {}): Promise<TestPool> {
     throw err;
   }
   const admin = (method: string, path: string, body?: unknown): Promise<Response> =>
-    pool.fetch(
-      new Request(`http://pool${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
+    pool.fetch(adminRequest(ADMIN, method, path, body));
   const created = await admin("POST", "/admin/tokens", { name: "tests" });
   const { token } = await created.json();
   const t: TestPool = {
@@ -75,6 +69,21 @@ export async function setupPool(o: TestPoolOptions = {}): Promise<TestPool> {
   };
   if (o.keys) await t.setKeys(o.keys);
   return t;
+}
+
+/** A request to an admin route with the admin `token`; `body` objects go as JSON. `base`: the server's address. */
+export function adminRequest(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  base = "http://pool",
+): Request {
+  return new Request(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 /** JSON body of a chat request. */

@@ -70,6 +70,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/** `node` arguments that run the stand-alone server (the CLI) from source. */
+export const CLI_FROM_SOURCE: readonly string[] = ["--import", "tsx", "adapters/cli.ts"];
+
+/** `node` arguments for the stand-alone server from source on a free port of 127.0.0.1, with `more` flags. */
+export function serverArgs(...more: string[]): string[] {
+  return [...CLI_FROM_SOURCE, "--port", "0", "--host", "127.0.0.1", ...more];
+}
+
 /** Starts `cmd args` and resolves once it printed its listening line. */
 export async function spawnServer(cmd: string, args: string[], o: SpawnOptions = {}): Promise<Spawned> {
   const child = spawn(cmd, args, { cwd: o.cwd, env: { ...childEnv(), ...o.env }, stdio: ["ignore", "pipe", "pipe"] });

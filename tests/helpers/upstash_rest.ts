@@ -34,10 +34,33 @@ export interface UpstashRest {
   token: string;
   /** Requests answered so far (per path), to show that a flush is one request. */
   requests: Map<string, number>;
+  /**
+   * Commands received so far by name (lower case), each command of a pipeline or transaction
+   * counted on its own, as Upstash bills them; `total` is their sum.
+   */
+  commands: CommandCount;
   close(): Promise<void>;
 }
 
 type Command = Array<string | number>;
+
+/** Commands by name; names past the first 100 are counted under "other" (the map's bound). */
+export class CommandCount extends Map<string, number> {
+  total = 0;
+  add(commands: Command[]): void {
+    for (const [name] of commands) {
+      const key = String(name).toLowerCase();
+      const counted = this.has(key) || this.size < 100 ? key : "other";
+      this.set(counted, (this.get(counted) ?? 0) + 1);
+      this.total++;
+    }
+  }
+  /** Zeroes the counts, e.g. after a test's setup. */
+  reset(): void {
+    this.clear();
+    this.total = 0;
+  }
+}
 const ENDPOINTS = new Set(["/", "/pipeline", "/multi-exec"]);
 
 /** A reply as the REST API shows it: strings base64 when asked, except the status `OK`. */
@@ -98,17 +121,20 @@ export async function startUpstashRest(redisPort: number, options: UpstashRestOp
   };
   const expected = Buffer.from(`Bearer ${token}`);
   const requests = new Map<string, number>();
+  const commands = new CommandCount();
   const answer = (res: ServerResponse, status: number, json: unknown) =>
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
 
   const handle = async (path: string, body: unknown, base64: boolean): Promise<[number, unknown]> => {
     if (path === "/" && isCommand(body)) {
+      commands.add([body]);
       const [r] = await send([body]);
       return r instanceof ReplyError ? [400, { error: r.message }] : [200, item(r, base64)];
     }
     if (!(Array.isArray(body) && body.length > 0 && body.every(isCommand))) {
       return [400, { error: "ERR failed to parse command" }];
     }
+    if (ENDPOINTS.has(path)) commands.add(body);
     if (path === "/pipeline") return [200, (await send(body)).map((r) => item(r, base64))];
     if (path === "/multi-exec") {
       const replies = await send([["MULTI"], ...body, ["EXEC"]]);
@@ -153,6 +179,7 @@ export async function startUpstashRest(redisPort: number, options: UpstashRestOp
     url: `http://127.0.0.1:${port}`,
     token,
     requests,
+    commands,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -25,6 +25,23 @@ const Turnstile = (
   p: { siteKey?: string },
 ): Child => (p.siteKey ? <div class="cf-turnstile" data-sitekey={p.siteKey}></div> : null);
 
+/** The emailed 6-digit code and the button that sends it (sign-in and registration alike). */
+const CodeRow = (p: { buttonId: string; required?: boolean }): Child => (
+  <div class="row">
+    <input
+      name="code"
+      inputmode="numeric"
+      pattern="[0-9]{6}"
+      maxlength={6}
+      placeholder="6-digit code"
+      aria-label="Code"
+      required={p.required}
+      autocomplete="one-time-code"
+    />
+    <button id={p.buttonId} class="secondary" type="button">Send code</button>
+  </div>
+);
+
 export function UserLogin(p: UserPageConfig): Child {
   return (
     <Layout
@@ -49,18 +66,7 @@ export function UserLogin(p: UserPageConfig): Child {
             <label for="login-password">Password</label>
             <input id="login-password" name="password" type="password" autocomplete="current-password" />
             <p class="muted">…or sign in with a code sent to your email:</p>
-            <div class="row">
-              <input
-                name="code"
-                inputmode="numeric"
-                pattern="[0-9]{6}"
-                maxlength={6}
-                placeholder="6-digit code"
-                aria-label="Code"
-                autocomplete="one-time-code"
-              />
-              <button id="login-code-btn" class="secondary" type="button">Send code</button>
-            </div>
+            <CodeRow buttonId="login-code-btn" />
             <Turnstile siteKey={p.turnstileSiteKey} />
             <button type="submit">Sign in</button>
           </form>
@@ -70,19 +76,7 @@ export function UserLogin(p: UserPageConfig): Child {
           <form id="register-form">
             <label for="reg-email">Email</label>
             <input id="reg-email" name="email" type="email" autocomplete="email" required />
-            <div class="row">
-              <input
-                name="code"
-                inputmode="numeric"
-                pattern="[0-9]{6}"
-                maxlength={6}
-                placeholder="6-digit code"
-                aria-label="Code"
-                required
-                autocomplete="one-time-code"
-              />
-              <button id="register-code-btn" class="secondary" type="button">Send code</button>
-            </div>
+            <CodeRow buttonId="register-code-btn" required />
             <label for="reg-password">{`Password (at least ${p.passwordMinLength} characters)`}</label>
             <input
               id="reg-password"
