@@ -73,13 +73,12 @@ async function* lineBatches(source: TextSource): AsyncGenerator<Iterable<TextLin
  * Reads ollama.txt lines from `source` into `provider`'s pool. Duplicates (also within the
  * input) count as existing, malformed lines are reported with their number, never fatal; each
  * step of keys is stored (and serves) before the next is read, so a failure or a crash midway
- * keeps every step stored before it. `onStep` hears the counts after each stored step.
+ * keeps every step stored before it.
  */
 export async function importKeyText(
   keys: KeyRegistry,
   provider: string,
   source: TextSource,
-  onStep?: (progress: { lines: number; added: number; existing: number }) => void,
 ): Promise<TextImportResult> {
   const importer = keys.importer(provider);
   const invalid: InvalidEntry[] = [];
@@ -90,7 +89,6 @@ export async function importKeyText(
     const keysOfStep = step;
     step = []; // the step's keys are garbage once stored: nothing keeps a list of them
     await importer.add(keysOfStep);
-    onStep?.({ lines: lineNo, added: importer.added, existing: importer.existing });
   };
   try {
     for await (const batch of lineBatches(source)) {
