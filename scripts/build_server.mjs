@@ -2,7 +2,7 @@
  * `npm start`'s build (its `prestart`): the server's TypeScript (mod.ts, src/, adapters/) to
  * plain ES modules in dist/, one file per source file, as `npm run build` (tsc) lays them out
  * for the package, but without type checking: ~0.3 s where tsc takes 8 s of CPU.
- * The built server starts faster and holds ~40 MB less than the same code under the tsx loader.
+ * The built server starts as fast (the build included) and holds ~40 MB less than the same code under tsx.
  * A file per module rather than one bundle: a single 500 KB bundle started with a 15 MB larger heap.
  */
 import { build } from "esbuild";
