@@ -29,7 +29,7 @@ export interface ChangeEvent {
 }
 
 /** Above this many ids an event says "reload all" instead (a 100,000-key import is one event). */
-const MAX_IDS = 500;
+export const MAX_EVENT_IDS = 500;
 
 interface StoredEvent extends ChangeEvent {
   at: number;
@@ -62,7 +62,7 @@ export class ChangeFeed {
 
   async publish(event: ChangeEvent): Promise<void> {
     if (event.ids.length === 0 && !event.all) return;
-    if (event.ids.length > MAX_IDS) event = { ...event, ids: [], all: true };
+    if (event.ids.length > MAX_EVENT_IDS) event = { ...event, ids: [], all: true };
     const at = this.#now();
     const name = eventKey(`${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`);
     this.#seen.set(name, at);
