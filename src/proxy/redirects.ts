@@ -133,7 +133,8 @@ const GUARDED = new WeakSet<object>();
 /**
  * Ends a proxied request whose attempt met a redirect it did not follow: every key would meet the
  * same one (it is the provider's address, not the key), so no other key is tried and none rests.
- * The client gets a 502 without the target; the admin log says which provider to look at.
+ * The client gets a 502 without the target (or an alias's next target serves); the admin log
+ * says which provider to look at.
  */
 export function refusedRedirect(
   d: ProxyDeps,
@@ -145,6 +146,7 @@ export function refusedRedirect(
   c.trace?.attempt({ key: attempt.keyId, outcome: "client-error", ms: Math.round(attempt.ms * 10) / 10, reason });
   d.stats.attempt(c.provider.id, attempt.keyId, "client_error");
   d.onError(`[ollama-api-pool] provider "${c.provider.id}": ${reason}; check its base URL`);
-  finish("failure");
+  // An alias's next target may serve: that call counts the request, once.
+  if (!c.fallsThrough) finish("failure");
   return new PoolError(502, "upstream_redirect", `provider "${c.provider.id}": ${reason}`);
 }

@@ -60,12 +60,15 @@ for (const [transport, makeFetch] of TRANSPORTS) {
     /** The second origin: records what reached it. */
     let elsewhere: Awaited<ReturnType<typeof listen>>;
     let upstream: Awaited<ReturnType<typeof listen>>;
+    /** An alias's second target, on an upstream that never redirects. */
+    let good: Awaited<ReturnType<typeof listen>>;
     const mode = { status: 302, cross: true };
     const clock = { ms: Date.now() };
     let pool: Pool;
     const errors: string[] = [];
     before(async () => {
       elsewhere = await listen((req, _b, res) => answer(res, req.url ?? ""));
+      good = await listen((req, _b, res) => answer(res, req.url ?? ""));
       upstream = await listen((req, _b, res) => {
         const url = req.url ?? "";
         if (url.startsWith("/final")) return answer(res, url);
@@ -83,7 +86,8 @@ for (const [transport, makeFetch] of TRANSPORTS) {
         usage: { url: `${upstream.url}/v1/usage`, read: () => ({ session: 0.1 }) },
       };
       pool = createPool({
-        providers: [provider],
+        providers: [provider, openaiCompatible({ id: "good", baseURL: `${good.url}/v1`, prefix: "/good/v1" })],
+        models: { fast: [{ provider: "custom", model: "m1" }, { provider: "good", model: "m2" }] },
         auth: { adminToken: ADMIN },
         fetch: makeFetch(),
         now: () => clock.ms,
@@ -91,10 +95,12 @@ for (const [transport, makeFetch] of TRANSPORTS) {
         logger: { info() {}, warn() {}, error: (m: string) => void errors.push(String(m)) },
       });
       await admin("POST", "/admin/api-keys/import?provider=custom", { keys: KEYS });
+      await admin("POST", "/admin/api-keys/import?provider=good", { keys: ["good-key-0001"] });
     });
     after(async () => {
       await pool?.close();
       await upstream?.close();
+      await good?.close();
       await elsewhere?.close();
       assert.deepEqual(escaped, []);
     });
@@ -116,8 +122,20 @@ for (const [transport, makeFetch] of TRANSPORTS) {
       const out: Record<string, { status: number; text: string }> = {};
       const take = async (name: string, res: Response) => (out[name] = { status: res.status, text: await res.text() });
       await take("chat", await client("POST", "/custom/v1/chat/completions", chatBody));
+      await take("alias", await client("POST", "/custom/v1/chat/completions", { ...chatBody, model: "fast" }));
       await take("verify", await admin("POST", "/admin/verify-key?provider=custom", { apiKey: "rdr-key-SECRET-0003" }));
       await take("health", await admin("POST", "/admin/keys/health-check?provider=custom&wait=true", {}));
+      const fresh = `rdr-key-SECRET-i${mode.status}${mode.cross ? "x" : "s"}`;
+      await take(
+        "import",
+        await admin("POST", "/admin/api-keys/import-with-validation?provider=custom", { content: fresh }),
+      );
+      const list = await (await admin("GET", "/admin/api-keys?provider=custom")).json();
+      out.imported = { status: 0, text: String(list.api_keys.length - KEYS.length) };
+      if (list.api_keys.length > KEYS.length) {
+        const extra = list.api_keys.slice(KEYS.length).map((k: { id: string }) => k.id);
+        await admin("DELETE", "/admin/api-keys?provider=custom", { apiKeys: extra });
+      }
       // Usage polls: every key is due again once the clock passed the interval.
       const polls = () => upstream.seen.filter((s) => s.url.endsWith("/v1/usage")).length;
       const before = polls();
@@ -142,11 +160,18 @@ for (const [transport, makeFetch] of TRANSPORTS) {
         assert.equal(out.chat.status, 502, out.chat.text);
         assert.equal(JSON.parse(out.chat.text).error.code, "upstream_redirect");
         assert.ok(!out.chat.text.includes(elsewhere.url) && !showsSecret(out.chat.text), out.chat.text);
-        // One attempt: every key would meet the same redirect (the provider's address is at fault).
-        assert.equal(upstream.seen.filter((s) => s.url.endsWith("/chat/completions")).length, chatsBefore + 1);
+        // One attempt each (the plain route, the alias's first target): every key would meet the
+        // same redirect (the provider's address is at fault). The alias then moves on.
+        assert.equal(upstream.seen.filter((s) => s.url.endsWith("/chat/completions")).length, chatsBefore + 2);
+        assert.equal(out.alias.status, 200, out.alias.text);
+        assert.equal(
+          good.seen.filter((s) => s.url.endsWith("/chat/completions")).pop()?.headers.authorization,
+          "Bearer good-key-0001",
+        );
         assert.ok(errors.some((e) => e.includes('provider "custom"') && e.includes("another origin")), errors.join());
         assert.equal(JSON.parse(out.verify.text).valid, false, out.verify.text);
         assert.match(JSON.parse(out.verify.text).error, /redirect/);
+        assert.equal(out.imported.text, "0", `validated import: ${out.import.text}`);
         const checked = JSON.parse(out.health.text).results as Array<{ healthy: boolean; error?: string }>;
         assert.deepEqual(checked.map((r) => r.healthy), [false, false], out.health.text);
         const keys = (await (await admin("GET", "/admin/api-keys?provider=custom")).json()).api_keys;
@@ -160,8 +185,10 @@ for (const [transport, makeFetch] of TRANSPORTS) {
         assert.equal(JSON.parse(out.verify.text).valid, true, out.verify.text);
         const checked = JSON.parse(out.health.text).results as Array<{ healthy: boolean }>;
         assert.deepEqual(checked.map((r) => r.healthy), [true, true], out.health.text);
+        assert.equal(out.imported.text, "1", `validated import: ${out.import.text}`);
         if (status === 307 || status === 308) {
           assert.equal(out.chat.status, 200, out.chat.text);
+          assert.equal(out.alias.status, 200, out.alias.text);
           const resent = upstream.seen.filter((s) => s.url === "/final/v1/chat/completions").pop()!;
           assert.equal(resent.method, "POST");
           assert.deepEqual(JSON.parse(resent.body), chatBody);
