@@ -62,7 +62,11 @@ for (const [transport, makeFetch] of TRANSPORTS) {
     let upstream: Awaited<ReturnType<typeof listen>>;
     /** An alias's second target, on an upstream that never redirects. */
     let good: Awaited<ReturnType<typeof listen>>;
-    const mode = { status: 302, cross: true };
+    /** `location`, when set, is sent as it is (odd forms); else `/final…` on this or the other origin. */
+    const mode: { status: number; cross: boolean; location?: (url: string) => string | undefined } = {
+      status: 302,
+      cross: true,
+    };
     const clock = { ms: Date.now() };
     let pool: Pool;
     const errors: string[] = [];
@@ -72,7 +76,8 @@ for (const [transport, makeFetch] of TRANSPORTS) {
       upstream = await listen((req, _b, res) => {
         const url = req.url ?? "";
         if (url.startsWith("/final")) return answer(res, url);
-        res.writeHead(mode.status, { location: `${mode.cross ? elsewhere.url : ""}/final${url}` }).end();
+        const location = mode.location ? mode.location(url) : `${mode.cross ? elsewhere.url : ""}/final${url}`;
+        res.writeHead(mode.status, location === undefined ? {} : { location }).end("moved");
       });
       const base = openaiCompatible({
         id: "custom",
@@ -200,6 +205,33 @@ for (const [transport, makeFetch] of TRANSPORTS) {
         }
       });
     }
+
+    it("odd redirects: scheme-relative to another origin, a loop, none without Location", async () => {
+      const chat = async () => {
+        const res = await client("POST", "/custom/v1/chat/completions", chatBody);
+        return { status: res.status, text: await res.text() };
+      };
+      try {
+        Object.assign(mode, { status: 307, location: (url: string) => `//${new URL(elsewhere.url).host}/final${url}` });
+        let r = await chat();
+        assert.equal(r.status, 502, r.text);
+        assert.match(r.text, /another origin/);
+        // A loop within the origin ends after 3 hops (4 requests), not at the first-byte timeout.
+        const before = upstream.seen.length;
+        mode.location = (url) => url;
+        r = await chat();
+        assert.equal(r.status, 502, r.text);
+        assert.match(r.text, /more than 3 redirects/);
+        assert.equal(upstream.seen.length - before, 4);
+        // A 3xx without Location is no redirect: an answer like any other, passed back.
+        mode.location = () => undefined;
+        r = await chat();
+        assert.equal(r.status, 307, r.text);
+        assert.deepEqual(elsewhere.seen.map((s) => s.url), []);
+      } finally {
+        mode.location = undefined;
+      }
+    });
 
     it("the second origin never saw a key, in any header or URL", () => {
       for (const s of elsewhere.seen) {
