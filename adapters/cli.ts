@@ -5,14 +5,17 @@
  * exit code 1 — never a stack trace.
  * @module
  */
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createPool, parseKeyLines, VERSION } from "../mod.ts";
+import { createPool, VERSION } from "../mod.ts";
+import { importKeyText, type TextImportResult } from "../src/keys/import_text.ts";
 import { ConfigError, type PoolConfig, readConfig } from "../src/settings/config_file.ts";
 import { poolOptionsFrom } from "../src/settings/options.ts";
 import { Settings, settingsHelp } from "../src/settings/read.ts";
 import { SETTINGS } from "../src/settings/table.ts";
 import { nodeClientIp, serve } from "./node.ts";
+import { importEnded, keysStored } from "./release_memory.ts";
 import { undiciFetch } from "./node_fetch.ts";
 import { storageFrom } from "./storage_url.ts";
 import { runTransfer, TRANSFER_COMMANDS, type TransferCommand } from "./cli_transfer.ts";
@@ -91,6 +94,13 @@ async function main(): Promise<void> {
     clientIp: nodeClientIp(settings.bool("TRUST_PROXY")),
     users,
   });
+  // Bulk imports leave garbage V8 would keep resident: collected around them (release_memory.ts).
+  const discover = pool.state.keys.onAdded;
+  pool.state.keys.onAdded = (provider, ids) => {
+    discover?.(provider, ids);
+    keysStored(ids.length);
+  };
+  pool.state.keys.onImported = (_provider, added) => importEnded(added);
   try {
     await pool.ready();
   } catch (err) {
@@ -133,21 +143,19 @@ async function importKeys(pool: ReturnType<typeof createPool>, file: string, pro
     );
   }
   const t0 = Date.now();
-  let text: string;
+  let r: TextImportResult;
   try {
-    text = await readFile(file, "utf8");
+    // Read as it streams, a step of keys at a time, like the import route (never the whole file).
+    r = await importKeyText(pool.state.keys, provider, createReadStream(file));
   } catch (err) {
-    throw new StartupError(
-      `--keys ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StartupError(`--keys ${file}: ${code ? `cannot read it (${code})` : (err as Error).message}`);
   }
-  const parsed = parseKeyLines(text);
-  const r = await pool.state.keys.add(provider, parsed.keys);
   const took = ((Date.now() - t0) / 1000).toFixed(1);
   console.log(
-    `imported ${file} into ${provider}: ${parsed.total} lines, ${r.added} added, ${r.existing} already present, ${parsed.invalid.length} invalid (${took} s)`,
+    `imported ${file} into ${provider}: ${r.total} lines, ${r.added} added, ${r.existing} already present, ${r.invalid.length} invalid (${took} s)`,
   );
-  for (const bad of parsed.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
+  for (const bad of r.invalid.slice(0, 10)) console.log(`  line ${bad.line}: ${bad.reason}`);
 }
 
 main().catch((err) => {

@@ -1,17 +1,19 @@
 /**
- * A faster upstream transport for Node: undici's `request()` on a keep-alive Agent. On Node 20
- * the global `fetch` costs about 3× in proxy throughput (autocannon through a minimal Hono
- * proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's `request`); this implements
- * the pool's transport contract (src/proxy/transport.ts) directly: header records, small bodies
- * as bytes, streams as a push source the pool drives — no `Response` on the proxy path. It is
+ * A faster upstream transport for Node: undici's `dispatch` on a keep-alive Agent (see
+ * node_dispatch.ts). On Node 20 the global `fetch` costs about 3× in proxy throughput
+ * (autocannon through a minimal Hono proxy: 1.4–2.2k req/s with `fetch`, 4.6–5.1k with undici's
+ * `request`); this implements the pool's transport contract (src/proxy/transport.ts) directly:
+ * header records, small bodies as bytes, streams as a push source the pool drives — no
+ * `Response` on the proxy path. It is
  * also a plain `fetch` for everything else (probes, mail, Turnstile). Deno, Bun and Workers keep
  * their native `fetch`.
  * @module
  */
-import { pipeline, type Readable, type Transform } from "node:stream";
+import { pipeline, Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
 import { drivenStream } from "../src/proxy/body_stream.ts";
+import { dispatchExchange, headerRecord } from "./node_dispatch.ts";
 import {
   type ChunkSink,
   type ChunkSource,
@@ -92,58 +94,31 @@ export function undiciFetch(options: UndiciFetchOptions = {}): TransportFetch {
     headersTimeout: options.headersTimeoutMs ?? 0,
     bodyTimeout: options.bodyTimeoutMs ?? 0,
   });
-  // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request.
+  // Bun's built-in "undici" module (tests run this adapter there too) has no Agent.request nor
+  // a usable dispatch: there the answer is read through its `request()`.
   const direct = typeof (dispatcher as Partial<Agent>).request === "function";
   const send = async (url: string, init: UpstreamRequest): Promise<UpstreamAnswer> => {
-    const options = {
-      method: init.method as "GET",
-      headers: init.headers,
-      body: init.body,
-      signal: init.signal,
-    };
-    // The dispatcher's own request() with origin and path: undici's top-level request(url) parses
-    // the URL with `new URL` on every call, and copies the options once more.
+    if (!direct) return viaRequest(dispatcher, url, init);
+    // Origin and path, not a URL: no `new URL` per call.
     const slash = url.indexOf("/", url.indexOf("//") + 2);
-    const res = direct
-      ? await dispatcher.request({
-        ...options,
-        origin: slash < 0 ? url : url.slice(0, slash),
-        path: slash < 0 ? "/" : url.slice(slash),
-      })
-      : await request(url, { ...options, dispatcher });
-    const status = res.statusCode;
-    // The body's errors are heard from now on, whatever happens to it below.
-    res.body.on("error", ignore);
-    // `new Response` throws a RangeError for these; to the pool they are a failed attempt.
-    if (status < 200 || status > 599) {
-      discard(res.body);
-      throw invalidStatus(status);
-    }
-    const headers = headerRecord(res.headers);
-    // 204, 205 and 304 have no body by definition (`new Response` refuses one); nor has HEAD.
-    if (NULL_BODY_STATUSES.has(status) || init.method === "HEAD") {
-      discard(res.body);
-      return { status, headers, body: null };
-    }
-    const encoding = headers["content-encoding"]?.toLowerCase();
-    // Bun's "undici" runs on its fetch, which has decoded the body already.
-    const decoder = encoding && direct ? DECODERS[encoding] : undefined;
-    if (decoder || (encoding && !direct)) {
-      // The answer describes the decoded body.
-      delete headers["content-encoding"];
-      delete headers["content-length"];
-    }
-    if (decoder) {
-      // pipeline() hears every error of both streams (a corrupt gzip body emits one on the
-      // decoder) and destroys both when either fails or the reader cancels.
-      return streamed(status, headers, pipeline(res.body, decoder(), ignore));
-    }
-    const length = headers["content-length"];
-    if (length !== undefined && Number(length) <= MAX_BUFFERED_BYTES) {
-      // A mid-body failure throws here, where the pool treats it as a connection error.
-      return { status, headers, body: new Uint8Array(await res.body.arrayBuffer()) };
-    }
-    return streamed(status, headers, res.body);
+    const answer = await dispatchExchange(
+      dispatcher,
+      slash < 0 ? url : url.slice(0, slash),
+      slash < 0 ? "/" : url.slice(slash),
+      init,
+      MAX_BUFFERED_BYTES,
+      (encoding) => Object.hasOwn(DECODERS, encoding),
+    );
+    if (!("encoded" in answer)) return answer.source ? streamed(answer.status, answer.headers, answer.source) : answer;
+    // Compressed: decoded as `fetch` would, since the pool passes bodies on without
+    // `content-encoding`; the answer describes the decoded body.
+    const { status, headers } = answer;
+    const decoder = DECODERS[headers["content-encoding"].toLowerCase()];
+    delete headers["content-encoding"];
+    delete headers["content-length"];
+    // pipeline() hears every error of both streams (a corrupt gzip body emits one on the
+    // decoder) and destroys both when either fails or the reader cancels.
+    return streamed(status, headers, nodeSource(pipeline(sourceReadable(answer.encoded), decoder(), ignore)));
   };
   const fetchFace = async (url: string, init: RequestInit): Promise<Response> => {
     const answer = await send(url, {
@@ -158,9 +133,68 @@ export function undiciFetch(options: UndiciFetchOptions = {}): TransportFetch {
   return Object.assign(fetchFace, { send });
 }
 
+/** The answer through undici's `request()`: Bun's "undici" module, which has no usable `dispatch`. */
+async function viaRequest(dispatcher: Agent, url: string, init: UpstreamRequest): Promise<UpstreamAnswer> {
+  const res = await request(url, {
+    method: init.method as "GET",
+    headers: init.headers,
+    body: init.body,
+    signal: init.signal,
+    dispatcher,
+  });
+  const status = res.statusCode;
+  // The body's errors are heard from now on, whatever happens to it below.
+  res.body.on("error", ignore);
+  // `new Response` throws a RangeError for these; to the pool they are a failed attempt.
+  if (status < 200 || status > 599) {
+    discard(res.body);
+    throw invalidStatus(status);
+  }
+  const headers = headerRecord(res.headers);
+  // 204, 205 and 304 have no body by definition (`new Response` refuses one); nor has HEAD.
+  if (NULL_BODY_STATUSES.has(status) || init.method === "HEAD") {
+    discard(res.body);
+    return { status, headers, body: null };
+  }
+  // Bun's "undici" runs on its fetch, which has decoded the body already: the answer describes
+  // the decoded body.
+  if (headers["content-encoding"] !== undefined) {
+    delete headers["content-encoding"];
+    delete headers["content-length"];
+  }
+  const length = headers["content-length"];
+  if (length !== undefined && Number(length) <= MAX_BUFFERED_BYTES) {
+    // A mid-body failure throws here, where the pool treats it as a connection error.
+    return { status, headers, body: new Uint8Array(await res.body.arrayBuffer()) };
+  }
+  return streamed(status, headers, nodeSource(res.body));
+}
+
+/** A push source as a Node Readable (to pipe an encoded body through its decoder). */
+function sourceReadable(source: ChunkSource): Readable {
+  let started = false;
+  const readable: Readable = new Readable({
+    read() {
+      if (!started) {
+        started = true;
+        source.start({
+          chunk: (bytes) => void (readable.push(bytes) || source.pause()),
+          end: () => void readable.push(null),
+          fail: (error) => void readable.destroy(error instanceof Error ? error : new Error(String(error))),
+        });
+      }
+      source.resume();
+    },
+    destroy(error, callback) {
+      source.cancel();
+      callback(error);
+    },
+  });
+  return readable;
+}
+
 /** A streamed answer: its body a push source (the pool drives it) and, on demand, a web stream. */
-function streamed(status: number, headers: Record<string, string>, body: Readable): UpstreamAnswer {
-  const source = nodeSource(body);
+function streamed(status: number, headers: Record<string, string>, source: ChunkSource): UpstreamAnswer {
   let stream: ReadableStream<Uint8Array> | undefined;
   return {
     status,
@@ -171,20 +205,6 @@ function streamed(status: number, headers: Record<string, string>, body: Readabl
       return stream ??= drivenStream(source);
     },
   };
-}
-
-/**
- * undici's headers as the contract's record: lowercase names already; a name sent more than once
- * (an array) has its values joined with ", ", as `Headers.get` would.
- */
-function headerRecord(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in raw) {
-    const v = raw[k];
-    if (typeof v === "string") out[k] = v;
-    else if (v !== undefined) out[k] = v.join(", ");
-  }
-  return out;
 }
 
 /** Request headers as undici takes them: a plain record passes through as it is. */

@@ -1,20 +1,26 @@
 /**
  * Scale of the key pool: a 100,000-key ollama.txt imported (a) through the admin API of a real
- * server on filesystem storage, as JSON and as a text/plain body, and (b) at start-up by the
- * `tsc`-built server (`--keys`), with time and peak RSS of the server process; key-selection cost
- * from 10 to 100,000 keys (in-process, as a ratio to 10 keys); paged listing at 100,000 keys.
+ * server on filesystem storage, as JSON and as a text/plain body, and (b) at start-up (`--keys`),
+ * with time and the server process's RSS before, at its peak (VmHWM) and settled (`--settle`
+ * seconds after the import: median of VmRSS samples over the last second); the server runs as
+ * `npm start` runs it (built to plain JavaScript, dist/adapters/cli.js) and, for the JSON form,
+ * also under the tsx loader. Then key-selection cost from 10 to 100,000 keys (in-process, as a
+ * ratio to 10 keys) and paged listing at 100,000 keys.
  *
- * `npx tsx bench/keys.ts [--keys N]` — writes bench/results/keys-latest.json.
+ * `npx tsx bench/keys.ts [--keys N] [--settle S]` — writes bench/results/keys-latest.json.
  * @module
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { machineFacts, runBench, track } from "./common.ts";
+import { median } from "./load.ts";
 import { pickCost } from "./pick.ts";
-import { freePort, killAllNow, startChild } from "./procs.ts";
+import { type Child, freePort, killAllNow, startChild } from "./procs.ts";
+import { peakRssKb, rssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 process.on("exit", killAllNow);
@@ -27,160 +33,177 @@ export function ollamaTxt(n: number): string {
   ).join("\n");
 }
 
-/** Peak and current resident memory of a process, from /proc (MB). */
-async function rss(pid: number): Promise<{ peakMb: number; nowMb: number }> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { peakMb: Math.round(kb("VmHWM") / 1024), nowMb: Math.round(kb("VmRSS") / 1024) };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
+
+/** RSS of an idle process, KB: the median of samples every 100 ms over the last second of `seconds`. */
+export async function settledRssKb(pid: number, seconds: number): Promise<number> {
+  await sleep(Math.max(0, seconds - 1) * 1000);
+  const xs: number[] = [];
+  for (let i = 0; i < 10; i++, await sleep(100)) xs.push(rssKb(pid));
+  return median(xs);
 }
 
-/** The built server importing `file` at start: seconds (from its own log) and peak RSS. */
-async function builtStartupImport(file: string, dataDir: string): Promise<{ seconds: number; rssPeakMb: number }> {
-  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
-  const child = spawn(process.execPath, [
-    "dist/adapters/cli.js",
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--data-dir",
-    dataDir,
-    "--keys",
-    file,
-  ], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ADMIN_TOKEN: "bench-keys-probe-admin",
-      OLLAMA_BASE_URL: "http://127.0.0.1:9",
-      DISCOVER_MODELS: "false",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  try {
-    let out = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", (b: Buffer) => {
-        out += b;
-        if (/listening on/.test(out)) resolve();
-      });
-      child.on("exit", (code) => reject(new Error(`built server exited ${code}: ${out}`)));
-    });
-    const seconds = Number(/\(([\d.]+) s\)/.exec(out)?.[1]);
-    return { seconds, rssPeakMb: (await rss(child.pid!)).peakMb };
-  } finally {
-    child.kill("SIGTERM");
-  }
+/** The CLI as `npm start` runs it (built), or under the tsx loader. */
+export type Variant = "built" | "tsx";
+
+/** Builds what `npm start` runs (its prestart). */
+export function buildServer(): void {
+  const b = spawnSync(process.execPath, ["scripts/build_server.mjs"], { cwd: ROOT, stdio: "inherit" });
+  if (b.status !== 0) throw new Error("scripts/build_server.mjs failed");
 }
 
-async function main(N: number): Promise<void> {
-  const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
-  const admin = "bench-keys-admin-token";
-  const server = await startChild({
-    name: "pool",
-    cwd: ROOT,
-    file: "adapters/cli.ts",
-    args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data")],
-    env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
-    ready: /listening on (http:\/\/\S+)/,
-  });
-  try {
-    const before = await rss(server.pid);
-    const content = ollamaTxt(N);
-    await writeFile(join(dir, "ollama.txt"), content);
-    const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
-    const t0 = performance.now();
-    const res = await fetch(`${server.url}/admin/api-keys/import-from-txt`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ content }),
-    });
-    const imported = await res.json();
-    const importMs = performance.now() - t0;
-    if (imported.added !== N) throw new Error(`import: ${JSON.stringify(imported).slice(0, 300)}`);
-    const after = await rss(server.pid);
-    // The same file again as text/plain, into a fresh server, for its own peak.
-    const plainServer = await startChild({
-      name: "pool-plain",
+/** A server of `variant` on filesystem storage in `dataDir`; nothing upstream is reachable. */
+export async function keyServer(variant: Variant, dataDir: string, admin: string, args: string[] = []): Promise<Child> {
+  return track(
+    await startChild({
+      name: `pool-${variant}`,
       cwd: ROOT,
-      file: "adapters/cli.ts",
-      args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", join(dir, "data-plain")],
-      env: { ADMIN_TOKEN: admin, OLLAMA_BASE_URL: "http://127.0.0.1:9", DISCOVER_MODELS: "false" },
-      ready: /listening on (http:\/\/\S+)/,
-    });
-    const t1 = performance.now();
-    const plainRes = await fetch(`${plainServer.url}/admin/api-keys/import-from-txt`, {
-      method: "POST",
-      headers: { ...headers, "content-type": "text/plain" },
-      body: content,
-    });
-    if ((await plainRes.json()).added !== N) throw new Error("text/plain import did not add every key");
-    const plain = { ms: Math.round(performance.now() - t1), rssPeakMb: (await rss(plainServer.pid)).peakMb };
-    await plainServer.stop(5000);
-    const startup = await builtStartupImport(join(dir, "ollama.txt"), join(dir, "data-built"));
-
-    const pageTimes: Record<string, number> = {};
-    for (
-      const [name, path] of [
-        ["api-keys page 1", "/admin/api-keys?page=1&pageSize=100"],
-        ["api-keys last page", `/admin/api-keys?page=${N / 100}&pageSize=100`],
-        ["api-keys search", "/admin/api-keys?search=user99999@&pageSize=100"],
-        ["keys/stats last page", `/admin/keys/stats?page=${N / 500}&pageSize=500`],
-        ["health", "/health"],
-      ] as const
-    ) {
-      const t = performance.now();
-      const r = await fetch(`${server.url}${path}`, { headers });
-      if (!r.ok) throw new Error(`${path}: ${r.status}`);
-      await r.arrayBuffer();
-      pageTimes[name] = Math.round((performance.now() - t) * 10) / 10;
-    }
-
-    const picks = [10, 1_000, 100_000].map((n) => ({ keys: n, nsPerPick: Math.round(pickCost(n) * 10) / 10 }));
-    const result = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-      import: {
-        keys: N,
-        ms: Math.round(importMs),
-        storage: "filesystem",
-        rssBeforeMb: before.nowMb,
-        rssAfterMb: after.nowMb,
-        rssPeakMb: after.peakMb,
+      file: variant === "tsx" ? "adapters/cli.ts" : "dist/adapters/cli.js",
+      tsx: variant === "tsx",
+      args: ["--port", String(await freePort()), "--host", "127.0.0.1", "--data-dir", dataDir, ...args],
+      // Nothing listens on port 9 of loopback: no key is ever used upstream here.
+      env: {
+        ADMIN_TOKEN: admin,
+        OLLAMA_BASE_URL: "http://127.0.0.1:9",
+        OPENROUTER_BASE_URL: "http://127.0.0.1:9/api",
+        DISCOVER_MODELS: "false",
       },
-      importTextPlain: plain,
-      builtStartupImport: startup,
-      pages: pageTimes,
-      picks: picks.map((p) => ({ ...p, vs10: Math.round((p.nsPerPick / picks[0].nsPerPick) * 100) / 100 })),
-    };
-    console.log(
-      `\nImport of ${
-        N.toLocaleString("en")
-      } keys (ollama.txt through POST /admin/api-keys/import-from-txt, filesystem storage):`,
-    );
-    console.log(
-      `  JSON {content} (tsx server):       ${
-        result.import.ms.toLocaleString("en")
-      } ms; RSS ${before.nowMb} MB before, peak ${after.peakMb} MB`,
-    );
-    console.log(
-      `  text/plain body (tsx server):      ${plain.ms.toLocaleString("en")} ms; peak RSS ${plain.rssPeakMb} MB`,
-    );
-    console.log(`  --keys at start (tsc-built server): ${startup.seconds} s; peak RSS ${startup.rssPeakMb} MB`);
-    console.log(`\nAdmin pages at ${N.toLocaleString("en")} keys (ms, one request each):`);
-    for (const [k, v] of Object.entries(pageTimes)) console.log(`  ${k.padEnd(22)} ${v}`);
-    console.log(`\n| keys | ns per pick | vs 10 keys |\n|---:|---:|---:|`);
-    for (const p of result.picks) console.log(`| ${p.keys.toLocaleString("en")} | ${p.nsPerPick} | ${p.vs10}× |`);
-    console.log(`\nmachine: ${result.machine.cpus} CPUs, ${result.machine.cpuModel}, node ${result.machine.node}`);
-    await writeFile(join(ROOT, "bench/results/keys-latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  } finally {
-    await server.stop(5000);
-    await rm(dir, { recursive: true, force: true });
+      ready: /listening on (http:\/\/\S+)/,
+      timeoutMs: 600_000, // --keys imports before it listens
+    }),
+  );
+}
+
+/** Memory of one import, MB, and its time. */
+export interface ImportMemory {
+  ms: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  rssSettledMb: number;
+}
+
+/** Imports `content` into `server` and reads its RSS before, at the peak and settled. */
+export async function importMeasured(
+  server: Child,
+  admin: string,
+  content: string,
+  form: "json" | "text",
+  settleS: number,
+): Promise<ImportMemory> {
+  const before = await settledRssKb(server.pid, 2);
+  const t0 = performance.now();
+  const res = await fetch(`${server.url}/admin/api-keys/import-from-txt`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": form === "json" ? "application/json" : "text/plain" },
+    body: form === "json" ? JSON.stringify({ content }) : content,
+  });
+  const body = await res.json() as { added?: number };
+  const ms = Math.round(performance.now() - t0);
+  const lines = content.split("\n").length;
+  if (body.added !== lines) throw new Error(`import (${form}): ${JSON.stringify(body).slice(0, 300)}`);
+  const settled = await settledRssKb(server.pid, settleS);
+  // VmHWM is synced lazily by the kernel and can read a little under a VmRSS sample taken before it.
+  return {
+    ms,
+    rssBeforeMb: mb(before),
+    rssPeakMb: mb(Math.max(peakRssKb(server.pid), settled)),
+    rssSettledMb: mb(settled),
+  };
+}
+
+async function main(N: number, settleS: number): Promise<void> {
+  const machine = machineFacts();
+  const dir = await mkdtemp(join(os.tmpdir(), "pool-keys-bench-"));
+  track({ name: "keys data dir", stop: () => rm(dir, { recursive: true, force: true }) });
+  const admin = "bench-keys-admin-token";
+  buildServer();
+  const content = ollamaTxt(N);
+  await writeFile(join(dir, "ollama.txt"), content);
+  const runs: Array<{ server: Variant; form: string } & ImportMemory> = [];
+  let server: Child | undefined;
+  for (const [variant, form] of [["built", "json"], ["built", "text"], ["tsx", "json"]] as const) {
+    const s = await keyServer(variant, join(dir, `data-${variant}-${form}`), admin);
+    runs.push({ server: variant, form, ...await importMeasured(s, admin, content, form, settleS) });
+    if (!server) server = s; // kept for the pages below
+    else await s.stop(5000);
   }
+  // At start-up: the time is the server's own log line; its RSS once listening.
+  const t0 = performance.now();
+  const started = await keyServer("built", join(dir, "data-startup"), admin, ["--keys", join(dir, "ollama.txt")]);
+  const startupMs = Math.round(performance.now() - t0);
+  const startupSettled = await settledRssKb(started.pid, settleS);
+  const startup = {
+    server: "built" as const,
+    form: "--keys",
+    ms: startupMs,
+    rssBeforeMb: 0,
+    rssPeakMb: mb(Math.max(peakRssKb(started.pid), startupSettled)),
+    rssSettledMb: mb(startupSettled),
+  };
+  await started.stop(5000);
+
+  const headers = { authorization: `Bearer ${admin}` };
+  const pageTimes: Record<string, number> = {};
+  for (
+    const [name, path] of [
+      ["api-keys page 1", "/admin/api-keys?page=1&pageSize=100"],
+      ["api-keys last page", `/admin/api-keys?page=${N / 100}&pageSize=100`],
+      ["api-keys search", "/admin/api-keys?search=user99999@&pageSize=100"],
+      ["keys/stats last page", `/admin/keys/stats?page=${N / 500}&pageSize=500`],
+      ["health", "/health"],
+    ] as const
+  ) {
+    const t = performance.now();
+    const r = await fetch(`${server!.url}${path}`, { headers });
+    if (!r.ok) throw new Error(`${path}: ${r.status}`);
+    await r.arrayBuffer();
+    pageTimes[name] = Math.round((performance.now() - t) * 10) / 10;
+  }
+  await server!.stop(5000);
+
+  const picks = [10, 1_000, 100_000].map((n) => ({ keys: n, nsPerPick: Math.round(pickCost(n) * 10) / 10 }));
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    keys: N,
+    storage: "filesystem",
+    settleS,
+    imports: [...runs, startup],
+    pages: pageTimes,
+    picks: picks.map((p) => ({ ...p, vs10: Math.round((p.nsPerPick / picks[0].nsPerPick) * 100) / 100 })),
+  };
+  console.log(
+    `\nImport of ${
+      N.toLocaleString("en")
+    } ollama.txt lines, filesystem storage; server RSS from /proc (settled: ${settleS} s after)`,
+  );
+  console.log(
+    `machine: ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, loadavg ${machine.loadavg.join(" ")}\n`,
+  );
+  console.log("| server | how | seconds | RSS before MB | peak MB | settled MB |\n|---|---|---:|---:|---:|---:|");
+  for (const r of result.imports) {
+    const how = r.form === "--keys"
+      ? "`--keys` at start"
+      : r.form === "json"
+      ? "POST, JSON {content}"
+      : "POST, text/plain";
+    const who = r.server === "built" ? "npm start (built)" : "tsx adapters/cli.ts";
+    console.log(
+      `| ${who} | ${how} | ${(r.ms / 1000).toFixed(1)} | ${
+        r.rssBeforeMb || "—"
+      } | **${r.rssPeakMb}** | **${r.rssSettledMb}** |`,
+    );
+  }
+  console.log(`\nAdmin pages at ${N.toLocaleString("en")} keys (ms, one request each):`);
+  for (const [k, v] of Object.entries(pageTimes)) console.log(`  ${k.padEnd(22)} ${v}`);
+  console.log(`\n| keys | ns per pick | vs 10 keys |\n|---:|---:|---:|`);
+  for (const p of result.picks) console.log(`| ${p.keys.toLocaleString("en")} | ${p.nsPerPick} | ${p.vs10}× |`);
+  await writeFile(join(ROOT, "bench/results/keys-latest.json"), `${JSON.stringify(result, null, 2)}\n`);
 }
 
 // Run only as the entry point: bench/scale.ts imports ollamaTxt() from here.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { keys: { type: "string" } } });
-  await main(Number(values.keys ?? 100_000));
+  const { values } = parseArgs({ options: { keys: { type: "string" }, settle: { type: "string" } } });
+  await runBench("keys", () => main(Number(values.keys ?? 100_000), Number(values.settle ?? 10)));
 }

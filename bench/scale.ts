@@ -3,8 +3,9 @@
  * filesystem storage (the CLI's default) imports an ollama.txt of that many keys through
  * `POST /admin/api-keys/import-from-txt` (text/plain), then sits idle; its RSS is read from /proc
  * before the import and after it has been idle for `--settle` seconds (median of samples over the
- * last second), with the peak (VmHWM) alongside. Run under tsx (as the other benchmarks) and as
- * the `tsc`-built server (what `npx ollama-api-pool` runs), since tsx's loader alone costs MBs.
+ * last second: "settled"), with the peak (VmHWM) alongside. Run as `npm start` runs the server
+ * (built to plain JavaScript: dist/adapters/cli.js, as `npx ollama-api-pool` from the package) and under tsx (as
+ * the other benchmarks), since tsx's loader alone costs ~35 MB.
  * Idle RSS is not live heap: V8 keeps pages the import's garbage used, so "after" is an upper
  * bound of what the keys need, and the per-key figure at 100,000 keys is the meaningful one.
  *
@@ -12,25 +13,24 @@
  * Writes bench/results/scale-latest.json. Key lines come from bench/keys.ts.
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { machineFacts, positive, runBench, track } from "./common.ts";
-import { ollamaTxt } from "./keys.ts";
-import { median, round1 } from "./load.ts";
+import { buildServer, ollamaTxt, settledRssKb } from "./keys.ts";
+import { round1 } from "./load.ts";
 import { freePort, startChild } from "./procs.ts";
-import { peakRssKb, rssKb } from "./rss.ts";
+import { peakRssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
   options: { sizes: { type: "string" }, settle: { type: "string" }, only: { type: "string" } },
 });
 const sizes = (argv.sizes ?? "10,1000,100000").split(",").map((s) => positive("sizes", s.trim()));
-const settleS = positive("settle", argv.settle ?? "5");
-const variants = (["tsx", "built"] as const).filter((v) => !argv.only || argv.only === v);
+const settleS = positive("settle", argv.settle ?? "10");
+const variants = (["built", "tsx"] as const).filter((v) => !argv.only || argv.only === v);
 
 interface Row {
   variant: "tsx" | "built";
@@ -41,16 +41,6 @@ interface Row {
   peakMb: number;
   /** (idle after − before) ÷ keys, bytes. */
   bytesPerKey: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** RSS of an idle process: the median of samples every 100 ms over the last second of `seconds`. */
-async function idleRssKb(pid: number, seconds: number): Promise<number> {
-  await sleep(Math.max(0, seconds - 1) * 1000);
-  const xs: number[] = [];
-  for (let i = 0; i < 10; i++, await sleep(100)) xs.push(rssKb(pid));
-  return median(xs);
 }
 
 async function measure(variant: "tsx" | "built", n: number, dir: string): Promise<Row> {
@@ -73,7 +63,7 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
     }),
   );
   try {
-    const before = await idleRssKb(server.pid, 2);
+    const before = await settledRssKb(server.pid, 2);
     const t0 = performance.now();
     const res = await fetch(`${server.url}/admin/api-keys/import-from-txt`, {
       method: "POST",
@@ -83,7 +73,7 @@ async function measure(variant: "tsx" | "built", n: number, dir: string): Promis
     const body = (await res.json()) as { added?: number };
     const importMs = Math.round(performance.now() - t0);
     if (body.added !== n) throw new Error(`import of ${n} keys: ${JSON.stringify(body).slice(0, 300)}`);
-    const after = await idleRssKb(server.pid, settleS);
+    const after = await settledRssKb(server.pid, settleS);
     return {
       variant,
       keys: n,
@@ -106,10 +96,7 @@ async function main(): Promise<void> {
       machine.loadavg.join(" ")
     }`,
   );
-  if (variants.includes("built")) {
-    const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
-    if (b.status !== 0) throw new Error("tsc -p tsconfig.build.json failed");
-  }
+  if (variants.includes("built")) buildServer();
   const dir = await mkdtemp(join(os.tmpdir(), "pool-scale-bench-"));
   track({ name: "scale data dir", stop: () => rm(dir, { recursive: true, force: true }) });
   const rows: Row[] = [];
@@ -120,20 +107,20 @@ async function main(): Promise<void> {
       console.log(
         `${variant.padEnd(5)} ${
           String(n).padStart(6)
-        } keys: import ${r.importMs} ms, RSS ${r.beforeMb} MB before → ${r.idleAfterMb} MB idle after (peak ${r.peakMb} MB)`,
+        } keys: import ${r.importMs} ms, RSS ${r.beforeMb} MB before, peak ${r.peakMb} MB, ${r.idleAfterMb} MB settled`,
       );
     }
   }
   const fmt = (n: number): string => n.toLocaleString("en-US");
   const lines = [
-    `### Pool RSS by number of keys (filesystem storage, idle ${settleS} s after import)`,
+    `### Pool RSS by number of keys (filesystem storage, settled: idle ${settleS} s after the import)`,
     ``,
-    `| server | keys | import ms | RSS before MB | RSS idle after MB | peak MB | (after − before) per key |`,
+    `| server | keys | import ms | RSS before MB | peak MB | settled MB | (settled − before) per key |`,
     `|---|---:|---:|---:|---:|---:|---:|`,
     ...rows.map((r) =>
-      `| ${r.variant === "tsx" ? "tsx adapters/cli.ts" : "node dist/adapters/cli.js"} | ${fmt(r.keys)} | ${
+      `| ${r.variant === "tsx" ? "tsx adapters/cli.ts" : "npm start (built)"} | ${fmt(r.keys)} | ${
         fmt(r.importMs)
-      } | ${r.beforeMb} | **${r.idleAfterMb}** | ${r.peakMb} | ${fmt(r.bytesPerKey)} B |`
+      } | ${r.beforeMb} | ${r.peakMb} | **${r.idleAfterMb}** | ${fmt(r.bytesPerKey)} B |`
     ),
   ];
   console.log(`\n${lines.join("\n")}`);

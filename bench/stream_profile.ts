@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { chatSpec, positive, preparePool, runBench, track } from "./common.ts";
 import { type Child, freePort, startChild } from "./procs.ts";
 import { runRound } from "./streams_round.ts";
+import { type Profile, summarize } from "./cpu_profile.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
@@ -34,45 +35,6 @@ const profile = !argv["no-profile"];
 const N = positive("streams", argv.streams ?? "200");
 const chunks = positive("chunks", argv.chunks ?? "200");
 const delay = positive("delay", argv.delay ?? "20");
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Self time per function and per file, in % of the profile's samples (idle excluded). */
-function summarize(p: Profile): string {
-  const byNode = new Map<number, ProfileNode>(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  const files = new Map<string, number>();
-  let busy = 0;
-  for (let i = 0; i < p.samples.length; i++) {
-    const f = byNode.get(p.samples[i])!.callFrame;
-    if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
-    const dt = p.timeDeltas[i] ?? 0;
-    busy += dt;
-    const file = f.url.replace(/^file:\/\//, "").replace(ROOT, "").replace(/.*node_modules\//, "node_modules/") ||
-      "(native)";
-    const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
-    const group = file.startsWith("node_modules/")
-      ? file.split("/").slice(0, file.startsWith("node_modules/@") ? 3 : 2).join("/")
-      : file;
-    files.set(group, (files.get(group) ?? 0) + dt);
-  }
-  const top = (m: Map<string, number>, n: number): string =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) =>
-      `${((v / busy) * 100).toFixed(1).padStart(5)} %  ${k}`
-    ).join("\n");
-  return `busy ${(busy / 1000).toFixed(0)} ms\n\nself time by function:\n${top(self, 30)}\n\nby file:\n${
-    top(files, 20)
-  }`;
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "stream-profile-"));

@@ -7,6 +7,7 @@ import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { DEFAULT_FAILOVER, type PoolOptions, type ResolvedOptions } from "./options.ts";
 import { aliasProblem } from "./proxy/aliases.ts";
+import { sameOriginFetch } from "./proxy/redirects.ts";
 import { urlProblem } from "./providers/base_url.ts";
 import type { Provider } from "./providers/types.ts";
 import { resolveUsersOptions } from "./users/options.ts";
@@ -101,7 +102,9 @@ export function resolveOptions(o: PoolOptions): ResolvedOptions {
     models: o.models ?? {},
     storage,
     auth: o.auth ?? {},
-    fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    // Every upstream request (proxy, probes, usage polls, mail, Turnstile) goes through this one
+    // function: redirects are followed only within the origin asked (see redirects.ts).
+    fetch: sameOriginFetch(o.fetch ?? ((input, init) => fetch(input, init))),
     failover,
     flushIntervalMs: positiveInt("flushIntervalMs", o.flushIntervalMs ?? 5000),
     syncIntervalMs: positiveInt("syncIntervalMs", o.syncIntervalMs ?? 2000),

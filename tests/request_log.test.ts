@@ -123,6 +123,23 @@ describe("request log", () => {
     assert.equal((await storage.getKeys("logs")).length, 1);
   });
 
+  it("keeps at most maxStoredRecords stored, removing its oldest batches first", async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    const log = new RequestLog(storage, { retentionDays: 7, now: () => T0 + 10 * HOUR, maxStoredRecords: 1000 });
+    // 12 flushes of 300 records (one batch each): 3,600 written, the newest 1,000 or so kept.
+    for (let f = 0; f < 12; f++) {
+      for (let i = 0; i < 300; i++) log.add(rec(f * 300 + i));
+      await log.flush();
+    }
+    const stored = (await Promise.all((await storage.getKeys("logs")).map((k) => storage.getItem(k)))) as LogRecord[][];
+    const count = stored.reduce((n, batch) => n + batch.length, 0);
+    assert.ok(count <= 1000 && count > 600, `stored ${count}`);
+    const found = await drain(log, {}, 500);
+    assert.equal(found.length, count);
+    assert.equal(found[0].id, rec(3599).id); // newest first, the newest kept
+    assert.equal(found.at(-1)!.id, rec(3600 - count).id); // the oldest went first
+  });
+
   it("keeps records through a storage outage, within its bound, and counts what it drops", async () => {
     const base = createStorage({ driver: memoryDriver() });
     let down = true;

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { undiciFetch } from "../adapters/node_fetch.ts";
-import { drivenStream } from "../src/proxy/body_stream.ts";
+import { driveBody, drivenStream } from "../src/proxy/body_stream.ts";
 import type { StreamTap } from "../src/proxy/stream.ts";
 import { readBody } from "../src/proxy/body.ts";
 import { discardAnswer, sourceOf, type Transport, transportOf, type UpstreamAnswer } from "../src/proxy/transport.ts";
@@ -40,6 +40,11 @@ function recordingTap(): StreamTap & { log: string[] } {
   };
 }
 
+/** The most the /flood route sends: far beyond what socket buffers hold between a paused reader and it. */
+const FLOOD_BYTES = 32 * 1024 * 1024;
+/** Bytes the /flood route has handed to its socket so far. */
+let flooded = 0;
+
 let server: Server;
 let base = "";
 before(async () => {
@@ -63,6 +68,19 @@ before(async () => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write("data: 1\n\n");
       setTimeout(() => res.socket?.destroy(), 20);
+    } else if (path === "/flood") {
+      // As fast as the reader takes it: a write that returns false waits for "drain".
+      flooded = 0;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const chunk = Buffer.alloc(64 * 1024, "data: x\n\n");
+      const pump = (): void => {
+        while (flooded < FLOOD_BYTES && !res.destroyed) {
+          flooded += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      pump();
     } else if (path === "/204") {
       res.writeHead(204).end();
     } else if (path === "/999") {
@@ -137,6 +155,26 @@ for (const [name, make] of transports) {
       assert.equal(sourceOf(a), undefined);
       const h = await send("/json", "HEAD");
       assert.equal(h.body, null);
+    });
+
+    it("a reader that has enough pauses the upstream: the body is not read ahead into memory", async () => {
+      const a = await send("/flood");
+      let got = 0;
+      const driver = driveBody(sourceOf(a)!, undefined, {
+        write: (bytes) => (got += bytes.length, false), // full after every chunk: wants nothing more
+        close: () => {},
+        error: () => {},
+      });
+      driver.want();
+      await new Promise((r) => setTimeout(r, 400));
+      // Socket buffers on both sides hold a few MB at most; an unpaused body would be all 32 MB.
+      assert.ok(got > 0 && got <= 1024 * 1024, `delivered ${got} bytes while the reader wanted none`);
+      assert.ok(flooded < FLOOD_BYTES / 2, `the upstream wrote ${flooded} bytes to a paused reader`);
+      const before = got;
+      driver.want(); // and it flows again when the reader asks
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(got > before, "nothing came after the reader asked again");
+      driver.cancel();
     });
 
     it("a cancelled reader cancels the source and tells the tap once", async () => {

@@ -91,8 +91,11 @@ function utf8(text: string): Uint8Array {
   return scratch.subarray(0, text.length);
 }
 
-/** Lowercase hex SHA-256 of the UTF-8 bytes of `text`. */
-export function sha256HexSync(text: string): string {
+/**
+ * Lowercase hex SHA-256 of the UTF-8 bytes of `text`; with `hexChars` 16, only its first 16
+ * characters, built as a string of their own (a slice of the whole would keep it alive).
+ */
+export function sha256HexSync(text: string, hexChars: 16 | 64 = 64): string {
   const data = utf8(text);
   const n = data.length;
   // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
@@ -128,7 +131,8 @@ export function sha256HexSync(text: string): string {
     h0 = (h0 + a) | 0, h1 = (h1 + b) | 0, h2 = (h2 + c) | 0, h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0, h5 = (h5 + f) | 0, h6 = (h6 + g) | 0, h7 = (h7 + h) | 0;
   }
-  return hex(h0) + hex(h1) + hex(h2) + hex(h3) + hex(h4) + hex(h5) + hex(h6) + hex(h7);
+  const head = hex(h0) + hex(h1);
+  return hexChars === 16 ? head : head + hex(h2) + hex(h3) + hex(h4) + hex(h5) + hex(h6) + hex(h7);
 }
 
 function hex(x: number): string {

@@ -38,9 +38,33 @@ export function secretProblem(secret: string): string | undefined {
 }
 
 /**
- * Reads ollama.txt: `email----password----session----api_key` per line, the key being the last
- * field; a line without `----` is a bare key. Blank lines and `#` comments are skipped;
- * malformed lines are reported, never fatal.
+ * One line of ollama.txt: `email----password----session----api_key`, the key being the last field;
+ * a line without `----` is a bare key. Undefined for a blank line or a `#` comment (not counted).
+ */
+export function parseKeyLine(raw: string, line: number): ParsedKey | InvalidEntry | undefined {
+  const text = raw.trim();
+  if (text === "" || text.startsWith("#")) return undefined;
+  const parts = text.split(SEPARATOR);
+  const secret = parts[parts.length - 1].trim();
+  if (parts.length > 1 && parts.length !== 4) {
+    return { line, reason: `expected 4 fields separated by "----", found ${parts.length}` };
+  }
+  const problem = secretProblem(secret);
+  if (problem) return { line, reason: problem };
+  const label = parts.length > 1 ? parts[0].trim() || undefined : undefined;
+  if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
+    return { line, reason: `username (the first field) is longer than ${MAX_LABEL_LENGTH} characters` };
+  }
+  return { secret, label, line };
+}
+
+/** Whether a parsed line is a problem rather than a key. */
+export const isInvalid = (x: ParsedKey | InvalidEntry): x is InvalidEntry => "reason" in x;
+
+/**
+ * Reads a whole ollama.txt (see {@link parseKeyLine}). Blank lines and `#` comments are skipped;
+ * malformed lines are reported, never fatal. Large imports read their lines as they arrive
+ * instead (import_text.ts).
  * @example
  * parseKeyLines("me@x.io----pw----sess----abcd1234efgh\n\nbare-key-12345678")
  */
@@ -48,29 +72,11 @@ export function parseKeyLines(content: string): ParseResult {
   const result: ParseResult = { total: 0, keys: [], invalid: [] };
   const lines = content.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const text = lines[i].trim();
-    if (text === "" || text.startsWith("#")) continue;
+    const parsed = parseKeyLine(lines[i], i + 1);
+    if (!parsed) continue;
     result.total++;
-    const parts = text.split(SEPARATOR);
-    const secret = parts[parts.length - 1].trim();
-    if (parts.length > 1 && parts.length !== 4) {
-      result.invalid.push({ line: i + 1, reason: `expected 4 fields separated by "----", found ${parts.length}` });
-      continue;
-    }
-    const problem = secretProblem(secret);
-    if (problem) {
-      result.invalid.push({ line: i + 1, reason: problem });
-      continue;
-    }
-    const label = parts.length > 1 ? parts[0].trim() || undefined : undefined;
-    if (label !== undefined && label.length > MAX_LABEL_LENGTH) {
-      result.invalid.push({
-        line: i + 1,
-        reason: `username (the first field) is longer than ${MAX_LABEL_LENGTH} characters`,
-      });
-      continue;
-    }
-    result.keys.push({ secret, label, line: i + 1 });
+    if (isInvalid(parsed)) result.invalid.push(parsed);
+    else result.keys.push(parsed);
   }
   return result;
 }

@@ -3,19 +3,19 @@
  * (awaited: admin operations), and writing state changes made on the request path in batches.
  * @module
  */
-import type { ChangeFeed } from "../store/feed.ts";
+import { type ChangeFeed, MAX_EVENT_IDS } from "../store/feed.ts";
 import type { PoolStore } from "../store/store.ts";
 import { KeyPool } from "./key_pool.ts";
 import type { ParsedKey } from "./parse.ts";
 import { keyId } from "./secrets.ts";
 import type { HealthRules, KeyRecord } from "./types.ts";
 
-/** Keys built and stored per step of an import. */
+/** Keys built and stored per step of {@link KeyRegistry.add}. */
 const ADD_CHUNK = 2000;
 
 /**
- * A string that does not share memory with a larger one: substrings of a 7 MB ollama.txt would
- * otherwise keep the whole text alive as long as any of its keys.
+ * A string that does not share memory with a larger one: a key sliced from a 64 KB chunk of an
+ * import (or from a 7 MB ollama.txt) would otherwise keep all of it alive as long as the key.
  */
 function ownCopy(s: string): string {
   return s.length < 13 ? s : JSON.parse(JSON.stringify(s)) as string;
@@ -29,6 +29,20 @@ export interface AddResult {
   ids: string[];
 }
 
+/**
+ * Keys added a step at a time (an import read as it arrives): each step is stored before
+ * {@link add} resolves, and its keys serve from then on; {@link finish} tells other instances.
+ */
+export interface KeyImporter {
+  /** Adds a step's keys not yet in the pool; pushes every key's id to `ids` when given. */
+  add(keys: readonly ParsedKey[], ids?: string[]): Promise<void>;
+  /** Publishes what was added to other instances (once, also after a failed step). */
+  finish(): Promise<void>;
+  readonly added: number;
+  /** Keys already in the pool, or seen earlier in the same import. */
+  readonly existing: number;
+}
+
 /** The pools of every provider. */
 export class KeyRegistry {
   #pools = new Map<string, KeyPool>();
@@ -40,6 +54,8 @@ export class KeyRegistry {
   #flushing: Promise<void> = Promise.resolve();
   /** Told the ids of keys just added (for reading their model lists in the background). */
   onAdded?: (provider: string, ids: string[]) => void;
+  /** Told when an import (one {@link add} or {@link importer}) ends, with how many keys it added. */
+  onImported?: (provider: string, added: number) => void;
 
   constructor(providerIds: string[], store: PoolStore, feed: ChangeFeed, rules: HealthRules, now: () => number) {
     this.#store = store;
@@ -66,51 +82,87 @@ export class KeyRegistry {
 
   /**
    * Adds keys not yet in the pool; duplicates (also within the input) count as existing. Works in
-   * chunks, each stored before the next is built, so a 100,000-key import keeps little garbage
-   * alive at once; a chunk's keys serve requests as soon as it is stored.
+   * steps of {@link ADD_CHUNK}, each stored before the next is built.
    */
   async add(provider: string, keys: ParsedKey[], expiresAt?: number): Promise<AddResult> {
+    const importer = this.importer(provider, expiresAt);
+    const ids: string[] = [];
+    try {
+      for (let start = 0; start < keys.length; start += ADD_CHUNK) {
+        await importer.add(keys.slice(start, start + ADD_CHUNK), ids);
+      }
+    } catch (err) {
+      await importer.finish().catch(() => {}); // the steps stored before the failure still count
+      throw err;
+    }
+    await importer.finish();
+    return { added: importer.added, existing: importer.existing, ids };
+  }
+
+  /** Starts adding keys to `provider`'s pool step by step (see {@link KeyImporter}). */
+  importer(provider: string, expiresAt?: number): KeyImporter {
     const pool = this.pool(provider);
     const now = this.#now();
-    const ids: string[] = [];
-    const addedIds: string[] = [];
-    for (let start = 0; start < keys.length; start += ADD_CHUNK) {
-      const records: KeyRecord[] = [];
-      for (const k of keys.slice(start, start + ADD_CHUNK)) {
-        const id = keyId(provider, k.secret);
-        ids.push(id);
-        if (pool.has(id)) {
-          // An import may re-tier keys it already holds; written with the next state flush.
-          if (k.priority !== undefined || k.weight !== undefined) pool.setPlacement(id, k);
-          continue;
+    // The ids for other instances, while few: past the feed's bound one event says "reload all".
+    const announce: string[] = [];
+    let added = 0;
+    let existing = 0;
+    let finished = false;
+    return {
+      get added() {
+        return added;
+      },
+      get existing() {
+        return existing;
+      },
+      add: async (keys, ids) => {
+        const records: KeyRecord[] = [];
+        for (const k of keys) {
+          const id = keyId(provider, k.secret);
+          ids?.push(id);
+          if (pool.has(id)) {
+            existing++;
+            // An import may re-tier keys it already holds; written with the next state flush.
+            if (k.priority !== undefined || k.weight !== undefined) pool.setPlacement(id, k);
+            continue;
+          }
+          const rec: KeyRecord = {
+            id,
+            provider,
+            secret: ownCopy(k.secret),
+            state: "active",
+            failures: 0,
+            createdAt: now,
+          };
+          if (k.label) rec.label = ownCopy(k.label);
+          if (k.priority) rec.priority = k.priority;
+          if (k.weight !== undefined && k.weight !== 1) rec.weight = k.weight;
+          if (expiresAt) rec.expiresAt = expiresAt;
+          // Put first so that a duplicate later in the same step is seen as existing.
+          pool.put(rec);
+          records.push(rec);
         }
-        const rec: KeyRecord = {
-          id,
-          provider,
-          secret: ownCopy(k.secret),
-          state: "active",
-          failures: 0,
-          createdAt: now,
-        };
-        if (k.label) rec.label = ownCopy(k.label);
-        if (k.priority) rec.priority = k.priority;
-        if (k.weight !== undefined && k.weight !== 1) rec.weight = k.weight;
-        if (expiresAt) rec.expiresAt = expiresAt;
-        // Put first so that a duplicate later in the same chunk is seen as existing.
-        pool.put(rec);
-        records.push(rec);
-      }
-      try {
-        await this.#store.putKeys(records);
-      } catch (err) {
-        for (const r of records) pool.remove(r.id); // what is not stored is not in the pool either
-        throw err;
-      }
-      for (const r of records) addedIds.push(r.id);
-    }
-    await this.#feed.publish({ kind: "keys", provider, ids: addedIds });
-    if (addedIds.length) this.onAdded?.(provider, addedIds);
-    return { added: addedIds.length, existing: keys.length - addedIds.length, ids };
+        try {
+          await this.#store.putKeys(records);
+        } catch (err) {
+          for (const r of records) pool.remove(r.id); // what is not stored is not in the pool either
+          throw err;
+        }
+        added += records.length;
+        for (const r of records) if (announce.length <= MAX_EVENT_IDS) announce.push(r.id);
+        if (records.length) this.onAdded?.(provider, records.map((r) => r.id));
+      },
+      finish: async () => {
+        if (finished || added === 0) return;
+        finished = true;
+        this.onImported?.(provider, added);
+        await this.#feed.publish(
+          added > MAX_EVENT_IDS
+            ? { kind: "keys", provider, ids: [], all: true }
+            : { kind: "keys", provider, ids: announce },
+        );
+      },
+    };
   }
 
   /** Removes keys by id; returns the ids that existed. */

@@ -23,6 +23,12 @@ export interface RequestLogOptions {
   /** Days a record is kept. */
   retentionDays: number;
   now: () => number;
+  /**
+   * Most records this instance keeps stored; beyond, its oldest batches are removed. For storage
+   * held in the process's own memory, where a week of records (~0.4 KB each) would grow the heap
+   * without a bound. @default no bound (retention alone)
+   */
+  maxStoredRecords?: number;
 }
 
 /**
@@ -76,6 +82,12 @@ export class RequestLog {
   #tries = new WeakMap<LogRecord, number>();
   #lastError: unknown;
   #lastSweep = 0;
+  /**
+   * With `maxStoredRecords`: this instance's stored batches, oldest first, and their records in
+   * all (at most `maxStoredRecords` batches, each holding one record or more).
+   */
+  #stored: { name: string; count: number }[] = [];
+  #storedCount = 0;
 
   constructor(storage: Storage, options: RequestLogOptions) {
     this.#storage = storage;
@@ -150,12 +162,31 @@ export class RequestLog {
         failed.push(...groups[i]);
         // A write that failed may still have landed: remove it, so a retry cannot duplicate it.
         this.#storage.removeItem(names[i].name).catch(() => {});
-      } else if (this.#list && !this.#list.names.some((s) => s.name === names[i].name)) {
-        // Known at once, so no query in between misses these records (they leave #inflight now).
-        this.#list.names.push(names[i]);
+      } else {
+        if (this.#list && !this.#list.names.some((s) => s.name === names[i].name)) {
+          // Known at once, so no query in between misses these records (they leave #inflight now).
+          this.#list.names.push(names[i]);
+        }
+        this.#keepBounded(names[i].name, groups[i].length);
       }
     });
     return failed;
+  }
+
+  /** Counts a stored batch and, beyond `maxStoredRecords`, removes this instance's oldest ones. */
+  #keepBounded(name: string, count: number): void {
+    const max = this.#o.maxStoredRecords;
+    if (max === undefined) return;
+    this.#stored.push({ name, count });
+    this.#storedCount += count;
+    const removed = new Set<string>();
+    while (this.#storedCount > max && this.#stored.length > 1) {
+      const old = this.#stored.shift()!;
+      this.#storedCount -= old.count;
+      removed.add(old.name);
+      this.#storage.removeItem(old.name).catch(() => {}); // a failed removal goes with the next sweep
+    }
+    if (removed.size && this.#list) this.#list.names = this.#list.names.filter((s) => !removed.has(s.name));
   }
 
   /** Removes segments older than the retention period; returns how many. */
@@ -168,6 +199,11 @@ export class RequestLog {
       await Promise.all(old.slice(i, i + 64).map((s) => this.#storage.removeItem(s.name)));
     }
     if (this.#list) this.#list.names = this.#list.names.filter((s) => s.maxT >= oldest);
+    if (old.length && this.#stored.length) {
+      const swept = new Set(old.map((s) => s.name));
+      this.#stored = this.#stored.filter((s) => !swept.has(s.name));
+      this.#storedCount = this.#stored.reduce((n, s) => n + s.count, 0);
+    }
     return old.length;
   }
 

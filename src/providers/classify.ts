@@ -30,6 +30,8 @@ export function parseRetryAfter(headers: Headers, now: number = Date.now()): num
 /** The default mapping: 2xx ok; 401/402/403 failure; 408/429/5xx/errors cooldown; other 4xx client error. */
 export function classifyDefault(res: Response | Error, rules: ClassifyRules, now?: number): KeyOutcome {
   if (res instanceof Error) {
+    // The provider's address is at fault, not the key (a probe then reports the message).
+    if (res.name === "UpstreamRedirectError") return { kind: "client-error" };
     const timedOut = res.name === "TimeoutError" || res.name === "AbortError";
     const reason = timedOut
       ? "upstream timed out before the first byte"

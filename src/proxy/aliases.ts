@@ -59,6 +59,7 @@ const FALL_OVER = new Set([
   "upstream_rate_limited",
   "upstream_usage_limited",
   "upstream_unavailable",
+  "upstream_redirect",
   "model_not_found",
 ]);
 

@@ -13,6 +13,7 @@ import { attemptUpstream, secretsOf } from "./attempt.ts";
 import type { ModelMissing, ProxyCall, ProxyDeps } from "./call.ts";
 import { readErrorBody } from "./error_body.ts";
 import { exhausted, serverErrorTwice } from "./exhausted.ts";
+import { refusedRedirect, UpstreamRedirectError } from "./redirects.ts";
 import { answerView, discardAnswer } from "./transport.ts";
 import { estimateUsage, type Usage } from "./usage.ts";
 
@@ -130,6 +131,10 @@ export async function proxyWithFailover(d: ProxyDeps, c: ProxyCall): Promise<Res
       c.trace?.attempt({ key: key.id, outcome: "client_closed", ms: Math.round(waited * 10) / 10 });
       if (result.answer) discardAnswer(result.answer);
       throw clientClosed(key.id);
+    }
+    if (result.error instanceof UpstreamRedirectError) {
+      settleHeld(true);
+      throw refusedRedirect(d, c, { keyId: key.id, ms: waited, error: result.error }, finish);
     }
     const upstream = result.answer;
     // The provider hook's contract is a standard Response: the status and headers, without the body.

@@ -1,12 +1,12 @@
 /** Admin: upstream keys — list, add, delete, import, enable/disable. @module */
 import { Hono } from "hono";
 import { badRequest, PoolError } from "../errors.ts";
-import { parseKeyLines, parseKeyList } from "../keys/parse.ts";
+import { importKeyText, requestBytes } from "../keys/import_text.ts";
+import { parseKeyList } from "../keys/parse.ts";
 import { maskSecret } from "../keys/secrets.ts";
 import type { KeyRecord } from "../keys/types.ts";
 import type { KeyUsage } from "../keys/usage_poll.ts";
 import type { PoolState } from "../state.ts";
-import { readBody } from "../proxy/request.ts";
 import { ADD_KEY, DELETE_KEYS, DISABLE_KEY, ENABLE_KEY, LIST_KEYS, UPDATE_KEY } from "../openapi/admin_keys.ts";
 import { jsonBody, type PoolEnv, providerParam } from "./context.ts";
 import { serve } from "./contract.ts";
@@ -108,18 +108,16 @@ export function adminKeyRoutes(state: PoolState): Hono<PoolEnv> {
   });
 
   app.post("/api-keys/import-from-txt", async (c) => {
-    // The file itself as a text/plain body (curl --data-binary @ollama.txt), or {content} as JSON.
-    // The plain form skips a JSON round trip of what can be megabytes.
+    // The file itself as a text/plain body (curl --data-binary @ollama.txt), read as it arrives and
+    // never held whole; or {content} as JSON.
     const plain = (c.req.header("content-type") ?? "").startsWith("text/plain");
     const body = plain ? {} : await jsonBody(c, state);
     const provider = providerParam(c, state, body);
-    const content = plain ? await readBody(c.req.raw, state.options.maxBodyBytes) : body.content;
-    if (typeof content !== "string") {
+    if (!plain && typeof body.content !== "string") {
       throw badRequest("'content' must be the text of an ollama.txt file", "missing_field");
     }
-    const parsed = parseKeyLines(content);
-    const r = await state.keys.add(provider, parsed.keys);
-    return c.json({ provider, total: parsed.total, added: r.added, existing: r.existing, invalid: parsed.invalid });
+    const source = plain ? requestBytes(c.req.raw, state.options.maxBodyBytes) : body.content as string;
+    return c.json({ provider, ...await importKeyText(state.keys, provider, source) });
   });
 
   serve(app, "/admin", state, ENABLE_KEY, async (c, { body, provider }) => {

@@ -29,7 +29,7 @@ export interface ChangeEvent {
 }
 
 /** Above this many ids an event says "reload all" instead (a 100,000-key import is one event). */
-const MAX_IDS = 500;
+export const MAX_EVENT_IDS = 500;
 
 interface StoredEvent extends ChangeEvent {
   at: number;
@@ -62,7 +62,7 @@ export class ChangeFeed {
 
   async publish(event: ChangeEvent): Promise<void> {
     if (event.ids.length === 0 && !event.all) return;
-    if (event.ids.length > MAX_IDS) event = { ...event, ids: [], all: true };
+    if (event.ids.length > MAX_EVENT_IDS) event = { ...event, ids: [], all: true };
     const at = this.#now();
     const name = eventKey(`${String(at).padStart(15, "0")}-${this.instance}-${this.#seq++}`);
     this.#seen.set(name, at);
@@ -82,7 +82,8 @@ export class ChangeFeed {
   async #announce(): Promise<void> {
     const name = this.#unannounced;
     if (name === undefined) return;
-    await this.#storage.setItem(feedVersionKey, name);
+    // A record like every other (an object): the store's checks and exports take nothing else.
+    await this.#storage.setItem(feedVersionKey, { name });
     if (this.#unannounced === name) this.#unannounced = undefined;
   }
 
@@ -93,7 +94,8 @@ export class ChangeFeed {
   async poll(): Promise<ChangeEvent[]> {
     await this.#announce();
     const now = this.#now();
-    const version = await this.#storage.getItem(feedVersionKey);
+    const stored = await this.#storage.getItem<{ name?: unknown }>(feedVersionKey);
+    const version = stored && typeof stored === "object" ? stored.name : undefined;
     if (version !== this.#version) {
       this.#version = version;
       this.#movedAt = now;

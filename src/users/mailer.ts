@@ -5,6 +5,7 @@
  * @module
  */
 import type { FetchLike, Logger } from "../types.ts";
+import { sameOriginFetch } from "../proxy/redirects.ts";
 import { sideFetch } from "../proxy/side_fetch.ts";
 
 /** One message; `html` is already escaped. */
@@ -47,7 +48,8 @@ export interface WebhookMailerOptions {
  */
 export function webhookMailer(url: string, o: WebhookMailerOptions = {}): Mailer {
   new URL(url); // a bad URL fails at configuration, not at the first registration
-  const client = sideFetch(o.fetch ?? ((input, init) => fetch(input, init)), o.timeoutMs ?? 10_000);
+  // Its headers may carry the webhook's secret: redirects are followed within its origin only.
+  const client = sideFetch(sameOriginFetch(o.fetch ?? ((input, init) => fetch(input, init))), o.timeoutMs ?? 10_000);
   return {
     async send(m) {
       const body = {
