@@ -3,8 +3,7 @@
  * @module
  */
 import type { Storage } from "unstorage";
-import { CODE_TTL_MS } from "../users/codes.ts";
-import type { CodeRecord, SignInRecord, UserRecord } from "../users/types.ts";
+import { CODE_TTL_MS, type CodeRecord, type SignInRecord, type UserRecord } from "../users/types.ts";
 import { ExpirySweep } from "./expiry_sweep.ts";
 import { userKeys } from "./key_names.ts";
 import { Quarantine } from "./quarantine.ts";

@@ -14,11 +14,10 @@ import type { CounterSink } from "../store/counters.ts";
 import type { UserStore } from "../store/users.ts";
 import { serialized } from "./serial.ts";
 import { createThrottle } from "./throttle.ts";
-import type { CodeRecord } from "./types.ts";
+import { CODE_TTL_MS, type CodeRecord } from "./types.ts";
 import { limitKeys } from "../store/key_names.ts";
 
-/** Code lifetime. */
-export const CODE_TTL_MS = 10 * 60_000;
+export { CODE_TTL_MS } from "./types.ts";
 /** Wrong attempts after which a code is void. */
 export const MAX_CODE_ATTEMPTS = 5;
 /** Least time between two codes to one address. */

@@ -32,6 +32,9 @@ export interface SignInRecord {
   createdAt: number;
 }
 
+/** Code lifetime; the stored record of an address's code lives as long after its last request. */
+export const CODE_TTL_MS = 10 * 60_000;
+
 /** A verification code waiting for use; one per address (a new one replaces it). */
 export interface CodeRecord {
   purpose: "register" | "login";
