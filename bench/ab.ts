@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, median, type RequestSpec } from "./load.ts";
 import { measurePaced } from "./paced.ts";
-import { freePort, startChild } from "./procs.ts";
+import { freePort, startBareProxy, startChild, startMock } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
@@ -57,22 +57,10 @@ async function main(): Promise<void> {
   const m = machineFacts();
   console.log(`machine: ${m.cpus} CPUs, node ${m.node}, loadavg ${m.loadavg.join(" ")}`);
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--chunks", "3", "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--chunks", "3", "--delay", "0"]),
   );
   const bare = track(
-    await startChild({
-      name: "bare",
-      cwd: ROOT,
-      file: "bench/bare_proxy.ts",
-      args: ["--target", mock.url, "--port", String(await freePort())],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startBareProxy(ROOT, mock.url),
   );
   const pool = await startPool("pool", ROOT, mock.url);
   const base = await startPool("base", argv.base!, mock.url);

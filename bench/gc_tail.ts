@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { chatSpec, expectMarker, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure } from "./load.ts";
 import { measurePaced, type PacedSample } from "./paced.ts";
-import { freePort, startChild } from "./procs.ts";
+import { freePort, startBareProxy, startChild, startMock } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
@@ -65,22 +65,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "gc-tail-"));
   const traceFile = join(dir, "gc.tsv");
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--chunks", "3", "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--chunks", "3", "--delay", "0"]),
   );
   const bare = track(
-    await startChild({
-      name: "bare",
-      cwd: ROOT,
-      file: "bench/bare_proxy.ts",
-      args: ["--target", mock.url, "--port", String(await freePort())],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startBareProxy(ROOT, mock.url),
   );
   const admin = randomBytes(24).toString("hex");
   const extra = argv["pool-node-args"]?.split(/\s+/).filter(Boolean) ?? [];

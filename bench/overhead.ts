@@ -21,7 +21,7 @@ import { chatSpec, expectMarker, machineFacts, positive, preparePool, runBench, 
 import { type LatencyScenario, latencyTable, runLatencyScenarios, type Target, TARGETS } from "./latency.ts";
 import { measure, probe, quietly, type RequestSpec, type Sample } from "./load.ts";
 import { blockedConnections, portkeyEntry, portkeySpec, startPortkey } from "./portkey.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startBareProxy, startChild, startMock } from "./procs.ts";
 import { type ScenarioResult, summarize, table } from "./report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -64,25 +64,13 @@ const register = (c: Child): Child => {
 };
 
 async function startAll(): Promise<{ urls: Record<string, string>; pids: Record<string, number>; token: string }> {
-  const mock = await startChild({
-    name: "mock",
-    cwd: ROOT,
-    file: "tests/helpers/mock_cli.ts",
-    args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", "0"],
-    ready: /^(http:\/\/\S+)$/m,
-  });
+  const mock = await startMock(ROOT, ["--chunks", String(chunks), "--delay", "0"]);
   register(mock);
   const admin = randomBytes(24).toString("hex");
   // Bare and pool compile independently; starting them together halves the wait. allSettled, so
   // that when one fails the other is still registered for cleanup (else its pipes keep us alive).
   const started = await Promise.allSettled([
-    startChild({
-      name: "bare",
-      cwd: ROOT,
-      file: "bench/bare_proxy.ts",
-      args: ["--target", mock.url, "--port", String(await freePort())],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    startBareProxy(ROOT, mock.url),
     startChild({
       name: "pool",
       cwd: ROOT,

@@ -179,3 +179,28 @@ export function machineBusySeconds(): number | undefined {
     return undefined;
   }
 }
+
+/** A served URL alone on its line: how the mock and the bare proxy say they are listening. */
+const URL_LINE = /^(http:\/\/\S+)$/m;
+
+/** The mock upstream (tests/helpers/mock_cli.ts) on a free port; `args` are its options (`--chunks`, `--delay`). */
+export async function startMock(root: string, args: string[] = []): Promise<Child> {
+  return startChild({
+    name: "mock",
+    cwd: root,
+    file: "tests/helpers/mock_cli.ts",
+    args: ["--port", String(await freePort()), ...args],
+    ready: URL_LINE,
+  });
+}
+
+/** The bare `node:http` proxy (bench/bare_proxy.ts) in front of `target` on a free port; `args` are its options. */
+export async function startBareProxy(root: string, target: string, args: string[] = []): Promise<Child> {
+  return startChild({
+    name: "bare",
+    cwd: root,
+    file: "bench/bare_proxy.ts",
+    args: ["--target", target, "--port", String(await freePort()), ...args],
+    ready: URL_LINE,
+  });
+}

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { type Profile, summarize } from "./cpu_profile.ts";
 import { measure } from "./load.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startChild, startMock } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: argv } = parseArgs({
@@ -39,13 +39,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${m.cpus} CPUs, node ${m.node}, loadavg ${m.loadavg.join(" ")}`);
   const dir = await mkdtemp(join(tmpdir(), "request-profile-"));
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--chunks", "3", "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--chunks", "3", "--delay", "0"]),
   );
   const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
   let proxy: Child;

@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, probe, type RequestSpec, type Sample, waitQuiet } from "./load.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startChild, startMock } from "./procs.ts";
 import {
   type Kind,
   type Runtime,
@@ -113,13 +113,7 @@ async function startAll(): Promise<
   { specs: Record<string, Record<TargetName, RequestSpec>>; pids: Record<string, number> }
 > {
   const mock = register(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--delay", "0"]),
   );
   const admin = randomBytes(24).toString("hex");
   const plans = [];

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { chatSpec, expectMarker, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { round1 } from "./load.ts";
 import { measurePaced } from "./paced.ts";
-import { freePort, startChild } from "./procs.ts";
+import { freePort, startChild, startMock } from "./procs.ts";
 import { rssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -60,13 +60,7 @@ async function main(): Promise<void> {
     `plan: ${durationS} s at ${rate} req/s (70 % non-stream, 30 % stream), RSS every ${intervalS} s, ${storage} storage\n`,
   );
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--delay", "0"]),
   );
   let storageUrl = "memory:";
   if (storage === "file") {

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, median, round1 } from "./load.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startChild, startMock } from "./procs.ts";
 import { peakRssKb, rssKb } from "./rss.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -91,13 +91,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < 3; r++) for (const v of variants) startS[v].push(await secondsToListen(v, dir));
 
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--delay", "0"]),
   );
   const servers = { tsx: await server("tsx", mock.url), built: await server("built", mock.url) };
   await new Promise((r) => setTimeout(r, 2000));

@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { startPostgres, startRedis } from "../tests/helpers/services.ts";
 import { adminJson, chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { measure, median, probe, quietly, round1, type Sample } from "./load.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startChild, startMock } from "./procs.ts";
 import { type BackendResult, type StatsCheck, storageTables } from "./storage_report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -67,13 +67,7 @@ async function startAll(): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), "pool-bench-file-"));
   track({ name: "file storage dir", stop: () => rm(dir, { recursive: true, force: true }) });
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--delay", "0"],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--delay", "0"]),
   );
   children.push(mock);
   const redis = track({ name: "redis", ...(await startRedis()) });

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chatSpec, positive, preparePool, runBench, track } from "./common.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startChild, startMock } from "./procs.ts";
 import { runRound } from "./streams_round.ts";
 import { type Profile, summarize } from "./cpu_profile.ts";
 
@@ -39,13 +39,7 @@ const delay = positive("delay", argv.delay ?? "20");
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "stream-profile-"));
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--chunks", String(chunks), "--delay", String(delay)]),
   );
   const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
   let proxy: Child;

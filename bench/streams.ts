@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chatSpec, machineFacts, positive, preparePool, runBench, track } from "./common.ts";
 import { median, type RequestSpec, waitQuiet } from "./load.ts";
-import { type Child, freePort, startChild } from "./procs.ts";
+import { type Child, freePort, startBareProxy, startChild, startMock } from "./procs.ts";
 import { type Round, runRound } from "./streams_round.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -65,13 +65,7 @@ function openFilesLimit(): number {
 async function startProxy(t: "bare" | "pool", mockUrl: string): Promise<{ child: Child; spec: RequestSpec }> {
   if (t === "bare") {
     const child = track(
-      await startChild({
-        name: "bare",
-        cwd: ROOT,
-        file: "bench/bare_proxy.ts",
-        args: ["--target", mockUrl, "--port", String(await freePort()), "--max-sockets", String(upstreamConnections)],
-        ready: /^(http:\/\/\S+)$/m,
-      }),
+      await startBareProxy(ROOT, mockUrl, ["--max-sockets", String(upstreamConnections)]),
     );
     return { child, spec: chatSpec(child.url, "key-aaaaaaaa1", true) };
   }
@@ -136,13 +130,7 @@ async function main(): Promise<void> {
   }
 
   const mock = track(
-    await startChild({
-      name: "mock",
-      cwd: ROOT,
-      file: "tests/helpers/mock_cli.ts",
-      args: ["--port", String(await freePort()), "--chunks", String(chunks), "--delay", String(delay)],
-      ready: /^(http:\/\/\S+)$/m,
-    }),
+    await startMock(ROOT, ["--chunks", String(chunks), "--delay", String(delay)]),
   );
   const w = await runRound({
     target: "direct",
